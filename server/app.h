@@ -1,0 +1,23 @@
+/*
+ * app.h - the process-wide pieces of sluiced, built once in main() and
+ * passed by pointer (no globals).
+ */
+#ifndef SL_SERVER_APP_H
+#define SL_SERVER_APP_H
+
+#include "server/config.h"
+
+struct store;
+struct auth_creds;
+struct health;
+struct dataplane;
+
+struct app {
+    const struct sl_config *cfg;
+    struct store *store;
+    struct auth_creds *creds; /* NULL: unauthenticated (loopback only) */
+    struct health *health;    /* data-plane reports; may be NULL */
+    struct dataplane *dataplane;
+};
+
+#endif

@@ -1,0 +1,218 @@
+#include "server/config.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "version.h"
+
+static const char usage[] =
+    "usage: sluiced [options]\n"
+    "  --listen HOST:PORT    API address (default 127.0.0.1:7070)\n"
+    "  --data-dir DIR        LMDB data directory (default ./sluice-data)\n"
+    "  --region NAME         region in ARNs (default us-east-1)\n"
+    "  --account-id ID       12-digit account in ARNs (default 000000000000)\n"
+    "  --credentials FILE    AWS shared-credentials file; enables SigV4/Bearer auth\n"
+    "  --log-level LEVEL     debug|info|warn|error (default info)\n"
+    "  --proxy-bin PATH      sluice-proxy binary (default: beside sluiced)\n"
+    "  --no-proxy            run the control plane alone\n"
+    "  --version             print the version and exit\n"
+    "  --help                print this help and exit\n"
+    "Each option may also be set as an environment variable SLUICE_<NAME>,\n"
+    "e.g. SLUICE_DATA_DIR=/var/lib/sluice.\n";
+
+enum opt_kind { OPT_STR, OPT_FLAG };
+
+struct opt {
+    const char *name;
+    enum opt_kind kind;
+};
+
+static const struct opt opts[] = {
+    {"listen", OPT_STR},      {"data-dir", OPT_STR},    {"region", OPT_STR},
+    {"account-id", OPT_STR},  {"credentials", OPT_STR}, {"log-level", OPT_STR},
+    {"proxy-bin", OPT_STR},   {"no-proxy", OPT_FLAG},   {NULL, OPT_STR},
+};
+
+static int copy(char *dst, size_t cap, const char *v, const char *name, char *errbuf,
+                size_t errlen)
+{
+    if (strlen(v) >= cap) {
+        snprintf(errbuf, errlen, "sluiced: --%s: value too long", name);
+        return CONFIG_EXIT_USAGE;
+    }
+    strcpy(dst, v);
+    return CONFIG_RUN;
+}
+
+static int valid_region(const char *s)
+{
+    if (*s == '\0')
+        return 0;
+    for (; *s; s++)
+        if (!(islower((unsigned char)*s) || isdigit((unsigned char)*s) || *s == '-'))
+            return 0;
+    return 1;
+}
+
+static int apply(struct sl_config *cfg, const char *name, const char *v, char *errbuf,
+                 size_t errlen)
+{
+    if (strcmp(name, "listen") == 0) {
+        if (util_parse_hostport(v, cfg->listen_host, sizeof(cfg->listen_host),
+                                &cfg->listen_port) != 0) {
+            snprintf(errbuf, errlen, "sluiced: --listen: expected HOST:PORT, got '%s'", v);
+            return CONFIG_EXIT_USAGE;
+        }
+        return CONFIG_RUN;
+    }
+    if (strcmp(name, "data-dir") == 0) {
+        if (*v == '\0') {
+            snprintf(errbuf, errlen, "sluiced: --data-dir: must not be empty");
+            return CONFIG_EXIT_USAGE;
+        }
+        return copy(cfg->data_dir, sizeof(cfg->data_dir), v, name, errbuf, errlen);
+    }
+    if (strcmp(name, "region") == 0) {
+        if (!valid_region(v) || strlen(v) >= sizeof(cfg->region)) {
+            snprintf(errbuf, errlen, "sluiced: --region: invalid region '%s'", v);
+            return CONFIG_EXIT_USAGE;
+        }
+        strcpy(cfg->region, v);
+        return CONFIG_RUN;
+    }
+    if (strcmp(name, "account-id") == 0) {
+        size_t i;
+        for (i = 0; v[i]; i++)
+            if (!isdigit((unsigned char)v[i]))
+                break;
+        if (i != 12 || v[i] != '\0') {
+            snprintf(errbuf, errlen, "sluiced: --account-id: expected 12 digits, got '%s'", v);
+            return CONFIG_EXIT_USAGE;
+        }
+        strcpy(cfg->account_id, v);
+        return CONFIG_RUN;
+    }
+    if (strcmp(name, "credentials") == 0)
+        return copy(cfg->credentials, sizeof(cfg->credentials), v, name, errbuf, errlen);
+    if (strcmp(name, "log-level") == 0) {
+        int l = log_parse_level(v);
+        if (l < 0) {
+            snprintf(errbuf, errlen,
+                     "sluiced: --log-level: expected debug|info|warn|error, got '%s'", v);
+            return CONFIG_EXIT_USAGE;
+        }
+        cfg->log_level = l;
+        return CONFIG_RUN;
+    }
+    if (strcmp(name, "proxy-bin") == 0)
+        return copy(cfg->proxy_bin, sizeof(cfg->proxy_bin), v, name, errbuf, errlen);
+    if (strcmp(name, "no-proxy") == 0) {
+        if (strcmp(v, "1") == 0 || strcmp(v, "true") == 0 || *v == '\0')
+            cfg->no_proxy = 1;
+        else if (strcmp(v, "0") == 0 || strcmp(v, "false") == 0)
+            cfg->no_proxy = 0;
+        else {
+            snprintf(errbuf, errlen, "sluiced: --no-proxy: expected true or false, got '%s'",
+                     v);
+            return CONFIG_EXIT_USAGE;
+        }
+        return CONFIG_RUN;
+    }
+    snprintf(errbuf, errlen, "sluiced: unknown option --%s", name);
+    return CONFIG_EXIT_USAGE;
+}
+
+int config_load(struct sl_config *cfg, int argc, char **argv, char *errbuf, size_t errlen)
+{
+    const struct opt *o;
+    int i, rc;
+
+    memset(cfg, 0, sizeof(*cfg));
+    strcpy(cfg->listen_host, "127.0.0.1");
+    cfg->listen_port = 7070;
+    strcpy(cfg->data_dir, "./sluice-data");
+    strcpy(cfg->region, "us-east-1");
+    strcpy(cfg->account_id, "000000000000");
+    cfg->log_level = LOG_INFO;
+
+    for (o = opts; o->name; o++) {
+        char env[64], *p;
+        const char *v;
+
+        snprintf(env, sizeof(env), "SLUICE_%s", o->name);
+        for (p = env; *p; p++)
+            *p = *p == '-' ? '_' : (char)toupper((unsigned char)*p);
+        v = getenv(env);
+        if (v && (rc = apply(cfg, o->name, v, errbuf, errlen)) != CONFIG_RUN) {
+            size_t n = strlen(errbuf);
+            snprintf(errbuf + n, errlen - n, " (from %s)", env);
+            return rc;
+        }
+    }
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i], *eq, *val = NULL;
+        char name[64];
+        size_t nl;
+
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            fputs(usage, stdout);
+            return CONFIG_EXIT_OK;
+        }
+        if (strcmp(a, "--version") == 0) {
+            printf("sluiced %s\n", SLUICE_VERSION);
+            return CONFIG_EXIT_OK;
+        }
+        if (strncmp(a, "--", 2) != 0) {
+            snprintf(errbuf, errlen, "sluiced: unexpected argument '%s' (see --help)", a);
+            return CONFIG_EXIT_USAGE;
+        }
+        a += 2;
+        eq = strchr(a, '=');
+        nl = eq ? (size_t)(eq - a) : strlen(a);
+        if (nl >= sizeof(name)) {
+            snprintf(errbuf, errlen, "sluiced: unknown option --%.40s", a);
+            return CONFIG_EXIT_USAGE;
+        }
+        memcpy(name, a, nl);
+        name[nl] = '\0';
+        for (o = opts; o->name; o++)
+            if (strcmp(o->name, name) == 0)
+                break;
+        if (o->name == NULL) {
+            snprintf(errbuf, errlen, "sluiced: unknown option --%s (see --help)", name);
+            return CONFIG_EXIT_USAGE;
+        }
+        if (o->kind == OPT_FLAG) {
+            val = eq ? eq + 1 : "true";
+        } else if (eq) {
+            val = eq + 1;
+        } else if (i + 1 < argc) {
+            val = argv[++i];
+        } else {
+            snprintf(errbuf, errlen, "sluiced: --%s needs a value", name);
+            return CONFIG_EXIT_USAGE;
+        }
+        if ((rc = apply(cfg, name, val, errbuf, errlen)) != CONFIG_RUN)
+            return rc;
+    }
+    return CONFIG_RUN;
+}
+
+int config_is_loopback(const char *host)
+{
+    struct in_addr a4;
+    struct in6_addr a6;
+
+    if (strcmp(host, "localhost") == 0)
+        return 1;
+    if (inet_pton(AF_INET, host, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    if (inet_pton(AF_INET6, host, &a6) == 1)
+        return IN6_IS_ADDR_LOOPBACK(&a6);
+    return 0;
+}

@@ -1,0 +1,33 @@
+/*
+ * config.h - sluiced's configuration: flags, each also an environment
+ * variable SLUICE_<NAME> (flags win).  Loaded once at start-up, read-only
+ * afterwards.
+ */
+#ifndef SL_SERVER_CONFIG_H
+#define SL_SERVER_CONFIG_H
+
+#include <stddef.h>
+
+struct sl_config {
+    char listen_host[256];
+    int listen_port;
+    char data_dir[1024];
+    char region[64];
+    char account_id[16];
+    char credentials[1024]; /* empty: no authentication */
+    int log_level;
+    char proxy_bin[1024];   /* empty: sibling of sluiced */
+    int no_proxy;
+};
+
+enum { CONFIG_RUN = 0, CONFIG_EXIT_OK = 1, CONFIG_EXIT_USAGE = 2 };
+
+/* Fill <cfg> from defaults, then SLUICE_* environment variables, then argv.
+ * Returns CONFIG_RUN, CONFIG_EXIT_OK (after --help/--version, printed to
+ * stdout) or CONFIG_EXIT_USAGE with a one-line message in <errbuf>. */
+int config_load(struct sl_config *cfg, int argc, char **argv, char *errbuf, size_t errlen);
+
+/* Non-zero if <host> is a loopback address (127.0.0.0/8, ::1, localhost). */
+int config_is_loopback(const char *host);
+
+#endif

@@ -1,0 +1,37 @@
+/*
+ * dataplane.h - the control plane's side of the data-plane feed:
+ *   GET  /v1/dataplane/snapshot          whole view at one revision
+ *   GET  /v1/dataplane/watch?since=REV   NDJSON change stream, heartbeats
+ *   POST /v1/dataplane/report            proxy health / in-flight reports
+ *
+ * Proxies are tracked in memory: a proxy that has not reported for
+ * DATAPLANE_PROXY_TTL_MS is forgotten.  A draining target whose every live
+ * proxy has applied its deregistration and reports it idle (no request in
+ * flight, no open connection) is removed before its deadline.
+ */
+#ifndef SL_SERVER_DATAPLANE_H
+#define SL_SERVER_DATAPLANE_H
+
+#include <microhttpd.h>
+
+#include "routes/front.h"
+#include "server/app.h"
+
+#define DATAPLANE_HEARTBEAT_MS 5000
+#define DATAPLANE_PROXY_TTL_MS 15000
+
+struct dataplane;
+
+int dataplane_new(struct app *app, struct dataplane **out);
+void dataplane_free(struct dataplane *dp);
+
+/* Serve one /v1/dataplane/ request.  Either fills <out> (plain replies and
+ * errors) or queues a streaming response itself and returns MHD_YES with
+ * out->status left 0. */
+enum MHD_Result dataplane_handle(struct dataplane *dp, struct MHD_Connection *c,
+                                 const struct front_request *req, struct front_reply *out);
+
+/* Wake and end every watch stream (shutdown). */
+void dataplane_shutdown(struct dataplane *dp);
+
+#endif

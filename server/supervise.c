@@ -1,0 +1,198 @@
+#include "server/supervise.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/util.h"
+
+extern char **environ;
+
+#define MAX_ARGS 32
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 5000
+#define STABLE_MS 30000
+
+struct supervisor {
+    char *argv[MAX_ARGS + 1];
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int stopping;
+    pid_t pid;
+};
+
+static pid_t spawn(struct supervisor *s)
+{
+    posix_spawnattr_t attr;
+    sigset_t none, all;
+    pid_t pid;
+    int rc;
+
+    /* The child starts with default signal dispositions and an empty mask:
+     * sluiced blocks SIGTERM in all its threads for sigwait(). */
+    sigemptyset(&none);
+    sigfillset(&all);
+    posix_spawnattr_init(&attr);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &all);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    rc = posix_spawn(&pid, s->argv[0], NULL, &attr, s->argv, environ);
+    posix_spawnattr_destroy(&attr);
+    if (rc != 0) {
+        log_error("supervise: cannot start %s: %s", s->argv[0], strerror(rc));
+        return -1;
+    }
+    log_info("supervise: started %s (pid %d)", s->argv[0], (int)pid);
+    return pid;
+}
+
+/* Sleep up to <ms>, returning early when stopping; returns s->stopping. */
+static int nap(struct supervisor *s, int ms)
+{
+    struct timespec ts;
+    int stopping;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += (long)ms * 1000000L;
+    ts.tv_sec += ts.tv_nsec / 1000000000L;
+    ts.tv_nsec %= 1000000000L;
+    pthread_mutex_lock(&s->mu);
+    if (!s->stopping)
+        pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+    stopping = s->stopping;
+    pthread_mutex_unlock(&s->mu);
+    return stopping;
+}
+
+static void *supervise_main(void *arg)
+{
+    struct supervisor *s = arg;
+    int backoff = BACKOFF_MIN_MS;
+
+    while (!nap(s, 0)) {
+        uint64_t started = util_mono_ms();
+        pid_t pid = spawn(s);
+        int status = 0;
+
+        pthread_mutex_lock(&s->mu);
+        s->pid = pid > 0 ? pid : 0;
+        pthread_mutex_unlock(&s->mu);
+        while (pid > 0) {
+            pid_t r = waitpid(pid, &status, WNOHANG);
+            if (r == pid || (r == -1 && errno != EINTR))
+                break;
+            if (nap(s, 100)) {
+                int waited;
+                kill(pid, SIGTERM);
+                for (waited = 0; waited < 5000; waited += 50) {
+                    if (waitpid(pid, &status, WNOHANG) == pid)
+                        break;
+                    usleep(50 * 1000);
+                }
+                if (waited >= 5000) {
+                    kill(pid, SIGKILL);
+                    waitpid(pid, &status, 0);
+                }
+                pthread_mutex_lock(&s->mu);
+                s->pid = 0;
+                pthread_mutex_unlock(&s->mu);
+                return NULL;
+            }
+        }
+        pthread_mutex_lock(&s->mu);
+        s->pid = 0;
+        pthread_mutex_unlock(&s->mu);
+        if (pid > 0) {
+            if (WIFSIGNALED(status))
+                log_warn("supervise: %s (pid %d) killed by signal %d", s->argv[0], (int)pid,
+                         WTERMSIG(status));
+            else
+                log_warn("supervise: %s (pid %d) exited with %d", s->argv[0], (int)pid,
+                         WEXITSTATUS(status));
+        }
+        if (util_mono_ms() - started > STABLE_MS)
+            backoff = BACKOFF_MIN_MS;
+        log_info("supervise: restarting in %d ms", backoff);
+        if (nap(s, backoff))
+            break;
+        backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+    }
+    return NULL;
+}
+
+int supervise_start(char *const argv[], struct supervisor **out)
+{
+    struct supervisor *s = calloc(1, sizeof(*s));
+    int i;
+
+    if (s == NULL)
+        return SL_ENOMEM;
+    for (i = 0; argv[i] && i < MAX_ARGS; i++)
+        s->argv[i] = strdup(argv[i]);
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cv, NULL);
+    if (pthread_create(&s->thread, NULL, supervise_main, s) != 0) {
+        for (i = 0; s->argv[i]; i++)
+            free(s->argv[i]);
+        free(s);
+        return SL_ERR;
+    }
+    *out = s;
+    return SL_OK;
+}
+
+int supervise_pid(struct supervisor *s)
+{
+    int pid;
+
+    pthread_mutex_lock(&s->mu);
+    pid = (int)s->pid;
+    pthread_mutex_unlock(&s->mu);
+    return pid;
+}
+
+void supervise_stop(struct supervisor *s)
+{
+    int i;
+
+    if (s == NULL)
+        return;
+    pthread_mutex_lock(&s->mu);
+    s->stopping = 1;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    pthread_join(s->thread, NULL);
+    for (i = 0; s->argv[i]; i++)
+        free(s->argv[i]);
+    pthread_mutex_destroy(&s->mu);
+    pthread_cond_destroy(&s->cv);
+    free(s);
+}
+
+int supervise_sibling(const char *name, char *out, size_t cap)
+{
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    char *slash;
+
+    if (n <= 0)
+        return SL_ERR;
+    self[n] = '\0';
+    slash = strrchr(self, '/');
+    if (slash == NULL)
+        return SL_ERR;
+    *slash = '\0';
+    if ((size_t)snprintf(out, cap, "%s/%s", self, name) >= cap)
+        return SL_ERR;
+    return SL_OK;
+}

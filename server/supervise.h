@@ -1,0 +1,26 @@
+/*
+ * supervise.h - sluiced runs sluice-proxy as a co-process: spawned with
+ * posix_spawn (the child never touches sluiced's LMDB environment),
+ * restarted with exponential backoff when it dies, stopped (SIGTERM, then
+ * SIGKILL after 5 s) on shutdown.
+ */
+#ifndef SL_SERVER_SUPERVISE_H
+#define SL_SERVER_SUPERVISE_H
+
+#include "common/err.h"
+
+struct supervisor;
+
+/* Start supervising <argv> (argv[0] is the binary path; copied). */
+int supervise_start(char *const argv[], struct supervisor **out);
+
+/* Pid of the running child, or 0. */
+int supervise_pid(struct supervisor *s);
+
+/* Stop the child and the supervising thread.  NULL is a no-op. */
+void supervise_stop(struct supervisor *s);
+
+/* The sluice-proxy path beside the running sluiced binary, into <out>. */
+int supervise_sibling(const char *name, char *out, size_t cap);
+
+#endif

@@ -1,0 +1,735 @@
+/*
+ * store.c - LMDB persistence with a group-committing writer thread.
+ *
+ * Layout: four named databases in one environment.
+ *   meta     "schema_version", "revision", "trimmed" -> decimal text
+ *   objects  kind '\0' id -> compact JSON
+ *   index    key -> value (strings)
+ *   changes  be64(revision) be32(seq) -> {"rev","kind","id","op","obj"}
+ *
+ * Writes: callers queue a request and sleep; the writer thread takes every
+ * queued request, runs each in a nested transaction of one parent
+ * transaction, and commits the parent once (one fsync for the whole batch).
+ * A failing callback aborts only its nested transaction.
+ */
+#include "store/store.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <lmdb.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define DEFAULT_MAP_SIZE ((size_t)4 << 30)
+#define DEFAULT_CHANGES_KEEP 100000
+#define MAX_BATCH 256
+
+struct write_req {
+    store_write_fn fn;
+    void *arg;
+    struct sl_err *err;
+    int rc;
+    uint64_t rev;
+    int done;
+    struct write_req *next;
+};
+
+struct store {
+    MDB_env *env;
+    MDB_dbi meta, objects, index, changes;
+    uint64_t changes_keep;
+
+    pthread_mutex_t mu;
+    pthread_cond_t queue_cv;  /* writer waits for work */
+    pthread_cond_t done_cv;   /* callers wait for their request */
+    pthread_cond_t rev_cv;    /* store_wait() */
+    struct write_req *head, *tail;
+    int stopping;
+    uint64_t rev;             /* last committed revision */
+    uint64_t trimmed;         /* highest revision with trimmed records */
+    unsigned wake_gen;
+    pthread_t writer;
+    int writer_started;
+};
+
+struct store_txn {
+    struct store *s;
+    MDB_txn *txn;
+    int write;
+    uint64_t rev;      /* snapshot revision (read) or revision being written */
+    uint64_t base_rev; /* writer: revision before this mutation */
+    uint32_t seq;      /* next change-record sequence within <rev> */
+};
+
+static int mdb_fail(struct sl_err *err, const char *what, int rc)
+{
+    sl_err_set(err, 500, "InternalFailure", "store: %s: %s", what, mdb_strerror(rc));
+    return SL_EIO;
+}
+
+static int meta_get_u64(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t *out)
+{
+    MDB_val k = {strlen(key), (void *)key}, v;
+    char tmp[32];
+    int rc = mdb_get(txn, dbi, &k, &v);
+
+    *out = 0;
+    if (rc == MDB_NOTFOUND)
+        return SL_ENOTFOUND;
+    if (rc != 0 || v.mv_size >= sizeof(tmp))
+        return SL_EIO;
+    memcpy(tmp, v.mv_data, v.mv_size);
+    tmp[v.mv_size] = '\0';
+    *out = strtoull(tmp, NULL, 10);
+    return SL_OK;
+}
+
+static int meta_put_u64(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t val)
+{
+    char tmp[32];
+    int n = snprintf(tmp, sizeof(tmp), "%" PRIu64, val);
+    MDB_val k = {strlen(key), (void *)key}, v = {(size_t)n, tmp};
+
+    return mdb_put(txn, dbi, &k, &v, 0) == 0 ? SL_OK : SL_EIO;
+}
+
+static void *writer_main(void *arg);
+
+static int mkdir_p(const char *dir)
+{
+    char path[4096];
+    size_t i, n = strlen(dir);
+
+    if (n == 0 || n >= sizeof(path))
+        return -1;
+    memcpy(path, dir, n + 1);
+    for (i = 1; i <= n; i++) {
+        if (path[i] == '/' || path[i] == '\0') {
+            char c = path[i];
+            path[i] = '\0';
+            if (mkdir(path, 0700) == -1 && errno != EEXIST)
+                return -1;
+            path[i] = c;
+        }
+    }
+    return 0;
+}
+
+int store_open(const char *dir, const struct store_options *opt, struct store **out,
+               struct sl_err *err)
+{
+    struct store *s;
+    MDB_txn *txn = NULL;
+    uint64_t ver = 0;
+    int rc;
+
+    *out = NULL;
+    if (mkdir_p(dir) != 0)
+        return sl_err_set(err, 500, "InternalFailure", "cannot create data directory %s: %s",
+                          dir, strerror(errno));
+    s = calloc(1, sizeof(*s));
+    if (s == NULL)
+        return sl_err_set(err, 500, "InternalFailure", "out of memory");
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->queue_cv, NULL);
+    pthread_cond_init(&s->done_cv, NULL);
+    pthread_cond_init(&s->rev_cv, NULL);
+    s->changes_keep = opt && opt->changes_keep ? opt->changes_keep : DEFAULT_CHANGES_KEEP;
+
+    if ((rc = mdb_env_create(&s->env)) != 0)
+        goto fail_mdb;
+    mdb_env_set_maxdbs(s->env, 8);
+    mdb_env_set_maxreaders(s->env, 510);
+    mdb_env_set_mapsize(s->env, opt && opt->map_size ? opt->map_size : DEFAULT_MAP_SIZE);
+    if ((rc = mdb_env_open(s->env, dir, MDB_NOTLS, 0600)) != 0) {
+        sl_err_set(err, 500, "InternalFailure", "cannot open store in %s: %s", dir,
+                   mdb_strerror(rc));
+        goto fail;
+    }
+    if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
+        goto fail_mdb;
+    if ((rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &s->meta)) != 0 ||
+        (rc = mdb_dbi_open(txn, "objects", MDB_CREATE, &s->objects)) != 0 ||
+        (rc = mdb_dbi_open(txn, "index", MDB_CREATE, &s->index)) != 0 ||
+        (rc = mdb_dbi_open(txn, "changes", MDB_CREATE, &s->changes)) != 0)
+        goto fail_mdb;
+    if (meta_get_u64(txn, s->meta, "schema_version", &ver) == SL_ENOTFOUND) {
+        if (meta_put_u64(txn, s->meta, "schema_version", STORE_SCHEMA_VERSION) != SL_OK) {
+            rc = EIO;
+            goto fail_mdb;
+        }
+        ver = STORE_SCHEMA_VERSION;
+    }
+    if (ver > STORE_SCHEMA_VERSION) {
+        sl_err_set(err, 500, "InternalFailure",
+                   "store in %s has schema version %" PRIu64
+                   ", newer than this sluiced understands (%d); upgrade sluiced or use "
+                   "another --data-dir",
+                   dir, ver, STORE_SCHEMA_VERSION);
+        goto fail;
+    }
+    meta_get_u64(txn, s->meta, "revision", &s->rev);
+    meta_get_u64(txn, s->meta, "trimmed", &s->trimmed);
+    if ((rc = mdb_txn_commit(txn)) != 0) {
+        txn = NULL;
+        goto fail_mdb;
+    }
+    txn = NULL;
+    if (pthread_create(&s->writer, NULL, writer_main, s) != 0) {
+        sl_err_set(err, 500, "InternalFailure", "cannot start store writer thread");
+        goto fail;
+    }
+    s->writer_started = 1;
+    *out = s;
+    return SL_OK;
+
+fail_mdb:
+    mdb_fail(err, "open", rc);
+fail:
+    if (txn)
+        mdb_txn_abort(txn);
+    if (s->env)
+        mdb_env_close(s->env);
+    pthread_mutex_destroy(&s->mu);
+    pthread_cond_destroy(&s->queue_cv);
+    pthread_cond_destroy(&s->done_cv);
+    pthread_cond_destroy(&s->rev_cv);
+    free(s);
+    return SL_ERR;
+}
+
+void store_close(struct store *s)
+{
+    if (s == NULL)
+        return;
+    pthread_mutex_lock(&s->mu);
+    s->stopping = 1;
+    pthread_cond_broadcast(&s->queue_cv);
+    pthread_cond_broadcast(&s->rev_cv);
+    pthread_mutex_unlock(&s->mu);
+    if (s->writer_started)
+        pthread_join(s->writer, NULL);
+    mdb_env_close(s->env);
+    pthread_mutex_destroy(&s->mu);
+    pthread_cond_destroy(&s->queue_cv);
+    pthread_cond_destroy(&s->done_cv);
+    pthread_cond_destroy(&s->rev_cv);
+    free(s);
+}
+
+int store_read_begin(struct store *s, struct store_txn **out, struct sl_err *err)
+{
+    struct store_txn *t = calloc(1, sizeof(*t));
+    int rc;
+
+    *out = NULL;
+    if (t == NULL)
+        return sl_err_set(err, 500, "InternalFailure", "out of memory");
+    t->s = s;
+    if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &t->txn)) != 0) {
+        free(t);
+        return mdb_fail(err, "read", rc);
+    }
+    meta_get_u64(t->txn, s->meta, "revision", &t->rev);
+    *out = t;
+    return SL_OK;
+}
+
+void store_txn_end(struct store_txn *t)
+{
+    if (t == NULL)
+        return;
+    if (t->txn)
+        mdb_txn_abort(t->txn);
+    free(t);
+}
+
+uint64_t store_txn_revision(const struct store_txn *t)
+{
+    return t->rev;
+}
+
+int store_txn_is_write(const struct store_txn *t)
+{
+    return t->write;
+}
+
+uint64_t store_txn_next_revision(const struct store_txn *t)
+{
+    return t->base_rev + 1;
+}
+
+/* Build "kind\0id" into <key>; returns its length or 0 if too long. */
+static size_t obj_key(char *key, size_t cap, const char *kind, const char *id)
+{
+    size_t kl = strlen(kind), il = strlen(id);
+
+    if (kl + 1 + il > cap || kl + 1 + il > 511)
+        return 0;
+    memcpy(key, kind, kl);
+    key[kl] = '\0';
+    memcpy(key + kl + 1, id, il);
+    return kl + 1 + il;
+}
+
+json_t *store_get(struct store_txn *t, const char *kind, const char *id)
+{
+    char key[512];
+    size_t kl = obj_key(key, sizeof(key), kind, id);
+    MDB_val k = {kl, key}, v;
+
+    if (kl == 0 || mdb_get(t->txn, t->s->objects, &k, &v) != 0)
+        return NULL;
+    return json_loadb(v.mv_data, v.mv_size, 0, NULL);
+}
+
+static int append_change(struct store_txn *t, const char *kind, const char *id, const char *op,
+                         json_t *obj)
+{
+    unsigned char key[12];
+    json_t *rec;
+    char *text;
+    MDB_val k = {sizeof(key), key}, v;
+    int i, rc;
+
+    if (t->rev == t->base_rev)
+        t->rev = t->base_rev + 1; /* first record of this mutation claims a revision */
+    for (i = 0; i < 8; i++)
+        key[i] = (unsigned char)(t->rev >> (56 - 8 * i));
+    for (i = 0; i < 4; i++)
+        key[8 + i] = (unsigned char)(t->seq >> (24 - 8 * i));
+    t->seq++;
+    rec = json_pack("{sI ss ss ss sO}", "rev", (json_int_t)t->rev, "kind", kind, "id", id, "op",
+                    op, "obj", obj ? obj : json_null());
+    if (rec == NULL)
+        return SL_ENOMEM;
+    text = json_dumps(rec, JSON_COMPACT);
+    json_decref(rec);
+    if (text == NULL)
+        return SL_ENOMEM;
+    v.mv_size = strlen(text);
+    v.mv_data = text;
+    rc = mdb_put(t->txn, t->s->changes, &k, &v, 0);
+    free(text);
+    return rc == 0 ? SL_OK : SL_EIO;
+}
+
+int store_put(struct store_txn *t, const char *kind, const char *id, json_t *obj)
+{
+    char key[512];
+    size_t kl;
+    char *text;
+    MDB_val k, v;
+    int rc;
+
+    if (!t->write)
+        return SL_EINVAL;
+    kl = obj_key(key, sizeof(key), kind, id);
+    if (kl == 0)
+        return SL_EINVAL;
+    text = json_dumps(obj, JSON_COMPACT);
+    if (text == NULL)
+        return SL_ENOMEM;
+    k.mv_size = kl;
+    k.mv_data = key;
+    v.mv_size = strlen(text);
+    v.mv_data = text;
+    rc = mdb_put(t->txn, t->s->objects, &k, &v, 0);
+    free(text);
+    if (rc != 0)
+        return SL_EIO;
+    return append_change(t, kind, id, "put", obj);
+}
+
+int store_del(struct store_txn *t, const char *kind, const char *id)
+{
+    char key[512];
+    size_t kl;
+    MDB_val k;
+    int rc;
+
+    if (!t->write)
+        return SL_EINVAL;
+    kl = obj_key(key, sizeof(key), kind, id);
+    if (kl == 0)
+        return SL_ENOTFOUND;
+    k.mv_size = kl;
+    k.mv_data = key;
+    rc = mdb_del(t->txn, t->s->objects, &k, NULL);
+    if (rc == MDB_NOTFOUND)
+        return SL_ENOTFOUND;
+    if (rc != 0)
+        return SL_EIO;
+    return append_change(t, kind, id, "delete", NULL);
+}
+
+static int scan(struct store_txn *t, const char *kind, const char *prefix, store_scan_fn cb,
+                void *arg, size_t *count)
+{
+    char key[512], idbuf[512];
+    size_t kl = obj_key(key, sizeof(key), kind, prefix ? prefix : "");
+    size_t kindlen = strlen(kind) + 1;
+    MDB_cursor *cur;
+    MDB_val k = {kl, key}, v;
+    int rc, ret = 0;
+
+    if (kl == 0)
+        return 0;
+    if (mdb_cursor_open(t->txn, t->s->objects, &cur) != 0)
+        return SL_EIO;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        json_t *obj;
+        size_t il;
+
+        if (k.mv_size < kl || memcmp(k.mv_data, key, kl) != 0)
+            break;
+        if (count) {
+            (*count)++;
+            continue;
+        }
+        il = k.mv_size - kindlen;
+        if (il >= sizeof(idbuf))
+            continue;
+        memcpy(idbuf, (char *)k.mv_data + kindlen, il);
+        idbuf[il] = '\0';
+        obj = json_loadb(v.mv_data, v.mv_size, 0, NULL);
+        if (obj == NULL)
+            continue;
+        ret = cb(idbuf, obj, arg);
+        json_decref(obj);
+        if (ret != 0)
+            break;
+    }
+    mdb_cursor_close(cur);
+    return ret;
+}
+
+int store_scan(struct store_txn *t, const char *kind, const char *id_prefix, store_scan_fn cb,
+               void *arg)
+{
+    return scan(t, kind, id_prefix, cb, arg, NULL);
+}
+
+size_t store_count(struct store_txn *t, const char *kind, const char *id_prefix)
+{
+    size_t n = 0;
+
+    scan(t, kind, id_prefix, NULL, NULL, &n);
+    return n;
+}
+
+int store_index_get(struct store_txn *t, const char *key, char *val, size_t vlen)
+{
+    MDB_val k = {strlen(key), (void *)key}, v;
+
+    if (k.mv_size == 0 || k.mv_size > 511 || mdb_get(t->txn, t->s->index, &k, &v) != 0)
+        return SL_ENOTFOUND;
+    if (v.mv_size >= vlen)
+        return SL_EINVAL;
+    memcpy(val, v.mv_data, v.mv_size);
+    val[v.mv_size] = '\0';
+    return SL_OK;
+}
+
+int store_index_put(struct store_txn *t, const char *key, const char *val)
+{
+    MDB_val k = {strlen(key), (void *)key}, v = {strlen(val), (void *)val};
+
+    if (!t->write || k.mv_size == 0 || k.mv_size > 511)
+        return SL_EINVAL;
+    return mdb_put(t->txn, t->s->index, &k, &v, 0) == 0 ? SL_OK : SL_EIO;
+}
+
+int store_index_del(struct store_txn *t, const char *key)
+{
+    MDB_val k = {strlen(key), (void *)key};
+    int rc;
+
+    if (!t->write || k.mv_size == 0 || k.mv_size > 511)
+        return SL_EINVAL;
+    rc = mdb_del(t->txn, t->s->index, &k, NULL);
+    return rc == 0 ? SL_OK : rc == MDB_NOTFOUND ? SL_ENOTFOUND : SL_EIO;
+}
+
+int store_index_scan(struct store_txn *t, const char *prefix, store_index_fn cb, void *arg)
+{
+    char kbuf[512], vbuf[1024];
+    size_t pl = strlen(prefix);
+    MDB_cursor *cur;
+    MDB_val k = {pl, (void *)prefix}, v;
+    int rc, ret = 0;
+
+    if (pl == 0 || pl > 511)
+        return SL_EINVAL;
+    if (mdb_cursor_open(t->txn, t->s->index, &cur) != 0)
+        return SL_EIO;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (k.mv_size < pl || memcmp(k.mv_data, prefix, pl) != 0)
+            break;
+        if (k.mv_size >= sizeof(kbuf) || v.mv_size >= sizeof(vbuf))
+            continue;
+        memcpy(kbuf, k.mv_data, k.mv_size);
+        kbuf[k.mv_size] = '\0';
+        memcpy(vbuf, v.mv_data, v.mv_size);
+        vbuf[v.mv_size] = '\0';
+        if ((ret = cb(kbuf, vbuf, arg)) != 0)
+            break;
+    }
+    mdb_cursor_close(cur);
+    return ret;
+}
+
+uint64_t store_revision(struct store *s)
+{
+    uint64_t r;
+
+    pthread_mutex_lock(&s->mu);
+    r = s->rev;
+    pthread_mutex_unlock(&s->mu);
+    return r;
+}
+
+uint64_t store_oldest_change(struct store *s)
+{
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    MDB_val k, v;
+    uint64_t rev = 0;
+    int i;
+
+    if (mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn) != 0)
+        return 0;
+    if (mdb_cursor_open(txn, s->changes, &cur) == 0) {
+        if (mdb_cursor_get(cur, &k, &v, MDB_FIRST) == 0 && k.mv_size == 12)
+            for (i = 0; i < 8; i++)
+                rev = (rev << 8) | ((unsigned char *)k.mv_data)[i];
+        mdb_cursor_close(cur);
+    }
+    mdb_txn_abort(txn);
+    return rev;
+}
+
+int store_changes(struct store *s, uint64_t since, size_t limit, store_change_fn cb, void *arg)
+{
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    MDB_val k, v;
+    unsigned char key[12] = {0};
+    uint64_t trimmed = 0, from = since + 1;
+    size_t n = 0;
+    int i, rc, ret = SL_OK;
+
+    if (mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn) != 0)
+        return SL_EIO;
+    meta_get_u64(txn, s->meta, "trimmed", &trimmed);
+    if (since < trimmed) {
+        mdb_txn_abort(txn);
+        return SL_ENOTFOUND;
+    }
+    if (mdb_cursor_open(txn, s->changes, &cur) != 0) {
+        mdb_txn_abort(txn);
+        return SL_EIO;
+    }
+    for (i = 0; i < 8; i++)
+        key[i] = (unsigned char)(from >> (56 - 8 * i));
+    k.mv_size = sizeof(key);
+    k.mv_data = key;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        json_t *rec = json_loadb(v.mv_data, v.mv_size, 0, NULL);
+
+        if (rec == NULL)
+            continue;
+        ret = cb(rec, arg);
+        json_decref(rec);
+        if (ret != 0 || (limit && ++n >= limit))
+            break;
+    }
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    return ret;
+}
+
+uint64_t store_wait(struct store *s, uint64_t since, int timeout_ms)
+{
+    struct timespec ts;
+    uint64_t r;
+    unsigned gen;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += timeout_ms / 1000;
+    ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&s->mu);
+    gen = s->wake_gen;
+    while (s->rev <= since && !s->stopping && gen == s->wake_gen)
+        if (pthread_cond_timedwait(&s->rev_cv, &s->mu, &ts) == ETIMEDOUT)
+            break;
+    r = s->rev;
+    pthread_mutex_unlock(&s->mu);
+    return r;
+}
+
+void store_wake_all(struct store *s)
+{
+    pthread_mutex_lock(&s->mu);
+    s->wake_gen++;
+    pthread_cond_broadcast(&s->rev_cv);
+    pthread_mutex_unlock(&s->mu);
+}
+
+int store_write(struct store *s, store_write_fn fn, void *arg, uint64_t *rev_out,
+                struct sl_err *err)
+{
+    struct write_req req = {fn, arg, err, SL_OK, 0, 0, NULL};
+
+    pthread_mutex_lock(&s->mu);
+    if (s->stopping) {
+        pthread_mutex_unlock(&s->mu);
+        return sl_err_set(err, 503, "ServiceUnavailable", "sluiced is shutting down");
+    }
+    if (s->tail)
+        s->tail->next = &req;
+    else
+        s->head = &req;
+    s->tail = &req;
+    pthread_cond_signal(&s->queue_cv);
+    while (!req.done)
+        pthread_cond_wait(&s->done_cv, &s->mu);
+    pthread_mutex_unlock(&s->mu);
+    if (rev_out)
+        *rev_out = req.rev;
+    return req.rc;
+}
+
+/* Drop the oldest change records beyond the retention count. */
+static int trim_changes(struct store *s, MDB_txn *txn, uint64_t *trimmed)
+{
+    MDB_stat st;
+    MDB_cursor *cur;
+    MDB_val k, v;
+    size_t excess;
+    int i;
+
+    if (mdb_stat(txn, s->changes, &st) != 0 || st.ms_entries <= s->changes_keep)
+        return SL_OK;
+    excess = st.ms_entries - s->changes_keep;
+    if (mdb_cursor_open(txn, s->changes, &cur) != 0)
+        return SL_EIO;
+    while (excess-- > 0 && mdb_cursor_get(cur, &k, &v, MDB_FIRST) == 0) {
+        uint64_t rev = 0;
+        for (i = 0; i < 8; i++)
+            rev = (rev << 8) | ((unsigned char *)k.mv_data)[i];
+        if (rev > *trimmed)
+            *trimmed = rev;
+        if (mdb_cursor_del(cur, 0) != 0)
+            break;
+    }
+    mdb_cursor_close(cur);
+    return meta_put_u64(txn, s->meta, "trimmed", *trimmed);
+}
+
+static void run_batch(struct store *s, struct write_req *batch)
+{
+    struct store_txn t;
+    struct write_req *r;
+    MDB_txn *parent;
+    uint64_t rev = s->rev, trimmed = s->trimmed;
+    int rc;
+
+    rc = mdb_txn_begin(s->env, NULL, 0, &parent);
+    for (r = batch; r; r = r->next) {
+        if (rc != 0) {
+            r->rc = mdb_fail(r->err, "begin", rc);
+            continue;
+        }
+        memset(&t, 0, sizeof(t));
+        t.s = s;
+        t.write = 1;
+        t.base_rev = rev;
+        t.rev = rev;
+        if ((rc = mdb_txn_begin(s->env, parent, 0, &t.txn)) != 0) {
+            r->rc = mdb_fail(r->err, "begin nested", rc);
+            rc = 0;
+            continue;
+        }
+        r->rc = r->fn(&t, r->arg, r->err);
+        if (r->rc == SL_OK && t.rev != rev &&
+            meta_put_u64(t.txn, s->meta, "revision", t.rev) != SL_OK)
+            r->rc = mdb_fail(r->err, "revision", EIO);
+        if (r->rc != SL_OK) {
+            mdb_txn_abort(t.txn);
+            if (r->err && r->err->code[0] == '\0')
+                sl_err_set(r->err, 500, "InternalFailure", "store: %s", sl_strerror(r->rc));
+            continue;
+        }
+        if ((rc = mdb_txn_commit(t.txn)) != 0) {
+            r->rc = mdb_fail(r->err, "commit nested", rc);
+            rc = 0;
+            continue;
+        }
+        r->rev = t.rev != rev ? t.rev : 0;
+        rev = t.rev;
+    }
+    if (rc != 0)
+        return;
+    if (trim_changes(s, parent, &trimmed) != SL_OK || (rc = mdb_txn_commit(parent)) != 0) {
+        if (rc == 0)
+            mdb_txn_abort(parent);
+        for (r = batch; r; r = r->next)
+            if (r->rc == SL_OK) {
+                r->rc = mdb_fail(r->err, "commit", rc ? rc : EIO);
+                r->rev = 0;
+            }
+        return;
+    }
+    pthread_mutex_lock(&s->mu);
+    s->rev = rev;
+    s->trimmed = trimmed;
+    pthread_cond_broadcast(&s->rev_cv);
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void *writer_main(void *arg)
+{
+    struct store *s = arg;
+    struct write_req *batch, *r, *last;
+    int n;
+
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        while (s->head == NULL && !s->stopping)
+            pthread_cond_wait(&s->queue_cv, &s->mu);
+        if (s->head == NULL && s->stopping)
+            break;
+        batch = s->head;
+        for (n = 1, last = batch; last->next && n < MAX_BATCH; n++)
+            last = last->next;
+        s->head = last->next;
+        if (s->head == NULL)
+            s->tail = NULL;
+        last->next = NULL;
+        pthread_mutex_unlock(&s->mu);
+
+        run_batch(s, batch);
+
+        pthread_mutex_lock(&s->mu);
+        for (r = batch; r;) {
+            struct write_req *next = r->next;
+            r->done = 1;
+            r = next;
+        }
+        pthread_cond_broadcast(&s->done_cv);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}

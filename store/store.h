@@ -1,0 +1,126 @@
+/*
+ * store.h - durable state of sluiced in one LMDB environment.
+ *
+ * Caveats:
+ * - Open the store only after forking any co-process: an MDB_env must not be
+ *   used across fork().
+ * - Every mutation runs through store_write(): the callback executes on the
+ *   store's single writer thread inside its own nested transaction.  It either
+ *   applies whole (one new revision, its change records, durable on disk
+ *   before store_write() returns) or not at all.  Concurrent store_write()
+ *   callers share one fsync (group commit).
+ * - A store_write() callback must not block on I/O or call store_write().
+ * - Read transactions are short: begin, read, end; never hold one across I/O.
+ * - Objects are jansson values stored as compact JSON text, keyed by
+ *   (kind, id).  Change records carry (revision, kind, id, op, object).
+ */
+#ifndef SL_STORE_H
+#define SL_STORE_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+
+#define STORE_SCHEMA_VERSION 1
+#define STORE_KIND_MAX 32
+#define STORE_ID_MAX 400
+
+struct store;
+struct store_txn;
+
+struct store_options {
+    size_t map_size;        /* bytes; 0 = default (1 GiB) */
+    uint64_t changes_keep;  /* change records kept; 0 = default (100000) */
+};
+
+/* Open or create the store in directory <dir> (created if missing).
+ * Refuses a store whose schema version is newer than this build's, with a
+ * message in <err>.  On success *out owns the store; free with store_close(). */
+int store_open(const char *dir, const struct store_options *opt, struct store **out,
+               struct sl_err *err);
+
+/* Stop the writer thread (queued writes finish first) and close the
+ * environment.  NULL is a no-op. */
+void store_close(struct store *s);
+
+/* Begin a read-only snapshot.  End it with store_txn_end(). */
+int store_read_begin(struct store *s, struct store_txn **out, struct sl_err *err);
+void store_txn_end(struct store_txn *txn);
+
+/* A mutation.  Return SL_OK to apply it; anything else (with <err> filled)
+ * discards every change the callback made. */
+typedef int (*store_write_fn)(struct store_txn *txn, void *arg, struct sl_err *err);
+
+/* Run <fn> on the writer thread in its own transaction and wait until it is
+ * durable.  Returns the callback's status; on storage failure SL_EIO with a
+ * 500 InternalFailure in <err>.  *rev_out (may be NULL) gets the revision the
+ * mutation was given (0 if it wrote nothing).  Thread-safe. */
+int store_write(struct store *s, store_write_fn fn, void *arg, uint64_t *rev_out,
+                struct sl_err *err);
+
+/* Revision visible in <txn>: the snapshot's for readers, the one being
+ * written for writers. */
+uint64_t store_txn_revision(const struct store_txn *txn);
+int store_txn_is_write(const struct store_txn *txn);
+
+/* Writers only: the revision this mutation gets if it writes anything. */
+uint64_t store_txn_next_revision(const struct store_txn *txn);
+
+/* Fetch object (kind, id).  Returns a new reference, or NULL if absent. */
+json_t *store_get(struct store_txn *txn, const char *kind, const char *id);
+
+/* Insert or replace (kind, id) with <obj> (borrowed) and append a change
+ * record with op "put".  Write transactions only. */
+int store_put(struct store_txn *txn, const char *kind, const char *id, json_t *obj);
+
+/* Delete (kind, id), appending a change record with op "delete".
+ * SL_ENOTFOUND when absent (nothing recorded). */
+int store_del(struct store_txn *txn, const char *kind, const char *id);
+
+/* Call <cb> for each object of <kind> whose id starts with <id_prefix>
+ * (NULL or "" = all), in id order.  <obj> is borrowed for the call only.
+ * A non-zero return from <cb> stops the scan and is returned. */
+typedef int (*store_scan_fn)(const char *id, json_t *obj, void *arg);
+int store_scan(struct store_txn *txn, const char *kind, const char *id_prefix, store_scan_fn cb,
+               void *arg);
+
+/* Count objects of <kind> with the id prefix. */
+size_t store_count(struct store_txn *txn, const char *kind, const char *id_prefix);
+
+/* Secondary index: <key> -> <val> strings (name -> id, arn -> kind/id).
+ * store_index_get copies into <val> (size <vlen>); SL_ENOTFOUND if absent. */
+int store_index_get(struct store_txn *txn, const char *key, char *val, size_t vlen);
+int store_index_put(struct store_txn *txn, const char *key, const char *val);
+int store_index_del(struct store_txn *txn, const char *key);
+
+/* Call <cb> for each index entry whose key starts with <prefix>, in key
+ * order; key and value are borrowed NUL-terminated copies valid for the call.
+ * A non-zero return from <cb> stops the scan and is returned. */
+typedef int (*store_index_fn)(const char *key, const char *val, void *arg);
+int store_index_scan(struct store_txn *txn, const char *prefix, store_index_fn cb, void *arg);
+
+/* Latest committed revision. */
+uint64_t store_revision(struct store *s);
+
+/* Oldest revision still in the change log (records with rev >= it are all
+ * present); 0 when the log is empty. */
+uint64_t store_oldest_change(struct store *s);
+
+/* Call <cb> for every change record with revision > <since>, in order, up to
+ * <limit> records (0 = no limit).  <rec> is borrowed for the call:
+ * {"rev":N,"kind":..,"id":..,"op":"put"|"delete","obj":{..}|null}.
+ * Returns SL_ENOTFOUND (HTTP 410 for watchers) when <since> is older than the
+ * retained log, i.e. records after <since> were trimmed. */
+typedef int (*store_change_fn)(json_t *rec, void *arg);
+int store_changes(struct store *s, uint64_t since, size_t limit, store_change_fn cb, void *arg);
+
+/* Block until the committed revision exceeds <since> or <timeout_ms> passes,
+ * or store_wake_all() is called.  Returns the current revision. */
+uint64_t store_wait(struct store *s, uint64_t since, int timeout_ms);
+
+/* Wake every store_wait() caller (used at shutdown). */
+void store_wake_all(struct store *s);
+
+#endif

@@ -1,0 +1,144 @@
+"""sluiced as a process: flags, env vars, /healthz, clean shutdown, protocol
+errors for bad input, and the loopback-only rule without credentials."""
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.parse
+
+from sluice_harness import (BUILD, Sluiced, check, check_eq, free_port, report, run_case)
+
+SLUICED = os.path.join(BUILD, "sluiced")
+
+
+def run(args, env=None, timeout=10):
+    return subprocess.run([SLUICED] + args, capture_output=True, text=True, timeout=timeout,
+                          env=dict(os.environ, **(env or {})))
+
+
+def test_flags():
+    p = run(["--version"])
+    check_eq(p.returncode, 0, "--version exit")
+    check(p.stdout.startswith("sluiced "), "--version prints the version: %r" % p.stdout)
+    p = run(["--help"])
+    check_eq(p.returncode, 0, "--help exit")
+    check("--data-dir" in p.stdout and "SLUICE_" in p.stdout, "--help lists options and env")
+    for bad in (["--bogus"], ["--listen", "nope"], ["--listen", "1.2.3.4:99999"],
+                ["--account-id", "12"], ["--region", "US EAST"], ["--log-level", "loud"],
+                ["--listen"], ["stray"]):
+        p = run(bad)
+        check_eq(p.returncode, 2, "exit code for %s" % bad)
+        lines = [l for l in p.stderr.splitlines() if l.strip()]
+        check(len(lines) == 1, "one-line error for %s: %r" % (bad, p.stderr))
+    p = run([], env={"SLUICE_LOG_LEVEL": "shouty"})
+    check_eq(p.returncode, 2, "bad env var value exits 2")
+    check("SLUICE_LOG_LEVEL" in p.stderr, "error names the env var")
+
+
+def test_non_loopback_needs_credentials():
+    p = run(["--listen", "0.0.0.0:%d" % free_port(), "--data-dir", tempfile.mkdtemp()])
+    check_eq(p.returncode, 2, "non-loopback listen without credentials refused")
+    check("credentials" in p.stderr, "message explains why: %r" % p.stderr)
+
+
+def test_env_vars_configure():
+    port = free_port()
+    d = tempfile.mkdtemp()
+    s = Sluiced(data_dir=d, port=port, env={"SLUICE_REGION": "eu-west-3",
+                                            "SLUICE_ACCOUNT_ID": "123456789012"})
+    with s:
+        c = s.boto3()
+        tg = c.create_target_group(Name="envtg", Protocol="HTTP", Port=80,
+                                   VpcId="vpc-1")["TargetGroups"][0]
+        check(tg["TargetGroupArn"].startswith(
+            "arn:aws:elasticloadbalancing:eu-west-3:123456789012:targetgroup/envtg/"),
+            "region and account from env: %s" % tg["TargetGroupArn"])
+
+
+def test_healthz_and_shutdown():
+    with Sluiced() as s:
+        st, _, body = s.http("GET", "/healthz")
+        check_eq(st, 200, "/healthz")
+        check_eq(body, {"status": "ok"}, "/healthz body")
+        st, hdrs, _ = s.http("DELETE", "/healthz")
+        check_eq(st, 405, "/healthz wrong method")
+        st, _, _ = s.http("GET", "/nope")
+        check_eq(st, 404, "unknown path")
+        st, hdrs, _ = s.http("GET", "/")
+        check_eq(st, 405, "GET / is 405")
+        check_eq(hdrs.get("Allow"), "POST", "Allow header on /")
+        t0 = time.time()
+        rc = s.stop(signal.SIGTERM)
+        check_eq(rc, 0, "SIGTERM exits 0")
+        check(time.time() - t0 < 5, "SIGTERM exits promptly")
+        check("shutting down" in s.read_log(), "shutdown logged")
+
+
+def query(s, body, headers=None):
+    h = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
+    h.update(headers or {})
+    return s.http("POST", "/", raw=body.encode() if isinstance(body, str) else body, headers=h)
+
+
+def test_query_protocol_errors():
+    with Sluiced() as s:
+        cases = [
+            ("Version=2015-12-01", "MissingAction"),
+            ("Action=DescribeTargetGroups", "MissingParameter"),
+            ("Action=DescribeTargetGroups&Version=2012-06-01", "InvalidAction"),
+            ("Action=Frobnicate&Version=2015-12-01", "InvalidAction"),
+            ("Action=DescribeTargetGroups&Version=2015-12-01&PageSize=%zz", "MalformedQueryString"),
+            ("Action=CreateTargetGroup&Version=2015-12-01", "ValidationError"),
+            ("Action=CreateTargetGroup&Version=2015-12-01&Name=x&Port=abc", "ValidationError"),
+            ("Action=CreateTargetGroup&Version=2015-12-01&Name=x&Port=70000", "ValidationError"),
+            ("Action=CreateTargetGroup&Version=2015-12-01&Name=-x&Port=80", "ValidationError"),
+            ("Action=CreateTargetGroup&Version=2015-12-01&Name=x&Port=80&Port.a=1",
+             "ValidationError"),
+            ("Action=DescribeTargetGroups&Version=2015-12-01&PageSize=0", "ValidationError"),
+        ]
+        for body, code in cases:
+            st, hdrs, payload = query(s, body)
+            text = payload.decode() if isinstance(payload, bytes) else str(payload)
+            check_eq(st, 400, "status for %s" % body)
+            check("<Code>%s</Code>" % code in text, "code %s for %s: %s" % (code, body, text))
+            check("<ErrorResponse" in text and "<RequestId>" in text, "ErrorResponse envelope")
+        # Nothing was created by any of the above.
+        st, _, payload = query(s, "Action=DescribeTargetGroups&Version=2015-12-01")
+        check_eq(st, 200, "describe after errors")
+        check(b"<member>" not in payload, "no target group was created by bad requests")
+        # Bodies over 1 MiB: 413 in the protocol's own format.
+        big = "Action=DescribeTargetGroups&Version=2015-12-01&X=" + "a" * (1024 * 1024 + 10)
+        st, _, payload = query(s, big)
+        check_eq(st, 413, "oversized body")
+        check(b"<ErrorResponse" in payload, "413 is XML for the Query door")
+        st, _, payload = s.http("POST", "/v1/target-groups", raw=b"{" + b" " * (1024 * 1024 + 5))
+        check_eq(st, 413, "oversized REST body")
+        check(isinstance(payload, dict) and "error" in payload, "413 is JSON for REST")
+        # Still serving afterwards.
+        st, _, _ = s.http("GET", "/healthz")
+        check_eq(st, 200, "healthy after bad input")
+
+
+def test_slow_and_garbage_connections():
+    with Sluiced() as s:
+        # Raw garbage and a half-sent request must not take the server down.
+        for payload in (b"\x00\x01\x02garbage\r\n\r\n", b"POST / HTTP/1.1\r\nContent-Length: 5\r\n"):
+            c = socket.create_connection(("127.0.0.1", s.port))
+            c.sendall(payload)
+            c.settimeout(0.5)
+            try:
+                c.recv(100)
+            except socket.timeout:
+                pass
+            c.close()
+        st, _, _ = s.http("GET", "/healthz")
+        check_eq(st, 200, "healthy after garbage connections")
+
+
+for t in (test_flags, test_non_loopback_needs_credentials, test_env_vars_configure,
+          test_healthz_and_shutdown, test_query_protocol_errors,
+          test_slow_and_garbage_connections):
+    run_case(t)
+report()

@@ -1,0 +1,269 @@
+/* Unit tests for store/: objects, revisions, the change log, atomicity,
+ * group commit and schema-version refusal. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <lmdb.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store/store.h"
+
+struct fixture {
+    char dir[64];
+    struct store *s;
+};
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    struct sl_err err = {0};
+
+    strcpy(f->dir, "/tmp/sluice-store-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    assert_int_equal(store_open(f->dir, NULL, &f->s, &err), SL_OK);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    char cmd[128];
+
+    store_close(f->s);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+    assert_int_equal(system(cmd), 0);
+    free(f);
+    return 0;
+}
+
+static int put_one(struct store_txn *txn, void *arg, struct sl_err *err)
+{
+    json_t *o = json_pack("{ss}", "name", (const char *)arg);
+    int rc = store_put(txn, "tg", (const char *)arg, o);
+
+    json_decref(o);
+    return rc;
+}
+
+static int put_then_fail(struct store_txn *txn, void *arg, struct sl_err *err)
+{
+    json_t *o = json_pack("{ss}", "name", "ghost");
+
+    store_put(txn, "tg", "ghost", o);
+    store_index_put(txn, "name:ghost", "ghost");
+    json_decref(o);
+    return sl_err_set(err, 400, "ValidationError", "refused after writing");
+}
+
+static int noop(struct store_txn *txn, void *arg, struct sl_err *err)
+{
+    return SL_OK;
+}
+
+static void test_put_get_revision(void **state)
+{
+    struct fixture *f = *state;
+    struct store_txn *txn;
+    struct sl_err err = {0};
+    uint64_t rev = 0;
+    json_t *o;
+
+    assert_int_equal(store_revision(f->s), 0);
+    assert_int_equal(store_write(f->s, put_one, "web", &rev, &err), SL_OK);
+    assert_int_equal(rev, 1);
+    assert_int_equal(store_write(f->s, put_one, "api", &rev, &err), SL_OK);
+    assert_int_equal(rev, 2);
+    assert_int_equal(store_write(f->s, noop, NULL, &rev, &err), SL_OK);
+    assert_int_equal(rev, 0); /* wrote nothing: no revision */
+    assert_int_equal(store_revision(f->s), 2);
+
+    assert_int_equal(store_read_begin(f->s, &txn, &err), SL_OK);
+    assert_int_equal(store_txn_revision(txn), 2);
+    o = store_get(txn, "tg", "web");
+    assert_non_null(o);
+    assert_string_equal(json_string_value(json_object_get(o, "name")), "web");
+    json_decref(o);
+    assert_null(store_get(txn, "tg", "nope"));
+    assert_null(store_get(txn, "lb", "web")); /* kinds are separate */
+    assert_int_equal(store_count(txn, "tg", NULL), 2);
+    assert_int_equal(store_count(txn, "tg", "w"), 1);
+    store_txn_end(txn);
+}
+
+static void test_failed_write_applies_nothing(void **state)
+{
+    struct fixture *f = *state;
+    struct store_txn *txn;
+    struct sl_err err = {0};
+    char val[32];
+
+    assert_int_equal(store_write(f->s, put_then_fail, NULL, NULL, &err), SL_ERR);
+    assert_string_equal(err.code, "ValidationError");
+    assert_int_equal(store_revision(f->s), 0);
+    assert_int_equal(store_read_begin(f->s, &txn, &err), SL_OK);
+    assert_null(store_get(txn, "tg", "ghost"));
+    assert_int_equal(store_index_get(txn, "name:ghost", val, sizeof(val)), SL_ENOTFOUND);
+    store_txn_end(txn);
+}
+
+static int count_rec(json_t *rec, void *arg)
+{
+    json_array_append(arg, rec);
+    return 0;
+}
+
+static void test_change_log(void **state)
+{
+    struct fixture *f = *state;
+    struct sl_err err = {0};
+    json_t *recs = json_array();
+
+    store_write(f->s, put_one, "a", NULL, &err);
+    store_write(f->s, put_one, "b", NULL, &err);
+    assert_int_equal(store_changes(f->s, 0, 0, count_rec, recs), SL_OK);
+    assert_int_equal(json_array_size(recs), 2);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(recs, 0), "rev")), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(recs, 1), "id")), "b");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(recs, 1), "op")), "put");
+    json_array_clear(recs);
+    assert_int_equal(store_changes(f->s, 1, 0, count_rec, recs), SL_OK);
+    assert_int_equal(json_array_size(recs), 1);
+    json_decref(recs);
+}
+
+static void test_trim_gives_gone(void **state)
+{
+    struct fixture *f = *state;
+    struct store_options opt = {0, 3};
+    struct sl_err err = {0};
+    struct store *s;
+    char dir[64], name[8];
+    json_t *recs = json_array();
+    int i;
+
+    strcpy(dir, "/tmp/sluice-trim-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(store_open(dir, &opt, &s, &err), SL_OK);
+    for (i = 0; i < 6; i++) {
+        snprintf(name, sizeof(name), "t%d", i);
+        assert_int_equal(store_write(s, put_one, name, NULL, &err), SL_OK);
+    }
+    assert_int_equal(store_changes(s, 0, 0, count_rec, recs), SL_ENOTFOUND);
+    assert_int_equal(store_changes(s, 3, 0, count_rec, recs), SL_OK);
+    assert_int_equal(json_array_size(recs), 3);
+    store_close(s);
+    json_decref(recs);
+    (void)f;
+    snprintf(name, sizeof(name), "rm -rf");
+    {
+        char cmd[128];
+        snprintf(cmd, sizeof(cmd), "%s %s", name, dir);
+        assert_int_equal(system(cmd), 0);
+    }
+}
+
+static void test_reopen_keeps_everything(void **state)
+{
+    struct fixture *f = *state;
+    struct store_txn *txn;
+    struct sl_err err = {0};
+    json_t *o;
+
+    store_write(f->s, put_one, "durable", NULL, &err);
+    store_close(f->s);
+    assert_int_equal(store_open(f->dir, NULL, &f->s, &err), SL_OK);
+    assert_int_equal(store_revision(f->s), 1);
+    assert_int_equal(store_read_begin(f->s, &txn, &err), SL_OK);
+    o = store_get(txn, "tg", "durable");
+    assert_non_null(o);
+    json_decref(o);
+    store_txn_end(txn);
+}
+
+static void test_newer_schema_refused(void **state)
+{
+    struct fixture *f = *state;
+    struct sl_err err = {0};
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    MDB_val k = {14, "schema_version"}, v = {2, "99"};
+
+    store_close(f->s);
+    f->s = NULL;
+    assert_int_equal(mdb_env_create(&env), 0);
+    mdb_env_set_maxdbs(env, 8);
+    mdb_env_set_mapsize(env, (size_t)4 << 30);
+    assert_int_equal(mdb_env_open(env, f->dir, 0, 0600), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+    assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+    assert_int_equal(store_open(f->dir, NULL, &f->s, &err), SL_ERR);
+    assert_non_null(strstr(err.message, "newer"));
+    assert_null(f->s);
+}
+
+#define WRITERS 8
+#define PER_WRITER 50
+
+static void *writer(void *arg)
+{
+    struct store *s = arg;
+    struct sl_err err = {0};
+    char name[32];
+    int i;
+
+    for (i = 0; i < PER_WRITER; i++) {
+        snprintf(name, sizeof(name), "w%p-%d", (void *)&name, i);
+        if (store_write(s, put_one, name, NULL, &err) != SL_OK)
+            return (void *)1;
+    }
+    return NULL;
+}
+
+static void test_concurrent_writers(void **state)
+{
+    struct fixture *f = *state;
+    pthread_t th[WRITERS];
+    struct store_txn *txn;
+    struct sl_err err = {0};
+    void *ret;
+    int i;
+
+    for (i = 0; i < WRITERS; i++)
+        pthread_create(&th[i], NULL, writer, f->s);
+    for (i = 0; i < WRITERS; i++) {
+        pthread_join(th[i], &ret);
+        assert_null(ret);
+    }
+    /* Every mutation got its own revision even when commits were shared. */
+    assert_int_equal(store_revision(f->s), WRITERS * PER_WRITER);
+    assert_int_equal(store_read_begin(f->s, &txn, &err), SL_OK);
+    assert_int_equal(store_count(txn, "tg", NULL), WRITERS * PER_WRITER);
+    store_txn_end(txn);
+}
+
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_put_get_revision, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failed_write_applies_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_change_log, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_trim_gives_gone, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reopen_keeps_everything, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_writers, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
