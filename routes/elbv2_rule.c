@@ -367,8 +367,8 @@ static json_t *condition_param(json_t *c, struct cond_budget *b, struct sl_err *
         if (p_str(cfg, "HttpHeaderName", P_REQUIRED, &name, err) != SL_OK)
             return NULL;
         if (header_name_invalid(name)) {
-            sl_err_set(err, 400, "ValidationError", "The 'HttpHeaderName' value '%.64s' is not "
-                       "valid: %s", name, header_name_invalid(name));
+            cond_err(err, "The 'HttpHeaderName' value '%.64s' is not valid: %s", name,
+                     header_name_invalid(name));
             return NULL;
         }
         if (strcasecmp(name, "host") == 0) {

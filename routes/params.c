@@ -144,6 +144,7 @@ int p_enum(json_t *obj, const char *name, int required, const char *const *allow
     int rc = p_str(obj, name, required, &s, err);
     size_t i;
 
+    *out = NULL;
     if (rc != SL_OK)
         return rc;
     for (i = 0; allowed[i]; i++)

@@ -24,12 +24,13 @@ def test_first_load_balancer():
         _, out, _ = s.aws("elbv2", "create-target-group", "--name", "web", "--protocol", "HTTP",
                           "--port", "8080", "--vpc-id", "vpc-1", "--target-type", "ip",
                           "--health-check-path", "/health", "--health-check-interval-seconds",
-                          "1", "--health-check-timeout-seconds", "1", "--matcher",
+                          "5", "--health-check-timeout-seconds", "2", "--matcher",
                           "HttpCode=200-299")
         tg = out["TargetGroups"][0]
         tg_arn = tg["TargetGroupArn"]
         check("targetgroup/web/" in tg_arn, "TG ARN " + tg_arn)
-        check_eq(tg["HealthCheckIntervalSeconds"], 1, "interval extension down to 1 s")
+        check_eq(tg["HealthCheckIntervalSeconds"], 5, "interval")
+        check_eq(tg["HealthCheckTimeoutSeconds"], 2, "timeout")
         check_eq(tg["Matcher"]["HttpCode"], "200-299", "matcher")
         check_eq(tg["HealthyThresholdCount"], 5, "default healthy threshold")
 
@@ -123,7 +124,7 @@ def test_first_load_balancer():
         check_eq(out["Listeners"][0]["Port"], 18081, "modify-listener port")
         rc, _, err = s.aws("elbv2", "create-listener", "--load-balancer-arn", lb_arn,
                            "--protocol", "HTTP", "--port", "18081", "--default-actions",
-                           "Type=forward,TargetGroupArn=" + tg_arn, check_rc=False)
+                           "Type=forward,TargetGroupArn=" + api_arn, check_rc=False)
         check(rc != 0 and "DuplicateListener" in err, "DuplicateListener: " + err)
 
         _, out, _ = s.aws("elbv2", "modify-target-group-attributes", "--target-group-arn",
@@ -183,11 +184,44 @@ def test_pagination():
             page = c.describe_target_groups(PageSize=3, Marker=page["NextMarker"])
             seen += [t["TargetGroupName"] for t in page["TargetGroups"]]
         check_eq(sorted(seen), ["pg%d" % i for i in range(7)], "all pages, no repeats")
-        # The CLI paginates by itself.
-        _, out, _ = s.aws("elbv2", "describe-target-groups", "--page-size", "2")
-        check_eq(len(out["TargetGroups"]), 7, "CLI auto-pagination")
+        # boto3's paginator follows NextMarker by itself.
+        pages = list(c.get_paginator("describe_target_groups").paginate(
+            PaginationConfig={"PageSize": 2}))
+        check_eq(len(pages), 4, "paginator pages")
+        check_eq(sum(len(p["TargetGroups"]) for p in pages), 7, "paginator total")
+        _, out, _ = s.aws("elbv2", "describe-target-groups")
+        check_eq(len(out["TargetGroups"]), 7, "CLI lists all")
+
+
+def test_fast_health_check_extension():
+    """Intervals and timeouts down to 1 s (AWS's minimums are 5 and 2): the CLI
+    validates against the AWS model client-side, so boto3 without client-side
+    validation and the REST API are the ways in."""
+    with Sluiced() as s:
+        import boto3
+        from botocore.config import Config
+        c = boto3.client("elbv2", endpoint_url=s.url, region_name="us-east-1",
+                         aws_access_key_id="x", aws_secret_access_key="y",
+                         config=Config(parameter_validation=False))
+        tg = c.create_target_group(Name="fast", Protocol="HTTP", Port=80, VpcId="vpc-1",
+                                   HealthCheckIntervalSeconds=1,
+                                   HealthCheckTimeoutSeconds=1)["TargetGroups"][0]
+        check_eq(tg["HealthCheckIntervalSeconds"], 1, "interval down to 1 s")
+        check_eq(tg["HealthCheckTimeoutSeconds"], 1, "timeout down to 1 s")
+        try:
+            c.create_target_group(Name="fast2", Protocol="HTTP", Port=80, VpcId="vpc-1",
+                                  HealthCheckIntervalSeconds=1, HealthCheckTimeoutSeconds=2)
+            check(False, "timeout above interval must fail")
+        except c.exceptions.ClientError as e:
+            check_eq(e.response["Error"]["Code"], "ValidationError", "timeout > interval")
+        st, _, body = s.http("POST", "/v1/target-groups", {
+            "id": "fast3", "Name": "fast3", "Port": 80, "HealthCheckIntervalSeconds": 1,
+            "HealthCheckTimeoutSeconds": 1})
+        check_eq(st, 201, "REST create with 1 s checks")
+        check_eq(body.get("HealthCheckIntervalSeconds"), 1, "REST interval")
 
 
 run_case(test_first_load_balancer)
 run_case(test_pagination)
+run_case(test_fast_health_check_extension)
 report()

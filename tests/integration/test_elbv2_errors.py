@@ -41,8 +41,12 @@ def test_error_codes():
                                 )["Listeners"][0]
         before = snapshot(c)
 
+        # CreateLoadBalancer and CreateListener are idempotent for identical
+        # settings (AWS documents this); different settings conflict.
+        same = c.create_load_balancer(Name="lb1", Subnets=["subnet-1"])["LoadBalancers"][0]
+        check_eq(same["LoadBalancerArn"], lb["LoadBalancerArn"], "idempotent LB create")
         expect("DuplicateLoadBalancerName", c.create_load_balancer, Name="lb1",
-               Subnets=["subnet-1"])
+               Subnets=["subnet-1"], Scheme="internal")
         expect("DuplicateTargetGroupName", c.create_target_group, Name="tg1", Protocol="HTTP",
                Port=81, VpcId="vpc-1")
         # The same settings again is idempotent, as on AWS.
@@ -51,7 +55,8 @@ def test_error_codes():
         check_eq(again["TargetGroupArn"], tg["TargetGroupArn"], "idempotent create")
         expect("DuplicateListener", c.create_listener, LoadBalancerArn=lb["LoadBalancerArn"],
                Protocol="HTTP", Port=8080,
-               DefaultActions=[{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}])
+               DefaultActions=[{"Type": "fixed-response",
+                                "FixedResponseConfig": {"StatusCode": "404"}}])
         expect("TargetGroupNotFound", c.describe_target_groups, TargetGroupArns=[FAKE_TG])
         expect("TargetGroupNotFound", c.describe_target_groups, Names=["nope"])
         expect("TargetGroupNotFound", c.register_targets, TargetGroupArn=FAKE_TG,

@@ -145,7 +145,7 @@ static void test_trim_gives_gone(void **state)
     struct store_options opt = {0, 3};
     struct sl_err err = {0};
     struct store *s;
-    char dir[64], name[8];
+    char dir[64], name[16];
     json_t *recs = json_array();
     int i;
 
@@ -224,7 +224,7 @@ static void *writer(void *arg)
     int i;
 
     for (i = 0; i < PER_WRITER; i++) {
-        snprintf(name, sizeof(name), "w%p-%d", (void *)&name, i);
+        snprintf(name, sizeof(name), "w%p-%d", (void *)&name, i & 0xffff);
         if (store_write(s, put_one, name, NULL, &err) != SL_OK)
             return (void *)1;
     }

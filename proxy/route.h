@@ -1,0 +1,65 @@
+/*
+ * route.h - ALB rule matching and target selection on an acquired table.
+ *
+ * Caveats:
+ *  - Everything is zero-copy: the request view points into the connection's
+ *    buffer; nothing here allocates.
+ *  - Matching follows AWS: conditions of a rule are ANDed, the values of a
+ *    condition ORed; host-header, http-header values and query-string are
+ *    case-insensitive, path-pattern and http-request-method case-sensitive.
+ */
+#ifndef SL_PROXY_ROUTE_H
+#define SL_PROXY_ROUTE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "proxy/http1.h"
+#include "proxy/table.h"
+
+
+struct px_req_view {
+    const char *method;
+    size_t method_len;
+    const char *path; /* without the query */
+    size_t path_len;
+    const char *query; /* after '?', NULL if none */
+    size_t query_len;
+    const char *host; /* Host header, may include ":port" */
+    size_t host_len;
+    const struct h1_header *hdrs;
+    size_t nhdrs;
+    const struct sockaddr *peer;
+};
+
+/* Glob match of <s> against the NUL-terminated pattern <pat>: '*' any run,
+ * '?' one byte; <icase> folds ASCII case; <esc> makes '\' quote the next
+ * pattern byte.  Returns 1 on match. */
+int route_glob(const char *pat, const char *s, size_t len, int icase, int esc);
+
+/* 1 if every condition of <r> matches <req>. */
+int route_rule_matches(const struct px_rule *r, const struct px_req_view *req);
+
+/* The first matching rule of <l> (the default rule matches everything);
+ * NULL only if the listener has no rule at all.  Borrowed from the table. */
+const struct px_rule *route_match(const struct px_listener *l, const struct px_req_view *req);
+
+/* Choose a target group of a forward action by weight; <rnd> a random
+ * 32-bit value.  NULL if none has weight. */
+struct px_tg *route_pick_group(const struct px_action *a, uint32_t rnd);
+
+/* Choose a target of <g> per its algorithm: healthy (or initial/unavailable
+ * when none is healthy: fail-open), never draining or unroutable.  <now_ms>
+ * drives slow start.  NULL: no target (503).  Borrowed pointer. */
+struct px_target *route_pick_target(struct px_tg *g, uint64_t now_ms, uint32_t rnd);
+
+/* Render a redirect Location for <a> into <out> (cap bytes).  <listen_port>
+ * and <https> describe the listener.  Returns the length or -1 if too long. */
+int route_redirect_location(const struct px_action *a, const struct px_req_view *req,
+                            int listen_port, int https, char *out, size_t cap);
+
+/* A fast thread-local xorshift random number. */
+uint32_t route_rand(void);
+
+#endif
