@@ -831,6 +831,18 @@ struct health_scan {
     json_t *out;
 };
 
+static json_t *target_health(const char *state, const char *reason, const char *description)
+{
+    json_t *th = json_object();
+
+    json_object_set_new_nocheck(th, "State", json_string_nocheck(state));
+    if (reason && reason[0]) {
+        json_object_set_new_nocheck(th, "Reason", json_string_nocheck(reason));
+        json_object_set_new_nocheck(th, "Description", json_string_nocheck(description));
+    }
+    return th;
+}
+
 static json_t *health_of(struct health_scan *h, json_t *target_obj, const char *key)
 {
     json_t *target = json_object_get(target_obj, "Target");
@@ -838,7 +850,7 @@ static json_t *health_of(struct health_scan *h, json_t *target_obj, const char *
     const char *hc_port = json_string_value(json_object_get(h->tg, "HealthCheckPort"));
     char port[16];
     struct health_state hs;
-    json_t *th;
+    json_t *th, *out;
 
     if (hc_port == NULL || strcmp(hc_port, "traffic-port") == 0) {
         snprintf(port, sizeof(port), "%" JSON_INTEGER_FORMAT,
@@ -846,23 +858,25 @@ static json_t *health_of(struct health_scan *h, json_t *target_obj, const char *
         hc_port = port;
     }
     if (state && strcmp(state, "draining") == 0)
-        th = json_pack("{ss ss ss}", "State", "draining", "Reason", "Target.DeregistrationInProgress",
-                       "Description", "Target deregistration is in progress");
+        th = target_health("draining", "Target.DeregistrationInProgress",
+                           "Target deregistration is in progress");
     else if (!h->in_use)
-        th = json_pack("{ss ss ss}", "State", "unused", "Reason", "Target.NotInUse", "Description",
-                       "Target group is not configured to receive traffic from the load balancer");
+        th = target_health("unused", "Target.NotInUse",
+                           "Target group is not configured to receive traffic from the load "
+                           "balancer");
     else if (!json_is_true(json_object_get(h->tg, "HealthCheckEnabled")))
-        th = json_pack("{ss ss ss}", "State", "unavailable", "Reason",
-                       "Target.HealthCheckDisabled", "Description", "Health checks are disabled");
+        th = target_health("unavailable", "Target.HealthCheckDisabled",
+                           "Health checks are disabled");
     else if (health_lookup(h->ctx->health, key, &hs) == SL_OK && hs.state[0])
-        th = hs.reason[0] ? json_pack("{ss ss ss}", "State", hs.state, "Reason", hs.reason,
-                                      "Description", hs.description)
-                          : json_pack("{ss}", "State", hs.state);
+        th = target_health(hs.state, hs.reason, hs.description);
     else
-        th = json_pack("{ss ss ss}", "State", "initial", "Reason", "Elb.RegistrationInProgress",
-                       "Description", "Target registration is in progress");
-    return json_pack("{sO ss so}", "Target", target, "HealthCheckPort", hc_port, "TargetHealth",
-                     th);
+        th = target_health("initial", "Elb.RegistrationInProgress",
+                           "Target registration is in progress");
+    out = json_object();
+    json_object_set_nocheck(out, "Target", target);
+    json_object_set_new_nocheck(out, "HealthCheckPort", json_string(hc_port));
+    json_object_set_new_nocheck(out, "TargetHealth", th);
+    return out;
 }
 
 static int collect_health(const char *id, json_t *obj, void *arg)

@@ -48,11 +48,18 @@ static void encode_members(struct buf *b, json_t *obj)
     json_t *v;
 
     json_object_foreach(obj, k, v) {
+        size_t kl;
+
         if (json_is_null(v))
             continue;
-        buf_printf(b, "<%s>", k);
+        kl = strlen(k);
+        buf_putc(b, '<');
+        buf_append(b, k, kl);
+        buf_putc(b, '>');
         encode_value(b, v);
-        buf_printf(b, "</%s>", k);
+        buf_append(b, "</", 2);
+        buf_append(b, k, kl);
+        buf_putc(b, '>');
     }
 }
 
@@ -67,17 +74,28 @@ static void encode_value(struct buf *b, json_t *v)
         break;
     case JSON_ARRAY:
         json_array_foreach(v, i, e) {
-            buf_puts(b, "<member>");
+            buf_append(b, "<member>", 8);
             encode_value(b, e);
-            buf_puts(b, "</member>");
+            buf_append(b, "</member>", 9);
         }
         break;
     case JSON_STRING:
         xml_escape(b, json_string_value(v), json_string_length(v));
         break;
-    case JSON_INTEGER:
-        buf_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    case JSON_INTEGER: {
+        char num[24], *p = num + sizeof(num);
+        json_int_t n = json_integer_value(v);
+        unsigned long long u = n < 0 ? 0ULL - (unsigned long long)n : (unsigned long long)n;
+
+        do {
+            *--p = (char)('0' + u % 10);
+            u /= 10;
+        } while (u);
+        if (n < 0)
+            *--p = '-';
+        buf_append(b, p, (size_t)(num + sizeof(num) - p));
         break;
+    }
     case JSON_REAL:
         buf_printf(b, "%.17g", json_real_value(v));
         break;
