@@ -27,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define CHECK(cond)                                                                                \
     do {                                                                                           \
         if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);              \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
             abort();                                                                               \
         }                                                                                          \
     } while (0)
@@ -37,7 +37,8 @@ static char *dup_exact(const char *p, size_t n)
     char *q = malloc(n > 0 ? n : 1);
 
     CHECK(q != NULL);
-    memcpy(q, p, n);
+    if (n > 0)
+        memcpy(q, p, n);
     return q;
 }
 
@@ -82,8 +83,8 @@ static void check_request_result(int rc, int status, const struct h1_request *r,
         return;
     }
     if (rc == H1_ERROR) {
-        CHECK(status == 400 || status == 414 || status == 417 || status == 431 ||
-              status == 501 || status == 505);
+        CHECK(status == 400 || status == 414 || status == 417 || status == 431 || status == 501 ||
+              status == 505);
         return;
     }
     CHECK(rc > 0 && (size_t)rc <= len && (size_t)rc <= H1_MAX_REQUEST_HEAD && status == 0);
@@ -252,7 +253,8 @@ static void decode_piece(struct h1_chunked *st, const char *seg, size_t n, size_
             CHECK(pl == 0);
         if (d->rc == H1_INCOMPLETE)
             CHECK(c == n - off);
-        memcpy(d->out + d->len, p, pl);
+        if (pl > 0)
+            memcpy(d->out + d->len, p, pl);
         d->len += pl;
         off += c;
         if (d->rc == H1_DONE || d->rc == H1_ERROR)

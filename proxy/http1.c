@@ -162,8 +162,8 @@ static int valid_authority(const char *p, size_t n, int need_port)
             return 0;
         i++;
     } else {
-        while (i < n && (is_alnum((unsigned char)p[i]) || p[i] == '-' || p[i] == '.' ||
-                         p[i] == '_'))
+        while (i < n &&
+               (is_alnum((unsigned char)p[i]) || p[i] == '-' || p[i] == '.' || p[i] == '_'))
             i++;
         if (i == 0)
             return 0;
@@ -574,8 +574,8 @@ int h1_parse_request(const char *buf, size_t len, struct h1_scan *scan, struct h
         return head_len;
     }
     memset(&sl, 0, sizeof(sl));
-    if (parse_head(buf, (size_t)head_len, KIND_REQUEST, &sl, req->headers, &req->nheaders,
-                   &st) != SL_OK)
+    if (parse_head(buf, (size_t)head_len, KIND_REQUEST, &sl, req->headers, &req->nheaders, &st) !=
+        SL_OK)
         return fail(http_status, st);
     req->method = sl.method;
     req->method_len = sl.method_len;
@@ -594,8 +594,7 @@ int h1_parse_request(const char *buf, size_t len, struct h1_scan *scan, struct h
     if (f.host_count == 1 && !valid_authority(f.host, f.host_len, 0))
         return fail(http_status, 400);
     if (f.te_seen) {
-        if (sl.minor_version == 0 || f.cl_count > 0 || !f.te_last_chunked ||
-            f.te_chunked_count > 1)
+        if (sl.minor_version == 0 || f.cl_count > 0 || !f.te_last_chunked || f.te_chunked_count > 1)
             return fail(http_status, 400);
         if (f.te_other)
             return fail(http_status, 501);
@@ -629,14 +628,14 @@ int h1_parse_response(const char *buf, size_t len, struct h1_scan *scan, int hea
     if (head_len < 0)
         return head_len;
     memset(&sl, 0, sizeof(sl));
-    if (parse_head(buf, (size_t)head_len, KIND_RESPONSE, &sl, res->headers, &res->nheaders,
-                   &st) != SL_OK)
+    if (parse_head(buf, (size_t)head_len, KIND_RESPONSE, &sl, res->headers, &res->nheaders, &st) !=
+        SL_OK)
         return H1_ERROR;
     collect_fields(res->headers, res->nheaders, &f);
     if (f.bad)
         return H1_ERROR;
-    if (f.te_seen && (sl.minor_version == 0 || f.cl_count > 0 || f.te_other ||
-                      f.te_chunked_count != 1))
+    if (f.te_seen &&
+        (sl.minor_version == 0 || f.cl_count > 0 || f.te_other || f.te_chunked_count != 1))
         return H1_ERROR;
 
     res->minor_version = sl.minor_version;
@@ -654,24 +653,24 @@ int h1_parse_response(const char *buf, size_t len, struct h1_scan *scan, int hea
 
 /* Chunked decoder states; zero is the start of a chunk-size line. */
 enum {
-    CK_SIZE = 0,         /* first hex digit of a chunk size */
-    CK_SIZE_MORE,        /* more hex digits, ';' or CR */
-    CK_EXT_NAME_START,   /* after ';' */
-    CK_EXT_NAME,         /* in an extension name */
-    CK_EXT_VALUE_START,  /* after '=' */
-    CK_EXT_VALUE,        /* in a token value */
-    CK_EXT_QUOTED,       /* in a quoted-string value */
-    CK_EXT_QUOTED_ESC,   /* after a backslash in a quoted-string */
-    CK_EXT_QUOTED_END,   /* after the closing quote */
-    CK_SIZE_LF,          /* CR seen on the chunk-size line */
-    CK_DATA,             /* chunk data */
-    CK_DATA_CR,          /* CRLF after chunk data */
+    CK_SIZE = 0,        /* first hex digit of a chunk size */
+    CK_SIZE_MORE,       /* more hex digits, ';' or CR */
+    CK_EXT_NAME_START,  /* after ';' */
+    CK_EXT_NAME,        /* in an extension name */
+    CK_EXT_VALUE_START, /* after '=' */
+    CK_EXT_VALUE,       /* in a token value */
+    CK_EXT_QUOTED,      /* in a quoted-string value */
+    CK_EXT_QUOTED_ESC,  /* after a backslash in a quoted-string */
+    CK_EXT_QUOTED_END,  /* after the closing quote */
+    CK_SIZE_LF,         /* CR seen on the chunk-size line */
+    CK_DATA,            /* chunk data */
+    CK_DATA_CR,         /* CRLF after chunk data */
     CK_DATA_LF,
-    CK_TRAILER_START,    /* start of a trailer line or of the final CRLF */
+    CK_TRAILER_START, /* start of a trailer line or of the final CRLF */
     CK_TRAILER_NAME,
     CK_TRAILER_VALUE,
     CK_TRAILER_LF,
-    CK_END_LF,           /* LF of the final CRLF */
+    CK_END_LF, /* LF of the final CRLF */
     CK_DONE,
     CK_FAILED,
 };
@@ -808,9 +807,8 @@ int h1_chunked_decode(struct h1_chunked *st, const char *buf, size_t len, size_t
 
 static int is_hop_name(const char *name, size_t len)
 {
-    static const char *const hop[] = {"connection", "keep-alive",        "proxy-connection",
-                                      "te",         "trailer",           "transfer-encoding",
-                                      "upgrade"};
+    static const char *const hop[] = {"connection", "keep-alive",        "proxy-connection", "te",
+                                      "trailer",    "transfer-encoding", "upgrade"};
     size_t i;
 
     for (i = 0; i < sizeof(hop) / sizeof(hop[0]); i++)

@@ -47,18 +47,18 @@
 
 #include "common/err.h"
 
-#define H1_MAX_HEADERS       128    /* field lines per head; 431 beyond */
-#define H1_MAX_LINE          16384  /* start line or one field line, CRLF excluded */
-#define H1_MAX_REQUEST_HEAD  65536  /* whole request head incl. the blank line; 431 */
-#define H1_MAX_RESPONSE_HEAD 32768  /* whole response head (ALB's quota) */
-#define H1_MAX_CHUNK_LINE    4096   /* chunk-size line with extensions and CRLF */
-#define H1_MAX_TRAILER       16384  /* trailer section bytes incl. final CRLF */
-#define H1_MAX_TRAILERS      64     /* trailer field lines */
+#define H1_MAX_HEADERS       128   /* field lines per head; 431 beyond */
+#define H1_MAX_LINE          16384 /* start line or one field line, CRLF excluded */
+#define H1_MAX_REQUEST_HEAD  65536 /* whole request head incl. the blank line; 431 */
+#define H1_MAX_RESPONSE_HEAD 32768 /* whole response head (ALB's quota) */
+#define H1_MAX_CHUNK_LINE    4096  /* chunk-size line with extensions and CRLF */
+#define H1_MAX_TRAILER       16384 /* trailer section bytes incl. final CRLF */
+#define H1_MAX_TRAILERS      64    /* trailer field lines */
 
 enum {
-    H1_ERROR = SL_ERR,           /* refuse: malformed or over a limit */
-    H1_INCOMPLETE = SL_EAGAIN,   /* need more bytes */
-    H1_DONE = 1,                 /* h1_chunked_decode: body complete */
+    H1_ERROR = SL_ERR,         /* refuse: malformed or over a limit */
+    H1_INCOMPLETE = SL_EAGAIN, /* need more bytes */
+    H1_DONE = 1,               /* h1_chunked_decode: body complete */
 };
 
 enum h1_target_form {
@@ -89,8 +89,9 @@ struct h1_request {
     size_t target_len;
     enum h1_target_form form;
     const char *path; /* path and query: origin-form target, the part of an
-                       * absolute-form target after its authority (may be
-                       * empty), "*" for asterisk-form, NULL for CONNECT */
+                       * absolute-form target after its authority (empty or
+                       * starting with '?': forward with a '/' in front),
+                       * "*" for asterisk-form, NULL for CONNECT */
     size_t path_len;
     int minor_version; /* 0 or 1 */
     struct h1_header headers[H1_MAX_HEADERS];
@@ -107,8 +108,8 @@ struct h1_request {
 };
 
 struct h1_response {
-    int minor_version; /* 0 or 1 */
-    int status;        /* 100..599 */
+    int minor_version;  /* 0 or 1 */
+    int status;         /* 100..599 */
     const char *reason; /* may be empty */
     size_t reason_len;
     struct h1_header headers[H1_MAX_HEADERS];
@@ -136,7 +137,7 @@ struct h1_chunked {
 
 /*
  * Parse a request head from <buf>[0..<len>).  <scan> carries progress between
- * calls (zeroed for a new message); <req> is filled only on success.
+ * calls (zeroed for a new message); <req> is meaningful only on success.
  * Empty lines before the request line are skipped (RFC 9112 2.2).
  * Returns the head's length in bytes (> 0, the body or the next request
  * starts there), H1_INCOMPLETE, or H1_ERROR with *<http_status> set to 400,

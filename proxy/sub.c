@@ -372,7 +372,7 @@ static int apply_line(struct px_sub *s, const char *line, size_t n, uint64_t *re
         /* Every change up to the heartbeat's revision has been sent. */
         if (r > *rev)
             *rev = r;
-    } else if (r > *rev || r == 0) {
+    } else if (r >= *rev || r == 0) {
         if (r)
             *rev = r;
         if (id && (m = json_object_get(s->model, kind)) != NULL) {

@@ -27,7 +27,7 @@
 #define PX_MAX_FWD 5
 #define PX_MAX_CODES 16
 
-enum px_health { PX_H_INITIAL, PX_H_HEALTHY, PX_H_UNHEALTHY, PX_H_UNAVAILABLE };
+enum px_health_state { PX_H_INITIAL, PX_H_HEALTHY, PX_H_UNHEALTHY, PX_H_UNAVAILABLE };
 enum px_reason { PX_R_NONE, PX_R_REGISTERING, PX_R_TIMEOUT, PX_R_MISMATCH, PX_R_FAILED };
 enum px_algo { PX_ALGO_RR, PX_ALGO_LOR, PX_ALGO_WRANDOM };
 enum px_cond_type { PX_C_HOST, PX_C_PATH, PX_C_HEADER, PX_C_METHOD, PX_C_QUERY, PX_C_SOURCE };
@@ -44,7 +44,7 @@ struct px_target {
     atomic_int refs;
     atomic_int draining;
     atomic_int live;   /* still present in the model */
-    atomic_int health; /* enum px_health */
+    atomic_int health; /* enum px_health_state */
     atomic_int reason; /* enum px_reason */
     atomic_int status; /* last health-check HTTP status, for descriptions */
     atomic_uint_fast64_t eligible_ms; /* became routable (slow start origin) */

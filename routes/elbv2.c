@@ -76,6 +76,17 @@ json_t *elb_by_arn(struct store_txn *txn, const char *kind, const char *arn, cha
     return store_get(txn, kind, id);
 }
 
+json_t *elb_by_arn_ro(struct store_txn *txn, const char *kind, const char *arn, char *id_out)
+{
+    char k[16], id[ELB_ID_MAX];
+
+    if (arn == NULL || elb_resolve_arn(txn, arn, k, id) != SL_OK || strcmp(k, kind) != 0)
+        return NULL;
+    if (id_out)
+        strcpy(id_out, id);
+    return store_get_shared(txn, kind, id);
+}
+
 int elb_insert(struct store_txn *txn, const char *kind, const char *id, json_t *obj)
 {
     char key[ELB_ARN_MAX + 8], val[ELB_ID_MAX + 20];

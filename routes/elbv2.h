@@ -41,6 +41,10 @@ int elb_read(struct op_ctx *ctx, struct store_txn **txn, struct sl_err *err);
  * copied to <id_out> (ELB_ID_MAX) when non-NULL. */
 json_t *elb_by_arn(struct store_txn *txn, const char *kind, const char *arn, char *id_out);
 
+/* As elb_by_arn(), but the object is shared and READ-ONLY (see
+ * store_get_shared()): for operations that only read it. */
+json_t *elb_by_arn_ro(struct store_txn *txn, const char *kind, const char *arn, char *id_out);
+
 /* Kind and id of any resource <arn>; SL_ENOTFOUND if unknown. */
 int elb_resolve_arn(struct store_txn *txn, const char *arn, char kind[16], char id[ELB_ID_MAX]);
 

@@ -581,6 +581,32 @@ json_t *op_delete_target_group(struct op_ctx *ctx, json_t *req, struct sl_err *e
 
 /* ---- targets ---- */
 
+/* Targets per group are counted in the index ("tgcount:<tg id>"), kept by
+ * register_tx() and elb_target_remove(), so the 1,000-target limit costs
+ * one lookup instead of a walk over the group. */
+static size_t tg_count(struct store_txn *txn, const char *tg_id)
+{
+    char key[ELB_ID_MAX + 16], val[24];
+
+    snprintf(key, sizeof(key), "tgcount:%s", tg_id);
+    if (store_index_get(txn, key, val, sizeof(val)) != SL_OK)
+        return 0;
+    return (size_t)strtoull(val, NULL, 10);
+}
+
+static int tg_count_set(struct store_txn *txn, const char *tg_id, size_t n)
+{
+    char key[ELB_ID_MAX + 16], val[24];
+
+    snprintf(key, sizeof(key), "tgcount:%s", tg_id);
+    if (n == 0) {
+        store_index_del(txn, key);
+        return SL_OK;
+    }
+    snprintf(val, sizeof(val), "%zu", n);
+    return store_index_put(txn, key, val);
+}
+
 struct target_spec {
     char id[64];
     long port;
@@ -665,9 +691,9 @@ static int register_tx(struct store_txn *txn, void *arg, struct sl_err *err)
 {
     struct targets_args *a = arg;
     struct target_spec *specs;
-    char tg_id[ELB_ID_MAX], key[ELB_ID_MAX + 96], prefix[ELB_ID_MAX + 2], now[32];
-    json_t *tg = elb_by_arn(txn, K_TG, a->arn, tg_id), *t;
-    size_t n, i, count;
+    char tg_id[ELB_ID_MAX], key[ELB_ID_MAX + 96], now[32];
+    json_t *tg = elb_by_arn_ro(txn, K_TG, a->arn, tg_id), *t;
+    size_t n, i, count, before;
 
     if (tg == NULL) {
         tg_not_found(err, a->arn);
@@ -679,8 +705,7 @@ static int register_tx(struct store_txn *txn, void *arg, struct sl_err *err)
         json_decref(tg);
         return SL_ERR;
     }
-    snprintf(prefix, sizeof(prefix), "%s|", tg_id);
-    count = store_count(txn, K_TARGET, prefix);
+    count = before = tg_count(txn, tg_id);
     util_iso_now(now);
     for (i = 0; i < n; i++) {
         json_t *old, *target;
@@ -725,7 +750,7 @@ static int register_tx(struct store_txn *txn, void *arg, struct sl_err *err)
     }
     free(specs);
     json_decref(tg);
-    return SL_OK;
+    return count == before ? SL_OK : tg_count_set(txn, tg_id, count);
 }
 
 json_t *op_register_targets(struct op_ctx *ctx, json_t *req, struct sl_err *err)
@@ -750,7 +775,7 @@ static int deregister_tx(struct store_txn *txn, void *arg, struct sl_err *err)
     struct targets_args *a = arg;
     struct target_spec *specs;
     char tg_id[ELB_ID_MAX], key[ELB_ID_MAX + 96], now[32];
-    json_t *tg = elb_by_arn(txn, K_TG, a->arn, tg_id);
+    json_t *tg = elb_by_arn_ro(txn, K_TG, a->arn, tg_id);
     const char *delay_s;
     long delay;
     size_t n, i;
@@ -902,7 +927,7 @@ json_t *op_describe_target_health(struct op_ctx *ctx, json_t *req, struct sl_err
         return NULL;
     if (elb_read(ctx, &txn, err) != SL_OK)
         return NULL;
-    h.tg = elb_by_arn(txn, K_TG, arn, tg_id);
+    h.tg = elb_by_arn_ro(txn, K_TG, arn, tg_id);
     if (h.tg == NULL) {
         store_txn_end(txn);
         return tg_not_found(err, arn);
@@ -969,6 +994,17 @@ int elb_target_remove(struct store_txn *txn, const char *key)
     }
     json_decref(t);
     rc = store_del(txn, K_TARGET, key);
+    if (rc == SL_OK) {
+        /* The key is "<tg id>|<Id>|<Port>". */
+        char tg_id[ELB_ID_MAX];
+        size_t l = strcspn(key, "|"), n;
+        if (l < sizeof(tg_id)) {
+            memcpy(tg_id, key, l);
+            tg_id[l] = '\0';
+            n = tg_count(txn, tg_id);
+            rc = tg_count_set(txn, tg_id, n ? n - 1 : 0);
+        }
+    }
     return rc;
 }
 

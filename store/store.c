@@ -25,8 +25,11 @@
 #include <time.h>
 
 #define DEFAULT_MAP_SIZE ((size_t)4 << 30)
+#define CACHE_STRIPES 64
+#define CACHE_STRIPE_MAX 4096 /* entries per stripe before it is cleared */
 #define DEFAULT_CHANGES_KEEP 100000
 #define MAX_BATCH 256
+#define LINGER_US 200 /* longest wait for a batch to fill, see writer_main() */
 
 struct write_req {
     store_write_fn fn;
@@ -38,8 +41,18 @@ struct write_req {
     struct write_req *next;
 };
 
+/* Decode cache: parsing JSON costs about six times a deep copy, so decoded
+ * objects are kept per key together with the exact bytes they came from.
+ * A lookup compares the bytes LMDB returns with the cached ones; any change
+ * of the stored value is a miss.  Callers always get a private copy. */
+struct cache_stripe {
+    pthread_mutex_t mu;
+    json_t *map; /* key -> [bytes, object] */
+};
+
 struct store {
     MDB_env *env;
+    struct cache_stripe cache[CACHE_STRIPES];
     MDB_dbi meta, objects, index, changes;
     uint64_t changes_keep;
 
@@ -99,6 +112,80 @@ static int meta_put_u64(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t val
 
 static void *writer_main(void *arg);
 
+static void cache_destroy(struct store *s)
+{
+    int i;
+
+    for (i = 0; i < CACHE_STRIPES; i++) {
+        json_decref(s->cache[i].map);
+        s->cache[i].map = NULL;
+        pthread_mutex_destroy(&s->cache[i].mu);
+    }
+}
+
+static unsigned stripe_of(const char *key, size_t len)
+{
+    uint32_t h = 2166136261u;
+    size_t i;
+
+    for (i = 0; i < len; i++)
+        h = (h ^ (unsigned char)key[i]) * 16777619u;
+    return h % CACHE_STRIPES;
+}
+
+/* Decode the value <v> stored under object key <key>/<klen> ("kind\0id"),
+ * through the cache.  Returns a new reference: a private copy, or with
+ * <shared> the cached object itself, which the caller must not modify. */
+static json_t *decode(struct store *s, const char *key, size_t klen, const MDB_val *v,
+                      int shared)
+{
+    struct cache_stripe *cs = &s->cache[stripe_of(key, klen)];
+    char ckey[512];
+    json_t *entry, *obj = NULL, *fresh;
+    size_t i;
+
+    /* jansson keys are C strings: map the kind's NUL separator to '\x1f'. */
+    if (klen >= sizeof(ckey))
+        return json_loadb(v->mv_data, v->mv_size, 0, NULL);
+    for (i = 0; i < klen; i++)
+        ckey[i] = key[i] ? key[i] : '\x1f';
+    ckey[klen] = '\0';
+    pthread_mutex_lock(&cs->mu);
+    entry = json_object_get(cs->map, ckey);
+    if (entry) {
+        json_t *bytes = json_array_get(entry, 0);
+        if (json_string_length(bytes) == v->mv_size &&
+            memcmp(json_string_value(bytes), v->mv_data, v->mv_size) == 0)
+            obj = json_incref(json_array_get(entry, 1));
+    }
+    pthread_mutex_unlock(&cs->mu);
+    if (obj) {
+        if (shared)
+            return obj;
+        fresh = json_deep_copy(obj);
+        json_decref(obj);
+        return fresh;
+    }
+    obj = json_loadb(v->mv_data, v->mv_size, 0, NULL);
+    if (obj == NULL)
+        return NULL;
+    entry = json_pack("[s#O]", (const char *)v->mv_data, (int)v->mv_size, obj);
+    if (shared) {
+        fresh = json_incref(obj);
+    } else {
+        fresh = json_deep_copy(obj);
+    }
+    json_decref(obj);
+    if (entry) {
+        pthread_mutex_lock(&cs->mu);
+        if (json_object_size(cs->map) >= CACHE_STRIPE_MAX)
+            json_object_clear(cs->map);
+        json_object_set_new(cs->map, ckey, entry);
+        pthread_mutex_unlock(&cs->mu);
+    }
+    return fresh;
+}
+
 static int mkdir_p(const char *dir)
 {
     char path[4096];
@@ -125,7 +212,7 @@ int store_open(const char *dir, const struct store_options *opt, struct store **
     struct store *s;
     MDB_txn *txn = NULL;
     uint64_t ver = 0;
-    int rc;
+    int rc, i;
 
     *out = NULL;
     if (mkdir_p(dir) != 0)
@@ -139,6 +226,10 @@ int store_open(const char *dir, const struct store_options *opt, struct store **
     pthread_cond_init(&s->done_cv, NULL);
     pthread_cond_init(&s->rev_cv, NULL);
     s->changes_keep = opt && opt->changes_keep ? opt->changes_keep : DEFAULT_CHANGES_KEEP;
+    for (i = 0; i < CACHE_STRIPES; i++) {
+        pthread_mutex_init(&s->cache[i].mu, NULL);
+        s->cache[i].map = json_object();
+    }
 
     if ((rc = mdb_env_create(&s->env)) != 0)
         goto fail_mdb;
@@ -194,6 +285,7 @@ fail:
         mdb_txn_abort(txn);
     if (s->env)
         mdb_env_close(s->env);
+    cache_destroy(s);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->queue_cv);
     pthread_cond_destroy(&s->done_cv);
@@ -214,6 +306,7 @@ void store_close(struct store *s)
     if (s->writer_started)
         pthread_join(s->writer, NULL);
     mdb_env_close(s->env);
+    cache_destroy(s);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->queue_cv);
     pthread_cond_destroy(&s->done_cv);
@@ -284,7 +377,18 @@ json_t *store_get(struct store_txn *t, const char *kind, const char *id)
 
     if (kl == 0 || mdb_get(t->txn, t->s->objects, &k, &v) != 0)
         return NULL;
-    return json_loadb(v.mv_data, v.mv_size, 0, NULL);
+    return decode(t->s, key, kl, &v, 0);
+}
+
+json_t *store_get_shared(struct store_txn *t, const char *kind, const char *id)
+{
+    char key[512];
+    size_t kl = obj_key(key, sizeof(key), kind, id);
+    MDB_val k = {kl, key}, v;
+
+    if (kl == 0 || mdb_get(t->txn, t->s->objects, &k, &v) != 0)
+        return NULL;
+    return decode(t->s, key, kl, &v, 1);
 }
 
 static int append_change(struct store_txn *t, const char *kind, const char *id, const char *op,
@@ -397,7 +501,7 @@ static int scan(struct store_txn *t, const char *kind, const char *prefix, store
             continue;
         memcpy(idbuf, (char *)k.mv_data + kindlen, il);
         idbuf[il] = '\0';
-        obj = json_loadb(v.mv_data, v.mv_size, 0, NULL);
+        obj = decode(t->s, k.mv_data, k.mv_size, &v, 1);
         if (obj == NULL)
             continue;
         ret = cb(idbuf, obj, arg);
@@ -699,11 +803,21 @@ static void run_batch(struct store *s, struct write_req *batch)
     pthread_mutex_unlock(&s->mu);
 }
 
+static int queued(const struct store *s)
+{
+    const struct write_req *r;
+    int n = 0;
+
+    for (r = s->head; r; r = r->next)
+        n++;
+    return n;
+}
+
 static void *writer_main(void *arg)
 {
     struct store *s = arg;
     struct write_req *batch, *r, *last;
-    int n;
+    int n, last_batch = 1;
 
     pthread_mutex_lock(&s->mu);
     for (;;) {
@@ -711,6 +825,19 @@ static void *writer_main(void *arg)
             pthread_cond_wait(&s->queue_cv, &s->mu);
         if (s->head == NULL && s->stopping)
             break;
+        if (last_batch > 1 && queued(s) < last_batch) {
+            /* Clients whose last writes shared a commit are sending their
+             * next ones now: give them a moment to share the next fsync
+             * too, rather than paying one fsync each. */
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += LINGER_US * 1000L;
+            ts.tv_sec += ts.tv_nsec / 1000000000L;
+            ts.tv_nsec %= 1000000000L;
+            while (queued(s) < last_batch && !s->stopping)
+                if (pthread_cond_timedwait(&s->queue_cv, &s->mu, &ts) == ETIMEDOUT)
+                    break;
+        }
         batch = s->head;
         for (n = 1, last = batch; last->next && n < MAX_BATCH; n++)
             last = last->next;
@@ -718,6 +845,7 @@ static void *writer_main(void *arg)
         if (s->head == NULL)
             s->tail = NULL;
         last->next = NULL;
+        last_batch = n;
         pthread_mutex_unlock(&s->mu);
 
         run_batch(s, batch);

@@ -68,8 +68,14 @@ int store_txn_is_write(const struct store_txn *txn);
 /* Writers only: the revision this mutation gets if it writes anything. */
 uint64_t store_txn_next_revision(const struct store_txn *txn);
 
-/* Fetch object (kind, id).  Returns a new reference, or NULL if absent. */
+/* Fetch object (kind, id).  Returns a new reference to a private copy the
+ * caller may modify, or NULL if absent. */
 json_t *store_get(struct store_txn *txn, const char *kind, const char *id);
+
+/* Fetch object (kind, id) READ-ONLY: the returned reference may be shared
+ * with the decode cache and other threads, so the caller must not modify
+ * it (json_deep_copy() first).  NULL if absent. */
+json_t *store_get_shared(struct store_txn *txn, const char *kind, const char *id);
 
 /* Insert or replace (kind, id) with <obj> (borrowed) and append a change
  * record with op "put".  Write transactions only. */
@@ -80,7 +86,9 @@ int store_put(struct store_txn *txn, const char *kind, const char *id, json_t *o
 int store_del(struct store_txn *txn, const char *kind, const char *id);
 
 /* Call <cb> for each object of <kind> whose id starts with <id_prefix>
- * (NULL or "" = all), in id order.  <obj> is borrowed for the call only.
+ * (NULL or "" = all), in id order.  <obj> is borrowed and READ-ONLY: it is
+ * shared with the store's decode cache and with other threads.  Keep it
+ * with json_incref() (still read-only) or modify a json_deep_copy().
  * A non-zero return from <cb> stops the scan and is returned. */
 typedef int (*store_scan_fn)(const char *id, json_t *obj, void *arg);
 int store_scan(struct store_txn *txn, const char *kind, const char *id_prefix, store_scan_fn cb,

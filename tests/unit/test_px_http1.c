@@ -1,10 +1,13 @@
 /* Unit tests for proxy/http1.c: request and response heads, the chunked
  * decoder, hop-by-hop fields, and the data-driven cases in px_http1_cases/. */
+/* cmocka.h needs these first. */
+/* clang-format off */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+/* clang-format on */
 
 #include <dirent.h>
 #include <stdio.h>
@@ -22,7 +25,8 @@ static char *dup_exact(const char *s, size_t n)
     char *p = malloc(n > 0 ? n : 1);
 
     assert_non_null(p);
-    memcpy(p, s, n);
+    if (n > 0)
+        memcpy(p, s, n);
     return p;
 }
 
@@ -151,11 +155,15 @@ static void test_post_content_length(void **state)
     assert_false(req.chunked);
     assert_true(req.expect_continue);
     assert_span(req.host, req.host_len, "a.example:8080");
+    assert_true(parse_req(S("PUT / HTTP/1.1\r\nHost: a\r\nExpect: , 100-Continue\r\n\r\n"), &req,
+                          &status) > 0);
+    assert_true(req.expect_continue);
 }
 
 static void test_post_chunked(void **state)
 {
-    static const char r[] = "POST /u HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip-not, chunked\r\n\r\n";
+    static const char r[] =
+        "POST /u HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip-not, chunked\r\n\r\n";
     static const char r2[] = "POST /u HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: CHUNKED\r\n\r\n"
                              "4\r\nWiki\r\n5;ext=1\r\npedia\r\n0\r\n\r\nGET";
     struct h1_request req;
@@ -170,9 +178,8 @@ static void test_post_chunked(void **state)
     assert_true(head > 0);
     assert_true(req.chunked);
     assert_int_equal(req.content_length, -1);
-    assert_int_equal(decode_split(r2 + head, sizeof(r2) - 1 - (size_t)head, 0, out, &out_len,
-                                  &used),
-                     H1_DONE);
+    assert_int_equal(
+        decode_split(r2 + head, sizeof(r2) - 1 - (size_t)head, 0, out, &out_len, &used), H1_DONE);
     assert_span(out, out_len, "Wikipedia");
     /* The decoder stops at the end of the body: "GET" is the next request. */
     assert_int_equal(used, sizeof(r2) - 1 - (size_t)head - 3);
@@ -187,10 +194,11 @@ static void test_http10(void **state)
     assert_int_equal(req.minor_version, 0);
     assert_false(req.keep_alive);
     assert_null(req.host);
-    assert_true(parse_req(S("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n"), &req, &status) > 0);
+    assert_true(parse_req(S("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n"), &req, &status) >
+                0);
     assert_true(req.keep_alive);
-    assert_true(parse_req(S("GET / HTTP/1.0\r\nConnection: keep-alive, close\r\n\r\n"), &req,
-                          &status) > 0);
+    assert_true(
+        parse_req(S("GET / HTTP/1.0\r\nConnection: keep-alive, close\r\n\r\n"), &req, &status) > 0);
     assert_false(req.keep_alive);
     /* Expect and Upgrade mean nothing in 1.0 (RFC 9110 10.1.1, 7.8). */
     assert_true(parse_req(S("GET / HTTP/1.0\r\nExpect: x\r\nUpgrade: ws\r\nConnection: upgrade"
@@ -208,8 +216,8 @@ static void test_connection_tokens(void **state)
     assert_true(parse_req(S("GET / HTTP/1.1\r\nHost: a\r\nConnection: x-foo, ,CLOSE\r\n\r\n"), &req,
                           &status) > 0);
     assert_false(req.keep_alive);
-    assert_true(parse_req(S("GET / HTTP/1.1\r\nHost: a\r\nConnection: closed\r\n\r\n"), &req,
-                          &status) > 0);
+    assert_true(
+        parse_req(S("GET / HTTP/1.1\r\nHost: a\r\nConnection: closed\r\n\r\n"), &req, &status) > 0);
     assert_true(req.keep_alive);
     assert_true(parse_req(S("GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n"
                             "Connection: Upgrade\r\n\r\n"),
@@ -314,12 +322,13 @@ static void test_target_forms(void **state)
     assert_int_equal(req.form, H1_TARGET_AUTHORITY);
     assert_null(req.path);
     assert_span(req.host, req.host_len, "db.example:5432");
-    assert_true(parse_req(S("GET HTTPS://[::1]:443?x HTTP/1.1\r\nHost: a\r\n\r\n"), &req,
-                          &status) > 0);
+    assert_true(parse_req(S("GET HTTPS://[::1]:443?x HTTP/1.1\r\nHost: a\r\n\r\n"), &req, &status) >
+                0);
     assert_int_equal(req.form, H1_TARGET_ABSOLUTE);
     assert_span(req.host, req.host_len, "[::1]:443");
     assert_span(req.path, req.path_len, "?x");
-    assert_true(parse_req(S("GET http://a.example HTTP/1.1\r\nHost: a\r\n\r\n"), &req, &status) > 0);
+    assert_true(parse_req(S("GET http://a.example HTTP/1.1\r\nHost: a\r\n\r\n"), &req, &status) >
+                0);
     assert_int_equal(req.path_len, 0);
     assert_true(parse_req(S("GET //double HTTP/1.1\r\nHost: a\r\n\r\n"), &req, &status) > 0);
 
@@ -375,8 +384,7 @@ static void test_limits(void **state)
     assert_int_equal(status, 431);
     /* Incomplete but under the limit: keep reading. */
     memset(&scan, 0, sizeof(scan));
-    assert_int_equal(h1_parse_request(r, H1_MAX_REQUEST_HEAD, &scan, &req, &status),
-                     H1_INCOMPLETE);
+    assert_int_equal(h1_parse_request(r, H1_MAX_REQUEST_HEAD, &scan, &req, &status), H1_INCOMPLETE);
 
     /* H1_MAX_HEADERS fields pass, one more is 431. */
     n = (size_t)sprintf(r, "GET / HTTP/1.1\r\nHost: a\r\n");
@@ -414,7 +422,8 @@ static void test_refusals(void **state)
         {"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding:\r\n\r\n", 400},
         {"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: \"chunked\"\r\n\r\n", 400},
         {"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", 400},
-        {"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n",
+        {"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: "
+         "chunked\r\n\r\n",
          501},
         {"GET / HTTP/1.1\r\nHost: a\r\nX: y\r\n z\r\n\r\n", 400},
         {"GET / HTTP/1.1\r\n Host: a\r\n\r\n", 400},
@@ -583,9 +592,9 @@ static void test_responses(void **state)
                                  "chunked\r\n\r\n"),
                                0, &res),
                      H1_ERROR);
-    assert_int_equal(parse_res(S("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"),
-                               0, &res),
-                     H1_ERROR);
+    assert_int_equal(
+        parse_res(S("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"), 0, &res),
+        H1_ERROR);
     assert_int_equal(parse_res(S("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n"), 0, &res),
                      H1_ERROR);
     assert_int_equal(parse_res(S("HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"), 0, &res),
@@ -597,9 +606,35 @@ static void test_responses(void **state)
     assert_int_equal(parse_res(S("HTTP/1.1 099 OK\r\n\r\n"), 0, &res), H1_ERROR);
     assert_int_equal(parse_res(S("HTTP/1.1  200 OK\r\n\r\n"), 0, &res), H1_ERROR);
     assert_int_equal(parse_res(S("HTTP/2 200 OK\r\n\r\n"), 0, &res), H1_ERROR);
+    assert_int_equal(parse_res(S("HTTP/2.0 200 OK\r\n\r\n"), 0, &res), H1_ERROR);
+    assert_int_equal(parse_res(S("HTTP/1.1 2000 OK\r\n\r\n"), 0, &res), H1_ERROR);
     assert_int_equal(parse_res(S("HTTP/1.1 200 O\x01K\r\n\r\n"), 0, &res), H1_ERROR);
     assert_int_equal(parse_res(S("\r\nHTTP/1.1 200 OK\r\n\r\n"), 0, &res), H1_ERROR);
     assert_int_equal(parse_res(S("HTTP/1.1 200 OK\r\nX: y\r\n"), 0, &res), H1_INCOMPLETE);
+}
+
+static void test_response_limits(void **state)
+{
+    size_t cap = H1_MAX_RESPONSE_HEAD + 8192, n;
+    char *r = malloc(cap);
+    struct h1_response res;
+
+    assert_non_null(r);
+    n = (size_t)sprintf(r, "HTTP/1.1 200 OK\r\n");
+    while (n < H1_MAX_RESPONSE_HEAD) {
+        n += (size_t)sprintf(r + n, "Set-Cookie: ");
+        memset(r + n, 'k', 4000);
+        n += 4000;
+        n += (size_t)sprintf(r + n, "\r\n");
+    }
+    n += (size_t)sprintf(r + n, "\r\n");
+    assert_int_equal(parse_res(r, n, 0, &res), H1_ERROR);
+    assert_int_equal(parse_res(r, H1_MAX_RESPONSE_HEAD, 0, &res), H1_INCOMPLETE);
+    /* A status line over H1_MAX_LINE. */
+    n = (size_t)sprintf(r, "HTTP/1.1 200 ");
+    memset(r + n, 'r', H1_MAX_LINE);
+    assert_int_equal(parse_res(r, n + H1_MAX_LINE, 0, &res), H1_ERROR);
+    free(r);
 }
 
 static const char body[] = "4\r\nWiki\r\n"
@@ -656,20 +691,45 @@ static void test_chunked_bytewise(void **state)
 
 static void test_chunked_refusals(void **state)
 {
-#define B(lit) {lit, sizeof(lit) - 1}
+#define B(lit)                                                                                     \
+    {                                                                                              \
+        lit, sizeof(lit) - 1                                                                       \
+    }
     static const struct {
         const char *s;
         size_t n;
     } bad[] = {
-        B("0x5\r\nhello\r\n0\r\n\r\n"), B("+5\r\nhello\r\n0\r\n\r\n"), B("-5\r\n"),
-        B("5_0\r\n"), B(" 5\r\n"), B("5 \r\n"), B("5\t;a\r\n"), B("\r\n"),
-        B("5\nhello\n0\n\n"), B("5\rhello\r\n"), B("5\r\nhelloX\r\n0\r\n\r\n"),
-        B("5\r\nhello\n0\r\n\r\n"), B("10000000000000000\r\n"),
-        B("00000000000000001\r\n"), B("8000000000000000\r\n"), B("5;\r\n"), B("5;=a\r\n"),
-        B("5;a=\r\n"), B("5;a=\"x\r\n"), B("5;a=\"\x01\"\r\n"), B("5;a b\r\n"),
-        B("5;a=b c\r\n"), B("g\r\n"), B("0\r\n X: y\r\n\r\n"), B("0\r\nX : y\r\n\r\n"),
-        B("0\r\n: y\r\n\r\n"), B("0\r\nX: \x00\r\n\r\n"), B("0\r\nX: y\n\r\n"),
-        B("0\r\n\n"), B("0\r\n\r\r"), B("1\r\na\r\n0\r\nX: y\rz\r\n\r\n"),
+        B("0x5\r\nhello\r\n0\r\n\r\n"),
+        B("+5\r\nhello\r\n0\r\n\r\n"),
+        B("-5\r\n"),
+        B("5_0\r\n"),
+        B(" 5\r\n"),
+        B("5 \r\n"),
+        B("5\t;a\r\n"),
+        B("\r\n"),
+        B("5\nhello\n0\n\n"),
+        B("5\rhello\r\n"),
+        B("5\r\nhelloX\r\n0\r\n\r\n"),
+        B("5\r\nhello\n0\r\n\r\n"),
+        B("10000000000000000\r\n"),
+        B("00000000000000001\r\n"),
+        B("8000000000000000\r\n"),
+        B("5;\r\n"),
+        B("5;=a\r\n"),
+        B("5;a=\r\n"),
+        B("5;a=\"x\r\n"),
+        B("5;a=\"\x01\"\r\n"),
+        B("5;a b\r\n"),
+        B("5;a=b c\r\n"),
+        B("g\r\n"),
+        B("0\r\n X: y\r\n\r\n"),
+        B("0\r\nX : y\r\n\r\n"),
+        B("0\r\n: y\r\n\r\n"),
+        B("0\r\nX: \x00\r\n\r\n"),
+        B("0\r\nX: y\n\r\n"),
+        B("0\r\n\n"),
+        B("0\r\n\r\r"),
+        B("1\r\na\r\n0\r\nX: y\rz\r\n\r\n"),
     };
 #undef B
     size_t i;
@@ -682,6 +742,16 @@ static void test_chunked_refusals(void **state)
         for (split = 0; split <= bad[i].n; split++)
             if (decode_split(bad[i].s, bad[i].n, split, out, &out_len, &used) != H1_ERROR)
                 fail_msg("chunk case %zu split %zu not refused", i, split);
+    }
+    /* Failure is sticky. */
+    {
+        struct h1_chunked st = {0};
+        const char *d;
+        size_t dl, c;
+
+        assert_int_equal(h1_chunked_decode(&st, S("z"), &c, &d, &dl), H1_ERROR);
+        assert_int_equal(h1_chunked_decode(&st, S("0\r\n\r\n"), &c, &d, &dl), H1_ERROR);
+        assert_int_equal(c, 0);
     }
     /* Largest size accepted: INT64_MAX, 16 digits. */
     {
@@ -874,6 +944,7 @@ int main(void)
         cmocka_unit_test(test_early_refusal),
         cmocka_unit_test(test_hop_by_hop),
         cmocka_unit_test(test_responses),
+        cmocka_unit_test(test_response_limits),
         cmocka_unit_test(test_chunked_every_split),
         cmocka_unit_test(test_chunked_bytewise),
         cmocka_unit_test(test_chunked_refusals),

@@ -1,0 +1,326 @@
+/*
+ * health.c - the health checker.
+ */
+#include "proxy/health.h"
+
+#include <errno.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/err.h"
+#include "proxy/ev.h"
+#include "proxy/log.h"
+#include "proxy/table.h"
+
+struct hc {
+    struct px_health *h;
+    struct px_target *t;
+    struct hc *next;
+    int seen; /* in the latest table */
+    /* settings copied from the group */
+    int enabled, interval_ms, timeout_ms, healthy, unhealthy, port;
+    char path[256];
+    int ncodes;
+    struct { int lo, hi; } codes[PX_MAX_CODES];
+    /* run state */
+    int fd;
+    int ok_run, fail_run;
+    char req[512];
+    size_t req_len, sent;
+    char resp[64];
+    size_t resp_len;
+    struct ev_timer timer; /* next check, or the check's timeout */
+};
+
+struct px_health {
+    struct ev_loop *loop;
+    pthread_t th;
+    atomic_int stop;
+    unsigned gen;
+    struct px_table *table;
+    struct hc *all;
+};
+
+static void hc_schedule(struct hc *c, uint64_t ms);
+
+static void hc_end(struct hc *c)
+{
+    if (c->fd >= 0) {
+        ev_fd_del(c->h->loop, c->fd);
+        close(c->fd);
+        c->fd = -1;
+    }
+}
+
+static void result(struct hc *c, int ok, int reason, int status)
+{
+    struct px_target *t = c->t;
+    int st = atomic_load(&t->health);
+
+    hc_end(c);
+    if (ok) {
+        c->ok_run++;
+        c->fail_run = 0;
+        if (st == PX_H_INITIAL || st == PX_H_UNAVAILABLE ||
+            (st == PX_H_UNHEALTHY && c->ok_run >= c->healthy)) {
+            atomic_store(&t->eligible_ms, ev_mono_ms());
+            atomic_store(&t->reason, PX_R_NONE);
+            atomic_store(&t->health, PX_H_HEALTHY);
+            px_log(PX_LOG_INFO, "health: %s healthy", t->key);
+        }
+    } else {
+        c->fail_run++;
+        c->ok_run = 0;
+        if (status)
+            atomic_store(&t->status, status);
+        if (st == PX_H_UNHEALTHY)
+            atomic_store(&t->reason, reason);
+        else if (c->fail_run >= c->unhealthy) {
+            atomic_store(&t->reason, reason);
+            atomic_store(&t->health, PX_H_UNHEALTHY);
+            px_log(PX_LOG_INFO, "health: %s unhealthy (%d)", t->key, reason);
+        }
+    }
+    hc_schedule(c, (uint64_t)c->interval_ms);
+}
+
+static int code_ok(const struct hc *c, int code)
+{
+    int i;
+
+    for (i = 0; i < c->ncodes; i++)
+        if (code >= c->codes[i].lo && code <= c->codes[i].hi)
+            return 1;
+    return 0;
+}
+
+static void hc_io(struct ev_loop *l, int fd, void *arg, int mask)
+{
+    struct hc *c = arg;
+
+    if (c->sent < c->req_len) {
+        int err = 0;
+        socklen_t el = sizeof(err);
+        ssize_t w;
+        getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el);
+        if (err) {
+            result(c, 0, PX_R_FAILED, 0);
+            return;
+        }
+        w = send(fd, c->req + c->sent, c->req_len - c->sent, MSG_NOSIGNAL);
+        if (w < 0) {
+            if (errno != EAGAIN)
+                result(c, 0, PX_R_FAILED, 0);
+            return;
+        }
+        c->sent += (size_t)w;
+        if (c->sent == c->req_len)
+            ev_fd_mask(l, fd, EV_READ);
+        return;
+    }
+    {
+        ssize_t n = read(fd, c->resp + c->resp_len, sizeof(c->resp) - 1 - c->resp_len);
+        int code;
+        if (n < 0 && errno == EAGAIN)
+            return;
+        if (n > 0)
+            c->resp_len += (size_t)n;
+        c->resp[c->resp_len] = '\0';
+        if (c->resp_len >= 12 || n <= 0) {
+            if (strncmp(c->resp, "HTTP/1.", 7) == 0 && c->resp_len >= 12 &&
+                sscanf(c->resp + 9, "%3d", &code) == 1)
+                result(c, code_ok(c, code), PX_R_MISMATCH, code);
+            else
+                result(c, 0, PX_R_FAILED, 0);
+        }
+    }
+}
+
+static void hc_fire(struct ev_loop *l, void *arg)
+{
+    struct hc *c = arg;
+    struct px_target *t = c->t;
+    struct sockaddr_storage ss;
+    int one = 1, n;
+
+    if (c->fd >= 0) { /* the check in progress timed out */
+        result(c, 0, PX_R_TIMEOUT, 0);
+        return;
+    }
+    if (!c->enabled) {
+        atomic_store(&t->health, PX_H_UNAVAILABLE);
+        atomic_store(&t->reason, PX_R_NONE);
+        return;
+    }
+    if (atomic_load(&t->draining) || t->addrlen == 0) {
+        hc_schedule(c, (uint64_t)c->interval_ms);
+        return;
+    }
+    ss = t->addr;
+    if (c->port)
+        ((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)c->port); /* same offset in v6 */
+    c->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (c->fd < 0) {
+        hc_schedule(c, (uint64_t)c->interval_ms);
+        return;
+    }
+    setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (connect(c->fd, (struct sockaddr *)&ss, t->addrlen) < 0 && errno != EINPROGRESS) {
+        result(c, 0, PX_R_FAILED, 0);
+        return;
+    }
+    n = snprintf(c->req, sizeof(c->req),
+                 "GET %s HTTP/1.1\r\nHost: %s:%d\r\nUser-Agent: ELB-HealthChecker/2.0\r\n"
+                 "Accept: */*\r\nConnection: close\r\n\r\n",
+                 c->path, t->host, c->port ? c->port : t->port);
+    c->req_len = n > 0 && (size_t)n < sizeof(c->req) ? (size_t)n : 0;
+    c->sent = 0;
+    c->resp_len = 0;
+    ev_fd_set(l, c->fd, EV_WRITE, hc_io, c);
+    ev_timer_add(l, &c->timer, (uint64_t)c->timeout_ms);
+}
+
+static void hc_schedule(struct hc *c, uint64_t ms)
+{
+    ev_timer_add(c->h->loop, &c->timer, ms);
+}
+
+static void hc_free(struct hc *c)
+{
+    hc_end(c);
+    ev_timer_del(c->h->loop, &c->timer);
+    c->t->hc = NULL;
+    px_target_release(c->t);
+    free(c);
+}
+
+static void sync_checks(struct px_health *h)
+{
+    struct px_table *t = h->table;
+    struct hc **pp, *c;
+    int i, j;
+
+    for (c = h->all; c; c = c->next)
+        c->seen = 0;
+    for (i = 0; t && i < t->ntgs; i++) {
+        const struct px_tg *g = &t->tgs[i];
+        for (j = 0; j < g->ntargets; j++) {
+            struct px_target *x = g->targets[j];
+            int fresh = 0;
+            c = x->hc;
+            if (c == NULL) {
+                if ((c = calloc(1, sizeof(*c))) == NULL)
+                    continue;
+                c->h = h;
+                c->t = x;
+                c->fd = -1;
+                px_target_ref(x);
+                x->hc = c;
+                ev_timer_init(&c->timer, hc_fire, c);
+                c->next = h->all;
+                h->all = c;
+                fresh = 1;
+            }
+            c->seen = 1;
+            if (c->interval_ms != g->hc_interval_ms || c->enabled != g->hc_enabled)
+                fresh = 1;
+            c->enabled = g->hc_enabled;
+            c->interval_ms = g->hc_interval_ms > 0 ? g->hc_interval_ms : 30000;
+            c->timeout_ms = g->hc_timeout_ms > 0 ? g->hc_timeout_ms : 5000;
+            if (c->timeout_ms > c->interval_ms)
+                c->timeout_ms = c->interval_ms;
+            c->healthy = g->hc_healthy > 0 ? g->hc_healthy : 5;
+            c->unhealthy = g->hc_unhealthy > 0 ? g->hc_unhealthy : 2;
+            c->port = g->hc_port;
+            snprintf(c->path, sizeof(c->path), "%s", g->hc_path ? g->hc_path : "/");
+            c->ncodes = g->ncodes;
+            memcpy(c->codes, g->codes, sizeof(c->codes));
+            if (fresh && c->fd < 0)
+                hc_schedule(c, (uint64_t)(rand() % 50));
+        }
+    }
+    for (pp = &h->all; (c = *pp) != NULL;) {
+        if (c->seen && atomic_load(&c->t->live)) {
+            pp = &c->next;
+            continue;
+        }
+        *pp = c->next;
+        hc_free(c);
+    }
+}
+
+static void before(struct ev_loop *l, void *arg)
+{
+    struct px_health *h = arg;
+    unsigned gen = px_table_generation();
+
+    if (atomic_load(&h->stop)) {
+        ev_stop(l);
+        return;
+    }
+    if (gen != h->gen) {
+        struct px_table *t = px_table_acquire();
+        px_table_release(h->table);
+        h->table = t;
+        h->gen = gen;
+        sync_checks(h);
+    }
+}
+
+static void *health_main(void *arg)
+{
+    struct px_health *h = arg;
+
+    ev_run(h->loop);
+    return NULL;
+}
+
+int px_health_start(struct px_health **out)
+{
+    struct px_health *h = calloc(1, sizeof(*h));
+
+    if (h == NULL)
+        return SL_ENOMEM;
+    h->gen = (unsigned)-1;
+    if (ev_new(&h->loop) != SL_OK) {
+        free(h);
+        return SL_EIO;
+    }
+    ev_set_before(h->loop, before, h);
+    if (pthread_create(&h->th, NULL, health_main, h) != 0) {
+        ev_free(h->loop);
+        free(h);
+        return SL_ERR;
+    }
+    *out = h;
+    return SL_OK;
+}
+
+void px_health_wake(struct px_health *h)
+{
+    if (h)
+        ev_wake(h->loop);
+}
+
+void px_health_stop(struct px_health *h)
+{
+    struct hc *c;
+
+    if (h == NULL)
+        return;
+    atomic_store(&h->stop, 1);
+    ev_wake(h->loop);
+    pthread_join(h->th, NULL);
+    while ((c = h->all) != NULL) {
+        h->all = c->next;
+        hc_free(c);
+    }
+    px_table_release(h->table);
+    ev_free(h->loop);
+    free(h);
+}

@@ -1,0 +1,163 @@
+/*
+ * main.c - sluice-proxy: the data plane process.
+ *
+ *   sluice-proxy --control-plane http://HOST:PORT [--id NAME]
+ *                [--credentials FILE] [--bind-address ADDR] [--workers N]
+ *                [--log-level debug|info|warn|error]
+ *
+ * SIGTERM/SIGINT stop gracefully: listeners close, requests in flight finish.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "proxy/conn.h"
+#include "proxy/health.h"
+#include "proxy/log.h"
+#include "proxy/sub.h"
+#include "proxy/table.h"
+
+static struct px_worker *workers[PX_MAX_WORKERS];
+static int nworkers;
+static struct px_health *health;
+
+static void on_table(void *arg)
+{
+    int i;
+
+    for (i = 0; i < nworkers; i++)
+        px_worker_wake(workers[i]);
+    px_health_wake(health);
+}
+
+/* The sluice_api_token of the first section of an INI credentials file. */
+static int read_token(const char *path, char *out, size_t cap)
+{
+    FILE *f = fopen(path, "r");
+    char line[1024];
+    int sections = 0;
+
+    if (f == NULL)
+        return -1;
+    while (fgets(line, sizeof(line), f)) {
+        char *p = line, *eq, *k, *v, *e;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (*p == '[') {
+            if (++sections > 1)
+                break;
+            continue;
+        }
+        if ((eq = strchr(p, '=')) == NULL)
+            continue;
+        *eq = '\0';
+        k = p;
+        for (e = eq; e > k && (e[-1] == ' ' || e[-1] == '\t'); e--)
+            e[-1] = '\0';
+        v = eq + 1;
+        while (*v == ' ' || *v == '\t')
+            v++;
+        v[strcspn(v, "\r\n")] = '\0';
+        for (e = v + strlen(v); e > v && (e[-1] == ' ' || e[-1] == '\t'); e--)
+            e[-1] = '\0';
+        if (strcmp(k, "sluice_api_token") == 0) {
+            snprintf(out, cap, "%s", v);
+            fclose(f);
+            return 0;
+        }
+    }
+    fclose(f);
+    return -1;
+}
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: sluice-proxy --control-plane http://HOST:PORT [--id NAME] "
+                    "[--credentials FILE] [--bind-address ADDR] [--workers N] "
+                    "[--log-level L]\n");
+}
+
+int main(int argc, char **argv)
+{
+    struct px_sub_cfg cfg = {0};
+    const char *url = NULL, *creds = NULL, *bind = NULL;
+    struct px_sub *sub = NULL;
+    struct px_reg *reg = NULL;
+    sigset_t set;
+    int i, n = 1, sig;
+
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage();
+            return 0;
+        }
+        if (v == NULL) {
+            usage();
+            return 2;
+        }
+        if (strcmp(a, "--control-plane") == 0)
+            url = v;
+        else if (strcmp(a, "--id") == 0)
+            snprintf(cfg.proxy_id, sizeof(cfg.proxy_id), "%s", v);
+        else if (strcmp(a, "--credentials") == 0)
+            creds = v;
+        else if (strcmp(a, "--bind-address") == 0)
+            bind = v;
+        else if (strcmp(a, "--workers") == 0)
+            n = atoi(v);
+        else if (strcmp(a, "--log-level") == 0) {
+            if (px_log_parse(v) < 0) {
+                usage();
+                return 2;
+            }
+            px_log_set_level(px_log_parse(v));
+        } else {
+            usage();
+            return 2;
+        }
+        i++;
+    }
+    if (url == NULL || px_sub_parse_url(url, &cfg) != 0 || n < 1 || n > PX_MAX_WORKERS) {
+        usage();
+        return 2;
+    }
+    if (creds && read_token(creds, cfg.token, sizeof(cfg.token)) != 0) {
+        fprintf(stderr, "sluice-proxy: no sluice_api_token in %s\n", creds);
+        return 2;
+    }
+    if (cfg.proxy_id[0] == '\0') {
+        char host[64] = "proxy";
+        gethostname(host, sizeof(host) - 1);
+        snprintf(cfg.proxy_id, sizeof(cfg.proxy_id), "%s-%d", host, (int)getpid());
+    }
+    signal(SIGPIPE, SIG_IGN);
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL); /* threads inherit: only main waits */
+    srand((unsigned)getpid());
+    if (px_reg_new(&reg) != 0)
+        return 1;
+    for (i = 0; i < n; i++)
+        if (px_worker_start(i, bind, &workers[nworkers]) == 0)
+            nworkers++;
+    if (nworkers == 0 || px_health_start(&health) != 0 ||
+        px_sub_start(&cfg, reg, on_table, NULL, &sub) != 0) {
+        fprintf(stderr, "sluice-proxy: start-up failed\n");
+        return 1;
+    }
+    px_log(PX_LOG_INFO, "proxy %s: %d worker(s), control plane %s:%d", cfg.proxy_id, nworkers,
+           cfg.host, cfg.port);
+    sigwait(&set, &sig);
+    px_log(PX_LOG_INFO, "signal %d: stopping gracefully", sig);
+    for (i = 0; i < nworkers; i++)
+        px_worker_stop(workers[i], 30000);
+    px_health_stop(health);
+    px_sub_stop(sub);
+    px_reg_free(reg);
+    px_table_publish(NULL);
+    return 0;
+}
