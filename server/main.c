@@ -63,9 +63,19 @@ int main(int argc, char **argv)
     struct drainer *drainer = NULL;
     struct supervisor *proxy = NULL;
     struct sl_err err = {0};
+    struct store_options store_opt = {0};
     char msg[512] = "";
     sigset_t sigs;
     int rc, sig, status = 1;
+
+    /* Handle signals synchronously in the main thread, blocked from the
+     * start so a SIGTERM during start-up is not lost: every other thread
+     * inherits the mask. */
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
 
     rc = config_load(&cfg, argc, argv, msg, sizeof(msg));
     if (rc == CONFIG_EXIT_OK)
@@ -91,15 +101,9 @@ int main(int argc, char **argv)
         return 2;
     }
 
-    /* Handle signals synchronously in this thread; every other thread
-     * inherits the mask. */
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGTERM);
-    sigaddset(&sigs, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-    signal(SIGPIPE, SIG_IGN);
 
-    if (store_open(cfg.data_dir, NULL, &app.store, &err) != SL_OK) {
+    store_opt.changes_keep = cfg.changes_keep;
+    if (store_open(cfg.data_dir, &store_opt, &app.store, &err) != SL_OK) {
         fprintf(stderr, "sluiced: %s\n", err.message);
         goto out;
     }

@@ -105,10 +105,11 @@ class Sluiced:
             time.sleep(0.05)
         raise RuntimeError("sluiced did not become ready:\n" + self.read_log())
 
-    def read_log(self):
+    def read_log(self, tail=4000):
         try:
             with open(self.log_path, "rb") as f:
-                return f.read().decode("utf-8", "replace")[-4000:]
+                text = f.read().decode("utf-8", "replace")
+                return text[-tail:] if tail else text
         except OSError:
             return ""
 
@@ -125,10 +126,18 @@ class Sluiced:
         return self.proc.returncode if self.proc else None
 
     def kill9(self):
-        return self.stop(signal.SIGKILL)
+        rc = self.stop(signal.SIGKILL)
+        self._killed = True
+        return rc
 
     def cleanup(self):
-        self.stop()
+        rc = self.stop()
+        log = self.read_log(tail=0)
+        # Under ASan/UBSan a finding in sluiced (including a leak at exit)
+        # must fail the test that caused it.
+        check("AddressSanitizer" not in log and "runtime error:" not in log and
+              "LeakSanitizer" not in log, "sanitizer report in sluiced log:\n" + log[-3000:])
+        check(rc in (0, -9, None), "sluiced exited with %r on shutdown:\n%s" % (rc, log[-2000:]))
         if self.own_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
             try:
