@@ -20,6 +20,7 @@ static const char usage[] =
     "  --log-level LEVEL     debug|info|warn|error (default info)\n"
     "  --proxy-bin PATH      sluice-proxy binary (default: beside sluiced)\n"
     "  --no-proxy            run the control plane alone\n"
+    "  --changes-keep N      data-plane change records kept (default 100000)\n"
     "  --version             print the version and exit\n"
     "  --help                print this help and exit\n"
     "Each option may also be set as an environment variable SLUICE_<NAME>,\n"
@@ -35,7 +36,8 @@ struct opt {
 static const struct opt opts[] = {
     {"listen", OPT_STR},      {"data-dir", OPT_STR},    {"region", OPT_STR},
     {"account-id", OPT_STR},  {"credentials", OPT_STR}, {"log-level", OPT_STR},
-    {"proxy-bin", OPT_STR},   {"no-proxy", OPT_FLAG},   {NULL, OPT_STR},
+    {"proxy-bin", OPT_STR},   {"no-proxy", OPT_FLAG},   {"changes-keep", OPT_STR},
+    {NULL, OPT_STR},
 };
 
 static int copy(char *dst, size_t cap, const char *v, const char *name, char *errbuf,
@@ -121,6 +123,18 @@ static int apply(struct sl_config *cfg, const char *name, const char *v, char *e
                      v);
             return CONFIG_EXIT_USAGE;
         }
+        return CONFIG_RUN;
+    }
+    if (strcmp(name, "changes-keep") == 0) {
+        char *end;
+        unsigned long long n = strtoull(v, &end, 10);
+        if (!isdigit((unsigned char)*v) || *end != '\0' || n < 1 || n > 100000000ULL) {
+            snprintf(errbuf, errlen,
+                     "sluiced: --changes-keep: expected a count from 1 to 100000000, got '%s'",
+                     v);
+            return CONFIG_EXIT_USAGE;
+        }
+        cfg->changes_keep = n;
         return CONFIG_RUN;
     }
     snprintf(errbuf, errlen, "sluiced: unknown option --%s", name);

@@ -18,6 +18,7 @@ struct sl_config {
     int log_level;
     char proxy_bin[1024];   /* empty: sibling of sluiced */
     int no_proxy;
+    unsigned long long changes_keep; /* watch change records kept; 0: store default */
 };
 
 enum { CONFIG_RUN = 0, CONFIG_EXIT_OK = 1, CONFIG_EXIT_USAGE = 2 };

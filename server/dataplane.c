@@ -3,7 +3,10 @@
  *
  * The watch stream is NDJSON over a chunked response, one change record per
  * line ({"rev","kind","id","op","obj"}), in revision order, and a
- * {"kind":"heartbeat","rev":N} line at least every DATAPLANE_HEARTBEAT_MS.
+ * {"kind":"heartbeat","rev":N} line after each batch of records and at least
+ * every DATAPLANE_HEARTBEAT_MS.  A heartbeat's N means every record up to
+ * revision N has been sent: a revision's records may span reads, and only
+ * a heartbeat says it is complete.
  * A connection owns its thread (see http.c), so the content reader may block
  * in store_wait().
  */
@@ -117,22 +120,33 @@ static void snapshot(struct dataplane *dp, struct front_reply *out)
 
 struct watch {
     struct dataplane *dp;
-    uint64_t since;
+    uint64_t since; /* every change up to this revision is in pending or sent */
+    size_t batch;   /* records in pending */
     struct buf pending;
     size_t off;
 };
 
+#define WATCH_BATCH 1000
+
 static int append_change(json_t *rec, void *arg)
 {
     struct watch *w = arg;
-    char *line = json_dumps(rec, JSON_COMPACT);
+    uint64_t rev = (uint64_t)json_integer_value(json_object_get(rec, "rev"));
+    char *line;
+
+    /* Cut batches only between revisions: since must never name a revision
+     * whose records were only partly sent, or the rest would be skipped. */
+    if (w->batch >= WATCH_BATCH && rev != w->since)
+        return 1;
+    line = json_dumps(rec, JSON_COMPACT);
+    w->batch++;
 
     if (line) {
         buf_puts(&w->pending, line);
         buf_putc(&w->pending, '\n');
         free(line);
     }
-    w->since = (uint64_t)json_integer_value(json_object_get(rec, "rev"));
+    w->since = rev;
     return 0;
 }
 
@@ -142,14 +156,17 @@ static ssize_t watch_read(void *cls, uint64_t pos, char *out, size_t max)
     size_t n;
 
     while (w->off >= w->pending.len) {
-        uint64_t before = w->since;
+        uint64_t before = w->since, head;
         int rc;
 
         buf_free(&w->pending);
         w->off = 0;
+        w->batch = 0;
         if (is_stopping(w->dp))
             return MHD_CONTENT_READER_END_OF_STREAM;
-        rc = store_changes(w->dp->app->store, w->since, 1000, append_change, w);
+        /* Committed before the scan: every record up to head is visible to it. */
+        head = store_revision(w->dp->app->store);
+        rc = store_changes(w->dp->app->store, w->since, 0, append_change, w);
         if (rc == SL_ENOTFOUND) {
             /* Fell behind the retained log: the proxy re-reads the snapshot. */
             buf_printf(&w->pending, "{\"kind\":\"gone\",\"rev\":%llu}\n",
@@ -157,14 +174,25 @@ static ssize_t watch_read(void *cls, uint64_t pos, char *out, size_t max)
             w->since = UINT64_MAX;
             break;
         }
-        if (w->pending.len > 0)
+        if (w->pending.len > 0) {
+            /* Batches end between revisions: tell the proxy that all up to
+             * since is complete, so it can resume from there. */
+            buf_printf(&w->pending, "{\"kind\":\"heartbeat\",\"rev\":%llu}\n",
+                       (unsigned long long)w->since);
             break;
+        }
         if (w->since == UINT64_MAX)
             return MHD_CONTENT_READER_END_OF_STREAM;
+        /* Nothing after since up to head: revisions without data-plane
+         * records are passed, or store_wait() would return at once forever. */
+        if (head > w->since)
+            w->since = head;
+        /* The heartbeat names only what was scanned: a revision committed
+         * after the scan must not be claimed as sent. */
         if (store_wait(w->dp->app->store, w->since, DATAPLANE_HEARTBEAT_MS) <= w->since &&
             !is_stopping(w->dp))
             buf_printf(&w->pending, "{\"kind\":\"heartbeat\",\"rev\":%llu}\n",
-                       (unsigned long long)store_revision(w->dp->app->store));
+                       (unsigned long long)w->since);
     }
     n = w->pending.len - w->off;
     if (n > max)

@@ -1,0 +1,299 @@
+/* Unit tests for routes/ecs*.c: task definition validation, references and
+ * ARNs, revisions, tags, and operations fed mistyped JSON. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "routes/ecs.h"
+
+struct fixture {
+    char dir[64];
+    struct op_ctx ctx;
+};
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    struct sl_err err = {0};
+
+    strcpy(f->dir, "/tmp/sluice-ecs-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    assert_int_equal(store_open(f->dir, NULL, &f->ctx.store, &err), SL_OK);
+    f->ctx.region = "eu-west-1";
+    f->ctx.account = "123456789012";
+    f->ctx.request_id = "r";
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    char cmd[96];
+
+    store_close(f->ctx.store);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+    assert_int_equal(system(cmd), 0);
+    free(f);
+    return 0;
+}
+
+/* Build a task definition from JSON text; returns NULL and fills <err> on
+ * rejection. */
+static json_t *build(const char *text, struct sl_err *err)
+{
+    json_t *req = json_loads(text, 0, NULL), *td;
+
+    assert_non_null(req);
+    memset(err, 0, sizeof(*err));
+    td = ecs_taskdef_build(req, err);
+    json_decref(req);
+    return td;
+}
+
+static void expect_reject(const char *text, const char *code)
+{
+    struct sl_err err;
+    json_t *td = build(text, &err);
+
+    if (td != NULL)
+        fail_msg("accepted: %s", text);
+    assert_string_equal(err.code, code);
+    assert_int_equal(err.status, 400);
+}
+
+static void test_taskdef_defaults(void **state)
+{
+    struct sl_err err;
+    json_t *td, *c, *pm;
+
+    (void)state;
+    td = build("{\"family\":\"web\",\"containerDefinitions\":[{\"name\":\"app\",\"image\":\"i\","
+               "\"portMappings\":[{\"containerPort\":8080},{\"containerPort\":53,"
+               "\"hostPort\":5353,\"protocol\":\"udp\"}],"
+               "\"healthCheck\":{\"command\":[\"CMD\",\"true\"]}}]}",
+               &err);
+    assert_non_null(td);
+    assert_string_equal(json_string_value(json_object_get(td, "networkMode")), "bridge");
+    c = json_array_get(json_object_get(td, "containerDefinitions"), 0);
+    assert_true(json_is_true(json_object_get(c, "essential")));
+    assert_int_equal(json_integer_value(json_object_get(c, "cpu")), 0);
+    pm = json_array_get(json_object_get(c, "portMappings"), 0);
+    assert_int_equal(json_integer_value(json_object_get(pm, "hostPort")), 0); /* dynamic */
+    assert_string_equal(json_string_value(json_object_get(pm, "protocol")), "tcp");
+    pm = json_array_get(json_object_get(c, "portMappings"), 1);
+    assert_int_equal(json_integer_value(json_object_get(pm, "hostPort")), 5353);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(c, "healthCheck"), "interval")), 30);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(c, "healthCheck"), "retries")), 3);
+    assert_int_equal(json_array_size(json_object_get(td, "tags")), 0);
+    json_decref(td);
+
+    /* host and awsvpc modes pin hostPort to containerPort */
+    td = build("{\"family\":\"h\",\"networkMode\":\"awsvpc\",\"containerDefinitions\":[{\"name\":"
+               "\"a\",\"image\":\"i\",\"portMappings\":[{\"containerPort\":81}]}]}",
+               &err);
+    assert_non_null(td);
+    pm = json_array_get(json_object_get(json_array_get(json_object_get(td,
+                                                                       "containerDefinitions"),
+                                                       0),
+                                        "portMappings"),
+                        0);
+    assert_int_equal(json_integer_value(json_object_get(pm, "hostPort")), 81);
+    json_decref(td);
+}
+
+static void test_taskdef_rejects(void **state)
+{
+    (void)state;
+    expect_reject("{}", "InvalidParameterException");
+    expect_reject("{\"family\":\"bad name\",\"containerDefinitions\":[{\"name\":\"a\","
+                  "\"image\":\"i\"}]}",
+                  "ClientException");
+    expect_reject("{\"family\":\"\",\"containerDefinitions\":[{\"name\":\"a\",\"image\":\"i\"}]}",
+                  "ClientException");
+    expect_reject("{\"family\":\"f\",\"containerDefinitions\":[]}", "ClientException");
+    expect_reject("{\"family\":\"f\",\"containerDefinitions\":[{\"name\":\"a\",\"image\":\"i\"},"
+                  "{\"name\":\"a\",\"image\":\"j\"}]}",
+                  "ClientException");
+    expect_reject("{\"family\":\"f\",\"containerDefinitions\":[{\"name\":\"a\"}]}",
+                  "ClientException");
+    expect_reject("{\"family\":\"f\",\"containerDefinitions\":[{\"name\":\"a\",\"image\":\"i\","
+                  "\"essential\":false}]}",
+                  "ClientException");
+    expect_reject("{\"family\":\"f\",\"containerDefinitions\":[{\"name\":\"a\",\"image\":\"i\","
+                  "\"portMappings\":[{\"containerPort\":0}]}]}",
+                  "InvalidParameterException");
+    expect_reject("{\"family\":\"f\",\"containerDefinitions\":[{\"name\":\"a\",\"image\":\"i\","
+                  "\"portMappings\":[{\"containerPort\":65536}]}]}",
+                  "InvalidParameterException");
+    expect_reject("{\"family\":\"f\",\"containerDefinitions\":[{\"name\":\"a\",\"image\":\"i\","
+                  "\"portMappings\":[{\"containerPort\":80,\"hostPort\":70000}]}]}",
+                  "InvalidParameterException");
+    expect_reject("{\"family\":\"f\",\"containerDefinitions\":[{\"name\":\"a\",\"image\":\"i\","
+                  "\"portMappings\":[{\"containerPort\":80,\"protocol\":\"sctp\"}]}]}",
+                  "InvalidParameterException");
+    expect_reject("{\"family\":\"f\",\"networkMode\":\"host\",\"containerDefinitions\":[{\"name\":"
+                  "\"a\",\"image\":\"i\",\"portMappings\":[{\"containerPort\":80,"
+                  "\"hostPort\":81}]}]}",
+                  "ClientException");
+    expect_reject("{\"family\":\"f\",\"containerDefinitions\":[{\"name\":\"a\",\"image\":\"i\","
+                  "\"healthCheck\":{\"command\":[]}}]}",
+                  "ClientException");
+    expect_reject("{\"family\":\"f\",\"networkMode\":\"bridge\",\"requiresCompatibilities\":"
+                  "[\"FARGATE\"],\"containerDefinitions\":[{\"name\":\"a\",\"image\":\"i\"}]}",
+                  "ClientException");
+    /* wrong JSON types are serialization errors, never crashes */
+    expect_reject("{\"family\":7,\"containerDefinitions\":[]}", "SerializationException");
+    expect_reject("{\"family\":\"f\",\"containerDefinitions\":{}}", "SerializationException");
+    expect_reject("{\"family\":\"f\",\"containerDefinitions\":[7]}", "SerializationException");
+    expect_reject("{\"family\":\"f\",\"containerDefinitions\":[{\"name\":\"a\",\"image\":\"i\","
+                  "\"portMappings\":[\"80\"]}]}",
+                  "SerializationException");
+    expect_reject("{\"family\":\"f\",\"containerDefinitions\":[{\"name\":\"a\",\"image\":\"i\","
+                  "\"portMappings\":[{\"containerPort\":\"80\"}]}]}",
+                  "SerializationException");
+    expect_reject("{\"family\":\"f\",\"containerDefinitions\":[{\"name\":\"a\",\"image\":\"i\","
+                  "\"command\":[1]}]}",
+                  "SerializationException");
+    expect_reject("{\"family\":\"f\",\"containerDefinitions\":[{\"name\":\"a\",\"image\":\"i\","
+                  "\"environment\":[{\"name\":1}]}]}",
+                  "SerializationException");
+    expect_reject("{\"family\":\"f\",\"containerDefinitions\":[{\"name\":\"a\",\"image\":\"i\"}],"
+                  "\"tags\":[{\"key\":\"aws:x\",\"value\":\"\"}]}",
+                  "InvalidParameterException");
+}
+
+static void test_refs_and_arns(void **state)
+{
+    char fam[ECS_NAME_MAX + 1], id[ECS_ID_MAX];
+    long rev;
+
+    (void)state;
+    assert_int_equal(ecs_taskdef_ref("web", fam, &rev), SL_OK);
+    assert_string_equal(fam, "web");
+    assert_int_equal(rev, 0);
+    assert_int_equal(ecs_taskdef_ref("web:12", fam, &rev), SL_OK);
+    assert_int_equal(rev, 12);
+    assert_int_equal(
+        ecs_taskdef_ref("arn:aws:ecs:us-east-1:1:task-definition/web-2:3", fam, &rev), SL_OK);
+    assert_string_equal(fam, "web-2");
+    assert_int_equal(rev, 3);
+    assert_int_equal(ecs_taskdef_ref("arn:aws:ecs:us-east-1:1:task-definition/web", fam, &rev),
+                     SL_ERR);
+    assert_int_equal(ecs_taskdef_ref("arn:aws:ecs:us-east-1:1:cluster/web", fam, &rev), SL_ERR);
+    assert_int_equal(ecs_taskdef_ref("web:0", fam, &rev), SL_ERR);
+    assert_int_equal(ecs_taskdef_ref("web:x", fam, &rev), SL_ERR);
+    assert_int_equal(ecs_taskdef_ref("web:", fam, &rev), SL_ERR);
+    assert_int_equal(ecs_taskdef_ref(":1", fam, &rev), SL_ERR);
+    assert_int_equal(ecs_taskdef_ref("we b", fam, &rev), SL_ERR);
+    ecs_taskdef_id(id, sizeof(id), "web", 7);
+    assert_string_equal(id, "web:00000007");
+    assert_string_equal(ecs_arn_resource("arn:aws:ecs:r:1:service/c/s"), "service/c/s");
+    assert_null(ecs_arn_resource("service/c/s"));
+    assert_string_equal(ecs_ref_name("arn:aws:ecs:r:1:service/c/s"), "s");
+    assert_string_equal(ecs_ref_name("plain"), "plain");
+    assert_null(ecs_ref_name("bad/name"));
+    assert_true(ecs_valid_name("a_b-C9"));
+    assert_false(ecs_valid_name(""));
+    assert_false(ecs_valid_name("a.b"));
+}
+
+static json_t *call(struct fixture *f, op_fn fn, const char *text, struct sl_err *err)
+{
+    json_t *req = json_loads(text, 0, NULL), *out;
+
+    assert_non_null(req);
+    memset(err, 0, sizeof(*err));
+    out = fn(&f->ctx, req, err);
+    json_decref(req);
+    return out;
+}
+
+static void test_register_revisions(void **state)
+{
+    struct fixture *f = *state;
+    const char *body =
+        "{\"family\":\"web\",\"containerDefinitions\":[{\"name\":\"a\",\"image\":\"i\"}]}";
+    struct sl_err err;
+    json_t *out;
+
+    out = call(f, ecs_op_register_task_definition, body, &err);
+    assert_non_null(out);
+    json_decref(out);
+    out = call(f, ecs_op_register_task_definition, body, &err);
+    assert_non_null(out);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(out, "taskDefinition"),
+                                                          "taskDefinitionArn")),
+                        "arn:aws:ecs:eu-west-1:123456789012:task-definition/web:2");
+    json_decref(out);
+    /* deregistering the latest makes a bare family resolve to revision 1 */
+    out = call(f, ecs_op_deregister_task_definition, "{\"taskDefinition\":\"web:2\"}", &err);
+    assert_non_null(out);
+    json_decref(out);
+    out = call(f, ecs_op_describe_task_definition, "{\"taskDefinition\":\"web\"}", &err);
+    assert_non_null(out);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(out, "taskDefinition"),
+                                                        "revision")),
+                     1);
+    json_decref(out);
+    /* revision numbers are never reused */
+    out = call(f, ecs_op_register_task_definition, body, &err);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(out, "taskDefinition"),
+                                                        "revision")),
+                     3);
+    json_decref(out);
+    assert_null(call(f, ecs_op_describe_task_definition, "{\"taskDefinition\":\"nope\"}", &err));
+    assert_string_equal(err.code, "ClientException");
+}
+
+/* Every operation, fed members of every wrong JSON type, answers with an
+ * error or a result and never crashes. */
+static void test_mistyped_members(void **state)
+{
+    struct fixture *f = *state;
+    static const char *const members[] = {
+        "cluster", "clusterName", "serviceName", "service", "taskDefinition", "desiredCount",
+        "loadBalancers", "deploymentConfiguration", "tags", "tagKeys", "resourceArn", "task",
+        "tasks", "services", "clusters", "include", "maxResults", "nextToken", "family",
+        "familyPrefix", "status", "sort", "count", "force", "forceNewDeployment",
+        "containerDefinitions", "overrides", "desiredStatus", "startedBy", "reason", NULL};
+    static const char *const values[] = {"1", "true", "null", "\"x\"", "[]", "{}", "[1]",
+                                         "[{}]", "{\"a\":[]}", "-1", "1e300", NULL};
+    const struct op_def *op;
+    struct sl_err err;
+    char text[256];
+    json_t *out;
+    size_t m, v;
+
+    for (op = ecs_ops; op->name; op++)
+        for (m = 0; members[m]; m++)
+            for (v = 0; values[v]; v++) {
+                snprintf(text, sizeof(text), "{\"%s\":%s}", members[m], values[v]);
+                out = call(f, op->fn, text, &err);
+                if (out == NULL)
+                    assert_true(err.code[0] != '\0');
+                json_decref(out);
+            }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_taskdef_defaults),
+        cmocka_unit_test(test_taskdef_rejects),
+        cmocka_unit_test(test_refs_and_arns),
+        cmocka_unit_test_setup_teardown(test_register_revisions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mistyped_members, setup, teardown),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
