@@ -30,7 +30,7 @@
 #include "proxy/route.h"
 #include "proxy/table.h"
 
-#define HEAD_TIMEOUT_MS 10000  /* a request head must arrive within this */
+#define HEAD_TIMEOUT_MS 10000  /* default: a request head must arrive within this */
 #define UP_IDLE_MS 30000       /* idle upstream keep-alive lifetime */
 #define CONNECT_TIMEOUT_MS 5000
 #define BUF_INIT 16384
@@ -89,6 +89,7 @@ struct px_conn {
     struct outq to_up, to_cl;
     struct ev_timer timer;
     int idle_ms;
+    int defer_up; /* slot + 1 in w->deferred: the head to upstream waits */
 };
 
 struct px_lsock {
@@ -114,10 +115,24 @@ struct px_worker {
     atomic_int stopping;
     uint64_t stop_deadline;
     struct ev_timer tick;
+    /* Connections whose request head to a pooled upstream is written in
+     * before_sleep(): one batch per loop iteration wakes the backend once
+     * rather than once per request (fewer context switches when it shares
+     * the core). */
+    struct px_conn **deferred;
+    int ndeferred, capdeferred;
 };
 
 static void pump(struct px_conn *c);
 static void conn_close(struct px_conn *c);
+
+/* Configuration, set once before the workers start (px_worker_set_head_timeout). */
+static int head_timeout_ms = HEAD_TIMEOUT_MS;
+
+void px_worker_set_head_timeout(int ms)
+{
+    head_timeout_ms = ms > 0 ? ms : HEAD_TIMEOUT_MS;
+}
 
 /* ---- small helpers ---- */
 
@@ -387,7 +402,7 @@ static void local_response(struct px_conn *c, int code, const char *ctype, const
 
 static const char *error_body(int code)
 {
-    static char b[8][160];
+    static __thread char b[8][256]; /* per worker thread: workers answer concurrently */
     int i = code % 8;
 
     snprintf(b[i], sizeof(b[i]),
@@ -399,8 +414,11 @@ static const char *error_body(int code)
 
 /* ---- request start ---- */
 
+static void undefer(struct px_conn *c);
+
 static void release_upstream(struct px_conn *c, int reusable)
 {
+    undefer(c);
     if (c->up) {
         if (reusable)
             up_park(c->w, c->up);
@@ -503,6 +521,30 @@ static int start_upstream(struct px_conn *c)
 
 static void up_event(struct ev_loop *l, int fd, void *arg, int mask);
 
+static void defer_head(struct px_conn *c)
+{
+    struct px_worker *w = c->w;
+
+    if (w->ndeferred == w->capdeferred) {
+        int n = w->capdeferred ? w->capdeferred * 2 : 64;
+        struct px_conn **p = realloc(w->deferred, sizeof(*p) * (size_t)n);
+        if (p == NULL)
+            return; /* written at once instead */
+        w->deferred = p;
+        w->capdeferred = n;
+    }
+    w->deferred[w->ndeferred++] = c;
+    c->defer_up = w->ndeferred;
+}
+
+static void undefer(struct px_conn *c)
+{
+    if (c->defer_up) {
+        c->w->deferred[c->defer_up - 1] = NULL;
+        c->defer_up = 0;
+    }
+}
+
 static void handle_request(struct px_conn *c, size_t head_len)
 {
     const struct h1_request *r = &c->req;
@@ -595,8 +637,12 @@ static void handle_request(struct px_conn *c, size_t head_len)
         local_response(c, 502, "text/html", error_body(502), NULL, !c->req_done);
         return;
     }
-    ev_fd_set(c->w->loop, c->up->fd, EV_WRITE, up_event, c);
+    /* A pooled connection is written at once by pump(); set_interest()
+     * asks for EV_WRITE only if that blocks, saving an epoll_ctl(). */
+    ev_fd_set(c->w->loop, c->up->fd, c->connecting ? EV_WRITE : 0, up_event, c);
     c->state = S_UP;
+    if (!c->connecting && c->req_done)
+        defer_head(c);
 }
 
 /* ---- response head ---- */
@@ -880,7 +926,7 @@ static void set_interest(struct px_conn *c)
         if (!c->req_done && !c->to_up.n && !c->client_eof)
             cm |= EV_READ;
         if (c->up) {
-            if (c->connecting || c->to_up.n)
+            if (c->connecting || (c->to_up.n && !c->defer_up))
                 um |= EV_WRITE;
             if (!c->connecting && c->res_state != R_DONE && !c->to_cl.n)
                 um |= EV_READ;
@@ -912,7 +958,7 @@ static void arm_timer(struct px_conn *c)
 
 static void pump(struct px_conn *c)
 {
-    int guard = 0;
+    int guard = 0, head_just_sent = 0;
 
     for (;;) {
         int progress = 0, rc;
@@ -927,7 +973,7 @@ static void pump(struct px_conn *c)
             }
             progress |= rc;
         }
-        if (c->up && !c->connecting && c->to_up.n) {
+        if (c->up && !c->connecting && c->to_up.n && !c->defer_up) {
             rc = q_flush(c->up->fd, &c->to_up);
             if (rc < 0) {
                 if (c->state == S_TUNNEL) {
@@ -938,6 +984,9 @@ static void pump(struct px_conn *c)
                 continue;
             }
             progress |= rc;
+            /* the answer cannot be there yet: let epoll say when it is */
+            head_just_sent = c->state == S_UP && c->res_state == R_HEAD && !c->to_up.n &&
+                             c->req_done && c->ub_len == 0;
         }
         switch (c->state) {
         case S_HEAD: {
@@ -967,7 +1016,7 @@ static void pump(struct px_conn *c)
                 }
                 if (!c->head_started) {
                     c->head_started = 1;
-                    ev_timer_add(c->w->loop, &c->timer, HEAD_TIMEOUT_MS);
+                    ev_timer_add(c->w->loop, &c->timer, (uint64_t)head_timeout_ms);
                 }
             }
             if (c->client_eof) {
@@ -998,7 +1047,8 @@ static void pump(struct px_conn *c)
                 if (c->state != S_UP)
                     break;
             }
-            if (c->up && !c->connecting && c->res_state != R_DONE && !c->to_cl.n) {
+            if (c->up && !c->connecting && c->res_state != R_DONE && !c->to_cl.n &&
+                !c->defer_up && !head_just_sent) {
                 if (move_response(c)) {
                     progress = 1;
                     break;
@@ -1031,6 +1081,12 @@ static void pump(struct px_conn *c)
                 !c->to_up.n) {
                 finish_exchange(c);
                 progress = 1;
+                if (c->cb_off >= c->cb_len && !c->client_eof && !c->close_after) {
+                    /* Nothing pipelined: the client has not had time to send
+                     * the next request, so do not read() just to see EAGAIN. */
+                    arm_timer(c);
+                    goto out;
+                }
             }
             break;
         case S_LOCAL:
@@ -1076,6 +1132,7 @@ static void pump(struct px_conn *c)
             break;
         arm_timer(c);
     }
+out:
     set_interest(c);
 }
 
@@ -1293,6 +1350,18 @@ static void before_sleep(struct ev_loop *l, void *arg)
 {
     struct px_worker *w = arg;
     unsigned gen = px_table_generation();
+    int i;
+
+    /* pump() may defer again (a pipelined request): only this batch */
+    for (i = 0; i < w->ndeferred; i++) {
+        struct px_conn *c = w->deferred[i];
+        if (c) {
+            w->deferred[i] = NULL;
+            c->defer_up = 0;
+            pump(c);
+        }
+    }
+    w->ndeferred = 0;
 
     if (gen != w->gen) {
         struct px_table *t = px_table_acquire();
@@ -1385,5 +1454,6 @@ void px_worker_stop(struct px_worker *w, int grace_ms)
     px_table_release(w->table);
     ev_free(w->loop);
     free(w->ls);
+    free(w->deferred);
     free(w);
 }

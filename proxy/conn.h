@@ -21,6 +21,10 @@ struct px_worker;
 /* Start worker <idx> (0..PX_MAX_WORKERS-1).  <bind_addr> overrides the
  * scheme's bind address when non-NULL.  0 or SL_E*. */
 int px_worker_start(int idx, const char *bind_addr, struct px_worker **out);
+/* How long a request head may take to arrive once its first byte came
+ * (slowloris guard); <ms> <= 0 restores the default (10 s).  Call before
+ * px_worker_start(): not thread-safe. */
+void px_worker_set_head_timeout(int ms);
 /* Thread-safe: make the worker look at the current table now. */
 void px_worker_wake(struct px_worker *w);
 /* Graceful stop: close listeners, let requests in flight finish (up to

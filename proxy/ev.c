@@ -14,8 +14,14 @@
 
 #include "common/err.h"
 
+/* Interest is dropped lazily (HAProxy's speculative polling): turning a
+ * direction off only changes <mask>; epoll keeps the wider <kmask> until an
+ * event arrives that nobody wants.  A keep-alive exchange turns the same
+ * directions off and back on per request, so this saves those epoll_ctl()
+ * calls; adding interest is always immediate. */
 struct ev_slot {
-    int mask;       /* interest as registered with epoll */
+    int mask;       /* interest the owner asked for */
+    int kmask;      /* interest as registered with epoll, a superset of mask */
     int registered; /* known to epoll */
     ev_fd_cb *cb;
     void *arg;
@@ -112,20 +118,29 @@ static int grow_slots(struct ev_loop *l, int fd)
     return SL_OK;
 }
 
-static int apply(struct ev_loop *l, int fd, int mask)
+/* Register exactly <kmask> with epoll. */
+static int apply_kernel(struct ev_loop *l, int fd, int kmask)
 {
     struct ev_slot *s = &l->slots[fd];
     struct epoll_event ee = {0};
 
-    if (s->registered && s->mask == mask)
-        return SL_OK;
-    ee.events = (mask & EV_READ ? EPOLLIN : 0) | (mask & EV_WRITE ? EPOLLOUT : 0);
+    ee.events = (kmask & EV_READ ? EPOLLIN : 0) | (kmask & EV_WRITE ? EPOLLOUT : 0);
     ee.data.fd = fd;
     if (epoll_ctl(l->epfd, s->registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ee) < 0)
         return SL_EIO;
     s->registered = 1;
-    s->mask = mask;
+    s->kmask = kmask;
     return SL_OK;
+}
+
+static int apply(struct ev_loop *l, int fd, int mask)
+{
+    struct ev_slot *s = &l->slots[fd];
+
+    s->mask = mask;
+    if (s->registered && (s->kmask & mask) == mask)
+        return SL_OK; /* a subset of what epoll watches: narrowed lazily */
+    return apply_kernel(l, fd, s->kmask | mask);
 }
 
 int ev_fd_set(struct ev_loop *l, int fd, int mask, ev_fd_cb *cb, void *arg)
@@ -301,6 +316,8 @@ int ev_run(struct ev_loop *l)
                 mask = s->mask;
             if (mask)
                 s->cb(l, fd, s->arg, mask);
+            else if (s->kmask != s->mask)
+                apply_kernel(l, fd, s->mask); /* unwanted: narrow epoll's interest now */
         }
         while (l->nheap > 0 && l->heap[0]->when <= l->now) {
             struct ev_timer *t = l->heap[0];

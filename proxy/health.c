@@ -57,6 +57,32 @@ static void hc_end(struct hc *c)
     }
 }
 
+/* As AWS: a target that turns healthy enters slow start only when a group
+ * of its (with slow start on) has another healthy target already out of
+ * slow start; the first targets of a group take full traffic at once. */
+static int slow_start_applies(const struct px_table *tab, const struct px_target *t, uint64_t now)
+{
+    int i, j, k;
+
+    for (i = 0; tab && i < tab->ntgs; i++) {
+        const struct px_tg *g = &tab->tgs[i];
+        if (g->slow_start_ms == 0)
+            continue;
+        for (j = 0; j < g->ntargets && g->targets[j] != t; j++)
+            ;
+        if (j == g->ntargets)
+            continue;
+        for (k = 0; k < g->ntargets; k++) {
+            struct px_target *x = g->targets[k];
+            uint64_t since = atomic_load(&x->eligible_ms);
+            if (x != t && atomic_load(&x->health) == PX_H_HEALTHY &&
+                !atomic_load(&x->draining) && (since == 0 || now >= since + g->slow_start_ms))
+                return 1;
+        }
+    }
+    return 0;
+}
+
 static void result(struct hc *c, int ok, int reason, int status)
 {
     struct px_target *t = c->t;
@@ -68,7 +94,9 @@ static void result(struct hc *c, int ok, int reason, int status)
         c->fail_run = 0;
         if (st == PX_H_INITIAL || st == PX_H_UNAVAILABLE ||
             (st == PX_H_UNHEALTHY && c->ok_run >= c->healthy)) {
-            atomic_store(&t->eligible_ms, ev_mono_ms());
+            uint64_t now = ev_mono_ms();
+            atomic_store(&t->eligible_ms,
+                         slow_start_applies(c->h->table, t, now) ? now : 0);
             atomic_store(&t->reason, PX_R_NONE);
             atomic_store(&t->health, PX_H_HEALTHY);
             px_log(PX_LOG_INFO, "health: %s healthy", t->key);

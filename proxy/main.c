@@ -3,7 +3,7 @@
  *
  *   sluice-proxy --control-plane http://HOST:PORT [--id NAME]
  *                [--credentials FILE] [--bind-address ADDR] [--workers N]
- *                [--log-level debug|info|warn|error]
+ *                [--log-level debug|info|warn|error] [--header-timeout SECONDS]
  *
  * SIGTERM/SIGINT stop gracefully: listeners close, requests in flight finish.
  */
@@ -76,7 +76,7 @@ static void usage(void)
 {
     fprintf(stderr, "usage: sluice-proxy --control-plane http://HOST:PORT [--id NAME] "
                     "[--credentials FILE] [--bind-address ADDR] [--workers N] "
-                    "[--log-level L]\n");
+                    "[--log-level L] [--header-timeout SECONDS]\n");
 }
 
 int main(int argc, char **argv)
@@ -108,6 +108,16 @@ int main(int argc, char **argv)
             bind = v;
         else if (strcmp(a, "--workers") == 0)
             n = atoi(v);
+        else if (strcmp(a, "--header-timeout") == 0) {
+            /* seconds (fractions allowed) for a whole request head; default 10 */
+            char *end;
+            double sec = strtod(v, &end);
+            if (*v == '\0' || *end != '\0' || !(sec > 0 && sec <= 3600)) {
+                usage();
+                return 2;
+            }
+            px_worker_set_head_timeout((int)(sec * 1000 + 0.5));
+        }
         else if (strcmp(a, "--log-level") == 0) {
             if (px_log_parse(v) < 0) {
                 usage();

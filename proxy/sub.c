@@ -329,7 +329,11 @@ static int load_snapshot(struct px_sub *s)
     doc = status == 200 ? json_loadb(body, n, 0, NULL) : NULL;
     free(body);
     if (!json_is_object(doc)) {
-        px_log(PX_LOG_WARN, "sub: snapshot failed (HTTP %d)", status);
+        if (status == 401 || status == 403)
+            px_log(PX_LOG_ERROR, "sub: the control plane refused our credentials (HTTP %d): "
+                   "check the sluice_api_token in --credentials", status);
+        else
+            px_log(PX_LOG_WARN, "sub: snapshot failed (HTTP %d)", status);
         json_decref(doc);
         return -1;
     }
@@ -350,8 +354,11 @@ static int load_snapshot(struct px_sub *s)
     return 0;
 }
 
-/* Apply one change line.  Returns 1 if the model changed, 0 if not, -1 gone. */
-static int apply_line(struct px_sub *s, const char *line, size_t n, uint64_t *rev)
+/* Apply one change line.  *rev is the newest revision seen, *done the
+ * newest known complete (a heartbeat, or a record of a later revision).
+ * Returns 1 if the model changed, 0 if not, -1 gone. */
+static int apply_line(struct px_sub *s, const char *line, size_t n, uint64_t *rev,
+                      uint64_t *done)
 {
     json_t *rec = json_loadb(line, n, 0, NULL), *m;
     const char *kind = json_string_value(json_object_get(rec, "kind"));
@@ -372,7 +379,11 @@ static int apply_line(struct px_sub *s, const char *line, size_t n, uint64_t *re
         /* Every change up to the heartbeat's revision has been sent. */
         if (r > *rev)
             *rev = r;
+        if (r > *done)
+            *done = r;
     } else if (r >= *rev || r == 0) {
+        if (r > *rev && *rev > *done)
+            *done = *rev; /* a later revision starts: the previous one is whole */
         if (r)
             *rev = r;
         if (id && (m = json_object_get(s->model, kind)) != NULL) {
@@ -395,7 +406,7 @@ static int watch(struct px_sub *s)
     char path[96];
     char *line = NULL;
     size_t llen = 0, lcap = 0;
-    uint64_t rev = atomic_load(&s->applied), before;
+    uint64_t rev = atomic_load(&s->applied), done = rev, before;
     int ret = -1, rc, changed = 0;
     const char *d;
     size_t n;
@@ -418,7 +429,7 @@ static int watch(struct px_sub *s)
         goto out;
     }
     px_log(PX_LOG_INFO, "sub: watching from revision %llu", (unsigned long long)rev);
-    before = rev;
+    before = done;
     while ((rc = read_body(&rs, &d, &n)) > 0) {
         const char *p = d, *end = d + n;
         while (p < end) {
@@ -436,7 +447,7 @@ static int watch(struct px_sub *s)
             llen += take;
             p += take;
             if (nl) {
-                int a = apply_line(s, line, llen, &rev);
+                int a = apply_line(s, line, llen, &rev, &done);
                 p++;
                 llen = 0;
                 if (a < 0) {
@@ -446,14 +457,16 @@ static int watch(struct px_sub *s)
                 changed |= a;
             }
         }
-        /* A batch is what one read delivered, whole lines only. */
-        if (llen == 0 && (changed || rev != before)) {
+        /* A batch is what one read delivered, whole lines only.  The table
+         * takes every record read; the applied revision (reported, and where
+         * a new stream resumes) only what is known complete. */
+        if (llen == 0 && (changed || done != before)) {
             if (changed)
-                publish(s, rev);
+                publish(s, done);
             else
-                atomic_store(&s->applied, rev);
+                atomic_store(&s->applied, done);
             changed = 0;
-            before = rev;
+            before = done;
         }
         if (stopping(s))
             break;
@@ -461,7 +474,7 @@ static int watch(struct px_sub *s)
     ret = 0;
 out:
     if (changed)
-        publish(s, rev);
+        publish(s, done);
     pthread_mutex_lock(&s->mu);
     s->fd = -1;
     pthread_mutex_unlock(&s->mu);

@@ -403,14 +403,44 @@ static int build_cond(struct px_table *t, json_t *c, struct px_cond *out)
     return 0;
 }
 
+/* Groups by ARN through <t->by_arn>, sorted by tg_arn_cmp() once the groups
+ * are built: rules name groups by ARN, and a table may hold thousands of
+ * both. */
+static int tg_arn_cmp(const void *a, const void *b)
+{
+    return strcmp((*(struct px_tg *const *)a)->arn, (*(struct px_tg *const *)b)->arn);
+}
+
 static struct px_tg *tg_by_arn(struct px_table *t, const char *arn)
 {
-    int i;
+    int lo = 0, hi = t->ntgs;
 
-    for (i = 0; arn && i < t->ntgs; i++)
-        if (strcmp(t->tgs[i].arn, arn) == 0)
-            return &t->tgs[i];
+    while (arn && lo < hi) {
+        int mid = lo + (hi - lo) / 2, c = strcmp(t->by_arn[mid]->arn, arn);
+        if (c == 0)
+            return t->by_arn[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
     return NULL;
+}
+
+/* The first of the sorted <t->targets> whose key is >= <prefix>: a group's
+ * targets ("<tg id>|...") are the contiguous run that follows. */
+static int first_key_from(const struct px_table *t, const char *prefix)
+{
+    int lo = 0, hi = t->ntargets;
+
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        if (strcmp(t->targets[mid]->key, prefix) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
 }
 
 static void build_action(struct px_table *t, json_t *actions, struct px_action *out)
@@ -554,11 +584,32 @@ struct px_table *px_table_build(json_t *model, uint64_t rev, struct px_reg *reg)
                    : "/");
         parse_matcher(g, json_string_value(
                              json_object_get(json_object_get(o, "Matcher"), "HttpCode")));
-        g->targets = px_table_alloc(t, sizeof(void *) * ((size_t)t->ntargets + 1));
-        for (j = 0; j < t->ntargets; j++)
-            if (strncmp(t->targets[j]->key, id, idlen) == 0 && t->targets[j]->key[idlen] == '|')
-                g->targets[g->ntargets++] = t->targets[j];
+        {
+            /* keys are sorted: the group's targets are one run, found in
+             * O(log targets) instead of a scan of them all per group */
+            char *prefix = px_table_alloc(t, idlen + 2);
+            int first;
+            if (prefix == NULL)
+                goto fail;
+            memcpy(prefix, id, idlen);
+            prefix[idlen] = '|';
+            first = first_key_from(t, prefix);
+            for (j = first; j < t->ntargets && strncmp(t->targets[j]->key, prefix, idlen + 1) == 0;
+                 j++)
+                ;
+            g->targets = px_table_alloc(t, sizeof(void *) * ((size_t)(j - first) + 1));
+            if (g->targets == NULL)
+                goto fail;
+            memcpy(g->targets, t->targets + first, sizeof(void *) * (size_t)(j - first));
+            g->ntargets = j - first;
+        }
     }
+    t->by_arn = px_table_alloc(t, sizeof(struct px_tg *) * ((size_t)t->ntgs + 1));
+    if (t->by_arn == NULL)
+        goto fail;
+    for (i = 0; i < t->ntgs; i++)
+        t->by_arn[i] = &t->tgs[i];
+    qsort(t->by_arn, (size_t)t->ntgs, sizeof(struct px_tg *), tg_arn_cmp);
     /* listeners and their rules */
     t->listeners = px_table_alloc(t, sizeof(struct px_listener) * (json_object_size(ls) + 1));
     json_object_foreach(ls, id, o) {

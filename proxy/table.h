@@ -125,7 +125,8 @@ struct px_table {
     int ntgs;
     struct px_tg *tgs;
     int ntargets;
-    struct px_target **targets; /* every target, one reference each */
+    struct px_target **targets; /* every target, one reference each, sorted by key */
+    struct px_tg **by_arn;      /* the groups sorted by ARN (lookups while building) */
     struct px_arena_chunk *arena;
 };
 

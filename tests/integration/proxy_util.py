@@ -31,6 +31,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 body_in += self.rfile.read(size)
                 self.rfile.readline()
         srv = self.server
+        if srv.delay and not self.path.startswith("/health"):
+            time.sleep(srv.delay)
         if self.path.startswith("/slow"):
             time.sleep(float(self.path.split("=")[-1]) if "=" in self.path else 2.0)
         if self.path.startswith("/health") and srv.health_status != 200:
@@ -61,6 +63,7 @@ class Backend(socketserver.ThreadingMixIn, http.server.HTTPServer):
         self.version = version
         self.count = 0
         self.health_status = 200
+        self.delay = 0.0  # seconds added to every non-health request
         self.port = self.server_address[1]
         threading.Thread(target=self.serve_forever, daemon=True).start()
 
