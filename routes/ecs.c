@@ -442,3 +442,18 @@ json_t *ecs_public(json_t *obj, int with_tags)
     }
     return out;
 }
+
+int ecs_join(char *out, size_t cap, const char *a, const char *b)
+{
+    size_t al = strlen(a), bl = strlen(b);
+
+    if (al + 1 + bl >= cap) {
+        if (cap)
+            out[0] = '\0';
+        return SL_EINVAL;
+    }
+    memcpy(out, a, al);
+    out[al] = '/';
+    memcpy(out + al + 1, b, bl + 1);
+    return SL_OK;
+}

@@ -184,4 +184,8 @@ json_t *ecs_op_tag_resource(struct op_ctx *, json_t *, struct sl_err *);
 json_t *ecs_op_untag_resource(struct op_ctx *, json_t *, struct sl_err *);
 json_t *ecs_op_list_tags_for_resource(struct op_ctx *, json_t *, struct sl_err *);
 
+/* "<a>/<b>" into <out> (<cap> bytes).  Returns SL_OK, or SL_EINVAL and an
+ * empty <out> when it does not fit (such an id can match nothing). */
+int ecs_join(char *out, size_t cap, const char *a, const char *b);
+
 #endif

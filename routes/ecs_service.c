@@ -212,7 +212,9 @@ static json_t *new_deployment(json_t *td, long desired, const char *launch, doub
 
 static void service_id(char *out, size_t cap, const char *cluster, const char *name)
 {
-    snprintf(out, cap, "%s/%s", cluster, name);
+    /* Callers validated both names; a too-long result cannot match a key. */
+    if ((size_t)snprintf(out, cap, "%s/%s", cluster, name) >= cap)
+        out[0] = '\0';
 }
 
 struct live_scan {

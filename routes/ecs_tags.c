@@ -60,7 +60,8 @@ static int parse_res_arn(const char *arn, struct ecs_res *r, struct sl_err *err)
     if (!ecs_valid_name(r->cluster) || !ecs_valid_name(a) ||
         strlen(r->cluster) + strlen(a) + 1 > STORE_ID_MAX)
         goto bad;
-    snprintf(r->id, sizeof(r->id), "%s/%s", r->cluster, a);
+    if ((size_t)ecs_join(r->id, sizeof(r->id), r->cluster, a) >= sizeof(r->id))
+        goto bad;
     return SL_OK;
 bad:
     return ecs_invalid(err, "The ARN '%.300s' is not a valid ECS resource ARN.",

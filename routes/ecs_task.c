@@ -114,7 +114,7 @@ static int run_task_tx(struct store_txn *txn, void *arg, struct sl_err *err)
     r->tasks = json_array();
     for (i = 0; i < r->count; i++) {
         task = new_task(r, cl, td, now);
-        snprintf(id, sizeof(id), "%s/%s", r->cluster,
+        ecs_join(id, sizeof(id), r->cluster,
                  strrchr(json_string_value(json_object_get(task, "taskArn")), '/') + 1);
         if (store_put(txn, K_ECS_TASK, id, task) != SL_OK) {
             json_decref(task);
@@ -204,7 +204,7 @@ static int stop_task_tx(struct store_txn *txn, void *arg, struct sl_err *err)
     json_decref(cl);
     if (tid == NULL || strlen(tid) > 64)
         return ecs_invalid(err, "The referenced task was not found.");
-    snprintf(id, sizeof(id), "%s/%s", s->cluster, tid);
+    ecs_join(id, sizeof(id), s->cluster, tid);
     if ((task = store_get(txn, K_ECS_TASK, id)) == NULL)
         return ecs_invalid(err, "The referenced task was not found.");
     if (strcmp(json_string_value(json_object_get(task, "desiredStatus")), "STOPPED") == 0) {
@@ -323,7 +323,7 @@ json_t *ecs_op_list_tasks(struct op_ctx *ctx, json_t *req, struct sl_err *err)
         const char *name = ecs_ref_name(svc);
         char id[ECS_ID_MAX + 1];
         if (name == NULL || strlen(cluster) + strlen(name) + 1 > STORE_ID_MAX ||
-            (snprintf(id, sizeof(id), "%s/%s", cluster, name),
+            (ecs_join(id, sizeof(id), cluster, name),
              (c = store_get_shared(txn, K_ECS_SERVICE, id)) == NULL)) {
             store_txn_end(txn);
             sl_err_set(err, 400, "ServiceNotFoundException", "Service not found.");
@@ -381,7 +381,7 @@ json_t *ecs_op_describe_tasks(struct op_ctx *ctx, json_t *req, struct sl_err *er
         const char *ref = json_string_value(v), *tid = ecs_ref_name(ref);
         task = NULL;
         if (tid && strlen(tid) <= 64) {
-            snprintf(id, sizeof(id), "%s/%s", cluster, tid);
+            ecs_join(id, sizeof(id), cluster, tid);
             task = store_get_shared(txn, K_ECS_TASK, id);
         }
         if (task == NULL) {
