@@ -8,6 +8,7 @@
  * SIGTERM/SIGINT stop gracefully: listeners close, requests in flight finish.
  */
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +73,20 @@ static int read_token(const char *path, char *out, size_t cap)
     return -1;
 }
 
+/* Started by sluiced as its co-process (SLUICE_PARENT_PID set): die with it,
+ * so a sluiced killed with SIGKILL leaves no orphan holding the listener
+ * ports; the restarted sluiced starts a fresh proxy. */
+static void exit_with_supervisor(void)
+{
+    const char *p = getenv("SLUICE_PARENT_PID");
+
+    if (p == NULL)
+        return;
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != (pid_t)atol(p))
+        exit(0); /* the parent died before prctl() took effect */
+}
+
 static void usage(void)
 {
     fprintf(stderr, "usage: sluice-proxy --control-plane http://HOST:PORT [--id NAME] "
@@ -88,6 +103,7 @@ int main(int argc, char **argv)
     sigset_t set;
     int i, n = 1, sig;
 
+    exit_with_supervisor();
     for (i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {

@@ -24,6 +24,7 @@ extern char **environ;
 
 struct supervisor {
     char *argv[MAX_ARGS + 1];
+    char **envp; /* environ plus SLUICE_PARENT_PID (the child dies with us) */
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -46,7 +47,7 @@ static pid_t spawn(struct supervisor *s)
     posix_spawnattr_setsigmask(&attr, &none);
     posix_spawnattr_setsigdefault(&attr, &all);
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    rc = posix_spawn(&pid, s->argv[0], NULL, &attr, s->argv, environ);
+    rc = posix_spawn(&pid, s->argv[0], NULL, &attr, s->argv, s->envp);
     posix_spawnattr_destroy(&attr);
     if (rc != 0) {
         log_error("supervise: cannot start %s: %s", s->argv[0], strerror(rc));
@@ -130,6 +131,33 @@ static void *supervise_main(void *arg)
     return NULL;
 }
 
+static void free_env(struct supervisor *s)
+{
+    char **e;
+
+    for (e = s->envp; e && *e; e++)
+        free(*e);
+    free(s->envp);
+}
+
+static int build_env(struct supervisor *s)
+{
+    size_t n = 0, i, j = 0;
+    char pid[48];
+
+    while (environ[n])
+        n++;
+    s->envp = calloc(n + 2, sizeof(char *));
+    if (s->envp == NULL)
+        return SL_ENOMEM;
+    for (i = 0; i < n; i++)
+        if (strncmp(environ[i], "SLUICE_PARENT_PID=", 18) != 0)
+            s->envp[j++] = strdup(environ[i]);
+    snprintf(pid, sizeof(pid), "SLUICE_PARENT_PID=%ld", (long)getpid());
+    s->envp[j] = strdup(pid);
+    return SL_OK;
+}
+
 int supervise_start(char *const argv[], struct supervisor **out)
 {
     struct supervisor *s = calloc(1, sizeof(*s));
@@ -139,11 +167,18 @@ int supervise_start(char *const argv[], struct supervisor **out)
         return SL_ENOMEM;
     for (i = 0; argv[i] && i < MAX_ARGS; i++)
         s->argv[i] = strdup(argv[i]);
+    if (build_env(s) != SL_OK) {
+        for (i = 0; s->argv[i]; i++)
+            free(s->argv[i]);
+        free(s);
+        return SL_ENOMEM;
+    }
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
     if (pthread_create(&s->thread, NULL, supervise_main, s) != 0) {
         for (i = 0; s->argv[i]; i++)
             free(s->argv[i]);
+        free_env(s);
         free(s);
         return SL_ERR;
     }
@@ -174,6 +209,7 @@ void supervise_stop(struct supervisor *s)
     pthread_join(s->thread, NULL);
     for (i = 0; s->argv[i]; i++)
         free(s->argv[i]);
+    free_env(s);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cv);
     free(s);

@@ -97,8 +97,28 @@ def test_coprocess():
         b.stop()
 
 
+def test_proxy_dies_with_sluiced():
+    """kill -9 of sluiced must not leave its proxy running (holding the ports
+    with a stale table); the restarted sluiced starts a fresh one."""
+    s = Sluiced(no_proxy=False).start()
+    pid = None
+    try:
+        pid = wait_for(lambda: proxy_pid(s), 10)
+        check(pid, "proxy started")
+        s.kill9()
+        check(wait_for(lambda: not alive(pid), 5), "proxy exits when sluiced is killed")
+        s.start()
+        new = wait_for(lambda: proxy_pid(s), 10)
+        check(new and new != pid, "restarted sluiced runs a new proxy")
+    finally:
+        s.cleanup()
+        if pid and alive(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
 def main():
     run_case(test_coprocess)
+    run_case(test_proxy_dies_with_sluiced)
     report()
 
 
