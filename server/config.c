@@ -21,6 +21,10 @@ static const char usage[] =
     "  --proxy-bin PATH      sluice-proxy binary (default: beside sluiced)\n"
     "  --no-proxy            run the control plane alone\n"
     "  --changes-keep N      data-plane change records kept (default 100000)\n"
+    "  --runtime NAME        ECS task runtime: process (default; containers run as\n"
+    "                        host processes) or none (API only: no scheduler)\n"
+    "  --task-port-range LO-HI  dynamic host ports for tasks (default 49153-65535)\n"
+    "  --task-dir DIR        task working dirs and logs (default <data-dir>/tasks)\n"
     "  --version             print the version and exit\n"
     "  --help                print this help and exit\n"
     "Each option may also be set as an environment variable SLUICE_<NAME>,\n"
@@ -37,6 +41,7 @@ static const struct opt opts[] = {
     {"listen", OPT_STR},      {"data-dir", OPT_STR},    {"region", OPT_STR},
     {"account-id", OPT_STR},  {"credentials", OPT_STR}, {"log-level", OPT_STR},
     {"proxy-bin", OPT_STR},   {"no-proxy", OPT_FLAG},   {"changes-keep", OPT_STR},
+    {"runtime", OPT_STR},     {"task-port-range", OPT_STR}, {"task-dir", OPT_STR},
     {NULL, OPT_STR},
 };
 
@@ -137,6 +142,36 @@ static int apply(struct sl_config *cfg, const char *name, const char *v, char *e
         cfg->changes_keep = n;
         return CONFIG_RUN;
     }
+    if (strcmp(name, "runtime") == 0) {
+        if (strcmp(v, "process") != 0 && strcmp(v, "none") != 0) {
+            snprintf(errbuf, errlen, "sluiced: --runtime: expected process or none, got '%s'",
+                     v);
+            return CONFIG_EXIT_USAGE;
+        }
+        strcpy(cfg->runtime, v);
+        return CONFIG_RUN;
+    }
+    if (strcmp(name, "task-port-range") == 0) {
+        char *end;
+        long lo = strtol(v, &end, 10), hi = -1;
+        if (*end == '-')
+            hi = strtol(end + 1, &end, 10);
+        if (!isdigit((unsigned char)*v) || *end != '\0' || lo < 1 || hi > 65535 || lo > hi) {
+            snprintf(errbuf, errlen,
+                     "sluiced: --task-port-range: expected LO-HI within 1-65535, got '%s'", v);
+            return CONFIG_EXIT_USAGE;
+        }
+        cfg->task_port_lo = (int)lo;
+        cfg->task_port_hi = (int)hi;
+        return CONFIG_RUN;
+    }
+    if (strcmp(name, "task-dir") == 0) {
+        if (*v == '\0') {
+            snprintf(errbuf, errlen, "sluiced: --task-dir: must not be empty");
+            return CONFIG_EXIT_USAGE;
+        }
+        return copy(cfg->task_dir, sizeof(cfg->task_dir), v, name, errbuf, errlen);
+    }
     snprintf(errbuf, errlen, "sluiced: unknown option --%s", name);
     return CONFIG_EXIT_USAGE;
 }
@@ -153,6 +188,9 @@ int config_load(struct sl_config *cfg, int argc, char **argv, char *errbuf, size
     strcpy(cfg->region, "us-east-1");
     strcpy(cfg->account_id, "000000000000");
     cfg->log_level = LOG_INFO;
+    strcpy(cfg->runtime, "process");
+    cfg->task_port_lo = 49153;
+    cfg->task_port_hi = 65535;
 
     for (o = opts; o->name; o++) {
         char env[64], *p;

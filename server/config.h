@@ -19,6 +19,9 @@ struct sl_config {
     char proxy_bin[1024];   /* empty: sibling of sluiced */
     int no_proxy;
     unsigned long long changes_keep; /* watch change records kept; 0: store default */
+    char runtime[32];       /* ECS task runtime: "process", or "none" (no scheduler) */
+    int task_port_lo, task_port_hi; /* dynamic host ports for tasks, inclusive */
+    char task_dir[1024];    /* task working dirs and logs; empty: <data_dir> (tasks/ under it) */
 };
 
 enum { CONFIG_RUN = 0, CONFIG_EXIT_OK = 1, CONFIG_EXIT_USAGE = 2 };

@@ -113,6 +113,10 @@ static void snapshot(struct dataplane *dp, struct front_reply *out)
         json_object_set_new(body, kinds[i][1], arr);
     }
     store_txn_end(txn);
+    /* Never hand out a revision whose sync is still in flight: a crash
+     * could lose it, and the watch would then skip its successor. */
+    store_wait_durable(dp->app->store,
+                       (uint64_t)json_integer_value(json_object_get(body, "revision")), 5000);
     reply_json(out, 200, body);
 }
 

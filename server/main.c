@@ -17,6 +17,7 @@
 #include "server/dataplane.h"
 #include "server/drain.h"
 #include "server/http.h"
+#include "server/scheduler.h"
 #include "server/supervise.h"
 #include "routes/health.h"
 #include "store/store.h"
@@ -62,6 +63,7 @@ int main(int argc, char **argv)
     struct http_server *http = NULL;
     struct drainer *drainer = NULL;
     struct supervisor *proxy = NULL;
+    struct scheduler *scheduler = NULL;
     struct sl_err err = {0};
     struct store_options store_opt = {0};
     char msg[512] = "";
@@ -122,6 +124,11 @@ int main(int argc, char **argv)
 
     if (!cfg.no_proxy)
         start_proxy(&cfg, http_port(http), &proxy);
+    /* ECS: tasks started by an earlier sluiced are adopted on its first pass. */
+    if (strcmp(cfg.runtime, "none") != 0 && scheduler_start(&app, &scheduler, &err) != SL_OK) {
+        fprintf(stderr, "sluiced: %s\n", err.message);
+        goto out;
+    }
 
     do {
         rc = sigwait(&sigs, &sig);
@@ -130,6 +137,7 @@ int main(int argc, char **argv)
     status = 0;
 
 out:
+    scheduler_stop(scheduler); /* tasks keep running for the next sluiced */
     supervise_stop(proxy);
     if (app.dataplane)
         dataplane_shutdown(app.dataplane);

@@ -14,6 +14,8 @@
  */
 #include "store/store.h"
 
+#include "common/util.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <lmdb.h>
@@ -236,7 +238,7 @@ int store_open(const char *dir, const struct store_options *opt, struct store **
     mdb_env_set_maxdbs(s->env, 8);
     mdb_env_set_maxreaders(s->env, 510);
     mdb_env_set_mapsize(s->env, opt && opt->map_size ? opt->map_size : DEFAULT_MAP_SIZE);
-    if ((rc = mdb_env_open(s->env, dir, MDB_NOTLS, 0600)) != 0) {
+    if ((rc = mdb_env_open(s->env, dir, MDB_NOTLS | MDB_NOMETASYNC, 0600)) != 0) {
         sl_err_set(err, 500, "InternalFailure", "cannot open store in %s: %s", dir,
                    mdb_strerror(rc));
         goto fail;
@@ -625,10 +627,12 @@ int store_changes(struct store *s, uint64_t since, size_t limit, store_change_fn
     MDB_cursor *cur;
     MDB_val k, v;
     unsigned char key[12] = {0};
-    uint64_t trimmed = 0, from = since + 1;
+    uint64_t trimmed = 0, from = since + 1, durable = store_revision(s);
     size_t n = 0;
     int i, rc, ret = SL_OK;
 
+    /* Only durable revisions leave the store: a committed revision is
+     * published once its sync completes (see writer_main()). */
     if (mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn) != 0)
         return SL_EIO;
     meta_get_u64(txn, s->meta, "trimmed", &trimmed);
@@ -646,8 +650,14 @@ int store_changes(struct store *s, uint64_t since, size_t limit, store_change_fn
     k.mv_data = key;
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        json_t *rec = json_loadb(v.mv_data, v.mv_size, 0, NULL);
+        json_t *rec;
+        uint64_t rev = 0;
 
+        for (i = 0; i < 8 && k.mv_size == 12; i++)
+            rev = (rev << 8) | ((unsigned char *)k.mv_data)[i];
+        if (rev > durable)
+            break;
+        rec = json_loadb(v.mv_data, v.mv_size, 0, NULL);
         if (rec == NULL)
             continue;
         ret = cb(rec, arg);
@@ -681,6 +691,19 @@ uint64_t store_wait(struct store *s, uint64_t since, int timeout_ms)
     r = s->rev;
     pthread_mutex_unlock(&s->mu);
     return r;
+}
+
+int store_wait_durable(struct store *s, uint64_t rev, int timeout_ms)
+{
+    uint64_t deadline = util_mono_ms() + (uint64_t)timeout_ms;
+
+    while (store_revision(s) < rev) {
+        uint64_t now = util_mono_ms();
+        if (now >= deadline)
+            return 0;
+        store_wait(s, store_revision(s), (int)(deadline - now));
+    }
+    return 1;
 }
 
 void store_wake_all(struct store *s)
@@ -742,12 +765,17 @@ static int trim_changes(struct store *s, MDB_txn *txn, uint64_t *trimmed)
     return meta_put_u64(txn, s->meta, "trimmed", *trimmed);
 }
 
-static void run_batch(struct store *s, struct write_req *batch)
+/* Run <batch> in one parent transaction starting from revision *committed
+ * and commit it.  Returns non-zero when the commit wrote pages and so
+ * fdatasync'ed the data file (which also makes the meta page of the
+ * previous commit durable, see writer_main()). */
+static int run_batch(struct store *s, struct write_req *batch, uint64_t *committed,
+                     uint64_t *trimmed)
 {
     struct store_txn t;
     struct write_req *r;
     MDB_txn *parent;
-    uint64_t rev = s->rev, trimmed = s->trimmed;
+    uint64_t rev = *committed, trim = *trimmed;
     int rc;
 
     rc = mdb_txn_begin(s->env, NULL, 0, &parent);
@@ -785,8 +813,8 @@ static void run_batch(struct store *s, struct write_req *batch)
         rev = t.rev;
     }
     if (rc != 0)
-        return;
-    if (trim_changes(s, parent, &trimmed) != SL_OK || (rc = mdb_txn_commit(parent)) != 0) {
+        return 0;
+    if (trim_changes(s, parent, &trim) != SL_OK || (rc = mdb_txn_commit(parent)) != 0) {
         if (rc == 0)
             mdb_txn_abort(parent);
         for (r = batch; r; r = r->next)
@@ -794,13 +822,13 @@ static void run_batch(struct store *s, struct write_req *batch)
                 r->rc = mdb_fail(r->err, "commit", rc ? rc : EIO);
                 r->rev = 0;
             }
-        return;
+        return 0;
     }
-    pthread_mutex_lock(&s->mu);
-    s->rev = rev;
-    s->trimmed = trimmed;
-    pthread_cond_broadcast(&s->rev_cv);
-    pthread_mutex_unlock(&s->mu);
+    *trimmed = trim;
+    if (rev == *committed)
+        return 0; /* nothing written: LMDB skipped the sync */
+    *committed = rev;
+    return 1;
 }
 
 static int queued(const struct store *s)
@@ -813,19 +841,59 @@ static int queued(const struct store *s)
     return n;
 }
 
+/* Mark every request of <batch> done, publish revision <rev> as durable and
+ * wake the callers.  Called with s->mu held. */
+static void ack(struct store *s, struct write_req *batch, uint64_t rev, uint64_t trimmed)
+{
+    struct write_req *r, *next;
+
+    for (r = batch; r; r = next) {
+        next = r->next; /* <r> lives on its caller's stack: gone once done */
+        r->done = 1;
+    }
+    if (rev > s->rev)
+        s->rev = rev;
+    s->trimmed = trimmed;
+    pthread_cond_broadcast(&s->done_cv);
+    pthread_cond_broadcast(&s->rev_cv);
+}
+
+/*
+ * The writer.  The environment runs with MDB_NOMETASYNC: a commit
+ * fdatasyncs the data pages, then writes its meta page without syncing it.
+ * That meta page becomes durable with the next fdatasync of the file, which
+ * is either the next batch's commit or an explicit mdb_env_sync().  A batch
+ * is acknowledged (and its revision published to store_revision(),
+ * store_wait() and the change feed) only after such a sync, so under load
+ * each commit costs one fsync instead of two, and when idle nothing waits.
+ */
 static void *writer_main(void *arg)
 {
     struct store *s = arg;
-    struct write_req *batch, *r, *last;
-    int n, last_batch = 1;
+    struct write_req *batch, *last, *pending = NULL;
+    uint64_t committed, trimmed, pending_rev = 0;
+    int n, last_batch = 1, synced;
 
     pthread_mutex_lock(&s->mu);
+    committed = s->rev;
+    trimmed = s->trimmed;
     for (;;) {
-        while (s->head == NULL && !s->stopping)
+        while (s->head == NULL && !s->stopping && pending == NULL)
             pthread_cond_wait(&s->queue_cv, &s->mu);
-        if (s->head == NULL && s->stopping)
-            break;
-        if (last_batch > 1 && queued(s) < last_batch) {
+        if (s->head == NULL) {
+            if (pending) {
+                /* Nothing to carry the sync: make the pending batch durable. */
+                pthread_mutex_unlock(&s->mu);
+                mdb_env_sync(s->env, 1);
+                pthread_mutex_lock(&s->mu);
+                ack(s, pending, pending_rev, trimmed);
+                pending = NULL;
+                continue;
+            }
+            if (s->stopping)
+                break;
+        }
+        if (pending == NULL && last_batch > 1 && queued(s) < last_batch) {
             /* Clients whose last writes shared a commit are sending their
              * next ones now: give them a moment to share the next fsync
              * too, rather than paying one fsync each. */
@@ -848,15 +916,22 @@ static void *writer_main(void *arg)
         last_batch = n;
         pthread_mutex_unlock(&s->mu);
 
-        run_batch(s, batch);
+        synced = run_batch(s, batch, &committed, &trimmed);
+        if (pending && !synced)
+            mdb_env_sync(s->env, 1);
 
         pthread_mutex_lock(&s->mu);
-        for (r = batch; r;) {
-            struct write_req *next = r->next;
-            r->done = 1;
-            r = next;
+        if (pending)
+            ack(s, pending, pending_rev, trimmed);
+        if (synced) {
+            pending = batch;
+            pending_rev = committed;
+        } else {
+            /* Wrote nothing (or failed): nothing of its own to make durable,
+             * and what it read is durable now that pending was synced. */
+            ack(s, batch, committed, trimmed);
+            pending = NULL;
         }
-        pthread_cond_broadcast(&s->done_cv);
     }
     pthread_mutex_unlock(&s->mu);
     return NULL;

@@ -109,7 +109,9 @@ int store_index_del(struct store_txn *txn, const char *key);
 typedef int (*store_index_fn)(const char *key, const char *val, void *arg);
 int store_index_scan(struct store_txn *txn, const char *prefix, store_index_fn cb, void *arg);
 
-/* Latest committed revision. */
+/* Latest durable revision: every mutation up to it is acknowledged and on
+ * disk.  (A read transaction may briefly see a newer, committed revision
+ * whose sync is still in flight; see store_wait_durable().) */
 uint64_t store_revision(struct store *s);
 
 /* Oldest revision still in the change log (records with rev >= it are all
@@ -127,6 +129,10 @@ int store_changes(struct store *s, uint64_t since, size_t limit, store_change_fn
 /* Block until the committed revision exceeds <since> or <timeout_ms> passes,
  * or store_wake_all() is called.  Returns the current revision. */
 uint64_t store_wait(struct store *s, uint64_t since, int timeout_ms);
+
+/* Block until revision <rev> is durable (or <timeout_ms> passes).  Returns
+ * non-zero when it is. */
+int store_wait_durable(struct store *s, uint64_t rev, int timeout_ms);
 
 /* Wake every store_wait() caller (used at shutdown). */
 void store_wake_all(struct store *s);

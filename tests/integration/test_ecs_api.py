@@ -8,6 +8,10 @@ from botocore.exceptions import ClientError
 
 from sluice_harness import Sluiced, check, check_eq, report, run_case
 
+# The API alone: no task runtime or scheduler acting on what these tests
+# create (tests/integration/test_ecs_service.py covers those).
+API_ONLY = ["--runtime", "none"]
+
 TARGET = "AmazonEC2ContainerServiceV20141113."
 ACCT = "arn:aws:ecs:us-east-1:000000000000"
 
@@ -53,7 +57,7 @@ def make_tg(s, name="tg-web", port=8080):
 
 
 def test_task_definitions():
-    with Sluiced() as s:
+    with Sluiced(extra_args=API_ONLY) as s:
         c = s.boto3("ecs")
         r = c.register_task_definition(family="web", containerDefinitions=[container()],
                                        networkMode="bridge", cpu="256", memory="512",
@@ -149,7 +153,7 @@ def test_task_definitions():
 
 
 def test_clusters():
-    with Sluiced() as s:
+    with Sluiced(extra_args=API_ONLY) as s:
         c = s.boto3("ecs")
         check_eq(c.list_clusters()["clusterArns"], [ACCT + ":cluster/default"], "default listed")
         d = c.describe_clusters()["clusters"][0]
@@ -201,7 +205,7 @@ def test_clusters():
 
 
 def test_services():
-    with Sluiced() as s:
+    with Sluiced(extra_args=API_ONLY) as s:
         c = s.boto3("ecs")
         tg = make_tg(s)
         c.register_task_definition(family="web", containerDefinitions=[container()])
@@ -326,7 +330,7 @@ def test_services():
 
 
 def test_tasks():
-    with Sluiced() as s:
+    with Sluiced(extra_args=API_ONLY) as s:
         c = s.boto3("ecs")
         c.register_task_definition(family="job", containerDefinitions=[
             container("main"), container("side", 9000, essential=False)])
@@ -390,7 +394,7 @@ def test_tasks():
 
 
 def test_tags():
-    with Sluiced() as s:
+    with Sluiced(extra_args=API_ONLY) as s:
         c = s.boto3("ecs")
         td = c.register_task_definition(family="web", containerDefinitions=[container()])[
             "taskDefinition"]["taskDefinitionArn"]
@@ -433,7 +437,7 @@ def raw(s, op, body, target=None):
 
 
 def test_wire():
-    with Sluiced() as s:
+    with Sluiced(extra_args=API_ONLY) as s:
         st, h, b = raw(s, "ListClusters", b"")
         check_eq(st, 200, "empty body is {}")
         check_eq(h.get("Content-Type"), "application/x-amz-json-1.1", "content type")

@@ -1,0 +1,868 @@
+/*
+ * runtime_process.c - the default task runtime: every container of a task
+ * is a host process.
+ *
+ * - entryPoint + command are exec'd directly (posix_spawnp, no shell) with
+ *   the task definition's environment over sluiced's own (SLUICE_* removed),
+ *   plus PORT (first mapping's host port) and PORT_<containerPort>.
+ * - The first container leads a new process group and the others join it,
+ *   so a signal to the group reaches every process of the task, children
+ *   included.
+ * - stdout/stderr go to <tasks_dir>/<task id>/<container>/stdout.log
+ *   and stderr.log; that directory is also the working directory unless the
+ *   container names a workingDirectory.  The paths are in the container's
+ *   "logs" member of DescribeTasks.
+ * - Adoption identifies a process by pid and its start time (field 22 of
+ *   /proc/PID/stat), so a recycled pid is not taken for the task.  Adopted
+ *   processes are not our children: their exit codes are unknown.
+ */
+#define _GNU_SOURCE /* posix_spawn_file_actions_addchdir_np, addclosefrom_np */
+#include "server/runtime.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/util.h"
+
+extern char **environ;
+
+#define RT_MAX_CONTAINERS 10
+#define RT_MAX_PORTS 64
+#define RT_DEFAULT_STOP_MS 30000
+
+struct rt_ctr {
+    char name[256];
+    pid_t pid;
+    unsigned long long start; /* /proc start time, clock ticks since boot */
+    int essential, child, exited;
+    int code; /* -1: unknown */
+    char **envp;
+    char cwd[2048];
+    /* health check */
+    char **hc_argv;
+    long hc_interval_ms, hc_timeout_ms, hc_retries;
+    uint64_t hc_grace_until, hc_next, hc_deadline;
+    pid_t hc_pid;
+    int hc_fails;
+    const char *hc_status; /* UNKNOWN | HEALTHY | UNHEALTHY */
+};
+
+struct rt_task {
+    struct rt_task *next;
+    char key[512];
+    pid_t pgid;
+    int n;
+    struct rt_ctr c[RT_MAX_CONTAINERS];
+    int ports[RT_MAX_PORTS];
+    int nports;
+    int stopping, killed;
+    uint64_t kill_at;
+    long stop_ms;
+};
+
+struct rt_process {
+    struct runtime base; /* first */
+    char tasks_dir[1024];
+    int lo, hi, cursor;
+    unsigned char held[65536];
+    struct rt_task *tasks;
+};
+
+/* ---- string vectors ---- */
+
+static void strv_free(char **v)
+{
+    size_t i;
+
+    if (v == NULL)
+        return;
+    for (i = 0; v[i]; i++)
+        free(v[i]);
+    free(v);
+}
+
+/* Append the strings of JSON array <a> (may be NULL) to <v> of length *n. */
+static char **strv_add_json(char **v, size_t *n, json_t *a)
+{
+    size_t i;
+    json_t *s;
+
+    json_array_foreach(a, i, s) {
+        char **nv = realloc(v, (*n + 2) * sizeof(*v));
+        if (nv == NULL)
+            return v;
+        v = nv;
+        v[(*n)++] = strdup(json_string_value(s) ? json_string_value(s) : "");
+        v[*n] = NULL;
+    }
+    return v;
+}
+
+/* Set NAME=VALUE in environment vector <v>, replacing an existing NAME. */
+static char **env_set(char **v, size_t *n, const char *name, const char *value)
+{
+    size_t i, l = strlen(name);
+    char *e = malloc(l + strlen(value) + 2);
+    char **nv;
+
+    if (e == NULL)
+        return v;
+    sprintf(e, "%s=%s", name, value);
+    for (i = 0; i < *n; i++)
+        if (strncmp(v[i], name, l) == 0 && v[i][l] == '=') {
+            free(v[i]);
+            v[i] = e;
+            return v;
+        }
+    if ((nv = realloc(v, (*n + 2) * sizeof(*v))) == NULL) {
+        free(e);
+        return v;
+    }
+    nv[(*n)++] = e;
+    nv[*n] = NULL;
+    return nv;
+}
+
+/* ---- processes ---- */
+
+/* Start time of <pid> from /proc, and whether it is a live (non-zombie)
+ * process.  0 when it does not exist. */
+static unsigned long long proc_start(pid_t pid, int *alive)
+{
+    char path[64], buf[1024], *p;
+    unsigned long long start = 0;
+    FILE *f;
+    size_t n;
+    int field;
+
+    *alive = 0;
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    if ((f = fopen(path, "re")) == NULL)
+        return 0;
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    if ((p = strrchr(buf, ')')) == NULL)
+        return 0;
+    p += 2; /* field 3: state */
+    *alive = *p != 'Z' && *p != 'X' && *p != 'x';
+    for (field = 3; field < 22 && p; field++) {
+        p = strchr(p, ' ');
+        if (p)
+            p++;
+    }
+    if (p)
+        start = strtoull(p, NULL, 10);
+    return start;
+}
+
+/* posix_spawnp <argv> with <envp> in <cwd>, output to <out>/<errp> (NULL:
+ * /dev/null), in process group <pgid> (0: a new group led by the child). */
+static int spawn(char **argv, char **envp, const char *cwd, const char *out, const char *errp,
+                 pid_t pgid, pid_t *pid, char *reason, size_t rlen)
+{
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t attr;
+    sigset_t none, all;
+    int rc;
+
+    sigemptyset(&none);
+    sigfillset(&all);
+    posix_spawnattr_init(&attr);
+    /* sluiced blocks SIGTERM/SIGINT in every thread for sigwait(): the task
+     * must start with an empty mask and default dispositions. */
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &all);
+    posix_spawnattr_setpgroup(&attr, pgid);
+    posix_spawnattr_setflags(&attr,
+                             POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, out ? out : "/dev/null",
+                                     O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_addopen(&fa, 2, errp ? errp : "/dev/null",
+                                     O_WRONLY | O_CREAT | O_APPEND, 0644);
+    /* Nothing of sluiced (sockets, the LMDB file) leaks into a task. */
+    posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+    if (cwd && cwd[0])
+        posix_spawn_file_actions_addchdir_np(&fa, cwd);
+    rc = posix_spawnp(pid, argv[0], &fa, &attr, argv, envp);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&attr);
+    if (rc != 0) {
+        snprintf(reason, rlen, "CannotStartContainerError: exec %.300s: %s", argv[0],
+                 strerror(rc));
+        return SL_ERR;
+    }
+    return SL_OK;
+}
+
+static int mkdirs(const char *path)
+{
+    char tmp[2048], *p;
+
+    snprintf(tmp, sizeof(tmp), "%s", path);
+    for (p = tmp + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+                return -1;
+            *p = '/';
+        }
+    return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+/* ---- ports ---- */
+
+static int port_bindable(int port)
+{
+    struct sockaddr_in a;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), ok;
+
+    if (fd < 0)
+        return 0;
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ok = bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+    close(fd);
+    return ok;
+}
+
+/* A free port from the range, or 0. */
+static int port_pick(struct rt_process *p)
+{
+    int span = p->hi - p->lo + 1, i;
+
+    for (i = 0; i < span; i++) {
+        int port = p->lo + (p->cursor + i) % span;
+        if (!p->held[port] && port_bindable(port)) {
+            p->cursor = (p->cursor + i + 1) % span;
+            return port;
+        }
+    }
+    return 0;
+}
+
+/* ---- tasks ---- */
+
+static struct rt_task *find(struct rt_process *p, const char *key)
+{
+    struct rt_task *t;
+
+    for (t = p->tasks; t; t = t->next)
+        if (strcmp(t->key, key) == 0)
+            return t;
+    return NULL;
+}
+
+static void task_free(struct rt_process *p, struct rt_task *t)
+{
+    int i;
+
+    for (i = 0; i < t->nports; i++)
+        p->held[t->ports[i]] = 0;
+    for (i = 0; i < t->n; i++) {
+        if (t->c[i].hc_pid > 0) {
+            kill(-t->c[i].hc_pid, SIGKILL);
+            waitpid(t->c[i].hc_pid, NULL, 0);
+        }
+        strv_free(t->c[i].envp);
+        strv_free(t->c[i].hc_argv);
+    }
+    free(t);
+}
+
+static void unlink_task(struct rt_process *p, struct rt_task *t)
+{
+    struct rt_task **pp;
+
+    for (pp = &p->tasks; *pp; pp = &(*pp)->next)
+        if (*pp == t) {
+            *pp = t->next;
+            return;
+        }
+}
+
+static json_t *container_def(json_t *td, const char *name)
+{
+    json_t *c;
+    size_t i;
+
+    json_array_foreach(json_object_get(td, "containerDefinitions"), i, c)
+        if (strcmp(json_string_value(json_object_get(c, "name")), name) == 0)
+            return c;
+    return NULL;
+}
+
+static json_t *container_override(json_t *task, const char *name)
+{
+    json_t *o;
+    size_t i;
+
+    json_array_foreach(json_object_get(json_object_get(task, "overrides"), "containerOverrides"),
+                       i, o)
+        if (json_is_string(json_object_get(o, "name")) &&
+            strcmp(json_string_value(json_object_get(o, "name")), name) == 0)
+            return o;
+    return NULL;
+}
+
+/* Health-check settings of container definition <cd> into <c>. */
+static void hc_setup(struct rt_ctr *c, json_t *cd, uint64_t now)
+{
+    json_t *hc = json_object_get(cd, "healthCheck"), *cmd = json_object_get(hc, "command");
+    const char *kind = json_string_value(json_array_get(cmd, 0));
+    size_t n = 0;
+
+    c->hc_status = "UNKNOWN";
+    if (hc == NULL || kind == NULL)
+        return;
+    if (strcmp(kind, "CMD-SHELL") == 0) {
+        c->hc_argv = calloc(4, sizeof(char *));
+        if (c->hc_argv == NULL)
+            return;
+        c->hc_argv[0] = strdup("/bin/sh");
+        c->hc_argv[1] = strdup("-c");
+        c->hc_argv[2] = strdup(json_string_value(json_array_get(cmd, 1))
+                                   ? json_string_value(json_array_get(cmd, 1))
+                                   : "true");
+    } else {
+        json_t *rest = json_array();
+        size_t i;
+        json_t *v;
+        json_array_foreach(cmd, i, v)
+            if (i > 0 || strcmp(kind, "CMD") != 0)
+                json_array_append(rest, v);
+        if (json_array_size(rest) > 0)
+            c->hc_argv = strv_add_json(NULL, &n, rest);
+        json_decref(rest);
+    }
+    c->hc_interval_ms = (long)json_integer_value(json_object_get(hc, "interval")) * 1000;
+    c->hc_timeout_ms = (long)json_integer_value(json_object_get(hc, "timeout")) * 1000;
+    c->hc_retries = (long)json_integer_value(json_object_get(hc, "retries"));
+    if (c->hc_interval_ms <= 0)
+        c->hc_interval_ms = 30000;
+    if (c->hc_timeout_ms <= 0)
+        c->hc_timeout_ms = 5000;
+    if (c->hc_retries <= 0)
+        c->hc_retries = 3;
+    c->hc_grace_until =
+        now + (uint64_t)json_integer_value(json_object_get(hc, "startPeriod")) * 1000;
+    c->hc_next = now; /* the first check runs at once */
+}
+
+static long stop_timeout_ms(json_t *td)
+{
+    json_t *c;
+    size_t i;
+    long ms = 0;
+
+    json_array_foreach(json_object_get(td, "containerDefinitions"), i, c)
+        if (json_is_integer(json_object_get(c, "stopTimeout")) &&
+            json_integer_value(json_object_get(c, "stopTimeout")) * 1000 > ms)
+            ms = (long)json_integer_value(json_object_get(c, "stopTimeout")) * 1000;
+    return ms > 0 ? ms : RT_DEFAULT_STOP_MS;
+}
+
+/* The environment of container definition <cd> in <task> with its ports. */
+static char **container_env(json_t *cd, json_t *ov, json_t *bindings)
+{
+    char **v = NULL, name[64], val[16];
+    size_t n = 0, i;
+    json_t *e, *b;
+
+    for (i = 0; environ[i]; i++) {
+        const char *eq = strchr(environ[i], '=');
+        if (eq == NULL || strncmp(environ[i], "SLUICE_", 7) == 0)
+            continue;
+        char key[256];
+        snprintf(key, sizeof(key), "%.*s", (int)(eq - environ[i]), environ[i]);
+        v = env_set(v, &n, key, eq + 1);
+    }
+    json_array_foreach(json_object_get(cd, "environment"), i, e)
+        if (json_is_string(json_object_get(e, "name")) && json_is_string(json_object_get(e, "value")))
+            v = env_set(v, &n, json_string_value(json_object_get(e, "name")),
+                        json_string_value(json_object_get(e, "value")));
+    json_array_foreach(json_object_get(ov, "environment"), i, e)
+        if (json_is_string(json_object_get(e, "name")) && json_is_string(json_object_get(e, "value")))
+            v = env_set(v, &n, json_string_value(json_object_get(e, "name")),
+                        json_string_value(json_object_get(e, "value")));
+    json_array_foreach(bindings, i, b) {
+        snprintf(val, sizeof(val), "%lld", (long long)json_integer_value(json_object_get(b, "hostPort")));
+        if (i == 0)
+            v = env_set(v, &n, "PORT", val);
+        snprintf(name, sizeof(name), "PORT_%lld",
+                 (long long)json_integer_value(json_object_get(b, "containerPort")));
+        v = env_set(v, &n, name, val);
+    }
+    if (v == NULL)
+        v = calloc(1, sizeof(char *));
+    return v;
+}
+
+static void set_task_health(struct rt_task *t, json_t *task)
+{
+    const char *h = "UNKNOWN";
+    int i, any = 0, healthy = 1;
+
+    for (i = 0; i < t->n; i++) {
+        if (t->c[i].hc_argv == NULL || !t->c[i].essential)
+            continue;
+        any = 1;
+        if (strcmp(t->c[i].hc_status, "UNHEALTHY") == 0) {
+            h = "UNHEALTHY";
+            healthy = 0;
+            break;
+        }
+        if (strcmp(t->c[i].hc_status, "HEALTHY") != 0)
+            healthy = 0;
+    }
+    if (any && healthy)
+        h = "HEALTHY";
+    json_object_set_new(task, "healthStatus", json_string(h));
+}
+
+static int proc_start_task(struct runtime *rt, const char *key, json_t *task, json_t *td,
+                           char *reason, size_t rlen)
+{
+    struct rt_process *p = (struct rt_process *)rt;
+    struct rt_task *t = calloc(1, sizeof(*t));
+    const char *tid = strrchr(key, '/') ? strrchr(key, '/') + 1 : key;
+    json_t *containers = json_object_get(task, "containers"), *jc;
+    uint64_t now = util_mono_ms();
+    size_t i;
+
+    if (t == NULL) {
+        snprintf(reason, rlen, "ResourceInitializationError: out of memory");
+        return SL_ERR;
+    }
+    snprintf(t->key, sizeof(t->key), "%s", key);
+    t->stop_ms = stop_timeout_ms(td);
+    if (json_array_size(containers) > RT_MAX_CONTAINERS) {
+        snprintf(reason, rlen, "ResourceInitializationError: at most %d containers per task",
+                 RT_MAX_CONTAINERS);
+        goto fail;
+    }
+    /* Ports first, so nothing starts when one cannot be had. */
+    json_array_foreach(containers, i, jc) {
+        json_t *cd = container_def(td, json_string_value(json_object_get(jc, "name")));
+        json_t *pm, *bindings = json_array();
+        size_t j;
+        json_array_foreach(json_object_get(cd, "portMappings"), j, pm) {
+            long cport = (long)json_integer_value(json_object_get(pm, "containerPort"));
+            long hport = (long)json_integer_value(json_object_get(pm, "hostPort"));
+            const char *proto = json_string_value(json_object_get(pm, "protocol"));
+            if (t->nports >= RT_MAX_PORTS) {
+                json_decref(bindings);
+                snprintf(reason, rlen, "ResourceInitializationError: too many port mappings");
+                goto fail;
+            }
+            if (hport > 0) {
+                if (p->held[hport] || !port_bindable((int)hport)) {
+                    json_decref(bindings);
+                    snprintf(reason, rlen,
+                             "ResourceInitializationError: host port %ld for container %.200s "
+                             "is already in use",
+                             hport, json_string_value(json_object_get(jc, "name")));
+                    goto fail;
+                }
+            } else if ((hport = port_pick(p)) == 0) {
+                json_decref(bindings);
+                snprintf(reason, rlen,
+                         "ResourceInitializationError: no free host port in the range %d-%d",
+                         p->lo, p->hi);
+                goto fail;
+            }
+            p->held[hport] = 1;
+            t->ports[t->nports++] = (int)hport;
+            json_array_append_new(bindings,
+                                  json_pack("{ss sI sI ss}", "bindIP", "0.0.0.0", "containerPort",
+                                            (json_int_t)cport, "hostPort", (json_int_t)hport,
+                                            "protocol", proto ? proto : "tcp"));
+        }
+        json_object_set_new(jc, "networkBindings", bindings);
+    }
+    json_array_foreach(containers, i, jc) {
+        const char *name = json_string_value(json_object_get(jc, "name"));
+        json_t *cd = container_def(td, name), *ov = container_override(task, name);
+        json_t *cmd = json_object_get(ov, "command") ? json_object_get(ov, "command")
+                                                     : json_object_get(cd, "command");
+        struct rt_ctr *c = &t->c[t->n];
+        char dir[2048], out[2100], errp[2100], rid[64];
+        char **argv = NULL;
+        size_t argc = 0;
+
+        snprintf(c->name, sizeof(c->name), "%s", name);
+        c->essential = json_is_true(json_object_get(cd, "essential"));
+        c->code = -1;
+        snprintf(dir, sizeof(dir), "%s/%s/%s", p->tasks_dir, tid, name);
+        snprintf(out, sizeof(out), "%s/stdout.log", dir);
+        snprintf(errp, sizeof(errp), "%s/stderr.log", dir);
+        if (mkdirs(dir) != 0) {
+            snprintf(reason, rlen, "ResourceInitializationError: cannot create %.300s: %s", dir,
+                     strerror(errno));
+            goto fail;
+        }
+        snprintf(c->cwd, sizeof(c->cwd), "%s",
+                 json_is_string(json_object_get(cd, "workingDirectory"))
+                     ? json_string_value(json_object_get(cd, "workingDirectory"))
+                     : dir);
+        argv = strv_add_json(argv, &argc, json_object_get(cd, "entryPoint"));
+        argv = strv_add_json(argv, &argc, cmd);
+        if (argc == 0) {
+            strv_free(argv);
+            snprintf(reason, rlen,
+                     "CannotStartContainerError: container %.200s has neither entryPoint nor "
+                     "command (the process runtime does not run images)",
+                     name);
+            goto fail;
+        }
+        c->envp = container_env(cd, ov, json_object_get(jc, "networkBindings"));
+        if (spawn(argv, c->envp, c->cwd, out, errp, t->pgid, &c->pid, reason, rlen) != SL_OK) {
+            strv_free(argv);
+            strv_free(c->envp);
+            c->envp = NULL;
+            goto fail;
+        }
+        strv_free(argv);
+        if (t->pgid == 0)
+            t->pgid = c->pid;
+        c->child = 1;
+        {
+            int alive;
+            c->start = proc_start(c->pid, &alive);
+        }
+        hc_setup(c, cd, now);
+        t->n++;
+        snprintf(rid, sizeof(rid), "process:%d", (int)c->pid);
+        json_object_set_new(jc, "runtimeId", json_string(rid));
+        json_object_set_new(jc, "lastStatus", json_string("RUNNING"));
+        json_object_set_new(jc, "healthStatus", json_string(c->hc_status));
+        json_object_set_new(jc, "logs", json_pack("{ss ss ss}", "stdout", out, "stderr", errp,
+                                                  "workingDirectory", c->cwd));
+        json_object_set_new(jc, "_pid", json_integer(c->pid));
+        json_object_set_new(jc, "_start", json_integer((json_int_t)c->start));
+    }
+    json_object_set_new(task, "_pgid", json_integer(t->pgid));
+    set_task_health(t, task);
+    t->next = p->tasks;
+    p->tasks = t;
+    log_info("runtime: started task %s (process group %d)", key, (int)t->pgid);
+    return SL_OK;
+fail:
+    if (t->pgid > 0) {
+        kill(-t->pgid, SIGKILL);
+        for (i = 0; i < (size_t)t->n; i++)
+            waitpid(t->c[i].pid, NULL, 0);
+    }
+    json_array_foreach(containers, i, jc) {
+        json_object_del(jc, "networkBindings");
+        json_object_set_new(jc, "networkBindings", json_array());
+        json_object_set_new(jc, "lastStatus", json_string("STOPPED"));
+        json_object_del(jc, "_pid");
+        json_object_del(jc, "runtimeId");
+    }
+    task_free(p, t);
+    log_warn("runtime: task %s failed to start: %s", key, reason);
+    return SL_ERR;
+}
+
+static int proc_adopt(struct runtime *rt, const char *key, json_t *task, json_t *td)
+{
+    struct rt_process *p = (struct rt_process *)rt;
+    struct rt_task *t;
+    json_t *jc, *b;
+    uint64_t now = util_mono_ms();
+    size_t i, j;
+    int dead_essential = 0;
+
+    if ((t = find(p, key)) != NULL)
+        return RT_RUNNING;
+    if ((t = calloc(1, sizeof(*t))) == NULL)
+        return RT_STOPPED;
+    snprintf(t->key, sizeof(t->key), "%s", key);
+    t->pgid = (pid_t)json_integer_value(json_object_get(task, "_pgid"));
+    t->stop_ms = td ? stop_timeout_ms(td) : RT_DEFAULT_STOP_MS;
+    json_array_foreach(json_object_get(task, "containers"), i, jc) {
+        struct rt_ctr *c;
+        int alive = 0;
+        unsigned long long st;
+
+        if (t->n >= RT_MAX_CONTAINERS)
+            break;
+        c = &t->c[t->n++];
+        snprintf(c->name, sizeof(c->name), "%s", json_string_value(json_object_get(jc, "name")));
+        c->pid = (pid_t)json_integer_value(json_object_get(jc, "_pid"));
+        c->start = (unsigned long long)json_integer_value(json_object_get(jc, "_start"));
+        c->code = -1;
+        c->essential = td ? json_is_true(json_object_get(container_def(td, c->name), "essential"))
+                          : 1;
+        st = c->pid > 0 ? proc_start(c->pid, &alive) : 0;
+        if (c->pid <= 0 || !alive || st != c->start ||
+            strcmp(json_string_value(json_object_get(jc, "lastStatus")) ?: "", "STOPPED") == 0) {
+            c->exited = 1;
+            if (strcmp(json_string_value(json_object_get(jc, "lastStatus")) ?: "", "STOPPED") != 0) {
+                json_object_set_new(jc, "lastStatus", json_string("STOPPED"));
+                json_object_set_new(jc, "reason",
+                                    json_string("Process exited while sluiced was not running"));
+            }
+            if (c->essential)
+                dead_essential = 1;
+            continue;
+        }
+        if (td) {
+            json_t *cd = container_def(td, c->name);
+            c->envp = container_env(cd, container_override(task, c->name),
+                                    json_object_get(jc, "networkBindings"));
+            json_t *lg = json_object_get(jc, "logs");
+            snprintf(c->cwd, sizeof(c->cwd), "%s",
+                     json_string_value(json_object_get(lg, "workingDirectory")) ?: "/");
+            hc_setup(c, cd, now);
+            /* Keep the last known health until the next check says otherwise. */
+            if (json_is_string(json_object_get(jc, "healthStatus")) && c->hc_argv)
+                c->hc_status = strcmp(json_string_value(json_object_get(jc, "healthStatus")),
+                                      "HEALTHY") == 0
+                                   ? "HEALTHY"
+                                   : "UNKNOWN";
+        } else {
+            c->hc_status = "UNKNOWN";
+        }
+        json_array_foreach(json_object_get(jc, "networkBindings"), j, b) {
+            long hp = (long)json_integer_value(json_object_get(b, "hostPort"));
+            if (hp > 0 && hp < 65536 && t->nports < RT_MAX_PORTS) {
+                p->held[hp] = 1;
+                t->ports[t->nports++] = (int)hp;
+            }
+        }
+    }
+    t->next = p->tasks;
+    p->tasks = t;
+    if (dead_essential) {
+        /* Whatever is left of it goes too: the task is over. */
+        if (t->pgid > 0)
+            kill(-t->pgid, SIGTERM);
+        t->stopping = 1;
+        t->kill_at = now + (uint64_t)t->stop_ms;
+        log_info("runtime: task %s is gone (essential process not running)", key);
+        return RT_STOPPED;
+    }
+    log_info("runtime: adopted task %s (process group %d)", key, (int)t->pgid);
+    return RT_RUNNING;
+}
+
+static void hc_step(struct rt_ctr *c, uint64_t now)
+{
+    int st, ok = -1;
+
+    if (c->hc_argv == NULL || c->exited)
+        return;
+    if (c->hc_pid > 0) {
+        pid_t r = waitpid(c->hc_pid, &st, WNOHANG);
+        if (r == c->hc_pid) {
+            ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
+            c->hc_pid = 0;
+        } else if (r < 0) {
+            ok = 0;
+            c->hc_pid = 0;
+        } else if (now >= c->hc_deadline) {
+            kill(-c->hc_pid, SIGKILL);
+            waitpid(c->hc_pid, NULL, 0);
+            c->hc_pid = 0;
+            ok = 0;
+        }
+    } else if (now >= c->hc_next) {
+        char why[400];
+        c->hc_next = now + (uint64_t)c->hc_interval_ms;
+        c->hc_deadline = now + (uint64_t)c->hc_timeout_ms;
+        if (spawn(c->hc_argv, c->envp, c->cwd, NULL, NULL, 0, &c->hc_pid, why, sizeof(why)) !=
+            SL_OK) {
+            c->hc_pid = 0;
+            ok = 0;
+        }
+    }
+    if (ok == 1) {
+        c->hc_fails = 0;
+        c->hc_status = "HEALTHY";
+    } else if (ok == 0 && now >= c->hc_grace_until) {
+        if (++c->hc_fails >= c->hc_retries)
+            c->hc_status = "UNHEALTHY";
+    }
+}
+
+static int proc_poll(struct runtime *rt, const char *key, json_t *task, int *changed)
+{
+    struct rt_process *p = (struct rt_process *)rt;
+    struct rt_task *t = find(p, key);
+    json_t *containers = json_object_get(task, "containers"), *jc;
+    uint64_t now = util_mono_ms();
+    int i, running = 0;
+    size_t k;
+
+    *changed = 0;
+    if (t == NULL)
+        return RT_GONE;
+    for (i = 0; i < t->n; i++) {
+        struct rt_ctr *c = &t->c[i];
+        int st, alive;
+
+        if (c->exited)
+            continue;
+        if (c->child) {
+            pid_t r = waitpid(c->pid, &st, WNOHANG);
+            if (r == c->pid) {
+                c->exited = 1;
+                c->code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+            } else if (r < 0 && errno == ECHILD) {
+                c->exited = 1;
+            }
+        } else if (proc_start(c->pid, &alive) != c->start || !alive) {
+            c->exited = 1;
+        }
+        if (!c->exited) {
+            const char *before = c->hc_status;
+            if (!t->stopping)
+                hc_step(c, now);
+            if (before != c->hc_status) {
+                *changed = 1;
+                json_array_foreach(containers, k, jc)
+                    if (strcmp(json_string_value(json_object_get(jc, "name")), c->name) == 0)
+                        json_object_set_new(jc, "healthStatus", json_string(c->hc_status));
+                log_info("runtime: task %s container %s is %s", key, c->name, c->hc_status);
+            }
+            running++;
+            continue;
+        }
+        *changed = 1;
+        json_array_foreach(containers, k, jc)
+            if (strcmp(json_string_value(json_object_get(jc, "name")), c->name) == 0) {
+                json_object_set_new(jc, "lastStatus", json_string("STOPPED"));
+                if (c->code >= 0)
+                    json_object_set_new(jc, "exitCode", json_integer(c->code));
+                else
+                    json_object_set_new(jc, "reason",
+                                        json_string("Process exited; exit code unknown "
+                                                    "(adopted after a sluiced restart)"));
+            }
+        log_info("runtime: task %s container %s exited (%d)", key, c->name, c->code);
+        if (c->essential && !t->stopping) {
+            const char *ds = json_string_value(json_object_get(task, "desiredStatus"));
+            if (ds && strcmp(ds, "RUNNING") == 0 && !json_object_get(task, "stopCode")) {
+                json_object_set_new(task, "stopCode", json_string("EssentialContainerExited"));
+                json_object_set_new(task, "stoppedReason",
+                                    json_string("Essential container in task exited"));
+            }
+            t->stopping = 1;
+            t->kill_at = now + (uint64_t)t->stop_ms;
+            if (t->pgid > 0)
+                kill(-t->pgid, SIGTERM);
+        }
+    }
+    if (*changed)
+        set_task_health(t, task);
+    if (running == 0)
+        return RT_STOPPED;
+    if (t->stopping && !t->killed && now >= t->kill_at) {
+        log_warn("runtime: task %s did not stop within %ld ms: SIGKILL", key, t->stop_ms);
+        if (t->pgid > 0)
+            kill(-t->pgid, SIGKILL);
+        for (i = 0; i < t->n; i++)
+            if (!t->c[i].exited && !t->c[i].child)
+                kill(t->c[i].pid, SIGKILL);
+        t->killed = 1;
+    }
+    return RT_RUNNING;
+}
+
+static int proc_stop(struct runtime *rt, const char *key)
+{
+    struct rt_process *p = (struct rt_process *)rt;
+    struct rt_task *t = find(p, key);
+    int i;
+
+    if (t == NULL)
+        return SL_ENOTFOUND;
+    if (t->stopping)
+        return SL_OK;
+    t->stopping = 1;
+    t->kill_at = util_mono_ms() + (uint64_t)t->stop_ms;
+    if (t->pgid > 0)
+        kill(-t->pgid, SIGTERM);
+    for (i = 0; i < t->n; i++)
+        if (!t->c[i].exited && t->c[i].pid > 0 && getpgid(t->c[i].pid) != t->pgid)
+            kill(t->c[i].pid, SIGTERM);
+    log_info("runtime: stopping task %s (SIGTERM, SIGKILL in %ld ms)", key, t->stop_ms);
+    return SL_OK;
+}
+
+static void proc_forget(struct runtime *rt, const char *key, int kill_now)
+{
+    struct rt_process *p = (struct rt_process *)rt;
+    struct rt_task *t = find(p, key);
+    int i;
+
+    if (t == NULL)
+        return;
+    if (kill_now) {
+        if (t->pgid > 0)
+            kill(-t->pgid, SIGKILL);
+        for (i = 0; i < t->n; i++)
+            if (!t->c[i].exited && t->c[i].child)
+                waitpid(t->c[i].pid, NULL, 0);
+    }
+    unlink_task(p, t);
+    task_free(p, t);
+}
+
+static int proc_known(struct runtime *rt, const char *key)
+{
+    return find((struct rt_process *)rt, key) != NULL;
+}
+
+static void proc_free(struct runtime *rt)
+{
+    struct rt_process *p = (struct rt_process *)rt;
+    struct rt_task *t, *next;
+
+    for (t = p->tasks; t; t = next) {
+        next = t->next;
+        task_free(p, t);
+    }
+    free(p);
+}
+
+static const struct runtime_ops process_ops = {
+    "process", proc_start_task, proc_adopt, proc_poll, proc_stop, proc_forget, proc_known,
+    proc_free,
+};
+
+int runtime_process_new(const struct runtime_config *cfg, struct runtime **out)
+{
+    struct rt_process *p = calloc(1, sizeof(*p));
+    char hex[9];
+
+    if (p == NULL)
+        return SL_ENOMEM;
+    p->base.ops = &process_ops;
+    snprintf(p->tasks_dir, sizeof(p->tasks_dir), "%s", cfg->tasks_dir);
+    p->lo = cfg->port_lo;
+    p->hi = cfg->port_hi;
+    /* Start somewhere random in the range so a restarted sluiced does not
+     * retry the ports its predecessor just handed out. */
+    util_random_hex(hex, 4);
+    p->cursor = (int)(strtoul(hex, NULL, 16) % (unsigned long)(p->hi - p->lo + 1));
+    *out = &p->base;
+    return SL_OK;
+}
