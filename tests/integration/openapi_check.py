@@ -173,8 +173,11 @@ class OpenApi:
                     if str(status) in ("204", "304"):
                         if content:
                             problems.append("%s %s: a %s has no body" % (where, status, status))
-                    elif not content or "schema" not in content.get("application/json", {}):
-                        problems.append("%s %s: no application/json schema" % (where, status))
+                    elif not content or not any("schema" in media for media in content.values()):
+                        problems.append("%s %s: no schema for its body" % (where, status))
+                    elif "application/json" not in content and \
+                            "application/x-ndjson" not in content:
+                        problems.append("%s %s: body is neither JSON nor NDJSON" % (where, status))
         if "Error" not in doc.get("components", {}).get("schemas", {}):
             problems.append("components/schemas/Error missing")
         if "MethodNotAllowed" not in doc.get("components", {}).get("responses", {}):
