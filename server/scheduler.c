@@ -11,7 +11,8 @@
  *    STOPPED.
  * 3. Services: register RUNNING tasks in their target groups, judge health
  *    (target `healthy` in every group after the grace period, container
- *    health not UNHEALTHY), start and stop tasks within minimumHealthyPercent
+ *    health not UNHEALTHY), replace tasks whose target turned `unhealthy`
+ *    after the grace period, start and stop tasks within minimumHealthyPercent
  *    / maximumPercent, retire drained deployments, complete rollouts, trip
  *    the circuit breaker, and write counts and events.
  *
@@ -64,6 +65,7 @@ struct scheduler {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int stopping;
+    int again; /* this pass made work for the next: run it without the pause */
     struct svc_memo memo[MAX_SVC_MEMO];
     int nmemo;
     /* per pass */
@@ -553,6 +555,32 @@ static int task_healthy(struct scheduler *s, json_t *svc, json_t *task)
     return 1;
 }
 
+/* A RUNNING task past the grace period whose target is `unhealthy` in one of
+ * its groups: 1 with that group (borrowed from <task>) and port, else 0.
+ * ECS replaces such a task; during the grace period a slow starter's failed
+ * checks are ignored. */
+static int task_elb_unhealthy(struct scheduler *s, json_t *svc, json_t *task, const char **tg,
+                              long *port)
+{
+    double grace =
+        (double)json_integer_value(json_object_get(svc, "healthCheckGracePeriodSeconds"));
+    json_t *t;
+    size_t i;
+
+    if (!is(task, "lastStatus", "RUNNING") ||
+        json_real_value(json_object_get(task, "startedAt")) + grace > ecs_now())
+        return 0;
+    json_array_foreach(json_object_get(task, "_targets"), i, t) {
+        const char *st;
+        *tg = str(t, "tg");
+        *port = (long)json_integer_value(json_object_get(t, "port"));
+        st = target_state(s, *tg, *port);
+        if (st && strcmp(st, "unhealthy") == 0)
+            return 1;
+    }
+    return 0;
+}
+
 static void stop_task(struct scheduler *s, json_t *task, const char *code, const char *reason)
 {
     patch_task(s, str(task, "_key"),
@@ -682,6 +710,8 @@ static void service_pass(struct scheduler *s, const char *svc_id, json_t *svc)
     long max_total, min_healthy, healthy = 0, live = 0, p_live = 0, running = 0, pending = 0;
     long start_n, stopped_now = 0, started_now = 0;
     struct svc_memo *mm = memo(s, svc_id);
+    const char *bad_tg = NULL;
+    long bad_port = 0;
     int dirty = 0, changes = 0;
     json_t *fails = json_object_get(s->failures, svc_id);
 
@@ -723,6 +753,21 @@ static void service_pass(struct scheduler *s, const char *svc_id, json_t *svc)
             add_failure(s, svc_id, str(task, "startedBy"));
             up = 0;
             changes = 1;
+        } else if (up && task_elb_unhealthy(s, svc, task, &bad_tg, &bad_port)) {
+            char why[ECS_ID_MAX + 256];
+            add_event(s, svc_id,
+                      "(service %s) (task %s) (port %ld) is unhealthy in (target-group %s) due "
+                      "to (reason Health checks failed).",
+                      name, short_id(str(task, "_key")), bad_port, bad_tg);
+            snprintf(why, sizeof(why), "Task failed ELB health checks in (target-group %s)",
+                     bad_tg);
+            /* desiredStatus STOPPED: task_pass deregisters, drains, then stops
+             * it, and the start step below replaces it. */
+            stop_task(s, task, "ServiceSchedulerInitiated", why);
+            add_failure(s, svc_id, str(task, "startedBy"));
+            up = 0;
+            changes = 1;
+            s->again = 1;
         }
         if (set && is(task, "lastStatus", "RUNNING")) {
             json_object_set_new(set, "runningCount",
@@ -820,6 +865,7 @@ static void service_pass(struct scheduler *s, const char *svc_id, json_t *svc)
                 snprintf(msg + n, sizeof(msg) - n, ".");
             add_event(s, svc_id, "%s", msg);
             started_now = start_n;
+            s->again = 1; /* start them (then register them) without a pause */
             json_decref(resp);
         }
         changes = 1;
@@ -859,6 +905,7 @@ static void service_pass(struct scheduler *s, const char *svc_id, json_t *svc)
                 stop_task(s, v[i], "ServiceSchedulerInitiated", reason);
                 json_object_set_new(v[i], "_up", json_false());
                 stopped_now++;
+                s->again = 1; /* deregister at once: the drain clock starts there */
             }
         free(v);
     }
@@ -1012,6 +1059,7 @@ static void pass(struct scheduler *s)
     json_t *obj;
     void *tmp;
 
+    s->again = 0;
     s->tasks = json_object();
     s->services = json_object();
     s->tds = json_object();
@@ -1062,17 +1110,23 @@ static void *sched_main(void *arg)
 {
     struct scheduler *s = arg;
     struct timespec ts;
+    int burst = 0;
 
     pthread_mutex_lock(&s->mu);
     while (!s->stopping) {
         pthread_mutex_unlock(&s->mu);
         pass(s);
+        /* At most a few passes back to back, whatever a pass asks for. */
+        if (s->again && ++burst > 3)
+            s->again = 0;
+        if (!s->again)
+            burst = 0;
         pthread_mutex_lock(&s->mu);
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_nsec += (long)PERIOD_MS * 1000000L;
         ts.tv_sec += ts.tv_nsec / 1000000000L;
         ts.tv_nsec %= 1000000000L;
-        if (!s->stopping)
+        if (!s->stopping && !s->again)
             pthread_cond_timedwait(&s->cv, &s->mu, &ts);
     }
     pthread_mutex_unlock(&s->mu);

@@ -4,7 +4,8 @@ becomes stable under `aws ecs wait services-stable` and serves from both
 tasks; a rolling UpdateService under 16 concurrent clients drops no request
 and leaves only the new version; a task definition that exits at once trips
 the deployment circuit breaker and rolls back; a killed task is replaced;
-after a sluiced restart the tasks are adopted, not duplicated; RunTask runs,
+after a sluiced restart the tasks are adopted, not duplicated; a task whose
+target turns unhealthy is drained, stopped and replaced; RunTask runs,
 health-checks and stops a process, and a command that cannot run or a busy
 fixed hostPort stops the task with a reason."""
 import http.client
@@ -342,11 +343,90 @@ def test_run_task_runtime():
     busy.close()
 
 
+# ecs_app.py whose /health answers 500 once the file $SICK_DIR/$PORT exists.
+SICK_APP = r"""
+import os, sys
+sys.path.insert(0, os.path.dirname(sys.argv[1]))
+import ecs_app
+get = ecs_app.Handler.do_GET
+def do_GET(self):
+    if self.path.startswith("/health") and os.path.exists(
+            os.path.join(os.environ["SICK_DIR"], os.environ["PORT"])):
+        self.send_response(500)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+        return
+    get(self)
+ecs_app.Handler.do_GET = ecs_app.Handler.do_HEAD = do_GET
+ecs_app.main()
+"""
+
+
+def test_unhealthy_target_replaced():
+    """A RUNNING task whose target turns unhealthy (after the grace period)
+    is deregistered, drained, stopped and replaced, as ECS does."""
+    sick_dir = os.path.join(S.data_dir, "sick")
+    os.makedirs(sick_dir, exist_ok=True)
+    tg = ELB.create_target_group(Name="sick-tg", Protocol="HTTP", Port=8080, VpcId="vpc-1",
+                                 TargetType="ip", HealthCheckPath="/health",
+                                 HealthCheckIntervalSeconds=1, HealthCheckTimeoutSeconds=1,
+                                 HealthyThresholdCount=2, UnhealthyThresholdCount=2)
+    tg = tg["TargetGroups"][0]["TargetGroupArn"]
+    ELB.modify_target_group_attributes(TargetGroupArn=tg, Attributes=[
+        {"Key": "deregistration_delay.timeout_seconds", "Value": "1"}])
+    lb = ELB.describe_load_balancers(Names=["ecs-lb"])["LoadBalancers"][0]
+    port = free_port()
+    ELB.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=port,
+                        DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}])
+    td = ECS.register_task_definition(family="sick", containerDefinitions=[app_container(
+        "s1", entryPoint=["/usr/bin/python3", "-c", SICK_APP, APP],
+        environment=[{"name": "VERSION", "value": "s1"},
+                     {"name": "SICK_DIR", "value": sick_dir}])])[
+        "taskDefinition"]["taskDefinitionArn"]
+    ECS.create_service(serviceName="sick", taskDefinition=td, desiredCount=2,
+                       healthCheckGracePeriodSeconds=2,
+                       loadBalancers=[{"targetGroupArn": tg, "containerName": "web",
+                                       "containerPort": 8080}])
+    try:
+        ok = wait_for(lambda: stable("sick") and len(tg_targets(tg)) == 2 and
+                      set(tg_targets(tg).values()) == {"healthy"}, 30, 0.3)
+        check(ok, "sick service stable and healthy: %r" % tg_targets(tg))
+        victim = tasks("sick")[0]
+        vport = victim["containers"][0]["networkBindings"][0]["hostPort"]
+        open(os.path.join(sick_dir, str(vport)), "w").close()
+        check(wait_for(lambda: tg_targets(tg).get(vport, "gone") in ("unhealthy", "draining",
+                                                                     "gone"), 15, 0.1),
+              "victim's target turns unhealthy: %r" % tg_targets(tg))
+        ok = wait_for(lambda: ECS.describe_tasks(tasks=[victim["taskArn"]])["tasks"][0][
+            "lastStatus"] == "STOPPED" and stable("sick") and len(tasks("sick")) == 2 and
+            sorted(tg_targets(tg).items()) == sorted((p, "healthy")
+                                                     for p in host_ports(tasks("sick"))),
+            30, 0.3)
+        check(ok, "unhealthy task stopped and replaced: %r / %r" % (
+            [t["lastStatus"] for t in tasks("sick")], tg_targets(tg)))
+        t = ECS.describe_tasks(tasks=[victim["taskArn"]])["tasks"][0]
+        check_eq((t["lastStatus"], t.get("stoppedReason")),
+                 ("STOPPED", "Task failed ELB health checks in (target-group %s)" % tg),
+                 "victim stopped for its ELB health")
+        check(vport not in tg_targets(tg), "victim deregistered: %r" % tg_targets(tg))
+        check(victim["taskArn"] not in [x["taskArn"] for x in tasks("sick")],
+              "victim no longer among the running tasks")
+        msgs = [e["message"] for e in svc("sick")["events"]]
+        check(any(m.startswith("(service sick) (task %s) (port %d) is unhealthy in "
+                               "(target-group %s)" % (victim["taskArn"].split("/")[-1], vport,
+                                                      tg)) for m in msgs),
+              "unhealthy event: %r" % msgs[:8])
+    finally:
+        ECS.delete_service(service="sick", force=True)
+        wait_for(lambda: svc("sick")["status"] == "INACTIVE", 30, 0.3)
+
+
 def kill_leftovers():
     """Backstop: tasks outlive sluiced by design; never leave any behind."""
     try:
-        for st in ("RUNNING", "STOPPED"):
-            for t in tasks(status=st):
+        for st, name in (("RUNNING", "web"), ("STOPPED", "web"), ("RUNNING", "sick"),
+                         ("STOPPED", "sick")):
+            for t in tasks(name, status=st):
                 for c in t["containers"]:
                     rid = c.get("runtimeId", "")
                     if rid.startswith("process:"):
@@ -366,7 +446,8 @@ def main():
         ELB, ECS = clients(S)
         for fn in (test_run_task_runtime, test_service_behind_rule, test_rolling_update_under_load,
                    test_circuit_breaker_rollback, test_killed_task_replaced,
-                   test_restart_adopts, test_scale_down_and_delete):
+                   test_restart_adopts, test_scale_down_and_delete,
+                   test_unhealthy_target_replaced):
             t0 = time.time()
             run_case(fn)
             print("%s: %.1f s" % (fn.__name__, time.time() - t0), flush=True)
