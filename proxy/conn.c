@@ -188,6 +188,35 @@ static int hput(char **b, size_t *cap, size_t *len, const char *s, size_t n)
 
 #define HPUTS(b, cap, len, s) hput(b, cap, len, s, strlen(s))
 
+/* Decimal of <v> (>= 0) into <out> (>= 20 bytes); returns the length.
+ * Used on per-request paths instead of snprintf(). */
+static size_t fmt_u64(char *out, unsigned long long v)
+{
+    char t[24];
+    size_t n = 0, i;
+
+    do
+        t[n++] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    for (i = 0; i < n; i++)
+        out[i] = t[n - 1 - i];
+    return n;
+}
+
+/* Append "<name><decimal>\r\n". */
+static int hput_num(char **b, size_t *cap, size_t *len, const char *name, size_t nlen,
+                    long long v)
+{
+    char line[64];
+    size_t n = nlen;
+
+    memcpy(line, name, nlen);
+    n += fmt_u64(line + n, v < 0 ? 0 : (unsigned long long)v);
+    line[n++] = '\r';
+    line[n++] = '\n';
+    return hput(b, cap, len, line, n);
+}
+
 static void q_add(struct outq *q, const void *p, size_t n)
 {
     if (n == 0)
@@ -440,8 +469,6 @@ static int build_upstream_head(struct px_conn *c)
     size_t len = 0, i;
     const char *path = r->path && r->path_len ? r->path : "/";
     size_t plen = r->path && r->path_len ? r->path_len : 1;
-    char line[160];
-    int n;
 
     if (hput(&c->hu, &c->hu_cap, &len, r->method, r->method_len) < 0 ||
         hput(&c->hu, &c->hu_cap, &len, " ", 1) < 0 || hput(&c->hu, &c->hu_cap, &len, path, plen) < 0 ||
@@ -479,15 +506,12 @@ static int build_upstream_head(struct px_conn *c)
     }
     HPUTS(&c->hu, &c->hu_cap, &len, c->peer_ip);
     HPUTS(&c->hu, &c->hu_cap, &len, "\r\n");
-    n = snprintf(line, sizeof(line), "X-Forwarded-Proto: http\r\nX-Forwarded-Port: %d\r\n",
-                 c->lport);
-    hput(&c->hu, &c->hu_cap, &len, line, (size_t)n);
+    hput_num(&c->hu, &c->hu_cap, &len, "X-Forwarded-Proto: http\r\nX-Forwarded-Port: ", 43,
+             c->lport);
     if (c->req_chunked)
         HPUTS(&c->hu, &c->hu_cap, &len, "Transfer-Encoding: chunked\r\n");
-    else if (r->content_length >= 0) {
-        n = snprintf(line, sizeof(line), "Content-Length: %lld\r\n", (long long)r->content_length);
-        hput(&c->hu, &c->hu_cap, &len, line, (size_t)n);
-    }
+    else if (r->content_length >= 0)
+        hput_num(&c->hu, &c->hu_cap, &len, "Content-Length: ", 16, (long long)r->content_length);
     if (c->upgrade) {
         int k = h1_find_header(r->headers, r->nheaders, 0, "upgrade");
         HPUTS(&c->hu, &c->hu_cap, &len, "Connection: Upgrade\r\nUpgrade: ");
@@ -654,7 +678,9 @@ static void build_client_head(struct px_conn *c)
     char line[96];
     int n;
 
-    n = snprintf(line, sizeof(line), "HTTP/1.1 %d ", r->status);
+    memcpy(line, "HTTP/1.1 ", 9);
+    n = 9 + (int)fmt_u64(line + 9, (unsigned long long)(r->status < 0 ? 0 : r->status));
+    line[n++] = ' ';
     hput(&c->hc, &c->hc_cap, &len, line, (size_t)n);
     hput(&c->hc, &c->hc_cap, &len, r->reason, r->reason_len);
     hput(&c->hc, &c->hc_cap, &len, "\r\n", 2);
@@ -673,10 +699,9 @@ static void build_client_head(struct px_conn *c)
         hput(&c->hc, &c->hc_cap, &len, "\r\n", 2);
     }
     if (r->status != 101) {
-        if (r->content_length >= 0 && !r->chunked && (!r->no_body || c->head_req || r->status == 304)) {
-            n = snprintf(line, sizeof(line), "Content-Length: %lld\r\n", (long long)r->content_length);
-            hput(&c->hc, &c->hc_cap, &len, line, (size_t)n);
-        } else if (!r->no_body && c->res_rechunk)
+        if (r->content_length >= 0 && !r->chunked && (!r->no_body || c->head_req || r->status == 304))
+            hput_num(&c->hc, &c->hc_cap, &len, "Content-Length: ", 16, (long long)r->content_length);
+        else if (!r->no_body && c->res_rechunk)
             HPUTS(&c->hc, &c->hc_cap, &len, "Transfer-Encoding: chunked\r\n");
         if (c->close_after)
             HPUTS(&c->hc, &c->hc_cap, &len, "Connection: close\r\n");
@@ -809,6 +834,7 @@ static int move_response(struct px_conn *c)
 {
     if (c->to_cl.n || c->ub_off >= c->ub_len)
         return 0;
+    /* to_cl may hold the head (one iovec) once the body part is reached */
     if (c->res_state == R_HEAD) {
         int rc = h1_parse_response(c->ub + c->ub_off, c->ub_len - c->ub_off, &c->uscan,
                                    c->head_req, &c->res);
@@ -853,7 +879,11 @@ static int move_response(struct px_conn *c)
         /* hc now holds a copy: ub bytes of the head can go */
         c->ub_off += (size_t)rc;
         c->res_state = c->res_left == 0 ? R_DONE : R_BODY;
-        return 1;
+        /* The first body span already read goes out in the same writev()
+         * as the head (one segment, one wake-up of the client); the head
+         * takes one iovec, a span at most three. */
+        if (c->res_state != R_BODY || c->ub_off >= c->ub_len)
+            return 1;
     }
     if (c->res_state == R_BODY) {
         if (!c->res_chunked_in) {
@@ -895,7 +925,7 @@ static int move_response(struct px_conn *c)
             }
             if (rc == H1_DONE)
                 c->res_state = R_DONE;
-            return used > 0 || dn > 0;
+            return used > 0 || dn > 0 || c->to_cl.n > 0;
         }
     }
     return 0;

@@ -240,6 +240,8 @@ void ev_timer_add(struct ev_loop *l, struct ev_timer *t, uint64_t ms)
 
     if (t->idx) {
         int i = t->idx - 1;
+        if (t->when == when)
+            return; /* re-armed within the same loop iteration: nothing moves */
         t->when = when;
         sift_up(l, i);
         sift_down(l, t->idx - 1);
