@@ -714,6 +714,7 @@ static void service_pass(struct scheduler *s, const char *svc_id, json_t *svc)
     long bad_port = 0;
     int dirty = 0, changes = 0;
     json_t *fails = json_object_get(s->failures, svc_id);
+    json_t *lingering = NULL; /* FAILED deployments kept while their rollback runs */
 
     if (maxp <= 0)
         maxp = 200;
@@ -912,8 +913,11 @@ static void service_pass(struct scheduler *s, const char *svc_id, json_t *svc)
     if (stopped_now)
         changes = 1;
 
-    /* Deployments whose tasks are all gone retire; the primary completes. */
+    /* Deployments whose tasks are all gone retire; the primary completes.  A
+     * FAILED deployment stays listed until the rollback that replaced it
+     * completes, so that DescribeServices shows why the rollback happened. */
     u.retire = json_array();
+    lingering = json_array();
     json_array_foreach(deps, i, d) {
         int any = 0;
         size_t j;
@@ -922,7 +926,9 @@ static void service_pass(struct scheduler *s, const char *svc_id, json_t *svc)
         json_array_foreach(mine, j, task)
             if (is(task, "startedBy", str(d, "id")))
                 any = 1;
-        if (!any) {
+        if (!any && is(d, "rolloutState", "FAILED") && is(primary, "rolloutState", "IN_PROGRESS"))
+            json_array_append_new(lingering, json_string(str(d, "id")));
+        else if (!any) {
             json_array_append_new(u.retire, json_string(str(d, "id")));
             changes = 1;
         } else {
@@ -947,9 +953,10 @@ static void service_pass(struct scheduler *s, const char *svc_id, json_t *svc)
         json_object_set_new(json_object_get(u.deps, str(primary, "id")), "desiredCount",
                             json_integer(desired));
         if (is(primary, "rolloutState", "IN_PROGRESS") && others == 0 &&
-            json_array_size(deps) - json_array_size(u.retire) == 1 && p_healthy == desired &&
-            started_now == 0 && stopped_now == 0) {
+            json_array_size(deps) - json_array_size(u.retire) - json_array_size(lingering) == 1 &&
+            p_healthy == desired && started_now == 0 && stopped_now == 0) {
             char msg[128];
+            json_array_extend(u.retire, lingering);
             json_t *set = json_object_get(u.deps, str(primary, "id"));
             snprintf(msg, sizeof(msg), "ECS deployment %s completed.", str(primary, "id"));
             json_object_set_new(set, "rolloutState", json_string("COMPLETED"));
@@ -1003,6 +1010,7 @@ static void service_pass(struct scheduler *s, const char *svc_id, json_t *svc)
     }
     json_decref(u.deps);
     json_decref(u.retire);
+    json_decref(lingering);
     json_decref(u.rollback);
     json_decref(mine);
 }

@@ -233,6 +233,10 @@ def test_circuit_breaker_rollback():
               "failed deployment: %r" % failed[0])
         check("circuit breaker" in failed[0].get("rolloutStateReason", ""),
               "rolloutStateReason: %r" % failed[0].get("rolloutStateReason"))
+        msgs = [e["message"] for e in svc()["events"]]
+        check(any("(deployment %s) deployment failed: tasks failed to start." % failed[0]["id"]
+                  in m for m in msgs) and any("rolling back to deployment" in m for m in msgs),
+              "failure and rollback events: %r" % msgs[:5])
     ok = wait_for(lambda: stable() and svc()["taskDefinition"] == good, 40, 0.3)
     check(ok, "rolled back to %s and stable: %r" % (good, svc()["deployments"]))
     st = [t for t in tasks(status="STOPPED") if t["taskDefinitionArn"] == bad]
