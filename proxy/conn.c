@@ -78,6 +78,7 @@ struct px_conn {
     int connecting;
     int retried;
     int body_sent_any; /* request body bytes went upstream */
+    size_t discarded;  /* chunked body bytes skipped after a local answer */
     int resp_started;  /* response bytes went to the client */
     int64_t req_left;
     int req_chunked, req_done;
@@ -429,6 +430,50 @@ static void local_response(struct px_conn *c, int code, const char *ctype, const
     c->state = S_LOCAL;
 }
 
+/* A request body the proxy answers itself (fixed-response, redirect, 503)
+ * is read and thrown away so the connection stays usable, as nginx does,
+ * up to DISCARD_MAX bytes; a longer body, or one the client waits to send
+ * (Expect: 100-continue), ends the connection after the answer instead. */
+#define DISCARD_MAX (1024 * 1024)
+
+static int local_close_needed(const struct px_conn *c)
+{
+    if (c->req_done)
+        return 0;
+    return c->expect_continue || (!c->req_chunked && c->req_left > DISCARD_MAX);
+}
+
+/* Skip request body bytes buffered in cb.  1 progress, 0 none. */
+static int discard_req_body(struct px_conn *c)
+{
+    const char *d;
+    size_t used, dn;
+    int rc;
+
+    if (c->req_done || c->cb_off >= c->cb_len)
+        return 0;
+    if (!c->req_chunked) {
+        size_t n = c->cb_len - c->cb_off;
+        if ((int64_t)n > c->req_left)
+            n = (size_t)c->req_left;
+        c->cb_off += n;
+        c->req_left -= (int64_t)n;
+        c->req_done = c->req_left == 0;
+        return 1;
+    }
+    rc = h1_chunked_decode(&c->req_ch, c->cb + c->cb_off, c->cb_len - c->cb_off, &used, &d, &dn);
+    c->cb_off += used;
+    c->discarded += dn;
+    if (rc == H1_ERROR || c->discarded > DISCARD_MAX) {
+        c->close_after = 1; /* the answer is out; the framing is not trustworthy */
+        c->client_eof = 1;
+        return 1;
+    }
+    if (rc == H1_DONE)
+        c->req_done = 1;
+    return used > 0;
+}
+
 static const char *error_body(int code)
 {
     static __thread char b[8][256]; /* per worker thread: workers answer concurrently */
@@ -591,6 +636,7 @@ static void handle_request(struct px_conn *c, size_t head_len)
     c->req_done = !r->chunked && c->req_left == 0;
     memset(&c->req_ch, 0, sizeof(c->req_ch));
     c->body_sent_any = 0;
+    c->discarded = 0;
     c->retried = 0;
     if (lis == NULL) {
         local_response(c, 503, "text/html", error_body(503), NULL, 1);
@@ -615,20 +661,20 @@ static void handle_request(struct px_conn *c, size_t head_len)
     v.peer = (struct sockaddr *)&c->peer;
     rule = route_match(lis, &v);
     if (rule == NULL || rule->act.type == PX_A_NONE) {
-        local_response(c, 503, "text/html", error_body(503), NULL, c->req_done ? 0 : 1);
+        local_response(c, 503, "text/html", error_body(503), NULL, local_close_needed(c));
         return;
     }
     if (rule->act.type == PX_A_FIXED || rule->act.type == PX_A_REDIRECT) {
         char loc[2048];
-        /* A body we do not forward must still be consumed to keep framing;
-         * simpler and safe: close after answering when one is pending. */
         if (rule->act.type == PX_A_REDIRECT) {
             if (route_redirect_location(&rule->act, &v, lis->port, lis->https, loc, sizeof(loc)) < 0)
-                local_response(c, 500, "text/plain", "redirect too long", NULL, !c->req_done);
+                local_response(c, 500, "text/plain", "redirect too long", NULL,
+                               local_close_needed(c));
             else
-                local_response(c, rule->act.code, NULL, NULL, loc, !c->req_done);
+                local_response(c, rule->act.code, NULL, NULL, loc, local_close_needed(c));
         } else
-            local_response(c, rule->act.code, rule->act.ctype, rule->act.body, NULL, !c->req_done);
+            local_response(c, rule->act.code, rule->act.ctype, rule->act.body, NULL,
+                           local_close_needed(c));
         return;
     }
     if (c->req_chunked && c->cb_off < c->cb_len) {
@@ -650,7 +696,7 @@ static void handle_request(struct px_conn *c, size_t head_len)
     g = route_pick_group(&rule->act, route_rand());
     t = g ? route_pick_target(g, ev_now(c->w->loop), route_rand()) : NULL;
     if (t == NULL) {
-        local_response(c, 503, "text/html", error_body(503), NULL, !c->req_done);
+        local_response(c, 503, "text/html", error_body(503), NULL, local_close_needed(c));
         return;
     }
     px_target_ref(t);
@@ -962,6 +1008,10 @@ static void set_interest(struct px_conn *c)
                 um |= EV_READ;
         }
         break;
+    case S_LOCAL:
+        if (!c->req_done && !c->close_after && !c->client_eof)
+            cm |= EV_READ;
+        break;
     case S_TUNNEL:
         if (!c->to_up.n && !c->client_eof)
             cm |= EV_READ;
@@ -1120,7 +1170,20 @@ static void pump(struct px_conn *c)
             }
             break;
         case S_LOCAL:
-            if (!c->to_cl.n) {
+            if (!c->req_done && !c->close_after) {
+                if (discard_req_body(c))
+                    progress = 1;
+                else if (c->cb_off >= c->cb_len && !c->client_eof) {
+                    rc = fill_client(c);
+                    if (rc > 0)
+                        progress = 1;
+                    else if (rc == 0 || rc == -2) {
+                        conn_close(c); /* client gave up mid-body */
+                        return;
+                    }
+                }
+            }
+            if (!c->to_cl.n && (c->req_done || c->close_after)) {
                 if (c->close_after) {
                     conn_close(c);
                     return;

@@ -120,6 +120,20 @@ def test_conditions_and_actions():
     st, h, _ = get(port, "/old/x/y?a=b")
     check(st == 302 and h.get("Location") == "http://new.example:%d/n/old/x/y?a=b&r=1" % port,
           "redirect with placeholders: %r %r" % (st, h.get("Location")))
+    # A body sent to a local answer is read and dropped; the connection stays
+    # usable (plain, chunked); one over 1 MiB or behind Expect ends it.
+    out = raw(port, b"DELETE /x HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello"
+              b"POST /nope HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+              b"3\r\nabc\r\n0\r\n\r\n"
+              b"GET /b/z HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", timeout=5)
+    check(out.startswith(b"HTTP/1.1 405") and b"nothing here" in out and b"path=/b/z" in out
+          and out.count(b"Connection: close") == 1,
+          "bodies of locally answered requests skipped, connection kept: %r" % out[:400])
+    big = 2 * 1024 * 1024
+    out = raw(port, b"POST /nope HTTP/1.1\r\nHost: a\r\nContent-Length: %d\r\n\r\nxx" % big,
+              timeout=5)
+    check(out.startswith(b"HTTP/1.1 404") and b"Connection: close" in out,
+          "over-large body to a local answer: answered, then closed: %r" % out[:200])
     c = Counter(get(port, "/w")[2].split()[1] for _ in range(400))
     check(60 <= c["version=A"] <= 140, "weighted forward 1:3 within tolerance: %r" % c)
     a.stop()
