@@ -10,6 +10,9 @@ enum log_level { LOG_DEBUG = 0, LOG_INFO = 1, LOG_WARN = 2, LOG_ERROR = 3 };
 /* Parse "debug"/"info"/"warn"/"error"; -1 if unknown. */
 int log_parse_level(const char *s);
 void log_set_level(int level);
+/* Name printed after the timestamp (a static string), e.g. "sluice-proxy";
+ * none by default. */
+void log_set_name(const char *name);
 void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)

@@ -24,9 +24,9 @@
 #include <unistd.h>
 
 #include "common/err.h"
+#include "common/log.h"
 #include "proxy/ev.h"
 #include "proxy/http1.h"
-#include "proxy/log.h"
 #include "proxy/route.h"
 #include "proxy/table.h"
 
@@ -1405,8 +1405,8 @@ static void sync_listeners(struct px_worker *w)
             continue;
         }
         if ((fd = open_listener(addr, l->port)) < 0) {
-            px_log(PX_LOG_WARN, "worker %d: cannot listen on %s:%d: %s", w->idx, addr, l->port,
-                   strerror(errno));
+            log_warn("worker %d: cannot listen on %s:%d: %s", w->idx, addr, l->port,
+                     strerror(errno));
             continue;
         }
         if (w->nls == w->capls) {
@@ -1427,12 +1427,12 @@ static void sync_listeners(struct px_worker *w)
         ev_fd_set(w->loop, fd, EV_READ, accept_event, w);
         w->nls++;
         if (w->idx == 0)
-            px_log(PX_LOG_INFO, "listening on %s:%d (listener %s)", addr, l->port, l->id);
+            log_info("listening on %s:%d (listener %s)", addr, l->port, l->id);
     }
     for (i = w->nls - 1; i >= 0; i--)
         if (!w->ls[i].used) {
             if (w->idx == 0)
-                px_log(PX_LOG_INFO, "closing %s:%d", w->ls[i].addr, w->ls[i].port);
+                log_info("closing %s:%d", w->ls[i].addr, w->ls[i].port);
             close_lsock(w, i);
         }
 }

@@ -13,8 +13,8 @@
 #include <unistd.h>
 
 #include "common/err.h"
+#include "common/log.h"
 #include "proxy/ev.h"
-#include "proxy/log.h"
 #include "proxy/table.h"
 
 struct hc {
@@ -99,7 +99,7 @@ static void result(struct hc *c, int ok, int reason, int status)
                          slow_start_applies(c->h->table, t, now) ? now : 0);
             atomic_store(&t->reason, PX_R_NONE);
             atomic_store(&t->health, PX_H_HEALTHY);
-            px_log(PX_LOG_INFO, "health: %s healthy", t->key);
+            log_info("health: %s healthy", t->key);
         }
     } else {
         c->fail_run++;
@@ -111,7 +111,7 @@ static void result(struct hc *c, int ok, int reason, int status)
         else if (c->fail_run >= c->unhealthy) {
             atomic_store(&t->reason, reason);
             atomic_store(&t->health, PX_H_UNHEALTHY);
-            px_log(PX_LOG_INFO, "health: %s unhealthy (%d)", t->key, reason);
+            log_info("health: %s unhealthy (%d)", t->key, reason);
         }
     }
     hc_schedule(c, (uint64_t)c->interval_ms);

@@ -14,9 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/log.h"
 #include "proxy/conn.h"
 #include "proxy/health.h"
-#include "proxy/log.h"
 #include "proxy/sub.h"
 #include "proxy/table.h"
 
@@ -103,6 +103,7 @@ int main(int argc, char **argv)
     sigset_t set;
     int i, n = 1, sig;
 
+    log_set_name("sluice-proxy");
     exit_with_supervisor();
     for (i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -135,11 +136,11 @@ int main(int argc, char **argv)
             px_worker_set_head_timeout((int)(sec * 1000 + 0.5));
         }
         else if (strcmp(a, "--log-level") == 0) {
-            if (px_log_parse(v) < 0) {
+            if (log_parse_level(v) < 0) {
                 usage();
                 return 2;
             }
-            px_log_set_level(px_log_parse(v));
+            log_set_level(log_parse_level(v));
         } else {
             usage();
             return 2;
@@ -175,10 +176,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "sluice-proxy: start-up failed\n");
         return 1;
     }
-    px_log(PX_LOG_INFO, "proxy %s: %d worker(s), control plane %s:%d", cfg.proxy_id, nworkers,
-           cfg.host, cfg.port);
+    log_info("proxy %s: %d worker(s), control plane %s:%d", cfg.proxy_id, nworkers, cfg.host,
+             cfg.port);
     sigwait(&set, &sig);
-    px_log(PX_LOG_INFO, "signal %d: stopping gracefully", sig);
+    log_info("signal %d: stopping gracefully", sig);
     for (i = 0; i < nworkers; i++)
         px_worker_stop(workers[i], 30000);
     px_health_stop(health);

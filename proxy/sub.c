@@ -15,9 +15,9 @@
 #include <unistd.h>
 
 #include "common/err.h"
+#include "common/log.h"
 #include "proxy/ev.h"
 #include "proxy/http1.h"
-#include "proxy/log.h"
 
 struct px_sub {
     struct px_sub_cfg cfg;
@@ -301,14 +301,13 @@ static void publish(struct px_sub *s, uint64_t rev)
     struct px_table *t = px_table_build(s->model, rev, s->reg);
 
     if (t == NULL) {
-        px_log(PX_LOG_ERROR, "sub: building the table at revision %llu failed",
-               (unsigned long long)rev);
+        log_error("sub: building the table at revision %llu failed", (unsigned long long)rev);
         return;
     }
     px_table_publish(t);
     atomic_store(&s->applied, rev);
-    px_log(PX_LOG_DEBUG, "sub: applied revision %llu in %llu ms", (unsigned long long)rev,
-           (unsigned long long)(ev_mono_ms() - t0));
+    log_debug("sub: applied revision %llu in %llu ms", (unsigned long long)rev,
+              (unsigned long long)(ev_mono_ms() - t0));
     if (s->on_table)
         s->on_table(s->arg);
 }
@@ -330,10 +329,11 @@ static int load_snapshot(struct px_sub *s)
     free(body);
     if (!json_is_object(doc)) {
         if (status == 401 || status == 403)
-            px_log(PX_LOG_ERROR, "sub: the control plane refused our credentials (HTTP %d): "
-                   "check the sluice_api_token in --credentials", status);
+            log_error("sub: the control plane refused our credentials (HTTP %d): "
+                      "check the sluice_api_token in --credentials",
+                      status);
         else
-            px_log(PX_LOG_WARN, "sub: snapshot failed (HTTP %d)", status);
+            log_warn("sub: snapshot failed (HTTP %d)", status);
         json_decref(doc);
         return -1;
     }
@@ -425,10 +425,10 @@ static int watch(struct px_sub *s)
         goto out;
     }
     if (rs.r.status != 200) {
-        px_log(PX_LOG_WARN, "sub: watch answered HTTP %d", rs.r.status);
+        log_warn("sub: watch answered HTTP %d", rs.r.status);
         goto out;
     }
-    px_log(PX_LOG_INFO, "sub: watching from revision %llu", (unsigned long long)rev);
+    log_info("sub: watching from revision %llu", (unsigned long long)rev);
     before = done;
     while ((rc = read_body(&rs, &d, &n)) > 0) {
         const char *p = d, *end = d + n;
@@ -504,13 +504,13 @@ static void *sub_main(void *arg)
         }
         rc = watch(s);
         if (rc == 1) {
-            px_log(PX_LOG_INFO, "sub: revision gone from the change log; re-reading snapshot");
+            log_info("sub: revision gone from the change log; re-reading snapshot");
             need_snapshot = 1;
             continue;
         }
         if (stopping(s))
             break;
-        px_log(PX_LOG_WARN, "sub: watch stream lost; keeping the last table, retrying");
+        log_warn("sub: watch stream lost; keeping the last table, retrying");
         if (nap(s, backoff / 2 + (uint64_t)rand() % (backoff / 2 + 1)))
             break;
         backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
@@ -581,7 +581,7 @@ static void *report_main(void *arg)
         json_decref(r);
         if (body && request_all(&s->cfg, "POST", "/v1/dataplane/report", body, &status, NULL,
                                 NULL) < 0)
-            px_log(PX_LOG_DEBUG, "sub: report failed");
+            log_debug("sub: report failed");
         free(body);
     }
     return NULL;
