@@ -443,34 +443,45 @@ static int local_close_needed(const struct px_conn *c)
     return c->expect_continue || (!c->req_chunked && c->req_left > DISCARD_MAX);
 }
 
+/* Take the next span of request body buffered in cb, consuming its framing
+ * (Content-Length or chunked); sets req_done at the end of the body.
+ * <d>/<dn> is the data (may be empty), <used> the bytes of cb consumed.
+ * H1_ERROR on bad chunk framing, else SL_OK. */
+static int take_req_span(struct px_conn *c, const char **d, size_t *dn, size_t *used)
+{
+    int rc;
+
+    if (!c->req_chunked) {
+        size_t n = c->cb_len - c->cb_off;
+        if ((int64_t)n > c->req_left)
+            n = (size_t)c->req_left;
+        *d = c->cb + c->cb_off;
+        *dn = *used = n;
+        c->cb_off += n;
+        c->req_left -= (int64_t)n;
+        c->req_done = c->req_left == 0;
+        return SL_OK;
+    }
+    rc = h1_chunked_decode(&c->req_ch, c->cb + c->cb_off, c->cb_len - c->cb_off, used, d, dn);
+    c->cb_off += *used;
+    if (rc == H1_DONE)
+        c->req_done = 1;
+    return rc == H1_ERROR ? H1_ERROR : SL_OK;
+}
+
 /* Skip request body bytes buffered in cb.  1 progress, 0 none. */
 static int discard_req_body(struct px_conn *c)
 {
     const char *d;
     size_t used, dn;
-    int rc;
 
     if (c->req_done || c->cb_off >= c->cb_len)
         return 0;
-    if (!c->req_chunked) {
-        size_t n = c->cb_len - c->cb_off;
-        if ((int64_t)n > c->req_left)
-            n = (size_t)c->req_left;
-        c->cb_off += n;
-        c->req_left -= (int64_t)n;
-        c->req_done = c->req_left == 0;
-        return 1;
-    }
-    rc = h1_chunked_decode(&c->req_ch, c->cb + c->cb_off, c->cb_len - c->cb_off, &used, &d, &dn);
-    c->cb_off += used;
-    c->discarded += dn;
-    if (rc == H1_ERROR || c->discarded > DISCARD_MAX) {
+    if (take_req_span(c, &d, &dn, &used) == H1_ERROR || (c->discarded += dn) > DISCARD_MAX) {
         c->close_after = 1; /* the answer is out; the framing is not trustworthy */
         c->client_eof = 1;
         return 1;
     }
-    if (rc == H1_DONE)
-        c->req_done = 1;
     return used > 0;
 }
 
@@ -790,48 +801,41 @@ static void upstream_failed(struct px_conn *c, int code)
 
 /* ---- the pump ---- */
 
-static int fill_client(struct px_conn *c)
+/* Read more into buffer <b> (<len> bytes held from <off>), compacting it
+ * or doubling it up to <max> + BUF_INIT when full.  rd()'s result, or -2
+ * when the buffer may not grow. */
+static int fill(int fd, char **b, size_t *off, size_t *len, size_t *cap, size_t max)
 {
     ssize_t n;
 
-    if (c->cb_off > 0 && c->cb_off == c->cb_len)
-        c->cb_off = c->cb_len = 0;
-    if (c->cb_len == c->cb_cap) {
-        if (c->cb_off > 0) {
-            memmove(c->cb, c->cb + c->cb_off, c->cb_len - c->cb_off);
-            c->cb_len -= c->cb_off;
-            c->cb_off = 0;
-        } else if (c->cb_cap >= H1_MAX_REQUEST_HEAD + BUF_INIT ||
-                   ensure(&c->cb, &c->cb_cap, c->cb_cap * 2) < 0)
+    if (*off > 0 && *off == *len)
+        *off = *len = 0;
+    if (*len == *cap) {
+        if (*off > 0) {
+            memmove(*b, *b + *off, *len - *off);
+            *len -= *off;
+            *off = 0;
+        } else if (*cap >= max + BUF_INIT || ensure(b, cap, *cap * 2) < 0)
             return -2;
     }
-    n = rd(c->fd, c->cb, c->cb_len, c->cb_cap);
+    n = rd(fd, *b, *len, *cap);
     if (n > 0)
-        c->cb_len += (size_t)n;
-    else if (n == 0)
-        c->client_eof = 1;
+        *len += (size_t)n;
     return (int)n;
+}
+
+static int fill_client(struct px_conn *c)
+{
+    int n = fill(c->fd, &c->cb, &c->cb_off, &c->cb_len, &c->cb_cap, H1_MAX_REQUEST_HEAD);
+
+    if (n == 0)
+        c->client_eof = 1;
+    return n;
 }
 
 static int fill_up(struct px_conn *c)
 {
-    ssize_t n;
-
-    if (c->ub_off > 0 && c->ub_off == c->ub_len)
-        c->ub_off = c->ub_len = 0;
-    if (c->ub_len == c->ub_cap) {
-        if (c->ub_off > 0) {
-            memmove(c->ub, c->ub + c->ub_off, c->ub_len - c->ub_off);
-            c->ub_len -= c->ub_off;
-            c->ub_off = 0;
-        } else if (c->ub_cap >= H1_MAX_RESPONSE_HEAD + BUF_INIT ||
-                   ensure(&c->ub, &c->ub_cap, c->ub_cap * 2) < 0)
-            return -2;
-    }
-    n = rd(c->up->fd, c->ub, c->ub_len, c->ub_cap);
-    if (n > 0)
-        c->ub_len += (size_t)n;
-    return (int)n;
+    return fill(c->up->fd, &c->ub, &c->ub_off, &c->ub_len, &c->ub_cap, H1_MAX_RESPONSE_HEAD);
 }
 
 /* Move one span of request body from cb to to_up.  1 progress, 0 none. */
@@ -839,39 +843,25 @@ static int move_req_body(struct px_conn *c)
 {
     const char *d;
     size_t used, dn;
-    int rc;
 
     if (c->req_done || c->to_up.n || c->connecting || c->cb_off >= c->cb_len)
         return 0;
-    if (!c->req_chunked) {
-        size_t n = c->cb_len - c->cb_off;
-        if ((int64_t)n > c->req_left)
-            n = (size_t)c->req_left;
-        q_add(&c->to_up, c->cb + c->cb_off, n);
-        c->cb_off += n;
-        c->req_left -= (int64_t)n;
-        c->req_done = c->req_left == 0;
-        c->body_sent_any = 1;
-        return 1;
-    }
-    rc = h1_chunked_decode(&c->req_ch, c->cb + c->cb_off, c->cb_len - c->cb_off, &used, &d, &dn);
-    c->cb_off += used;
-    if (rc == H1_ERROR) {
+    if (take_req_span(c, &d, &dn, &used) == H1_ERROR) {
         release_upstream(c, 0);
         local_response(c, 400, "text/html", error_body(400), NULL, 1);
         return 1;
     }
-    if (dn) {
+    if (dn && c->req_chunked) {
         int k = snprintf(c->to_up.pre, sizeof(c->to_up.pre), "%zx\r\n", dn);
         q_add(&c->to_up, c->to_up.pre, (size_t)k);
         q_add(&c->to_up, d, dn);
         q_add(&c->to_up, "\r\n", 2);
+    } else
+        q_add(&c->to_up, d, dn);
+    if (dn)
         c->body_sent_any = 1;
-    }
-    if (rc == H1_DONE) {
+    if (c->req_chunked && c->req_done)
         q_add(&c->to_up, "0\r\n\r\n", 5);
-        c->req_done = 1;
-    }
     return used > 0 || dn > 0;
 }
 
