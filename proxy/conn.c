@@ -833,6 +833,19 @@ static int fill_client(struct px_conn *c)
     return n;
 }
 
+/* Read more request body.  1 progress, 0 none, -1 the client gave up
+ * mid-body and the connection is closed. */
+static int fill_body(struct px_conn *c)
+{
+    int rc = fill_client(c);
+
+    if (rc == 0 || rc == -2) {
+        conn_close(c);
+        return -1;
+    }
+    return rc > 0;
+}
+
 static int fill_up(struct px_conn *c)
 {
     return fill(c->up->fd, &c->ub, &c->ub_off, &c->ub_len, &c->ub_cap, H1_MAX_RESPONSE_HEAD);
@@ -1106,13 +1119,9 @@ static void pump(struct px_conn *c)
                 if (move_req_body(c))
                     progress = 1;
                 else if (!c->to_up.n && !c->connecting && c->cb_off >= c->cb_len && !c->client_eof) {
-                    rc = fill_client(c);
-                    if (rc > 0)
-                        progress = 1;
-                    else if (rc == 0 || rc == -2) {
-                        conn_close(c); /* client gave up mid-body */
+                    if ((rc = fill_body(c)) < 0)
                         return;
-                    }
+                    progress |= rc;
                 }
                 if (c->state != S_UP)
                     break;
@@ -1164,13 +1173,9 @@ static void pump(struct px_conn *c)
                 if (discard_req_body(c))
                     progress = 1;
                 else if (c->cb_off >= c->cb_len && !c->client_eof) {
-                    rc = fill_client(c);
-                    if (rc > 0)
-                        progress = 1;
-                    else if (rc == 0 || rc == -2) {
-                        conn_close(c); /* client gave up mid-body */
+                    if ((rc = fill_body(c)) < 0)
                         return;
-                    }
+                    progress |= rc;
                 }
             }
             if (!c->to_cl.n && (c->req_done || c->close_after)) {
