@@ -566,22 +566,55 @@ json_t *px_sub_report(const char *proxy_id, uint64_t applied)
                      "targets", arr);
 }
 
+/* What a report says that the control plane acts on: the applied revision,
+ * each target's health and reason, and whether a draining target is idle.
+ * A change is reported at once (drain completion and health transitions
+ * reach DescribeTargetHealth and the ECS scheduler within ~100 ms); the
+ * counters alone are refreshed every second. */
+static uint64_t report_signature(uint64_t applied)
+{
+    struct px_table *t = px_table_acquire();
+    uint64_t h = 1469598103934665603ULL ^ applied;
+    int i;
+
+    for (i = 0; t && i < t->ntargets; i++) {
+        struct px_target *x = t->targets[i];
+        int idle = atomic_load(&x->draining) && atomic_load(&x->in_flight) == 0 &&
+                   atomic_load(&x->conns) == 0;
+        h = (h ^ (uint64_t)(uintptr_t)x) * 1099511628211ULL;
+        h = (h ^ (uint64_t)(atomic_load(&x->health) << 8 | atomic_load(&x->reason) << 1 | idle)) *
+            1099511628211ULL;
+    }
+    px_table_release(t);
+    return h;
+}
+
 static void *report_main(void *arg)
 {
     struct px_sub *s = arg;
+    uint64_t last_sig = 0, last_ms = 0;
+    int failed = 0; /* the last report did not go through: retry after 1 s */
 
-    while (!nap(s, 1000)) {
+    while (!nap(s, 100)) {
         json_t *r;
         char *body;
         int status = 0;
-        if (atomic_load(&s->applied) == 0 && px_table_generation() == 0)
+        uint64_t applied = atomic_load(&s->applied), sig, now = ev_mono_ms();
+        if (applied == 0 && px_table_generation() == 0)
             continue;
-        r = px_sub_report(s->cfg.proxy_id, atomic_load(&s->applied));
+        sig = report_signature(applied);
+        if ((sig == last_sig || failed) && now - last_ms < 1000)
+            continue;
+        r = px_sub_report(s->cfg.proxy_id, applied);
         body = json_dumps(r, JSON_COMPACT);
         json_decref(r);
-        if (body && request_all(&s->cfg, "POST", "/v1/dataplane/report", body, &status, NULL,
-                                NULL) < 0)
+        failed = body == NULL || request_all(&s->cfg, "POST", "/v1/dataplane/report", body,
+                                             &status, NULL, NULL) < 0;
+        if (failed)
             log_debug("sub: report failed");
+        else
+            last_sig = sig;
+        last_ms = now;
         free(body);
     }
     return NULL;
