@@ -457,3 +457,50 @@ int ecs_join(char *out, size_t cap, const char *a, const char *b)
     memcpy(out + al + 1, b, bl + 1);
     return SL_OK;
 }
+
+json_t *ecs_describe(struct op_ctx *ctx, json_t *req, const char *key, size_t max,
+                     const char *type, ecs_lookup_fn lookup, struct sl_err *err)
+{
+    char cluster[ECS_NAME_MAX + 1], res[ECS_ARN_MAX], arn[ECS_ARN_MAX];
+    struct store_txn *txn;
+    json_t *list, *found, *failures, *v, *c, *obj;
+    int tags = ecs_includes(req, "TAGS");
+    size_t i;
+
+    if (ecs_cluster_param(req, cluster, err) != SL_OK ||
+        ecs_strlist(req, key, P_REQUIRED, &list, err) != SL_OK ||
+        ecs_strlist(req, "include", P_OPTIONAL, &v, err) == SL_ERR)
+        return NULL;
+    if (json_array_size(list) < 1 || json_array_size(list) > max) {
+        ecs_invalid(err, "%s must have between 1 and %zu items.", key, max);
+        return NULL;
+    }
+    if (store_read_begin(ctx->store, &txn, err) != SL_OK)
+        return NULL;
+    if ((c = ecs_cluster_get(txn, ctx, cluster)) == NULL) {
+        store_txn_end(txn);
+        sl_err_set(err, 400, "ClusterNotFoundException", "Cluster not found.");
+        return NULL;
+    }
+    json_decref(c);
+    found = json_array();
+    failures = json_array();
+    json_array_foreach(list, i, v) {
+        const char *ref = json_string_value(v);
+        if ((obj = lookup(txn, cluster, ref)) == NULL) {
+            if (ecs_arn_resource(ref)) {
+                snprintf(arn, sizeof(arn), "%s", ref);
+            } else {
+                snprintf(res, sizeof(res), "%s/%s/%.200s", type, cluster, ref);
+                ecs_arn(arn, sizeof(arn), ctx, res);
+            }
+            json_array_append_new(failures,
+                                  json_pack("{ss ss}", "arn", arn, "reason", "MISSING"));
+            continue;
+        }
+        json_array_append_new(found, ecs_public(obj, tags));
+        json_decref(obj);
+    }
+    store_txn_end(txn);
+    return json_pack("{so so}", key, found, "failures", failures);
+}

@@ -161,6 +161,18 @@ json_t *ecs_page(json_t *req, json_t *all, long max, json_t **next, struct sl_er
  * <with_tags>. */
 json_t *ecs_public(json_t *obj, int with_tags);
 
+/* Looks up the object a Describe* reference names in <cluster>: a shared
+ * (read-only) reference or NULL when absent. */
+typedef json_t *(*ecs_lookup_fn)(struct store_txn *txn, const char *cluster, const char *ref);
+
+/* DescribeServices / DescribeTasks: the request's cluster, its list <key> of
+ * 1-<max> references, each found with <lookup> in one read transaction;
+ * returns {<key>: [...], "failures": [{"arn", "reason": "MISSING"}]} where a
+ * missing one's ARN is "<type>/<cluster>/<ref>" unless the reference is an
+ * ARN already. */
+json_t *ecs_describe(struct op_ctx *ctx, json_t *req, const char *key, size_t max,
+                     const char *type, ecs_lookup_fn lookup, struct sl_err *err);
+
 /* ---- operations ---- */
 json_t *ecs_op_register_task_definition(struct op_ctx *, json_t *, struct sl_err *);
 json_t *ecs_op_describe_task_definition(struct op_ctx *, json_t *, struct sl_err *);

@@ -556,57 +556,20 @@ json_t *ecs_op_update_service(struct op_ctx *ctx, json_t *req, struct sl_err *er
 
 /* ---- DescribeServices / ListServices ---- */
 
+static json_t *lookup_service(struct store_txn *txn, const char *cluster, const char *ref)
+{
+    char id[ECS_ID_MAX + 1];
+    const char *name = ecs_ref_name(ref);
+
+    if (name == NULL || strlen(cluster) + strlen(name) + 1 > STORE_ID_MAX)
+        return NULL;
+    service_id(id, sizeof(id), cluster, name);
+    return store_get_shared(txn, K_ECS_SERVICE, id);
+}
+
 json_t *ecs_op_describe_services(struct op_ctx *ctx, json_t *req, struct sl_err *err)
 {
-    char cluster[ECS_NAME_MAX + 1], id[ECS_ID_MAX + 1], res[ECS_ARN_MAX], arn[ECS_ARN_MAX];
-    struct store_txn *txn;
-    json_t *list, *services, *failures, *v, *c, *svc;
-    int tags = ecs_includes(req, "TAGS");
-    size_t i;
-
-    if (ecs_cluster_param(req, cluster, err) != SL_OK)
-        return NULL;
-    if (ecs_strlist(req, "services", P_REQUIRED, &list, err) != SL_OK)
-        return NULL;
-    if (ecs_strlist(req, "include", P_OPTIONAL, &v, err) == SL_ERR)
-        return NULL;
-    if (json_array_size(list) < 1 || json_array_size(list) > 10) {
-        ecs_invalid(err, "services must have between 1 and 10 items.");
-        return NULL;
-    }
-    if (store_read_begin(ctx->store, &txn, err) != SL_OK)
-        return NULL;
-    if ((c = ecs_cluster_get(txn, ctx, cluster)) == NULL) {
-        store_txn_end(txn);
-        sl_err_set(err, 400, "ClusterNotFoundException", "Cluster not found.");
-        return NULL;
-    }
-    json_decref(c);
-    services = json_array();
-    failures = json_array();
-    json_array_foreach(list, i, v) {
-        const char *ref = json_string_value(v), *name = ecs_ref_name(ref);
-        svc = NULL;
-        if (name && strlen(cluster) + strlen(name) + 1 <= STORE_ID_MAX) {
-            service_id(id, sizeof(id), cluster, name);
-            svc = store_get_shared(txn, K_ECS_SERVICE, id);
-        }
-        if (svc == NULL) {
-            if (ecs_arn_resource(ref)) {
-                snprintf(arn, sizeof(arn), "%s", ref);
-            } else {
-                snprintf(res, sizeof(res), "service/%s/%.200s", cluster, ref);
-                ecs_arn(arn, sizeof(arn), ctx, res);
-            }
-            json_array_append_new(failures, json_pack("{ss ss}", "arn", arn, "reason",
-                                                      "MISSING"));
-            continue;
-        }
-        json_array_append_new(services, ecs_public(svc, tags));
-        json_decref(svc);
-    }
-    store_txn_end(txn);
-    return json_pack("{so so}", "services", services, "failures", failures);
+    return ecs_describe(ctx, req, "services", 10, "service", lookup_service, err);
 }
 
 static int str_is(json_t *v, const char *s)

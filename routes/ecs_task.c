@@ -349,55 +349,18 @@ json_t *ecs_op_list_tasks(struct op_ctx *ctx, json_t *req, struct sl_err *err)
 
 /* ---- DescribeTasks ---- */
 
+static json_t *lookup_task(struct store_txn *txn, const char *cluster, const char *ref)
+{
+    char id[ECS_ID_MAX];
+    const char *tid = ecs_ref_name(ref);
+
+    if (tid == NULL || strlen(tid) > 64)
+        return NULL;
+    ecs_join(id, sizeof(id), cluster, tid);
+    return store_get_shared(txn, K_ECS_TASK, id);
+}
+
 json_t *ecs_op_describe_tasks(struct op_ctx *ctx, json_t *req, struct sl_err *err)
 {
-    char cluster[ECS_NAME_MAX + 1], id[ECS_ID_MAX], res[ECS_ARN_MAX], arn[ECS_ARN_MAX];
-    struct store_txn *txn;
-    json_t *list, *tasks, *failures, *v, *c, *task;
-    int tags = ecs_includes(req, "TAGS");
-    size_t i;
-
-    if (ecs_cluster_param(req, cluster, err) != SL_OK)
-        return NULL;
-    if (ecs_strlist(req, "tasks", P_REQUIRED, &list, err) != SL_OK)
-        return NULL;
-    if (ecs_strlist(req, "include", P_OPTIONAL, &v, err) == SL_ERR)
-        return NULL;
-    if (json_array_size(list) < 1 || json_array_size(list) > 100) {
-        ecs_invalid(err, "tasks must have between 1 and 100 items.");
-        return NULL;
-    }
-    if (store_read_begin(ctx->store, &txn, err) != SL_OK)
-        return NULL;
-    if ((c = ecs_cluster_get(txn, ctx, cluster)) == NULL) {
-        store_txn_end(txn);
-        sl_err_set(err, 400, "ClusterNotFoundException", "Cluster not found.");
-        return NULL;
-    }
-    json_decref(c);
-    tasks = json_array();
-    failures = json_array();
-    json_array_foreach(list, i, v) {
-        const char *ref = json_string_value(v), *tid = ecs_ref_name(ref);
-        task = NULL;
-        if (tid && strlen(tid) <= 64) {
-            ecs_join(id, sizeof(id), cluster, tid);
-            task = store_get_shared(txn, K_ECS_TASK, id);
-        }
-        if (task == NULL) {
-            if (ecs_arn_resource(ref)) {
-                snprintf(arn, sizeof(arn), "%s", ref);
-            } else {
-                snprintf(res, sizeof(res), "task/%s/%.200s", cluster, ref);
-                ecs_arn(arn, sizeof(arn), ctx, res);
-            }
-            json_array_append_new(failures, json_pack("{ss ss}", "arn", arn, "reason",
-                                                      "MISSING"));
-            continue;
-        }
-        json_array_append_new(tasks, ecs_public(task, tags));
-        json_decref(task);
-    }
-    store_txn_end(txn);
-    return json_pack("{so so}", "tasks", tasks, "failures", failures);
+    return ecs_describe(ctx, req, "tasks", 100, "task", lookup_task, err);
 }
