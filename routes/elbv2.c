@@ -46,6 +46,29 @@ int elb_read(struct op_ctx *ctx, struct store_txn **txn, struct sl_err *err)
     return store_read_begin(ctx->store, txn, err);
 }
 
+int elb_parent_or_arns(json_t *req, const char *pname, const char *lname, size_t max,
+                       const char *lwhat, const char *pwhat, const char **parent, json_t **list,
+                       struct sl_err *err)
+{
+    json_t *v;
+    size_t i;
+
+    *list = NULL;
+    if (p_str(req, pname, P_OPTIONAL, parent, err) == SL_ERR ||
+        p_list(req, lname, P_OPTIONAL, 0, max, list, err) == SL_ERR)
+        return SL_ERR;
+    if (*parent && json_array_size(*list) > 0)
+        return sl_err_set(err, 400, "ValidationError",
+                          "%c%s and %s cannot be specified at the same time", toupper(lwhat[0]),
+                          lwhat + 1, pwhat);
+    if (*parent == NULL && json_array_size(*list) == 0)
+        return sl_err_set(err, 400, "ValidationError", "You must specify either %s or %s", lwhat,
+                          pwhat);
+    json_array_foreach(*list, i, v) if (!json_is_string(v)) return p_invalid(
+        err, lname, "Member must be a list of strings");
+    return SL_OK;
+}
+
 int elb_resolve_arn(struct store_txn *txn, const char *arn, char kind[16], char id[ELB_ID_MAX])
 {
     char key[ELB_ARN_MAX + 8], val[ELB_ID_MAX + 20];

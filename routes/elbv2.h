@@ -37,6 +37,14 @@
 /* Begin a read transaction, filling <err> on failure. */
 int elb_read(struct op_ctx *ctx, struct store_txn **txn, struct sl_err *err);
 
+/* The selector of DescribeListeners / DescribeRules: either the parent ARN
+ * <pname> or the list <lname> of at most <max> ARNs, exactly one of them.
+ * <lwhat> and <pwhat> name them in AWS's messages ("listener ARNs", "a load
+ * balancer ARN").  SL_OK with *parent or *list set (borrowed), else SL_ERR. */
+int elb_parent_or_arns(json_t *req, const char *pname, const char *lname, size_t max,
+                       const char *lwhat, const char *pwhat, const char **parent, json_t **list,
+                       struct sl_err *err);
+
 /* Fetch the object of <kind> with <arn>; new reference or NULL.  The id is
  * copied to <id_out> (ELB_ID_MAX) when non-NULL. */
 json_t *elb_by_arn(struct store_txn *txn, const char *kind, const char *arn, char *id_out);

@@ -309,24 +309,9 @@ json_t *op_describe_listeners(struct op_ctx *ctx, json_t *req, struct sl_err *er
     char lb_id[ELB_ID_MAX];
     size_t i;
 
-    if (p_str(req, "LoadBalancerArn", P_OPTIONAL, &lb_arn, err) == SL_ERR ||
-        p_list(req, "ListenerArns", P_OPTIONAL, 0, 100, &arns, err) == SL_ERR)
+    if (elb_parent_or_arns(req, "LoadBalancerArn", "ListenerArns", 100, "listener ARNs",
+                           "a load balancer ARN", &lb_arn, &arns, err) != SL_OK)
         return NULL;
-    if (lb_arn && json_array_size(arns) > 0) {
-        sl_err_set(err, 400, "ValidationError",
-                   "Listener ARNs and a load balancer ARN cannot be specified at the same time");
-        return NULL;
-    }
-    if (lb_arn == NULL && json_array_size(arns) == 0) {
-        sl_err_set(err, 400, "ValidationError",
-                   "You must specify either listener ARNs or a load balancer ARN");
-        return NULL;
-    }
-    json_array_foreach(arns, i, v)
-        if (!json_is_string(v)) {
-            p_invalid(err, "ListenerArns", "Member must be a list of strings");
-            return NULL;
-        }
     if (elb_read(ctx, &txn, err) != SL_OK)
         return NULL;
     all = json_array();

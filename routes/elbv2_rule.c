@@ -1261,24 +1261,9 @@ json_t *op_describe_rules(struct op_ctx *ctx, json_t *req, struct sl_err *err)
     char lid[ELB_ID_MAX];
     size_t i, n;
 
-    if (p_str(req, "ListenerArn", P_OPTIONAL, &larn, err) == SL_ERR ||
-        p_list(req, "RuleArns", P_OPTIONAL, 0, 1000, &arns, err) == SL_ERR)
+    if (elb_parent_or_arns(req, "ListenerArn", "RuleArns", 1000, "listener rule ARNs",
+                           "a listener ARN", &larn, &arns, err) != SL_OK)
         return NULL;
-    if (larn && json_array_size(arns) > 0) {
-        sl_err_set(err, 400, "ValidationError",
-                   "Listener rule ARNs and a listener ARN cannot be specified at the same time");
-        return NULL;
-    }
-    if (larn == NULL && json_array_size(arns) == 0) {
-        sl_err_set(err, 400, "ValidationError",
-                   "You must specify either listener rule ARNs or a listener ARN");
-        return NULL;
-    }
-    json_array_foreach(arns, i, v)
-        if (!json_is_string(v)) {
-            p_invalid(err, "RuleArns", "Member must be a list of strings");
-            return NULL;
-        }
     if (elb_read(ctx, &txn, err) != SL_OK)
         return NULL;
     all = json_array();
