@@ -461,7 +461,8 @@ int ecs_join(char *out, size_t cap, const char *a, const char *b)
 json_t *ecs_describe(struct op_ctx *ctx, json_t *req, const char *key, size_t max,
                      const char *type, ecs_lookup_fn lookup, struct sl_err *err)
 {
-    char cluster[ECS_NAME_MAX + 1], res[ECS_ARN_MAX], arn[ECS_ARN_MAX];
+    /* res leaves room in arn for the "arn:aws:ecs:REGION:ACCOUNT:" prefix. */
+    char cluster[ECS_NAME_MAX + 1], res[ECS_ARN_MAX - 64], arn[ECS_ARN_MAX];
     struct store_txn *txn;
     json_t *list, *found, *failures, *v, *c, *obj;
     int tags = ecs_includes(req, "TAGS");
@@ -491,7 +492,7 @@ json_t *ecs_describe(struct op_ctx *ctx, json_t *req, const char *key, size_t ma
             if (ecs_arn_resource(ref)) {
                 snprintf(arn, sizeof(arn), "%s", ref);
             } else {
-                snprintf(res, sizeof(res), "%s/%s/%.200s", type, cluster, ref);
+                snprintf(res, sizeof(res), "%s/%s/%.160s", type, cluster, ref);
                 ecs_arn(arn, sizeof(arn), ctx, res);
             }
             json_array_append_new(failures,
