@@ -2,18 +2,25 @@
  * store.c - LMDB persistence with a group-committing writer thread.
  *
  * Layout: four named databases in one environment.
- *   meta     "schema_version", "revision", "trimmed" -> decimal text
+ *   meta     "schema_version", "trimmed", "revision" -> decimal text
  *   objects  kind '\0' id -> compact JSON
  *   index    key -> value (strings)
  *   changes  be64(revision) be32(seq) -> {"rev","kind","id","op","obj"}
  *
+ * The revision is the key of the newest change record (schema 2): a
+ * mutation writes no meta record, which keeps one more page out of every
+ * commit.  meta "revision" is only a floor: written when the log is trimmed
+ * and left by schema 1, which kept it current.
+ *
  * Writes: callers queue a request and sleep; the writer thread takes every
  * queued request, runs each in a nested transaction of one parent
  * transaction, and commits the parent once (one fsync for the whole batch).
- * A failing callback aborts only its nested transaction.
+ * A failing callback aborts only its nested transaction.  Durability and
+ * acknowledgement are the syncer's business, see writer_main().
  */
 #include "store/store.h"
 
+#include "common/buf.h"
 #include "common/util.h"
 
 #include <errno.h>
@@ -31,7 +38,6 @@
 #define CACHE_STRIPE_MAX 4096 /* entries per stripe before it is cleared */
 #define DEFAULT_CHANGES_KEEP 100000
 #define MAX_BATCH 256
-#define LINGER_US 200 /* longest wait for a batch to fill, see writer_main() */
 
 struct write_req {
     store_write_fn fn;
@@ -40,6 +46,9 @@ struct write_req {
     int rc;
     uint64_t rev;
     int done;
+    pthread_cond_t done_cv; /* its caller alone waits here: no herd on ack */
+    uint64_t need_txnid;    /* LMDB txn that must be durable before the ack */
+    uint64_t head_rev;      /* revision committed when its batch ended */
     struct write_req *next;
 };
 
@@ -60,15 +69,20 @@ struct store {
 
     pthread_mutex_t mu;
     pthread_cond_t queue_cv;  /* writer waits for work */
-    pthread_cond_t done_cv;   /* callers wait for their request */
+    pthread_cond_t sync_cv;   /* syncer waits for a meta page to sync */
     pthread_cond_t rev_cv;    /* store_wait() */
-    struct write_req *head, *tail;
+    struct write_req *head, *tail;     /* queued for the writer */
+    struct write_req *unsynced, *unsynced_tail; /* run, awaiting durability */
+    uint64_t meta_txnid;      /* last LMDB txn committed (meta page written) */
+    uint64_t durable_txnid;   /* last LMDB txn whose meta page is on disk */
     int stopping;
-    uint64_t rev;             /* last committed revision */
+    int writer_done;
+    int sync_error;           /* errno of a failed sync: writes refused */
+    uint64_t rev;             /* last durable revision */
     uint64_t trimmed;         /* highest revision with trimmed records */
     unsigned wake_gen;
-    pthread_t writer;
-    int writer_started;
+    pthread_t writer, syncer;
+    int writer_started, syncer_started;
 };
 
 struct store_txn {
@@ -112,7 +126,43 @@ static int meta_put_u64(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t val
     return mdb_put(txn, dbi, &k, &v, 0) == 0 ? SL_OK : SL_EIO;
 }
 
+static uint64_t change_key_rev(const MDB_val *k)
+{
+    uint64_t rev = 0;
+    int i;
+
+    for (i = 0; i < 8 && k->mv_size == 12; i++)
+        rev = (rev << 8) | ((const unsigned char *)k->mv_data)[i];
+    return rev;
+}
+
+/* The revision committed in <txn>: the newest change record's, or the
+ * meta floor when that is higher (see the layout note above). */
+static uint64_t txn_revision(MDB_txn *txn, const struct store *s)
+{
+    MDB_cursor *cur;
+    MDB_val k, v;
+    uint64_t rev = 0, floor = 0;
+
+    if (mdb_cursor_open(txn, s->changes, &cur) == 0) {
+        if (mdb_cursor_get(cur, &k, &v, MDB_LAST) == 0)
+            rev = change_key_rev(&k);
+        mdb_cursor_close(cur);
+    }
+    meta_get_u64(txn, s->meta, "revision", &floor);
+    return rev > floor ? rev : floor;
+}
+
 static void *writer_main(void *arg);
+static void *syncer_main(void *arg);
+
+/* The id of the last committed LMDB transaction. */
+static uint64_t last_txnid(MDB_env *env)
+{
+    MDB_envinfo info;
+
+    return mdb_env_info(env, &info) == 0 ? (uint64_t)info.me_last_txnid : 0;
+}
 
 static void cache_destroy(struct store *s)
 {
@@ -208,6 +258,17 @@ static int mkdir_p(const char *dir)
     return 0;
 }
 
+/* Bring a store of schema <from> up to STORE_SCHEMA_VERSION in <txn>.
+ * 1 -> 2: the records are unchanged; schema 1 kept meta "revision" current,
+ * and it stays as the floor.  Schema 1 code must not open the store once
+ * it no longer is current, hence the version bump.  Returns 0 or an errno. */
+static int migrate(MDB_txn *txn, struct store *s, uint64_t from)
+{
+    (void)from;
+    return meta_put_u64(txn, s->meta, "schema_version", STORE_SCHEMA_VERSION) == SL_OK ? 0
+                                                                                      : EIO;
+}
+
 int store_open(const char *dir, const struct store_options *opt, struct store **out,
                struct sl_err *err)
 {
@@ -225,7 +286,7 @@ int store_open(const char *dir, const struct store_options *opt, struct store **
         return sl_err_set(err, 500, "InternalFailure", "out of memory");
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->queue_cv, NULL);
-    pthread_cond_init(&s->done_cv, NULL);
+    pthread_cond_init(&s->sync_cv, NULL);
     pthread_cond_init(&s->rev_cv, NULL);
     s->changes_keep = opt && opt->changes_keep ? opt->changes_keep : DEFAULT_CHANGES_KEEP;
     for (i = 0; i < CACHE_STRIPES; i++) {
@@ -265,13 +326,22 @@ int store_open(const char *dir, const struct store_options *opt, struct store **
                    dir, ver, STORE_SCHEMA_VERSION);
         goto fail;
     }
-    meta_get_u64(txn, s->meta, "revision", &s->rev);
+    if (ver < STORE_SCHEMA_VERSION && (rc = migrate(txn, s, ver)) != 0)
+        goto fail_mdb;
+    s->rev = txn_revision(txn, s);
     meta_get_u64(txn, s->meta, "trimmed", &s->trimmed);
     if ((rc = mdb_txn_commit(txn)) != 0) {
         txn = NULL;
         goto fail_mdb;
     }
     txn = NULL;
+    /* Nothing is known durable yet: the syncer's first sync covers it all. */
+    s->meta_txnid = last_txnid(s->env);
+    if (pthread_create(&s->syncer, NULL, syncer_main, s) != 0) {
+        sl_err_set(err, 500, "InternalFailure", "cannot start store syncer thread");
+        goto fail;
+    }
+    s->syncer_started = 1;
     if (pthread_create(&s->writer, NULL, writer_main, s) != 0) {
         sl_err_set(err, 500, "InternalFailure", "cannot start store writer thread");
         goto fail;
@@ -285,12 +355,19 @@ fail_mdb:
 fail:
     if (txn)
         mdb_txn_abort(txn);
+    if (s->syncer_started) {
+        pthread_mutex_lock(&s->mu);
+        s->writer_done = 1; /* the writer never ran */
+        pthread_cond_signal(&s->sync_cv);
+        pthread_mutex_unlock(&s->mu);
+        pthread_join(s->syncer, NULL);
+    }
     if (s->env)
         mdb_env_close(s->env);
     cache_destroy(s);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->queue_cv);
-    pthread_cond_destroy(&s->done_cv);
+    pthread_cond_destroy(&s->sync_cv);
     pthread_cond_destroy(&s->rev_cv);
     free(s);
     return SL_ERR;
@@ -307,11 +384,13 @@ void store_close(struct store *s)
     pthread_mutex_unlock(&s->mu);
     if (s->writer_started)
         pthread_join(s->writer, NULL);
+    if (s->syncer_started)
+        pthread_join(s->syncer, NULL);
     mdb_env_close(s->env);
     cache_destroy(s);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->queue_cv);
-    pthread_cond_destroy(&s->done_cv);
+    pthread_cond_destroy(&s->sync_cv);
     pthread_cond_destroy(&s->rev_cv);
     free(s);
 }
@@ -329,7 +408,6 @@ int store_read_begin(struct store *s, struct store_txn **out, struct sl_err *err
         free(t);
         return mdb_fail(err, "read", rc);
     }
-    meta_get_u64(t->txn, s->meta, "revision", &t->rev);
     *out = t;
     return SL_OK;
 }
@@ -345,7 +423,7 @@ void store_txn_end(struct store_txn *t)
 
 uint64_t store_txn_revision(const struct store_txn *t)
 {
-    return t->rev;
+    return t->write ? t->rev : txn_revision(t->txn, t->s);
 }
 
 int store_txn_is_write(const struct store_txn *t)
@@ -393,14 +471,45 @@ json_t *store_get_shared(struct store_txn *t, const char *kind, const char *id)
     return decode(t->s, key, kl, &v, 1);
 }
 
+/* Append <str> to <b> as a JSON string literal.  <str> is UTF-8 (ids and
+ * kinds come from jansson strings), so only quotes, backslashes and control
+ * characters need escapes. */
+static void put_json_string(struct buf *b, const char *str)
+{
+    static const char hex[] = "0123456789abcdef";
+    const char *run = str;
+
+    buf_putc(b, '"');
+    for (; *str; str++) {
+        unsigned char c = (unsigned char)*str;
+
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        buf_append(b, run, (size_t)(str - run));
+        run = str + 1;
+        if (c == '"' || c == '\\') {
+            buf_putc(b, '\\');
+            buf_putc(b, (char)c);
+        } else {
+            char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            buf_append(b, esc, sizeof(esc));
+        }
+    }
+    buf_append(b, run, (size_t)(str - run));
+    buf_putc(b, '"');
+}
+
+/* Append the change record {"rev","kind","id","op","obj"} of the current
+ * mutation; <obj_text> is the object's stored JSON (NULL for a delete), so
+ * the object is encoded once for both databases. */
 static int append_change(struct store_txn *t, const char *kind, const char *id, const char *op,
-                         json_t *obj)
+                         const char *obj_text, size_t obj_len)
 {
     unsigned char key[12];
-    json_t *rec;
-    char *text;
+    char num[24];
+    struct buf rec;
     MDB_val k = {sizeof(key), key}, v;
-    int i, rc;
+    int i, n, rc;
 
     if (t->rev == t->base_rev)
         t->rev = t->base_rev + 1; /* first record of this mutation claims a revision */
@@ -409,18 +518,32 @@ static int append_change(struct store_txn *t, const char *kind, const char *id, 
     for (i = 0; i < 4; i++)
         key[8 + i] = (unsigned char)(t->seq >> (24 - 8 * i));
     t->seq++;
-    rec = json_pack("{sI ss ss ss sO}", "rev", (json_int_t)t->rev, "kind", kind, "id", id, "op",
-                    op, "obj", obj ? obj : json_null());
-    if (rec == NULL)
+    n = snprintf(num, sizeof(num), "%" PRIu64, t->rev);
+    buf_init(&rec);
+    buf_append(&rec, "{\"rev\":", 7);
+    buf_append(&rec, num, (size_t)n);
+    buf_append(&rec, ",\"kind\":", 8);
+    put_json_string(&rec, kind);
+    buf_append(&rec, ",\"id\":", 6);
+    put_json_string(&rec, id);
+    buf_append(&rec, ",\"op\":", 6);
+    put_json_string(&rec, op);
+    buf_append(&rec, ",\"obj\":", 7);
+    if (obj_text)
+        buf_append(&rec, obj_text, obj_len);
+    else
+        buf_append(&rec, "null", 4);
+    buf_putc(&rec, '}');
+    if (buf_failed(&rec)) {
+        buf_free(&rec);
         return SL_ENOMEM;
-    text = json_dumps(rec, JSON_COMPACT);
-    json_decref(rec);
-    if (text == NULL)
-        return SL_ENOMEM;
-    v.mv_size = strlen(text);
-    v.mv_data = text;
-    rc = mdb_put(t->txn, t->s->changes, &k, &v, 0);
-    free(text);
+    }
+    v.mv_size = rec.len;
+    v.mv_data = rec.data;
+    /* Keys only grow (revision, then sequence): appending skips the search
+     * and fills each page of the log instead of splitting it in half. */
+    rc = mdb_put(t->txn, t->s->changes, &k, &v, MDB_APPEND);
+    buf_free(&rec);
     return rc == 0 ? SL_OK : SL_EIO;
 }
 
@@ -445,10 +568,12 @@ int store_put(struct store_txn *t, const char *kind, const char *id, json_t *obj
     v.mv_size = strlen(text);
     v.mv_data = text;
     rc = mdb_put(t->txn, t->s->objects, &k, &v, 0);
+    if (rc == 0)
+        rc = append_change(t, kind, id, "put", text, v.mv_size);
+    else
+        rc = SL_EIO;
     free(text);
-    if (rc != 0)
-        return SL_EIO;
-    return append_change(t, kind, id, "put", obj);
+    return rc;
 }
 
 int store_del(struct store_txn *t, const char *kind, const char *id)
@@ -470,7 +595,7 @@ int store_del(struct store_txn *t, const char *kind, const char *id)
         return SL_ENOTFOUND;
     if (rc != 0)
         return SL_EIO;
-    return append_change(t, kind, id, "delete", NULL);
+    return append_change(t, kind, id, "delete", NULL, 0);
 }
 
 static int scan(struct store_txn *t, const char *kind, const char *prefix, store_scan_fn cb,
@@ -717,13 +842,20 @@ void store_wake_all(struct store *s)
 int store_write(struct store *s, store_write_fn fn, void *arg, uint64_t *rev_out,
                 struct sl_err *err)
 {
-    struct write_req req = {fn, arg, err, SL_OK, 0, 0, NULL};
+    struct write_req req = {.fn = fn, .arg = arg, .err = err, .rc = SL_OK};
 
     pthread_mutex_lock(&s->mu);
     if (s->stopping) {
         pthread_mutex_unlock(&s->mu);
         return sl_err_set(err, 503, "ServiceUnavailable", "sluiced is shutting down");
     }
+    if (s->sync_error) {
+        pthread_mutex_unlock(&s->mu);
+        return sl_err_set(err, 500, "InternalFailure",
+                          "store: a sync of the data file failed (%s); restart sluiced",
+                          strerror(s->sync_error));
+    }
+    pthread_cond_init(&req.done_cv, NULL);
     if (s->tail)
         s->tail->next = &req;
     else
@@ -731,15 +863,18 @@ int store_write(struct store *s, store_write_fn fn, void *arg, uint64_t *rev_out
     s->tail = &req;
     pthread_cond_signal(&s->queue_cv);
     while (!req.done)
-        pthread_cond_wait(&s->done_cv, &s->mu);
+        pthread_cond_wait(&req.done_cv, &s->mu);
     pthread_mutex_unlock(&s->mu);
+    pthread_cond_destroy(&req.done_cv);
     if (rev_out)
         *rev_out = req.rev;
     return req.rc;
 }
 
-/* Drop the oldest change records beyond the retention count. */
-static int trim_changes(struct store *s, MDB_txn *txn, uint64_t *trimmed)
+/* Drop the oldest change records beyond the retention count; the newest,
+ * which carries the revision, always stays.  <rev_now> is the revision
+ * committed in <txn>, recorded as the floor whenever records go. */
+static int trim_changes(struct store *s, MDB_txn *txn, uint64_t rev_now, uint64_t *trimmed)
 {
     MDB_stat st;
     MDB_cursor *cur;
@@ -762,15 +897,15 @@ static int trim_changes(struct store *s, MDB_txn *txn, uint64_t *trimmed)
             break;
     }
     mdb_cursor_close(cur);
+    if (meta_put_u64(txn, s->meta, "revision", rev_now) != SL_OK)
+        return SL_EIO;
     return meta_put_u64(txn, s->meta, "trimmed", *trimmed);
 }
 
 /* Run <batch> in one parent transaction starting from revision *committed
- * and commit it.  Returns non-zero when the commit wrote pages and so
- * fdatasync'ed the data file (which also makes the meta page of the
- * previous commit durable, see writer_main()). */
-static int run_batch(struct store *s, struct write_req *batch, uint64_t *committed,
-                     uint64_t *trimmed)
+ * and commit it; *committed becomes the last revision it gave out. */
+static void run_batch(struct store *s, struct write_req *batch, uint64_t *committed,
+                      uint64_t *trimmed)
 {
     struct store_txn t;
     struct write_req *r;
@@ -795,9 +930,6 @@ static int run_batch(struct store *s, struct write_req *batch, uint64_t *committ
             continue;
         }
         r->rc = r->fn(&t, r->arg, r->err);
-        if (r->rc == SL_OK && t.rev != rev &&
-            meta_put_u64(t.txn, s->meta, "revision", t.rev) != SL_OK)
-            r->rc = mdb_fail(r->err, "revision", EIO);
         if (r->rc != SL_OK) {
             mdb_txn_abort(t.txn);
             if (r->err && r->err->code[0] == '\0')
@@ -813,8 +945,8 @@ static int run_batch(struct store *s, struct write_req *batch, uint64_t *committ
         rev = t.rev;
     }
     if (rc != 0)
-        return 0;
-    if (trim_changes(s, parent, &trim) != SL_OK || (rc = mdb_txn_commit(parent)) != 0) {
+        return;
+    if (trim_changes(s, parent, rev, &trim) != SL_OK || (rc = mdb_txn_commit(parent)) != 0) {
         if (rc == 0)
             mdb_txn_abort(parent);
         for (r = batch; r; r = r->next)
@@ -822,90 +954,84 @@ static int run_batch(struct store *s, struct write_req *batch, uint64_t *committ
                 r->rc = mdb_fail(r->err, "commit", rc ? rc : EIO);
                 r->rev = 0;
             }
-        return 0;
+        return;
     }
     *trimmed = trim;
-    if (rev == *committed)
-        return 0; /* nothing written: LMDB skipped the sync */
     *committed = rev;
-    return 1;
 }
 
-static int queued(const struct store *s)
+/* Acknowledge, oldest first, every run request whose transaction is
+ * durable once LMDB transaction <txnid> is, and publish its revision.
+ * Called with s->mu held. */
+static void make_durable(struct store *s, uint64_t txnid)
 {
-    const struct write_req *r;
-    int n = 0;
+    struct write_req *r;
+    uint64_t rev = s->rev;
 
-    for (r = s->head; r; r = r->next)
-        n++;
-    return n;
-}
-
-/* Mark every request of <batch> done, publish revision <rev> as durable and
- * wake the callers.  Called with s->mu held. */
-static void ack(struct store *s, struct write_req *batch, uint64_t rev, uint64_t trimmed)
-{
-    struct write_req *r, *next;
-
-    for (r = batch; r; r = next) {
-        next = r->next; /* <r> lives on its caller's stack: gone once done */
+    if (txnid > s->durable_txnid)
+        s->durable_txnid = txnid;
+    while ((r = s->unsynced) && r->need_txnid <= s->durable_txnid) {
+        /* <r> lives on its caller's stack: gone once done and s->mu is
+         * released (its caller needs s->mu to return). */
+        s->unsynced = r->next;
+        if (r->head_rev > rev)
+            rev = r->head_rev;
         r->done = 1;
+        pthread_cond_signal(&r->done_cv);
     }
-    if (rev > s->rev)
+    if (s->unsynced == NULL)
+        s->unsynced_tail = NULL;
+    if (rev != s->rev) {
         s->rev = rev;
-    s->trimmed = trimmed;
-    pthread_cond_broadcast(&s->done_cv);
-    pthread_cond_broadcast(&s->rev_cv);
+        pthread_cond_broadcast(&s->rev_cv);
+    }
+}
+
+/* Fail every run request still waiting: a sync failed, so none of them
+ * can be called durable.  Called with s->mu held. */
+static void fail_unsynced(struct store *s, int rc)
+{
+    struct write_req *r;
+
+    while ((r = s->unsynced)) {
+        s->unsynced = r->next;
+        if (r->rc == SL_OK)
+            r->rc = mdb_fail(r->err, "sync", rc);
+        r->rev = 0;
+        r->done = 1;
+        pthread_cond_signal(&r->done_cv);
+    }
+    if (s->unsynced == NULL)
+        s->unsynced_tail = NULL;
 }
 
 /*
- * The writer.  The environment runs with MDB_NOMETASYNC: a commit
- * fdatasyncs the data pages, then writes its meta page without syncing it.
- * That meta page becomes durable with the next fdatasync of the file, which
- * is either the next batch's commit or an explicit mdb_env_sync().  A batch
- * is acknowledged (and its revision published to store_revision(),
- * store_wait() and the change feed) only after such a sync, so under load
- * each commit costs one fsync instead of two, and when idle nothing waits.
+ * The writer and the syncer.  The environment runs with MDB_NOMETASYNC: a
+ * commit fdatasyncs its data pages, then writes its meta page without
+ * syncing it.  That meta page becomes durable with the next fdatasync of
+ * the file: the syncer's, started as soon as the commit returns, or the
+ * next commit's own, whichever ends first.  A request is acknowledged (and
+ * its revision published to store_revision(), store_wait() and the change
+ * feed) only once the last transaction committed when its batch ended is
+ * durable: its own, or for a batch that wrote nothing, whatever it may
+ * have read.  So a commit costs one fsync on the writer's path; the meta
+ * page's sync overlaps the next batch instead of waiting for its commit.
  */
 static void *writer_main(void *arg)
 {
     struct store *s = arg;
-    struct write_req *batch, *last, *pending = NULL;
-    uint64_t committed, trimmed, pending_rev = 0;
-    int n, last_batch = 1, synced;
+    struct write_req *batch, *last;
+    uint64_t committed, trimmed, txnid;
+    int n;
 
     pthread_mutex_lock(&s->mu);
     committed = s->rev;
     trimmed = s->trimmed;
     for (;;) {
-        while (s->head == NULL && !s->stopping && pending == NULL)
+        while (s->head == NULL && !s->stopping)
             pthread_cond_wait(&s->queue_cv, &s->mu);
-        if (s->head == NULL) {
-            if (pending) {
-                /* Nothing to carry the sync: make the pending batch durable. */
-                pthread_mutex_unlock(&s->mu);
-                mdb_env_sync(s->env, 1);
-                pthread_mutex_lock(&s->mu);
-                ack(s, pending, pending_rev, trimmed);
-                pending = NULL;
-                continue;
-            }
-            if (s->stopping)
-                break;
-        }
-        if (pending == NULL && last_batch > 1 && queued(s) < last_batch) {
-            /* Clients whose last writes shared a commit are sending their
-             * next ones now: give them a moment to share the next fsync
-             * too, rather than paying one fsync each. */
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += LINGER_US * 1000L;
-            ts.tv_sec += ts.tv_nsec / 1000000000L;
-            ts.tv_nsec %= 1000000000L;
-            while (queued(s) < last_batch && !s->stopping)
-                if (pthread_cond_timedwait(&s->queue_cv, &s->mu, &ts) == ETIMEDOUT)
-                    break;
-        }
+        if (s->head == NULL)
+            break; /* stopping, and every queued write has run */
         batch = s->head;
         for (n = 1, last = batch; last->next && n < MAX_BATCH; n++)
             last = last->next;
@@ -913,25 +1039,68 @@ static void *writer_main(void *arg)
         if (s->head == NULL)
             s->tail = NULL;
         last->next = NULL;
-        last_batch = n;
         pthread_mutex_unlock(&s->mu);
 
-        synced = run_batch(s, batch, &committed, &trimmed);
-        if (pending && !synced)
-            mdb_env_sync(s->env, 1);
+        run_batch(s, batch, &committed, &trimmed);
+        txnid = last_txnid(s->env);
 
         pthread_mutex_lock(&s->mu);
-        if (pending)
-            ack(s, pending, pending_rev, trimmed);
-        if (synced) {
-            pending = batch;
-            pending_rev = committed;
-        } else {
-            /* Wrote nothing (or failed): nothing of its own to make durable,
-             * and what it read is durable now that pending was synced. */
-            ack(s, batch, committed, trimmed);
-            pending = NULL;
+        if (txnid != s->meta_txnid) {
+            /* This commit's fdatasync also made the meta page of every
+             * earlier commit durable. */
+            make_durable(s, s->meta_txnid);
+            s->meta_txnid = txnid;
+            pthread_cond_signal(&s->sync_cv);
         }
+        for (last = batch;; last = last->next) {
+            last->need_txnid = txnid;
+            last->head_rev = committed;
+            if (last->next == NULL)
+                break;
+        }
+        if (s->unsynced_tail)
+            s->unsynced_tail->next = batch;
+        else
+            s->unsynced = batch;
+        s->unsynced_tail = last;
+        if (s->sync_error)
+            fail_unsynced(s, s->sync_error);
+        else
+            make_durable(s, s->durable_txnid); /* a batch may need nothing new */
+    }
+    s->writer_done = 1;
+    pthread_cond_signal(&s->sync_cv);
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+/* Make the last written meta page durable, again and again; at shutdown,
+ * once the writer is done, the last time. */
+static void *syncer_main(void *arg)
+{
+    struct store *s = arg;
+    uint64_t target;
+    int rc;
+
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        while (s->meta_txnid <= s->durable_txnid && !s->writer_done)
+            pthread_cond_wait(&s->sync_cv, &s->mu);
+        if (s->meta_txnid <= s->durable_txnid)
+            break; /* the writer is done and everything is durable */
+        target = s->meta_txnid;
+        pthread_mutex_unlock(&s->mu);
+        rc = mdb_env_sync(s->env, 1);
+        pthread_mutex_lock(&s->mu);
+        if (rc != 0) {
+            /* After a failed fdatasync the kernel may have dropped the
+             * pages, and a retry can report success all the same: refuse
+             * every write from now on instead (see store_write()). */
+            s->sync_error = rc;
+            fail_unsynced(s, rc);
+            break;
+        }
+        make_durable(s, target);
     }
     pthread_mutex_unlock(&s->mu);
     return NULL;

@@ -9,6 +9,9 @@
  *   applies whole (one new revision, its change records, durable on disk
  *   before store_write() returns) or not at all.  Concurrent store_write()
  *   callers share one fsync (group commit).
+ * - After a failed fsync of the data file every later store_write() fails
+ *   (500): the kernel may have dropped the pages, so nothing written since
+ *   can be called durable.  Restart sluiced.
  * - A store_write() callback must not block on I/O or call store_write().
  * - Read transactions are short: begin, read, end; never hold one across I/O.
  * - Objects are jansson values stored as compact JSON text, keyed by
@@ -23,7 +26,7 @@
 
 #include "common/err.h"
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 #define STORE_KIND_MAX 32
 #define STORE_ID_MAX 400
 

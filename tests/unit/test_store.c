@@ -213,6 +213,84 @@ static void test_newer_schema_refused(void **state)
     assert_null(f->s);
 }
 
+/* A schema 1 store kept its revision in meta; opening it upgrades it to the
+ * current schema and keeps counting from that revision. */
+static void test_schema1_upgraded(void **state)
+{
+    struct fixture *f = *state;
+    struct sl_err err = {0};
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi meta, changes;
+    MDB_val k = {14, "schema_version"}, v = {1, "1"};
+    MDB_val rk = {8, "revision"}, rv = {2, "41"};
+    char val[8];
+    uint64_t rev = 0;
+
+    store_close(f->s);
+    f->s = NULL;
+    assert_int_equal(mdb_env_create(&env), 0);
+    mdb_env_set_maxdbs(env, 8);
+    mdb_env_set_mapsize(env, (size_t)4 << 30);
+    assert_int_equal(mdb_env_open(env, f->dir, 0, 0600), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+    assert_int_equal(mdb_dbi_open(txn, "changes", 0, &changes), 0);
+    assert_int_equal(mdb_put(txn, meta, &k, &v, 0), 0);
+    assert_int_equal(mdb_put(txn, meta, &rk, &rv, 0), 0);
+    assert_int_equal(mdb_drop(txn, changes, 0), 0); /* schema 1 may have trimmed it all */
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+
+    assert_int_equal(store_open(f->dir, NULL, &f->s, &err), SL_OK);
+    assert_int_equal(store_revision(f->s), 41);
+    assert_int_equal(store_write(f->s, put_one, "next", &rev, &err), SL_OK);
+    assert_int_equal(rev, 42);
+    store_close(f->s);
+
+    assert_int_equal(mdb_env_create(&env), 0);
+    mdb_env_set_maxdbs(env, 8);
+    mdb_env_set_mapsize(env, (size_t)4 << 30);
+    assert_int_equal(mdb_env_open(env, f->dir, MDB_RDONLY, 0600), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+    assert_int_equal(mdb_get(txn, meta, &k, &v), 0);
+    assert_true(v.mv_size < sizeof(val));
+    memcpy(val, v.mv_data, v.mv_size);
+    val[v.mv_size] = '\0';
+    assert_int_equal(atoi(val), STORE_SCHEMA_VERSION);
+    mdb_txn_abort(txn);
+    mdb_env_close(env);
+
+    assert_int_equal(store_open(f->dir, NULL, &f->s, &err), SL_OK);
+    assert_int_equal(store_revision(f->s), 42); /* from the change log now */
+}
+
+/* The revision survives trimming the log down to its newest record. */
+static void test_revision_after_trim_and_reopen(void **state)
+{
+    struct fixture *f = *state;
+    struct store_options opt = {0, 1};
+    struct sl_err err = {0};
+    struct store_txn *txn;
+    char name[16];
+    int i;
+
+    store_close(f->s);
+    assert_int_equal(store_open(f->dir, &opt, &f->s, &err), SL_OK);
+    for (i = 0; i < 5; i++) {
+        snprintf(name, sizeof(name), "t%d", i);
+        assert_int_equal(store_write(f->s, put_one, name, NULL, &err), SL_OK);
+    }
+    store_close(f->s);
+    assert_int_equal(store_open(f->dir, &opt, &f->s, &err), SL_OK);
+    assert_int_equal(store_revision(f->s), 5);
+    assert_int_equal(store_oldest_change(f->s), 5);
+    assert_int_equal(store_read_begin(f->s, &txn, &err), SL_OK);
+    assert_int_equal(store_txn_revision(txn), 5);
+    store_txn_end(txn);
+}
+
 #define WRITERS 8
 #define PER_WRITER 50
 
@@ -264,6 +342,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reopen_keeps_everything, setup, teardown),
         cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_writers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_schema1_upgraded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_revision_after_trim_and_reopen, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
