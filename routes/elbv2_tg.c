@@ -581,30 +581,31 @@ json_t *op_delete_target_group(struct op_ctx *ctx, json_t *req, struct sl_err *e
 
 /* ---- targets ---- */
 
-/* Targets per group are counted in the index ("tgcount:<tg id>"), kept by
- * register_tx() and elb_target_remove(), so the 1,000-target limit costs
- * one lookup instead of a walk over the group. */
+/* Targets per group are counted in a store counter ("tgcount:<tg id>"),
+ * kept by register_tx() and elb_target_remove(), so the 1,000-target limit
+ * costs one lookup instead of a walk over the group, and no stored record
+ * (a dirty page in every commit).  The walk happens once per group after a
+ * restart.  Write transactions only. */
 static size_t tg_count(struct store_txn *txn, const char *tg_id)
 {
-    char key[ELB_ID_MAX + 16], val[24];
+    char name[ELB_ID_MAX + 16], prefix[ELB_ID_MAX + 2];
+    uint64_t n;
 
-    snprintf(key, sizeof(key), "tgcount:%s", tg_id);
-    if (store_index_get(txn, key, val, sizeof(val)) != SL_OK)
-        return 0;
-    return (size_t)strtoull(val, NULL, 10);
+    snprintf(name, sizeof(name), "tgcount:%s", tg_id);
+    if (store_counter_get(txn, name, &n) == SL_OK)
+        return (size_t)n;
+    snprintf(prefix, sizeof(prefix), "%s|", tg_id);
+    n = store_count(txn, K_TARGET, prefix);
+    store_counter_set(txn, name, n);
+    return (size_t)n;
 }
 
 static int tg_count_set(struct store_txn *txn, const char *tg_id, size_t n)
 {
-    char key[ELB_ID_MAX + 16], val[24];
+    char name[ELB_ID_MAX + 16];
 
-    snprintf(key, sizeof(key), "tgcount:%s", tg_id);
-    if (n == 0) {
-        store_index_del(txn, key);
-        return SL_OK;
-    }
-    snprintf(val, sizeof(val), "%zu", n);
-    return store_index_put(txn, key, val);
+    snprintf(name, sizeof(name), "tgcount:%s", tg_id);
+    return store_counter_set(txn, name, n);
 }
 
 struct target_spec {
@@ -982,7 +983,8 @@ void elb_drain_key(char *out, size_t cap, uint64_t deadline_ms, const char *targ
 int elb_target_remove(struct store_txn *txn, const char *key)
 {
     json_t *t = store_get(txn, K_TARGET, key);
-    char dkey[ELB_ID_MAX + 128];
+    char dkey[ELB_ID_MAX + 128], tg_id[ELB_ID_MAX];
+    size_t l, n;
     int rc;
 
     if (t == NULL)
@@ -993,18 +995,16 @@ int elb_target_remove(struct store_txn *txn, const char *key)
         store_index_del(txn, dkey);
     }
     json_decref(t);
+    /* The key is "<tg id>|<Id>|<Port>"; count before the target goes. */
+    l = strcspn(key, "|");
+    if (l >= sizeof(tg_id))
+        return store_del(txn, K_TARGET, key);
+    memcpy(tg_id, key, l);
+    tg_id[l] = '\0';
+    n = tg_count(txn, tg_id);
     rc = store_del(txn, K_TARGET, key);
-    if (rc == SL_OK) {
-        /* The key is "<tg id>|<Id>|<Port>". */
-        char tg_id[ELB_ID_MAX];
-        size_t l = strcspn(key, "|"), n;
-        if (l < sizeof(tg_id)) {
-            memcpy(tg_id, key, l);
-            tg_id[l] = '\0';
-            n = tg_count(txn, tg_id);
-            rc = tg_count_set(txn, tg_id, n ? n - 1 : 0);
-        }
-    }
+    if (rc == SL_OK)
+        rc = tg_count_set(txn, tg_id, n ? n - 1 : 0);
     return rc;
 }
 

@@ -66,6 +66,7 @@ struct store {
     struct cache_stripe cache[CACHE_STRIPES];
     MDB_dbi meta, objects, index, changes;
     uint64_t changes_keep;
+    json_t *counters; /* writer thread only: name -> integer, see store_counter_get() */
 
     pthread_mutex_t mu;
     pthread_cond_t queue_cv;  /* writer waits for work */
@@ -92,6 +93,7 @@ struct store_txn {
     uint64_t rev;      /* snapshot revision (read) or revision being written */
     uint64_t base_rev; /* writer: revision before this mutation */
     uint32_t seq;      /* next change-record sequence within <rev> */
+    json_t *undo;      /* writer: [name, previous value or null] per counter set */
 };
 
 static int mdb_fail(struct sl_err *err, const char *what, int rc)
@@ -259,12 +261,33 @@ static int mkdir_p(const char *dir)
 }
 
 /* Bring a store of schema <from> up to STORE_SCHEMA_VERSION in <txn>.
- * 1 -> 2: the records are unchanged; schema 1 kept meta "revision" current,
- * and it stays as the floor.  Schema 1 code must not open the store once
- * it no longer is current, hence the version bump.  Returns 0 or an errno. */
+ * 1 -> 2: schema 1 kept meta "revision" current, and it stays as the
+ * floor; its per-group target counters ("tgcount:<tg id>" in the index)
+ * are kept in memory now (store_counter_get()), so they go.  Schema 1 code
+ * must not open the store once they no longer are current, hence the
+ * version bump.  Returns 0 or an LMDB error. */
 static int migrate(MDB_txn *txn, struct store *s, uint64_t from)
 {
-    (void)from;
+    static const char counters[] = "tgcount:";
+    MDB_cursor *cur;
+    MDB_val k = {sizeof(counters) - 1, (void *)counters}, v;
+    int rc;
+
+    if (from < 2) {
+        if ((rc = mdb_cursor_open(txn, s->index, &cur)) != 0)
+            return rc;
+        for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+            if (k.mv_size < sizeof(counters) - 1 ||
+                memcmp(k.mv_data, counters, sizeof(counters) - 1) != 0)
+                break;
+            if ((rc = mdb_cursor_del(cur, 0)) != 0)
+                break;
+        }
+        mdb_cursor_close(cur);
+        if (rc != 0 && rc != MDB_NOTFOUND)
+            return rc;
+    }
     return meta_put_u64(txn, s->meta, "schema_version", STORE_SCHEMA_VERSION) == SL_OK ? 0
                                                                                       : EIO;
 }
@@ -289,6 +312,7 @@ int store_open(const char *dir, const struct store_options *opt, struct store **
     pthread_cond_init(&s->sync_cv, NULL);
     pthread_cond_init(&s->rev_cv, NULL);
     s->changes_keep = opt && opt->changes_keep ? opt->changes_keep : DEFAULT_CHANGES_KEEP;
+    s->counters = json_object();
     for (i = 0; i < CACHE_STRIPES; i++) {
         pthread_mutex_init(&s->cache[i].mu, NULL);
         s->cache[i].map = json_object();
@@ -365,6 +389,7 @@ fail:
     if (s->env)
         mdb_env_close(s->env);
     cache_destroy(s);
+    json_decref(s->counters);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->queue_cv);
     pthread_cond_destroy(&s->sync_cv);
@@ -388,6 +413,7 @@ void store_close(struct store *s)
         pthread_join(s->syncer, NULL);
     mdb_env_close(s->env);
     cache_destroy(s);
+    json_decref(s->counters);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->queue_cv);
     pthread_cond_destroy(&s->sync_cv);
@@ -716,6 +742,48 @@ int store_index_scan(struct store_txn *t, const char *prefix, store_index_fn cb,
     return ret;
 }
 
+int store_counter_get(struct store_txn *t, const char *name, uint64_t *out)
+{
+    json_t *v;
+
+    if (!t->write)
+        return SL_EINVAL;
+    v = json_object_get(t->s->counters, name);
+    if (v == NULL)
+        return SL_ENOTFOUND;
+    *out = (uint64_t)json_integer_value(v);
+    return SL_OK;
+}
+
+int store_counter_set(struct store_txn *t, const char *name, uint64_t value)
+{
+    json_t *old;
+
+    if (!t->write)
+        return SL_EINVAL;
+    old = json_object_get(t->s->counters, name);
+    if (json_array_append_new(t->undo, json_pack("[sO]", name, old ? old : json_null())) != 0 ||
+        json_object_set_new(t->s->counters, name, json_integer((json_int_t)value)) != 0)
+        return SL_ENOMEM;
+    return SL_OK;
+}
+
+/* Put back the counters a failed mutation set, newest first. */
+static void undo_counters(struct store *s, json_t *undo)
+{
+    size_t i = json_array_size(undo);
+
+    while (i-- > 0) {
+        json_t *u = json_array_get(undo, i), *old = json_array_get(u, 1);
+        const char *name = json_string_value(json_array_get(u, 0));
+
+        if (json_is_null(old))
+            json_object_del(s->counters, name);
+        else
+            json_object_set(s->counters, name, old);
+    }
+}
+
 uint64_t store_revision(struct store *s)
 {
     uint64_t r;
@@ -929,18 +997,21 @@ static void run_batch(struct store *s, struct write_req *batch, uint64_t *commit
             rc = 0;
             continue;
         }
-        r->rc = r->fn(&t, r->arg, r->err);
-        if (r->rc != SL_OK) {
+        t.undo = json_array();
+        r->rc = t.undo ? r->fn(&t, r->arg, r->err) : SL_ENOMEM;
+        if (r->rc == SL_OK && (rc = mdb_txn_commit(t.txn)) != 0) {
+            r->rc = mdb_fail(r->err, "commit nested", rc);
+            rc = 0;
+        } else if (r->rc != SL_OK) {
             mdb_txn_abort(t.txn);
             if (r->err && r->err->code[0] == '\0')
                 sl_err_set(r->err, 500, "InternalFailure", "store: %s", sl_strerror(r->rc));
-            continue;
         }
-        if ((rc = mdb_txn_commit(t.txn)) != 0) {
-            r->rc = mdb_fail(r->err, "commit nested", rc);
-            rc = 0;
+        if (r->rc != SL_OK)
+            undo_counters(s, t.undo);
+        json_decref(t.undo);
+        if (r->rc != SL_OK)
             continue;
-        }
         r->rev = t.rev != rev ? t.rev : 0;
         rev = t.rev;
     }
@@ -949,6 +1020,8 @@ static void run_batch(struct store *s, struct write_req *batch, uint64_t *commit
     if (trim_changes(s, parent, rev, &trim) != SL_OK || (rc = mdb_txn_commit(parent)) != 0) {
         if (rc == 0)
             mdb_txn_abort(parent);
+        /* The batch is lost: forget every counter rather than undo it. */
+        json_object_clear(s->counters);
         for (r = batch; r; r = r->next)
             if (r->rc == SL_OK) {
                 r->rc = mdb_fail(r->err, "commit", rc ? rc : EIO);

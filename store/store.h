@@ -112,6 +112,15 @@ int store_index_del(struct store_txn *txn, const char *key);
 typedef int (*store_index_fn)(const char *key, const char *val, void *arg);
 int store_index_scan(struct store_txn *txn, const char *prefix, store_index_fn cb, void *arg);
 
+/* Writers only: a count kept in memory by the writer thread, for figures
+ * that are cheap to derive once but would cost every mutation a dirty page
+ * to store (the targets of a group).  Nothing is persisted: after a restart
+ * (or a failed commit) store_counter_get() answers SL_ENOTFOUND and the
+ * caller derives the figure again.  A store_counter_set() made by a
+ * mutation that fails is undone with it.  SL_EINVAL in a read transaction. */
+int store_counter_get(struct store_txn *txn, const char *name, uint64_t *out);
+int store_counter_set(struct store_txn *txn, const char *name, uint64_t value);
+
 /* Latest durable revision: every mutation up to it is acknowledged and on
  * disk.  (A read transaction may briefly see a newer, committed revision
  * whose sync is still in flight; see store_wait_durable().) */

@@ -207,6 +207,33 @@ static void test_limit_and_counter(void **state)
     json_decref(out);
     json_decref(req);
     assert_int_equal(count_targets(f, arn), 1000);
+
+    /* The count lives in memory: a restarted store derives it again, and a
+     * refused registration leaves it as it was. */
+    store_close(f->ctx.store);
+    assert_int_equal(store_open(f->dir, NULL, &f->ctx.store, &err), SL_OK);
+    req = json_pack("{ss s[{ss}{ss}]}", "TargetGroupArn", arn, "Targets", "Id", "10.9.9.8",
+                    "Id", "10.9.9.7");
+    assert_null(op_register_targets(&f->ctx, req, &err));
+    assert_string_equal(err.code, "TooManyTargets");
+    json_decref(req);
+    req = json_pack("{ss s[{ss si}]}", "TargetGroupArn", arn, "Targets", "Id", "10.0.0.2",
+                    "Port", 80);
+    out = op_deregister_targets(&f->ctx, req, &err);
+    assert_non_null(out);
+    json_decref(out);
+    json_decref(req);
+    req = json_pack("{ss s[{ss}{ss}]}", "TargetGroupArn", arn, "Targets", "Id", "10.9.9.8",
+                    "Id", "10.9.9.7");
+    assert_null(op_register_targets(&f->ctx, req, &err)); /* 1,001: still too many */
+    assert_string_equal(err.code, "TooManyTargets");
+    json_decref(req);
+    req = json_pack("{ss s[{ss}]}", "TargetGroupArn", arn, "Targets", "Id", "10.9.9.8");
+    out = op_register_targets(&f->ctx, req, &err);
+    assert_non_null(out);
+    json_decref(out);
+    json_decref(req);
+    assert_int_equal(count_targets(f, arn), 1000);
     free(arn);
 }
 

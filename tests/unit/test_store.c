@@ -224,6 +224,8 @@ static void test_schema1_upgraded(void **state)
     MDB_dbi meta, changes;
     MDB_val k = {14, "schema_version"}, v = {1, "1"};
     MDB_val rk = {8, "revision"}, rv = {2, "41"};
+    MDB_val ck = {11, "tgcount:abc"}, cv = {1, "5"};
+    MDB_dbi index;
     char val[8];
     uint64_t rev = 0;
 
@@ -239,6 +241,8 @@ static void test_schema1_upgraded(void **state)
     assert_int_equal(mdb_put(txn, meta, &k, &v, 0), 0);
     assert_int_equal(mdb_put(txn, meta, &rk, &rv, 0), 0);
     assert_int_equal(mdb_drop(txn, changes, 0), 0); /* schema 1 may have trimmed it all */
+    assert_int_equal(mdb_dbi_open(txn, "index", 0, &index), 0);
+    assert_int_equal(mdb_put(txn, index, &ck, &cv, 0), 0);
     assert_int_equal(mdb_txn_commit(txn), 0);
     mdb_env_close(env);
 
@@ -259,6 +263,8 @@ static void test_schema1_upgraded(void **state)
     memcpy(val, v.mv_data, v.mv_size);
     val[v.mv_size] = '\0';
     assert_int_equal(atoi(val), STORE_SCHEMA_VERSION);
+    assert_int_equal(mdb_dbi_open(txn, "index", 0, &index), 0);
+    assert_int_equal(mdb_get(txn, index, &ck, &cv), MDB_NOTFOUND); /* counters went */
     mdb_txn_abort(txn);
     mdb_env_close(env);
 
@@ -289,6 +295,43 @@ static void test_revision_after_trim_and_reopen(void **state)
     assert_int_equal(store_read_begin(f->s, &txn, &err), SL_OK);
     assert_int_equal(store_txn_revision(txn), 5);
     store_txn_end(txn);
+}
+
+static int count_then_fail(struct store_txn *txn, void *arg, struct sl_err *err)
+{
+    assert_int_equal(store_counter_set(txn, "c", 7), SL_OK);
+    assert_int_equal(store_counter_set(txn, "d", 1), SL_OK);
+    return sl_err_set(err, 400, "ValidationError", "refused after counting");
+}
+
+static int count_one(struct store_txn *txn, void *arg, struct sl_err *err)
+{
+    uint64_t n = 0;
+
+    store_counter_get(txn, "c", &n);
+    *(uint64_t *)arg = n;
+    return store_counter_set(txn, "c", n + 1);
+}
+
+static void test_counters(void **state)
+{
+    struct fixture *f = *state;
+    struct sl_err err = {0};
+    struct store_txn *txn;
+    uint64_t seen = 99;
+
+    assert_int_equal(store_write(f->s, count_one, &seen, NULL, &err), SL_OK);
+    assert_int_equal(seen, 0);
+    assert_int_equal(store_write(f->s, count_then_fail, NULL, NULL, &err), SL_ERR);
+    assert_int_equal(store_write(f->s, count_one, &seen, NULL, &err), SL_OK);
+    assert_int_equal(seen, 1); /* the failed mutation's sets were undone */
+    assert_int_equal(store_read_begin(f->s, &txn, &err), SL_OK);
+    assert_int_equal(store_counter_get(txn, "c", &seen), SL_EINVAL);
+    store_txn_end(txn);
+    store_close(f->s);
+    assert_int_equal(store_open(f->dir, NULL, &f->s, &err), SL_OK);
+    assert_int_equal(store_write(f->s, count_one, &seen, NULL, &err), SL_OK);
+    assert_int_equal(seen, 0); /* not persisted */
 }
 
 #define WRITERS 8
@@ -343,6 +386,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_writers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema1_upgraded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_counters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revision_after_trim_and_reopen, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
