@@ -161,6 +161,28 @@ static int count_targets(struct fixture *f, const char *arn)
     return n;
 }
 
+/* Run <fn> on the targets <ips> (port 80, comma-separated) of <arn>:
+ * NULL when it succeeds, else the error code. */
+static const char *targets_op(struct fixture *f, op_fn fn, const char *arn, const char *ips)
+{
+    static struct sl_err err;
+    json_t *targets = json_array(), *req, *out;
+    char ip[32];
+    size_t l;
+
+    for (; *ips; ips += l + (ips[l] == ',')) {
+        l = strcspn(ips, ",");
+        snprintf(ip, sizeof(ip), "%.*s", (int)l, ips);
+        json_array_append_new(targets, json_pack("{ss si}", "Id", ip, "Port", 80));
+    }
+    req = json_pack("{ss so}", "TargetGroupArn", arn, "Targets", targets);
+    memset(&err, 0, sizeof(err));
+    out = fn(&f->ctx, req, &err);
+    json_decref(req);
+    json_decref(out);
+    return out ? NULL : err.code;
+}
+
 static void test_limit_and_counter(void **state)
 {
     struct fixture *f = *state;
@@ -186,53 +208,26 @@ static void test_limit_and_counter(void **state)
     json_decref(out);
     json_decref(req);
     assert_int_equal(count_targets(f, arn), 1000);
-
-    req = json_pack("{ss s[{ss}]}", "TargetGroupArn", arn, "Targets", "Id", "10.9.9.9");
-    assert_null(op_register_targets(&f->ctx, req, &err));
-    assert_string_equal(err.code, "TooManyTargets");
-    json_decref(req);
+    assert_string_equal(targets_op(f, op_register_targets, arn, "10.9.9.9"), "TooManyTargets");
 
     /* Group unused by any rule: deregistration removes at once, and the
      * counter follows, so a new target fits again. */
-    req = json_pack("{ss s[{ss si}]}", "TargetGroupArn", arn, "Targets", "Id", "10.0.0.1",
-                    "Port", 80);
-    out = op_deregister_targets(&f->ctx, req, &err);
-    assert_non_null(out);
-    json_decref(out);
-    json_decref(req);
+    assert_null(targets_op(f, op_deregister_targets, arn, "10.0.0.1"));
     assert_int_equal(count_targets(f, arn), 999);
-    req = json_pack("{ss s[{ss}]}", "TargetGroupArn", arn, "Targets", "Id", "10.9.9.9");
-    out = op_register_targets(&f->ctx, req, &err);
-    assert_non_null(out);
-    json_decref(out);
-    json_decref(req);
+    assert_null(targets_op(f, op_register_targets, arn, "10.9.9.9"));
     assert_int_equal(count_targets(f, arn), 1000);
 
     /* The count lives in memory: a restarted store derives it again, and a
      * refused registration leaves it as it was. */
     store_close(f->ctx.store);
     assert_int_equal(store_open(f->dir, NULL, &f->ctx.store, &err), SL_OK);
-    req = json_pack("{ss s[{ss}{ss}]}", "TargetGroupArn", arn, "Targets", "Id", "10.9.9.8",
-                    "Id", "10.9.9.7");
-    assert_null(op_register_targets(&f->ctx, req, &err));
-    assert_string_equal(err.code, "TooManyTargets");
-    json_decref(req);
-    req = json_pack("{ss s[{ss si}]}", "TargetGroupArn", arn, "Targets", "Id", "10.0.0.2",
-                    "Port", 80);
-    out = op_deregister_targets(&f->ctx, req, &err);
-    assert_non_null(out);
-    json_decref(out);
-    json_decref(req);
-    req = json_pack("{ss s[{ss}{ss}]}", "TargetGroupArn", arn, "Targets", "Id", "10.9.9.8",
-                    "Id", "10.9.9.7");
-    assert_null(op_register_targets(&f->ctx, req, &err)); /* 1,001: still too many */
-    assert_string_equal(err.code, "TooManyTargets");
-    json_decref(req);
-    req = json_pack("{ss s[{ss}]}", "TargetGroupArn", arn, "Targets", "Id", "10.9.9.8");
-    out = op_register_targets(&f->ctx, req, &err);
-    assert_non_null(out);
-    json_decref(out);
-    json_decref(req);
+    assert_string_equal(targets_op(f, op_register_targets, arn, "10.9.9.8,10.9.9.7"),
+                        "TooManyTargets");
+    assert_null(targets_op(f, op_deregister_targets, arn, "10.0.0.2"));
+    /* 1,001: still too many */
+    assert_string_equal(targets_op(f, op_register_targets, arn, "10.9.9.8,10.9.9.7"),
+                        "TooManyTargets");
+    assert_null(targets_op(f, op_register_targets, arn, "10.9.9.8"));
     assert_int_equal(count_targets(f, arn), 1000);
     free(arn);
 }

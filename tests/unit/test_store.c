@@ -188,6 +188,20 @@ static void test_reopen_keeps_everything(void **state)
     store_txn_end(txn);
 }
 
+/* Open the store's LMDB environment directly (the store closed), and begin
+ * a transaction in it, as older or newer sluiced versions would. */
+static MDB_env *raw_open(struct fixture *f, unsigned flags, MDB_txn **txn)
+{
+    MDB_env *env;
+
+    assert_int_equal(mdb_env_create(&env), 0);
+    mdb_env_set_maxdbs(env, 8);
+    mdb_env_set_mapsize(env, (size_t)4 << 30);
+    assert_int_equal(mdb_env_open(env, f->dir, flags, 0600), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, flags, txn), 0);
+    return env;
+}
+
 static void test_newer_schema_refused(void **state)
 {
     struct fixture *f = *state;
@@ -199,11 +213,7 @@ static void test_newer_schema_refused(void **state)
 
     store_close(f->s);
     f->s = NULL;
-    assert_int_equal(mdb_env_create(&env), 0);
-    mdb_env_set_maxdbs(env, 8);
-    mdb_env_set_mapsize(env, (size_t)4 << 30);
-    assert_int_equal(mdb_env_open(env, f->dir, 0, 0600), 0);
-    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    env = raw_open(f, 0, &txn);
     assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
     assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
     assert_int_equal(mdb_txn_commit(txn), 0);
@@ -231,11 +241,7 @@ static void test_schema1_upgraded(void **state)
 
     store_close(f->s);
     f->s = NULL;
-    assert_int_equal(mdb_env_create(&env), 0);
-    mdb_env_set_maxdbs(env, 8);
-    mdb_env_set_mapsize(env, (size_t)4 << 30);
-    assert_int_equal(mdb_env_open(env, f->dir, 0, 0600), 0);
-    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    env = raw_open(f, 0, &txn);
     assert_int_equal(mdb_dbi_open(txn, "meta", 0, &meta), 0);
     assert_int_equal(mdb_dbi_open(txn, "changes", 0, &changes), 0);
     assert_int_equal(mdb_put(txn, meta, &k, &v, 0), 0);
@@ -252,11 +258,7 @@ static void test_schema1_upgraded(void **state)
     assert_int_equal(rev, 42);
     store_close(f->s);
 
-    assert_int_equal(mdb_env_create(&env), 0);
-    mdb_env_set_maxdbs(env, 8);
-    mdb_env_set_mapsize(env, (size_t)4 << 30);
-    assert_int_equal(mdb_env_open(env, f->dir, MDB_RDONLY, 0600), 0);
-    assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+    env = raw_open(f, MDB_RDONLY, &txn);
     assert_int_equal(mdb_dbi_open(txn, "meta", 0, &meta), 0);
     assert_int_equal(mdb_get(txn, meta, &k, &v), 0);
     assert_true(v.mv_size < sizeof(val));
