@@ -302,6 +302,29 @@ json_t *ecs_cluster_get(struct store_txn *txn, const struct op_ctx *ctx, const c
     return c;
 }
 
+int ecs_cluster_check(struct store_txn *txn, const struct op_ctx *ctx, const char *name,
+                      struct sl_err *err)
+{
+    json_t *c = ecs_cluster_get(txn, ctx, name);
+
+    if (c == NULL)
+        return sl_err_set(err, 400, "ClusterNotFoundException", "Cluster not found.");
+    json_decref(c);
+    return SL_OK;
+}
+
+int ecs_cluster_read(struct op_ctx *ctx, const char *name, struct store_txn **txn,
+                     struct sl_err *err)
+{
+    if (store_read_begin(ctx->store, txn, err) != SL_OK)
+        return SL_ERR;
+    if (ecs_cluster_check(*txn, ctx, name, err) != SL_OK) {
+        store_txn_end(*txn);
+        return SL_ERR;
+    }
+    return SL_OK;
+}
+
 json_t *ecs_cluster_ensure(struct store_txn *txn, const struct op_ctx *ctx, const char *name,
                            struct sl_err *err)
 {
@@ -464,7 +487,7 @@ json_t *ecs_describe(struct op_ctx *ctx, json_t *req, const char *key, size_t ma
     /* res leaves room in arn for the "arn:aws:ecs:REGION:ACCOUNT:" prefix. */
     char cluster[ECS_NAME_MAX + 1], res[ECS_ARN_MAX - 64], arn[ECS_ARN_MAX];
     struct store_txn *txn;
-    json_t *list, *found, *failures, *v, *c, *obj;
+    json_t *list, *found, *failures, *v, *obj;
     int tags = ecs_includes(req, "TAGS");
     size_t i;
 
@@ -476,14 +499,8 @@ json_t *ecs_describe(struct op_ctx *ctx, json_t *req, const char *key, size_t ma
         ecs_invalid(err, "%s must have between 1 and %zu items.", key, max);
         return NULL;
     }
-    if (store_read_begin(ctx->store, &txn, err) != SL_OK)
+    if (ecs_cluster_read(ctx, cluster, &txn, err) != SL_OK)
         return NULL;
-    if ((c = ecs_cluster_get(txn, ctx, cluster)) == NULL) {
-        store_txn_end(txn);
-        sl_err_set(err, 400, "ClusterNotFoundException", "Cluster not found.");
-        return NULL;
-    }
-    json_decref(c);
     found = json_array();
     failures = json_array();
     json_array_foreach(list, i, v) {

@@ -107,6 +107,17 @@ double ecs_now(void);
  * synthesized default cluster for "default" when it has no record, or NULL. */
 json_t *ecs_cluster_get(struct store_txn *txn, const struct op_ctx *ctx, const char *name);
 
+/* SL_OK when cluster <name> exists (see ecs_cluster_get()), else SL_ERR with
+ * ClusterNotFoundException in <err>. */
+int ecs_cluster_check(struct store_txn *txn, const struct op_ctx *ctx, const char *name,
+                      struct sl_err *err);
+
+/* Begin a read transaction in *txn for an operation on cluster <name>:
+ * SL_OK, or SL_ERR (no transaction left open) when it cannot begin or the
+ * cluster does not exist. */
+int ecs_cluster_read(struct op_ctx *ctx, const char *name, struct store_txn **txn,
+                     struct sl_err *err);
+
 /* Writers: as ecs_cluster_get(), but a missing "default" cluster is stored
  * first.  NULL with ClusterNotFoundException in <err> when absent. */
 json_t *ecs_cluster_ensure(struct store_txn *txn, const struct op_ctx *ctx, const char *name,

@@ -252,13 +252,10 @@ static json_t *active_service(struct store_txn *txn, const struct op_ctx *ctx,
                               struct sl_err *err)
 {
     const char *name = ecs_ref_name(ref);
-    json_t *c, *svc;
+    json_t *svc;
 
-    if ((c = ecs_cluster_get(txn, ctx, cluster)) == NULL) {
-        sl_err_set(err, 400, "ClusterNotFoundException", "Cluster not found.");
+    if (ecs_cluster_check(txn, ctx, cluster, err) != SL_OK)
         return NULL;
-    }
-    json_decref(c);
     if (name == NULL || strlen(cluster) + strlen(name) + 1 > STORE_ID_MAX) {
         sl_err_set(err, 400, "ServiceNotFoundException", "Service not found.");
         return NULL;
@@ -603,21 +600,15 @@ json_t *ecs_op_list_services(struct op_ctx *ctx, json_t *req, struct sl_err *err
     char cluster[ECS_NAME_MAX + 1], prefix[ECS_NAME_MAX + 2];
     struct list_svc l = {NULL, NULL, NULL};
     struct store_txn *txn;
-    json_t *c, *page, *next, *out;
+    json_t *page, *next, *out;
 
     if (ecs_cluster_param(req, cluster, err) != SL_OK)
         return NULL;
     if (ecs_enum(req, "launchType", P_OPTIONAL, launch_types, &l.launch, err) == SL_ERR ||
         ecs_enum(req, "schedulingStrategy", P_OPTIONAL, strategies, &l.strategy, err) == SL_ERR)
         return NULL;
-    if (store_read_begin(ctx->store, &txn, err) != SL_OK)
+    if (ecs_cluster_read(ctx, cluster, &txn, err) != SL_OK)
         return NULL;
-    if ((c = ecs_cluster_get(txn, ctx, cluster)) == NULL) {
-        store_txn_end(txn);
-        sl_err_set(err, 400, "ClusterNotFoundException", "Cluster not found.");
-        return NULL;
-    }
-    json_decref(c);
     l.arns = json_array();
     snprintf(prefix, sizeof(prefix), "%s/", cluster);
     store_scan(txn, K_ECS_SERVICE, prefix, collect_service, &l);

@@ -195,13 +195,12 @@ static int stop_task_tx(struct store_txn *txn, void *arg, struct sl_err *err)
     struct stop_task *s = arg;
     const char *tid = ecs_ref_name(s->ref);
     char id[ECS_ID_MAX];
-    json_t *cl, *task, *c;
+    json_t *task, *c;
     double now = ecs_now();
     size_t i;
 
-    if ((cl = ecs_cluster_get(txn, s->ctx, s->cluster)) == NULL)
-        return sl_err_set(err, 400, "ClusterNotFoundException", "Cluster not found.");
-    json_decref(cl);
+    if (ecs_cluster_check(txn, s->ctx, s->cluster, err) != SL_OK)
+        return SL_ERR;
     if (tid == NULL || strlen(tid) > 64)
         return ecs_invalid(err, "The referenced task was not found.");
     ecs_join(id, sizeof(id), s->cluster, tid);
@@ -311,14 +310,8 @@ json_t *ecs_op_list_tasks(struct op_ctx *ctx, json_t *req, struct sl_err *err)
     /* ECS lists tasks whose desiredStatus is RUNNING unless told otherwise. */
     if (s)
         l.desired = s;
-    if (store_read_begin(ctx->store, &txn, err) != SL_OK)
+    if (ecs_cluster_read(ctx, cluster, &txn, err) != SL_OK)
         return NULL;
-    if ((c = ecs_cluster_get(txn, ctx, cluster)) == NULL) {
-        store_txn_end(txn);
-        sl_err_set(err, 400, "ClusterNotFoundException", "Cluster not found.");
-        return NULL;
-    }
-    json_decref(c);
     if (svc) {
         const char *name = ecs_ref_name(svc);
         char id[ECS_ID_MAX + 1];
