@@ -150,6 +150,13 @@ json_t *ecs_taskdef_build(json_t *req, struct sl_err *err);
  * *has_container is set when the container exists. */
 int ecs_taskdef_has_port(json_t *td, const char *name, long port, int *has_container);
 
+/* ---- services ---- */
+
+/* A new PRIMARY deployment (ecs-svc/<19 digits>) of task definition
+ * <td_arn> for <desired> tasks: rolloutState IN_PROGRESS until the scheduler
+ * completes it, or COMPLETED at once when <desired> is 0. */
+json_t *ecs_deployment_new(const char *td_arn, long desired, const char *launch, double now);
+
 /* ---- tags ---- */
 
 /* Validate an ECS tag list [{key,value}] (keys 1-128, values 0-256, at most

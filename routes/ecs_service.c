@@ -192,16 +192,16 @@ static void set_rollout(json_t *d, const char *state)
     json_object_set_new(d, "rolloutStateReason", json_string(msg));
 }
 
-static json_t *new_deployment(json_t *td, long desired, const char *launch, double now)
+json_t *ecs_deployment_new(const char *td_arn, long desired, const char *launch, double now)
 {
     char id[32];
     json_t *d;
 
     deployment_id(id);
-    d = json_pack("{ss ss sO sI si si si sf sf ss}", "id", id, "status", "PRIMARY",
-                  "taskDefinition", json_object_get(td, "taskDefinitionArn"), "desiredCount",
-                  (json_int_t)desired, "pendingCount", 0, "runningCount", 0, "failedTasks", 0,
-                  "createdAt", now, "updatedAt", now, "launchType", launch);
+    d = json_pack("{ss ss ss sI si si si sf sf ss}", "id", id, "status", "PRIMARY",
+                  "taskDefinition", td_arn, "desiredCount", (json_int_t)desired, "pendingCount", 0,
+                  "runningCount", 0, "failedTasks", 0, "createdAt", now, "updatedAt", now,
+                  "launchType", launch);
     /* Nothing to start means nothing to wait for; otherwise the scheduler
      * completes the rollout. */
     set_rollout(d, desired == 0 ? "COMPLETED" : "IN_PROGRESS");
@@ -317,8 +317,11 @@ static int create_svc_tx(struct store_txn *txn, void *arg, struct sl_err *err)
     json_object_set_new(c->svc, "serviceArn", json_string(arn));
     json_object_set(c->svc, "clusterArn", json_object_get(cl, "clusterArn"));
     json_object_set(c->svc, "taskDefinition", json_object_get(td, "taskDefinitionArn"));
-    json_object_set_new(c->svc, "deployments",
-                        json_pack("[o]", new_deployment(td, c->desired, c->launch, now)));
+    json_object_set_new(
+        c->svc, "deployments",
+        json_pack("[o]",
+                  ecs_deployment_new(json_string_value(json_object_get(td, "taskDefinitionArn")),
+                                     c->desired, c->launch, now)));
     json_object_set_new(c->svc, "createdAt", json_real(now));
     json_decref(td);
     json_decref(cl);
@@ -486,14 +489,12 @@ static int update_svc_tx(struct store_txn *txn, void *arg, struct sl_err *err)
                 json_object_set_new(d, "status", json_string("ACTIVE"));
                 json_object_set_new(d, "updatedAt", json_real(now));
             }
-        json_array_insert_new(deps, 0,
-                              new_deployment(td,
-                                             (long)json_integer_value(
-                                                 json_object_get(svc, "desiredCount")),
-                                             json_string_value(
-                                                 json_object_get(svc, "launchType")),
-                                             now));
-        json_object_set(svc, "taskDefinition", json_object_get(td, "taskDefinitionArn"));
+            json_array_insert_new(
+                deps, 0,
+                ecs_deployment_new(json_string_value(json_object_get(td, "taskDefinitionArn")),
+                                   (long)json_integer_value(json_object_get(svc, "desiredCount")),
+                                   json_string_value(json_object_get(svc, "launchType")), now));
+            json_object_set(svc, "taskDefinition", json_object_get(td, "taskDefinitionArn"));
     } else if (primary && u->has_desired) {
         json_object_set_new(primary, "desiredCount", json_integer(u->desired));
         json_object_set_new(primary, "updatedAt", json_real(now));

@@ -671,28 +671,9 @@ static int cmp_started(const void *a, const void *b)
 
 static json_t *new_rollback(json_t *from_dep, json_t *svc)
 {
-    char hex[33], id[32];
-    double now = ecs_now();
-    int i;
-    json_t *d;
-
-    util_random_hex(hex, 16);
-    memcpy(id, "ecs-svc/", 8);
-    id[8] = (char)('1' + (unsigned char)hex[0] % 9);
-    for (i = 1; i < 19; i++)
-        id[8 + i] = (char)('0' + (unsigned char)hex[i] % 10);
-    id[27] = '\0';
-    d = json_pack("{ss ss sO sO si si si sf sf sO ss}", "id", id, "status", "PRIMARY",
-                  "taskDefinition", json_object_get(from_dep, "taskDefinition"), "desiredCount",
-                  json_object_get(svc, "desiredCount"), "pendingCount", 0, "runningCount", 0,
-                  "failedTasks", 0, "createdAt", now, "updatedAt", now, "launchType",
-                  json_object_get(svc, "launchType"), "rolloutState", "IN_PROGRESS");
-    {
-        char msg[128];
-        snprintf(msg, sizeof(msg), "ECS deployment %s in progress.", id);
-        json_object_set_new(d, "rolloutStateReason", json_string(msg));
-    }
-    return d;
+    return ecs_deployment_new(str(from_dep, "taskDefinition"),
+                              (long)json_integer_value(json_object_get(svc, "desiredCount")),
+                              str(svc, "launchType"), ecs_now());
 }
 
 static void service_pass(struct scheduler *s, const char *svc_id, json_t *svc)
