@@ -18,6 +18,7 @@
  */
 #define _GNU_SOURCE /* posix_spawn_file_actions_addchdir_np, addclosefrom_np */
 #include "server/runtime.h"
+#include "server/supervise.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -174,19 +175,10 @@ static int spawn(char **argv, char **envp, const char *cwd, const char *out, con
 {
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t attr;
-    sigset_t none, all;
     int rc;
 
-    sigemptyset(&none);
-    sigfillset(&all);
-    posix_spawnattr_init(&attr);
-    /* sluiced blocks SIGTERM/SIGINT in every thread for sigwait(): the task
-     * must start with an empty mask and default dispositions. */
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, &all);
+    supervise_spawnattr(&attr, POSIX_SPAWN_SETPGROUP);
     posix_spawnattr_setpgroup(&attr, pgid);
-    posix_spawnattr_setflags(&attr,
-                             POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 1, out ? out : "/dev/null",

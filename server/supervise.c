@@ -32,21 +32,25 @@ struct supervisor {
     pid_t pid;
 };
 
+void supervise_spawnattr(posix_spawnattr_t *attr, short flags)
+{
+    sigset_t none, all;
+
+    sigemptyset(&none);
+    sigfillset(&all);
+    posix_spawnattr_init(attr);
+    posix_spawnattr_setsigmask(attr, &none);
+    posix_spawnattr_setsigdefault(attr, &all);
+    posix_spawnattr_setflags(attr, (short)(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | flags));
+}
+
 static pid_t spawn(struct supervisor *s)
 {
     posix_spawnattr_t attr;
-    sigset_t none, all;
     pid_t pid;
     int rc;
 
-    /* The child starts with default signal dispositions and an empty mask:
-     * sluiced blocks SIGTERM in all its threads for sigwait(). */
-    sigemptyset(&none);
-    sigfillset(&all);
-    posix_spawnattr_init(&attr);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, &all);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    supervise_spawnattr(&attr, 0);
     rc = posix_spawn(&pid, s->argv[0], NULL, &attr, s->argv, s->envp);
     posix_spawnattr_destroy(&attr);
     if (rc != 0) {

@@ -9,6 +9,8 @@
 
 #include "common/err.h"
 
+#include <spawn.h>
+
 struct supervisor;
 
 /* Start supervising <argv> (argv[0] is the binary path; copied). */
@@ -19,6 +21,11 @@ int supervise_pid(struct supervisor *s);
 
 /* Stop the child and the supervising thread.  NULL is a no-op. */
 void supervise_stop(struct supervisor *s);
+
+/* Initialise <attr> for a child of sluiced: an empty signal mask and
+ * default dispositions (sluiced blocks SIGTERM/SIGINT in every thread for
+ * sigwait()), plus <flags> (POSIX_SPAWN_*) the caller sets up further. */
+void supervise_spawnattr(posix_spawnattr_t *attr, short flags);
 
 /* The sluice-proxy path beside the running sluiced binary, into <out>. */
 int supervise_sibling(const char *name, char *out, size_t cap);
