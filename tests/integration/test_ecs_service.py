@@ -83,15 +83,22 @@ def stable(name="web"):
             s["deployments"][0]["rolloutState"] == "COMPLETED")
 
 
-def test_service_behind_rule():
-    global TG, LB_PORT
-    tg = ELB.create_target_group(Name="web-tg", Protocol="HTTP", Port=8080, VpcId="vpc-1",
+def fast_tg(name, delay):
+    """An ip target group checking /health every second, draining for
+    <delay> s; returns its ARN."""
+    tg = ELB.create_target_group(Name=name, Protocol="HTTP", Port=8080, VpcId="vpc-1",
                                  TargetType="ip", HealthCheckPath="/health",
                                  HealthCheckIntervalSeconds=1, HealthCheckTimeoutSeconds=1,
                                  HealthyThresholdCount=2, UnhealthyThresholdCount=2)
-    TG = tg["TargetGroups"][0]["TargetGroupArn"]
-    ELB.modify_target_group_attributes(TargetGroupArn=TG, Attributes=[
-        {"Key": "deregistration_delay.timeout_seconds", "Value": "3"}])
+    arn = tg["TargetGroups"][0]["TargetGroupArn"]
+    ELB.modify_target_group_attributes(TargetGroupArn=arn, Attributes=[
+        {"Key": "deregistration_delay.timeout_seconds", "Value": str(delay)}])
+    return arn
+
+
+def test_service_behind_rule():
+    global TG, LB_PORT
+    TG = fast_tg("web-tg", delay=3)
     lb = ELB.create_load_balancer(Name="ecs-lb", Scheme="internal")["LoadBalancers"][0]
     LB_PORT = free_port()
     lst = ELB.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP",
@@ -371,13 +378,7 @@ def test_unhealthy_target_replaced():
     is deregistered, drained, stopped and replaced, as ECS does."""
     sick_dir = os.path.join(S.data_dir, "sick")
     os.makedirs(sick_dir, exist_ok=True)
-    tg = ELB.create_target_group(Name="sick-tg", Protocol="HTTP", Port=8080, VpcId="vpc-1",
-                                 TargetType="ip", HealthCheckPath="/health",
-                                 HealthCheckIntervalSeconds=1, HealthCheckTimeoutSeconds=1,
-                                 HealthyThresholdCount=2, UnhealthyThresholdCount=2)
-    tg = tg["TargetGroups"][0]["TargetGroupArn"]
-    ELB.modify_target_group_attributes(TargetGroupArn=tg, Attributes=[
-        {"Key": "deregistration_delay.timeout_seconds", "Value": "1"}])
+    tg = fast_tg("sick-tg", delay=1)
     lb = ELB.describe_load_balancers(Names=["ecs-lb"])["LoadBalancers"][0]
     port = free_port()
     ELB.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=port,
