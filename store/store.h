@@ -35,7 +35,8 @@ struct store_txn;
 
 struct store_options {
     size_t map_size;        /* bytes; 0 = default (1 GiB) */
-    uint64_t changes_keep;  /* change records kept; 0 = default (100000) */
+    uint64_t changes_keep;  /* change records kept at least; 0 = default (100000).
+                             * Trimmed in steps of up to 1/8 of it (1,024 at most). */
 };
 
 /* Open or create the store in directory <dir> (created if missing).

@@ -274,6 +274,31 @@ static void test_schema1_upgraded(void **state)
     assert_int_equal(store_revision(f->s), 42); /* from the change log now */
 }
 
+/* Trimming waits for an excess of 1/8 of the count, then goes back to it. */
+static void test_trim_in_steps(void **state)
+{
+    struct fixture *f = *state;
+    struct store_options opt = {0, 16};
+    struct sl_err err = {0};
+    json_t *recs = json_array();
+    char name[16];
+    int i;
+
+    store_close(f->s);
+    assert_int_equal(store_open(f->dir, &opt, &f->s, &err), SL_OK);
+    for (i = 0; i < 18; i++) {
+        snprintf(name, sizeof(name), "t%d", i);
+        assert_int_equal(store_write(f->s, put_one, name, NULL, &err), SL_OK);
+    }
+    assert_int_equal(store_oldest_change(f->s), 1); /* 18 <= 16 + 2: all kept */
+    assert_int_equal(store_changes(f->s, 0, 0, count_rec, recs), SL_OK);
+    assert_int_equal(json_array_size(recs), 18);
+    assert_int_equal(store_write(f->s, put_one, "t18", NULL, &err), SL_OK);
+    assert_int_equal(store_oldest_change(f->s), 4); /* back to the newest 16 */
+    assert_int_equal(store_changes(f->s, 0, 0, count_rec, recs), SL_ENOTFOUND);
+    json_decref(recs);
+}
+
 /* The revision survives trimming the log down to its newest record. */
 static void test_revision_after_trim_and_reopen(void **state)
 {
@@ -389,6 +414,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_concurrent_writers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema1_upgraded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_counters, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_trim_in_steps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revision_after_trim_and_reopen, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
