@@ -6,8 +6,10 @@
  *
  * Targets are objects of kind "target" keyed "<tg id>|<Id>|<Port>" so that a
  * prefix scan lists one group's targets:
- *   {"id","TargetGroupArn","Target":{"Id","Port"[,"AvailabilityZone"]},
+ *   {"id","Target":{"Id","Port"[,"AvailabilityZone"]},
  *    "_state":"registered"|"draining","_since":ISO,"_deadline_ms":N}
+ * The group's ARN is not repeated in each: registrations are the hot write,
+ * and every byte of a record is written twice (object and change record).
  * A deregistered target drains until its deadline (now + the group's
  * deregistration_delay.timeout_seconds) or until the data plane reports it
  * idle, then the drain finalizer deletes it.
@@ -734,9 +736,8 @@ static int register_tx(struct store_txn *txn, void *arg, struct sl_err *err)
                               MAX_TARGETS_PER_TG);
         }
         json_decref(old);
-        target = json_pack("{ss ss s{ss sI} ss ss}", "id", key, "TargetGroupArn", a->arn,
-                           "Target", "Id", specs[i].id, "Port", (json_int_t)specs[i].port,
-                           "_state", "registered", "_since", now);
+        target = json_pack("{ss s{ss sI} ss ss}", "id", key, "Target", "Id", specs[i].id, "Port",
+                           (json_int_t)specs[i].port, "_state", "registered", "_since", now);
         if (specs[i].az)
             json_object_set_new(json_object_get(target, "Target"), "AvailabilityZone",
                                 json_string(specs[i].az));
