@@ -139,35 +139,39 @@ static void test_change_log(void **state)
     json_decref(recs);
 }
 
+/* Reopen the fixture's store keeping <keep> change records. */
+static void reopen_keeping(struct fixture *f, uint64_t keep)
+{
+    struct store_options opt = {0, keep};
+    struct sl_err err = {0};
+
+    store_close(f->s);
+    assert_int_equal(store_open(f->dir, &opt, &f->s, &err), SL_OK);
+}
+
+/* Store objects "t<from>" up to "t<to - 1>", one write (revision) each. */
+static void put_range(struct fixture *f, int from, int to)
+{
+    struct sl_err err = {0};
+    char name[16];
+
+    for (; from < to; from++) {
+        snprintf(name, sizeof(name), "t%d", from);
+        assert_int_equal(store_write(f->s, put_one, name, NULL, &err), SL_OK);
+    }
+}
+
 static void test_trim_gives_gone(void **state)
 {
     struct fixture *f = *state;
-    struct store_options opt = {0, 3};
-    struct sl_err err = {0};
-    struct store *s;
-    char dir[64], name[16];
     json_t *recs = json_array();
-    int i;
 
-    strcpy(dir, "/tmp/sluice-trim-XXXXXX");
-    assert_non_null(mkdtemp(dir));
-    assert_int_equal(store_open(dir, &opt, &s, &err), SL_OK);
-    for (i = 0; i < 6; i++) {
-        snprintf(name, sizeof(name), "t%d", i);
-        assert_int_equal(store_write(s, put_one, name, NULL, &err), SL_OK);
-    }
-    assert_int_equal(store_changes(s, 0, 0, count_rec, recs), SL_ENOTFOUND);
-    assert_int_equal(store_changes(s, 3, 0, count_rec, recs), SL_OK);
+    reopen_keeping(f, 3);
+    put_range(f, 0, 6);
+    assert_int_equal(store_changes(f->s, 0, 0, count_rec, recs), SL_ENOTFOUND);
+    assert_int_equal(store_changes(f->s, 3, 0, count_rec, recs), SL_OK);
     assert_int_equal(json_array_size(recs), 3);
-    store_close(s);
     json_decref(recs);
-    (void)f;
-    snprintf(name, sizeof(name), "rm -rf");
-    {
-        char cmd[128];
-        snprintf(cmd, sizeof(cmd), "%s %s", name, dir);
-        assert_int_equal(system(cmd), 0);
-    }
 }
 
 static void test_reopen_keeps_everything(void **state)
@@ -278,22 +282,14 @@ static void test_schema1_upgraded(void **state)
 static void test_trim_in_steps(void **state)
 {
     struct fixture *f = *state;
-    struct store_options opt = {0, 16};
-    struct sl_err err = {0};
     json_t *recs = json_array();
-    char name[16];
-    int i;
 
-    store_close(f->s);
-    assert_int_equal(store_open(f->dir, &opt, &f->s, &err), SL_OK);
-    for (i = 0; i < 18; i++) {
-        snprintf(name, sizeof(name), "t%d", i);
-        assert_int_equal(store_write(f->s, put_one, name, NULL, &err), SL_OK);
-    }
+    reopen_keeping(f, 16);
+    put_range(f, 0, 18);
     assert_int_equal(store_oldest_change(f->s), 1); /* 18 <= 16 + 2: all kept */
     assert_int_equal(store_changes(f->s, 0, 0, count_rec, recs), SL_OK);
     assert_int_equal(json_array_size(recs), 18);
-    assert_int_equal(store_write(f->s, put_one, "t18", NULL, &err), SL_OK);
+    put_range(f, 18, 19);
     assert_int_equal(store_oldest_change(f->s), 4); /* back to the newest 16 */
     assert_int_equal(store_changes(f->s, 0, 0, count_rec, recs), SL_ENOTFOUND);
     json_decref(recs);
@@ -303,20 +299,12 @@ static void test_trim_in_steps(void **state)
 static void test_revision_after_trim_and_reopen(void **state)
 {
     struct fixture *f = *state;
-    struct store_options opt = {0, 1};
     struct sl_err err = {0};
     struct store_txn *txn;
-    char name[16];
-    int i;
 
-    store_close(f->s);
-    assert_int_equal(store_open(f->dir, &opt, &f->s, &err), SL_OK);
-    for (i = 0; i < 5; i++) {
-        snprintf(name, sizeof(name), "t%d", i);
-        assert_int_equal(store_write(f->s, put_one, name, NULL, &err), SL_OK);
-    }
-    store_close(f->s);
-    assert_int_equal(store_open(f->dir, &opt, &f->s, &err), SL_OK);
+    reopen_keeping(f, 1);
+    put_range(f, 0, 5);
+    reopen_keeping(f, 1);
     assert_int_equal(store_revision(f->s), 5);
     assert_int_equal(store_oldest_change(f->s), 5);
     assert_int_equal(store_read_begin(f->s, &txn, &err), SL_OK);
