@@ -390,12 +390,16 @@ int http_start(struct app *app, struct http_server **out, struct sl_err *err)
     if (h == NULL)
         return sl_err_set(err, 500, "InternalFailure", "out of memory");
     h->app = app;
+    /* 32 KiB per connection (libmicrohttpd's default) holds the headers of
+     * any API request (larger get 431); bodies stream through handle().
+     * The pool is cleared for every request, so a larger one costs each
+     * request a larger memset. */
     h->d = MHD_start_daemon(flags, 0, NULL, NULL, handle, h, MHD_OPTION_SOCK_ADDR,
                             (struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED, completed, h,
                             MHD_OPTION_URI_LOG_CALLBACK, uri_start, h,
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
-                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
                             MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
     if (h->d == NULL) {
         free(h);
