@@ -360,9 +360,15 @@ static void *writer(void *arg)
     int i;
 
     for (i = 0; i < PER_WRITER; i++) {
+        uint64_t rev = 0;
+
         snprintf(name, sizeof(name), "w%p-%d", (void *)&name, i & 0xffff);
-        if (store_write(s, put_one, name, NULL, &err) != SL_OK)
+        if (store_write(s, put_one, name, &rev, &err) != SL_OK || rev == 0)
             return (void *)1;
+        /* Acknowledged means durable, and durable revisions are published
+         * before their writers are told. */
+        if (store_revision(s) < rev)
+            return (void *)2;
     }
     return NULL;
 }
