@@ -1,6 +1,7 @@
 #include "common/util.h"
 
 #include <openssl/rand.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,18 +23,55 @@ void util_random_hex(char *out, size_t nbytes)
     out[2 * nbytes] = '\0';
 }
 
+static void uuid_format(char out[37], unsigned char r[16])
+{
+    static const char hex[] = "0123456789abcdef";
+    int i, o = 0;
+
+    r[6] = (r[6] & 0x0f) | 0x40;
+    r[8] = (r[8] & 0x3f) | 0x80;
+    for (i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[o++] = '-';
+        out[o++] = hex[r[i] >> 4];
+        out[o++] = hex[r[i] & 15];
+    }
+    out[o] = '\0';
+}
+
 void util_uuid(char out[37])
 {
     unsigned char r[16];
 
     if (RAND_bytes(r, sizeof(r)) != 1)
         abort();
-    r[6] = (r[6] & 0x0f) | 0x40;
-    r[8] = (r[8] & 0x3f) | 0x80;
-    snprintf(out, 37,
-             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", r[0],
-             r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13],
-             r[14], r[15]);
+    uuid_format(out, r);
+}
+
+static unsigned char request_id_base[16];
+static uint64_t request_id_seq;
+
+static void request_id_init(void)
+{
+    if (RAND_bytes(request_id_base, sizeof(request_id_base)) != 1)
+        abort();
+}
+
+void util_request_id(char out[37])
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    unsigned char r[16];
+    uint64_t low = 0;
+    int i;
+
+    pthread_once(&once, request_id_init);
+    memcpy(r, request_id_base, sizeof(r));
+    for (i = 8; i < 16; i++)
+        low = low << 8 | r[i];
+    low += __atomic_fetch_add(&request_id_seq, 1, __ATOMIC_RELAXED);
+    for (i = 15; i >= 8; i--, low >>= 8)
+        r[i] = (unsigned char)low;
+    uuid_format(out, r);
 }
 
 void util_iso_time(char out[32], const struct timespec *ts)

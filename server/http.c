@@ -258,7 +258,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         return MHD_YES;
     }
 
-    util_uuid(rid);
+    util_request_id(rid);
     front_reply_init(&reply);
     if (st->too_large) {
         sl_err_set(&err, 413, "RequestEntityTooLarge", "request body exceeds %d bytes",
