@@ -14,15 +14,19 @@
  *
  * Writes: callers queue a request and sleep; the writer thread takes every
  * queued request, runs each in a nested transaction of one parent
- * transaction, and commits the parent once (one fsync for the whole batch).
- * A failing callback aborts only its nested transaction.  Durability and
- * acknowledgement are the syncer's business, see writer_main().
+ * transaction, and commits the parent once.  A failing callback aborts only
+ * its nested transaction.  The commit does not sync LMDB's data file: the
+ * batch's puts and deletes also go into one redo record (wal.h), and the
+ * batch is durable once that record's log sync is.  Durability,
+ * acknowledgement and checkpoints: see writer_main().
  */
-#define _GNU_SOURCE /* sync_file_range, pthread_setname_np */
+#define _GNU_SOURCE /* pthread_setname_np */
 #include "store/store.h"
 
 #include "common/buf.h"
+#include "common/log.h"
 #include "common/util.h"
+#include "store/wal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -44,6 +48,9 @@
 #define CACHE_STRIPE_MAX 4096 /* entries per stripe before it is cleared */
 #define DEFAULT_CHANGES_KEEP 100000
 #define MAX_BATCH 256
+/* A snapshot of the data file is taken once the log has grown by this
+ * much or by the file's size, whichever is more, since the last one. */
+#define SNAPSHOT_LOG_BYTES ((uint64_t)32 << 20)
 
 struct write_req {
     store_write_fn fn;
@@ -52,7 +59,7 @@ struct write_req {
     int rc;
     uint64_t rev;
     sem_t done;             /* posted once, outside s->mu: see acks_post() */
-    uint64_t need_txnid;    /* LMDB txn that must be durable before the ack */
+    uint64_t need_txnid;    /* LMDB txn whose redo record must be durable first */
     uint64_t head_rev;      /* revision committed when its batch ended */
     struct write_req *next;
 };
@@ -68,8 +75,12 @@ struct cache_stripe {
 
 struct store {
     MDB_env *env;
-    int fd;       /* the data file, to start the meta page's writeback early */
-    size_t psize; /* LMDB page size: meta pages are the file's first two */
+    int fd;                  /* the data file, synced at a clean close */
+    char *dir;
+    struct wal *wal;
+    uint64_t epoch;          /* this run's, in every redo record it writes */
+    struct buf rec;          /* writer: the batch's redo record */
+    int logging;             /* writer: puts and deletes go into <rec> */
     struct cache_stripe cache[CACHE_STRIPES];
     MDB_dbi meta, objects, index, changes;
     uint64_t changes_keep;
@@ -77,20 +88,30 @@ struct store {
 
     pthread_mutex_t mu;
     pthread_cond_t queue_cv;  /* writer waits for work */
-    pthread_cond_t sync_cv;   /* syncer waits for a meta page to sync */
+    pthread_cond_t sync_cv;   /* syncer waits for a redo record to sync */
+    pthread_cond_t ckpt_cv;   /* checkpointer waits for a snapshot to be due */
     pthread_cond_t rev_cv;    /* store_wait() */
     struct write_req *head, *tail;     /* queued for the writer */
     struct write_req *unsynced, *unsynced_tail; /* run, awaiting durability */
-    uint64_t meta_txnid;      /* last LMDB txn committed (meta page written) */
-    uint64_t durable_txnid;   /* last LMDB txn whose meta page is on disk */
+    uint64_t logged_txnid;    /* last LMDB txn committed and its redo record written */
+    struct wal_pos logged_pos; /* the log position after that record */
+    uint64_t logged_bytes;    /* log bytes written by this run */
+    unsigned wal_dirty;       /* log files written since the syncer last looked */
+    uint64_t durable_txnid;   /* last LMDB txn whose redo record is on disk */
+    uint64_t snap_bytes;      /* logged_bytes when the last snapshot began */
+    uint64_t snap_due;        /* log bytes after it that call for the next */
+    uint64_t snap_min;        /* store_options.snapshot_bytes */
+    uint32_t ckpt_file;       /* the log file of the last checkpoint's position */
+    uint64_t ckpt_seq;        /* checkpointing thread only */
     int stopping;
     int writer_done;
+    int ckpt_stop;
     int sync_error;           /* errno of a failed sync: writes refused */
     uint64_t rev;             /* last durable revision */
     uint64_t trimmed;         /* highest revision with trimmed records */
     unsigned wake_gen;
-    pthread_t writer, syncer;
-    int writer_started, syncer_started;
+    pthread_t writer, syncer, ckpter;
+    int writer_started, syncer_started, ckpter_started;
 };
 
 struct store_txn {
@@ -126,13 +147,44 @@ static int meta_get_u64(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t *ou
     return SL_OK;
 }
 
-static int meta_put_u64(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t val)
+/* The databases as redo records name them. */
+enum { DB_META, DB_OBJECTS, DB_INDEX, DB_CHANGES, DB_COUNT };
+
+static MDB_dbi db_handle(const struct store *s, unsigned db)
+{
+    const MDB_dbi h[DB_COUNT] = {s->meta, s->objects, s->index, s->changes};
+
+    return h[db];
+}
+
+/* Every put and delete goes through these two: on the writer, during a
+ * batch, they also go into its redo record.  LMDB's return code. */
+static int db_put(struct store *s, MDB_txn *txn, unsigned db, MDB_val *k, MDB_val *v,
+                  unsigned flags)
+{
+    int rc = mdb_put(txn, db_handle(s, db), k, v, flags);
+
+    if (rc == 0 && s->logging)
+        wal_rec_put(&s->rec, db, k->mv_data, k->mv_size, v->mv_data, v->mv_size);
+    return rc;
+}
+
+static int db_del(struct store *s, MDB_txn *txn, unsigned db, MDB_val *k)
+{
+    int rc = mdb_del(txn, db_handle(s, db), k, NULL);
+
+    if (rc == 0 && s->logging)
+        wal_rec_del(&s->rec, db, k->mv_data, k->mv_size);
+    return rc;
+}
+
+static int meta_put_u64(struct store *s, MDB_txn *txn, const char *key, uint64_t val)
 {
     char tmp[32];
     int n = snprintf(tmp, sizeof(tmp), "%" PRIu64, val);
     MDB_val k = {strlen(key), (void *)key}, v = {(size_t)n, tmp};
 
-    return mdb_put(txn, dbi, &k, &v, 0) == 0 ? SL_OK : SL_EIO;
+    return db_put(s, txn, DB_META, &k, &v, 0) == 0 ? SL_OK : SL_EIO;
 }
 
 static uint64_t change_key_rev(const MDB_val *k)
@@ -164,6 +216,7 @@ static uint64_t txn_revision(MDB_txn *txn, const struct store *s)
 
 static void *writer_main(void *arg);
 static void *syncer_main(void *arg);
+static void *ckpter_main(void *arg);
 
 /* The id of the last committed LMDB transaction. */
 static uint64_t last_txnid(MDB_env *env)
@@ -272,7 +325,10 @@ static int mkdir_p(const char *dir)
  * floor; its per-group target counters ("tgcount:<tg id>" in the index)
  * are kept in memory now (store_counter_get()), so they go.  Schema 1 code
  * must not open the store once they no longer are current, hence the
- * version bump.  Returns 0 or an LMDB error. */
+ * version bump.
+ * 2 -> 3: nothing to convert, but from here on the data file is only
+ * current together with the redo log after a crash, which schema 2 code
+ * would not replay.  Returns 0 or an LMDB error. */
 static int migrate(MDB_txn *txn, struct store *s, uint64_t from)
 {
     static const char counters[] = "tgcount:";
@@ -295,34 +351,295 @@ static int migrate(MDB_txn *txn, struct store *s, uint64_t from)
         if (rc != 0 && rc != MDB_NOTFOUND)
             return rc;
     }
-    return meta_put_u64(txn, s->meta, "schema_version", STORE_SCHEMA_VERSION) == SL_OK ? 0
-                                                                                      : EIO;
+    return meta_put_u64(s, txn, "schema_version", STORE_SCHEMA_VERSION) == SL_OK ? 0 : EIO;
 }
 
+static int path_in(char *out, size_t n, const char *dir, const char *name)
+{
+    if (snprintf(out, n, "%s/%s", dir, name) >= (int)n) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    return 0;
+}
+
+static int fsync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
+
+    if (fd < 0)
+        return -1;
+    rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+/* Copy file <from> over file <to> (created or truncated) and fdatasync it.
+ * 0 or an errno. */
+static int copy_file(const char *from, const char *to)
+{
+    char buf[1 << 16];
+    int in, out, rc = 0;
+    ssize_t n;
+
+    if ((in = open(from, O_RDONLY | O_CLOEXEC)) < 0)
+        return errno;
+    if ((out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0) {
+        rc = errno;
+        close(in);
+        return rc;
+    }
+    while ((n = read(in, buf, sizeof(buf))) != 0) {
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            rc = errno;
+            break;
+        }
+        if (write(out, buf, (size_t)n) != n) {
+            rc = errno ? errno : EIO;
+            break;
+        }
+    }
+    if (rc == 0 && fdatasync(out) != 0)
+        rc = errno;
+    close(in);
+    close(out);
+    return rc;
+}
+
+/* The last transaction of the LMDB file <path>, opened read-only. */
+static int file_txnid(const char *path, uint64_t *out)
+{
+    MDB_env *env;
+    MDB_envinfo info;
+    int rc;
+
+    if ((rc = mdb_env_create(&env)) != 0)
+        return rc;
+    mdb_env_set_maxdbs(env, 8);
+    rc = mdb_env_open(env, path, MDB_RDONLY | MDB_NOSUBDIR | MDB_NOLOCK, 0600);
+    if (rc == 0)
+        rc = mdb_env_info(env, &info);
+    if (rc == 0)
+        *out = (uint64_t)info.me_last_txnid;
+    mdb_env_close(env);
+    return rc;
+}
+
+/* Apply one redo record as one LMDB transaction: the one it describes. */
+static int replay_record(uint64_t txnid, const unsigned char *p, size_t n, void *arg)
+{
+    struct store *s = arg;
+    struct wal_op op;
+    MDB_txn *txn;
+    int rc, more;
+
+    if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
+        return rc;
+    while ((more = wal_op_next(&p, &n, &op)) == 1) {
+        MDB_val k = {op.kl, (void *)op.k}, v = {op.vl, (void *)op.v};
+
+        if (op.db >= DB_COUNT) {
+            more = -1;
+            break;
+        }
+        rc = op.type == WAL_OP_PUT ? mdb_put(txn, db_handle(s, op.db), &k, &v, 0)
+                                   : mdb_del(txn, db_handle(s, op.db), &k, NULL);
+        if (rc != 0)
+            break;
+    }
+    if (rc == 0 && more < 0)
+        rc = MDB_CORRUPTED;
+    if (rc != 0) {
+        mdb_txn_abort(txn);
+        return rc;
+    }
+    if ((rc = mdb_txn_commit(txn)) != 0)
+        return rc;
+    return last_txnid(s->env) == txnid ? 0 : MDB_CORRUPTED;
+}
+
+/* The log bytes after which a snapshot is due: the data file's size, so
+ * that snapshots cost at most about one more write per logged byte, and
+ * at least SNAPSHOT_LOG_BYTES. */
+static uint64_t snapshot_due(const struct store *s)
+{
+    struct stat st;
+
+    if (fstat(s->fd, &st) == 0 && (uint64_t)st.st_size > s->snap_min)
+        return (uint64_t)st.st_size;
+    return s->snap_min;
+}
+
+/* Record a checkpoint at log position <pos>, the end of transaction
+ * <txnid>'s record.  Run by one thread at a time.  0 or an errno. */
+static int checkpoint(struct store *s, uint64_t txnid, struct wal_pos pos, int clean)
+{
+    struct wal_ckpt c = {0};
+    int rc;
+
+    c.seq = s->ckpt_seq + 1;
+    c.epoch = s->epoch;
+    c.pos = pos;
+    c.txnid = txnid;
+    c.clean = (uint32_t)clean;
+    if ((rc = wal_ckpt_write(s->wal, &c)) != 0)
+        return rc;
+    s->ckpt_seq = c.seq;
+    return 0;
+}
+
+/* Snapshot the data file into "snapshot.mdb", durably, then record a
+ * checkpoint at log position <pos> (the end of <txnid>'s record, taken
+ * before the copy began).  The copy is a whole LMDB file of the last
+ * commit when it began, <txnid> or later: replay skips what it holds.
+ * 0 or an errno. */
+static int snapshot(struct store *s, uint64_t txnid, struct wal_pos pos)
+{
+    char tmp[4096], path[4096];
+    int fd, rc;
+
+    if (path_in(tmp, sizeof(tmp), s->dir, "snapshot.tmp") ||
+        path_in(path, sizeof(path), s->dir, "snapshot.mdb"))
+        return errno;
+    if ((fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
+        return errno;
+    rc = mdb_env_copyfd2(s->env, fd, 0);
+    if (rc == 0 && fdatasync(fd) != 0)
+        rc = errno;
+    close(fd);
+    if (rc == 0 && (rename(tmp, path) != 0 || fsync_dir(s->dir) != 0))
+        rc = errno;
+    return rc ? rc : checkpoint(s, txnid, pos, 0);
+}
+
+/* Stop and join the store's threads, whichever started: the writer runs
+ * every queued write first, the syncer makes them durable, and the
+ * checkpointer stops.  Returns the sync error, if any. */
+static int stop_threads(struct store *s)
+{
+    int rc;
+
+    pthread_mutex_lock(&s->mu);
+    s->stopping = 1;
+    if (!s->writer_started)
+        s->writer_done = 1;
+    pthread_cond_broadcast(&s->queue_cv);
+    pthread_cond_broadcast(&s->rev_cv);
+    pthread_cond_signal(&s->sync_cv);
+    pthread_mutex_unlock(&s->mu);
+    if (s->writer_started)
+        pthread_join(s->writer, NULL);
+    if (s->syncer_started)
+        pthread_join(s->syncer, NULL);
+    pthread_mutex_lock(&s->mu);
+    s->ckpt_stop = 1;
+    pthread_cond_signal(&s->ckpt_cv);
+    pthread_mutex_unlock(&s->mu);
+    if (s->ckpter_started)
+        pthread_join(s->ckpter, NULL);
+    s->writer_started = s->syncer_started = s->ckpter_started = 0;
+    pthread_mutex_lock(&s->mu);
+    rc = s->sync_error;
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+static void store_free(struct store *s)
+{
+    if (s->env)
+        mdb_env_close(s->env);
+    wal_close(s->wal);
+    buf_free(&s->rec);
+    free(s->dir);
+    cache_destroy(s);
+    json_decref(s->counters);
+    pthread_mutex_destroy(&s->mu);
+    pthread_cond_destroy(&s->queue_cv);
+    pthread_cond_destroy(&s->sync_cv);
+    pthread_cond_destroy(&s->ckpt_cv);
+    pthread_cond_destroy(&s->rev_cv);
+    free(s);
+}
+
+static int start_thread(struct store *s, pthread_t *t, int *started, void *(*fn)(void *),
+                        const char *what, struct sl_err *err)
+{
+    if (pthread_create(t, NULL, fn, s) != 0)
+        return sl_err_set(err, 500, "InternalFailure", "cannot start the store's %s thread",
+                          what);
+    *started = 1;
+    return SL_OK;
+}
+
+/*
+ * Opening.  A store whose last checkpoint is not marked clean was not
+ * closed cleanly: its data file may hold commits whose pages never reached
+ * the disk, so it is rebuilt from the last snapshot and the redo records
+ * after it.  A new store, or one closed cleanly, is whole as it is; its
+ * opening writes are synced commits.  Either way the run starts with a
+ * snapshot and a checkpoint of its own, under a new epoch, before any
+ * commit stops syncing.
+ */
 int store_open(const char *dir, const struct store_options *opt, struct store **out,
                struct sl_err *err)
 {
     struct store *s;
+    struct wal_ckpt ck = {0};
     MDB_txn *txn = NULL;
-    uint64_t ver = 0;
-    int rc, i;
+    char data[4096], snap[4096];
+    uint64_t ver = 0, have = 0, last = 0;
+    int rc, i, have_ckpt, dirty;
 
     *out = NULL;
     if (mkdir_p(dir) != 0)
         return sl_err_set(err, 500, "InternalFailure", "cannot create data directory %s: %s",
                           dir, strerror(errno));
+    if (path_in(data, sizeof(data), dir, "data.mdb") ||
+        path_in(snap, sizeof(snap), dir, "snapshot.mdb"))
+        return sl_err_set(err, 500, "InternalFailure", "data directory path too long: %s", dir);
     s = calloc(1, sizeof(*s));
-    if (s == NULL)
+    if (s == NULL || (s->dir = strdup(dir)) == NULL) {
+        free(s);
         return sl_err_set(err, 500, "InternalFailure", "out of memory");
+    }
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->queue_cv, NULL);
     pthread_cond_init(&s->sync_cv, NULL);
+    pthread_cond_init(&s->ckpt_cv, NULL);
     pthread_cond_init(&s->rev_cv, NULL);
+    buf_init(&s->rec);
     s->changes_keep = opt && opt->changes_keep ? opt->changes_keep : DEFAULT_CHANGES_KEEP;
+    s->snap_min = opt && opt->snapshot_bytes ? opt->snapshot_bytes : SNAPSHOT_LOG_BYTES;
     s->counters = json_object();
     for (i = 0; i < CACHE_STRIPES; i++) {
         pthread_mutex_init(&s->cache[i].mu, NULL);
         s->cache[i].map = json_object();
+    }
+
+    if (wal_open(dir, &s->wal, err) != SL_OK)
+        goto fail;
+    rc = wal_ckpt_read(s->wal, &ck, err);
+    if (rc != SL_OK && rc != SL_ENOTFOUND)
+        goto fail;
+    have_ckpt = rc == SL_OK;
+    dirty = have_ckpt && !ck.clean;
+    if (!have_ckpt && wal_reset(s->wal, err) != SL_OK)
+        goto fail; /* records of no checkpoint: nothing could ever replay them */
+    if (dirty) {
+        /* The snapshot holds ck.txnid or later (see snapshot()). */
+        if ((rc = file_txnid(snap, &have)) != 0 || have < ck.txnid) {
+            sl_err_set(err, 500, "InternalFailure",
+                       "store in %s was not closed cleanly and its snapshot %s is unusable: %s",
+                       dir, snap, rc ? mdb_strerror(rc) : "older than its checkpoint");
+            goto fail;
+        }
+        if ((rc = copy_file(snap, data)) != 0) {
+            sl_err_set(err, 500, "InternalFailure", "store in %s: cannot restore %s: %s", dir,
+                       data, strerror(rc));
+            goto fail;
+        }
     }
 
     if ((rc = mdb_env_create(&s->env)) != 0)
@@ -330,7 +647,8 @@ int store_open(const char *dir, const struct store_options *opt, struct store **
     mdb_env_set_maxdbs(s->env, 8);
     mdb_env_set_maxreaders(s->env, 510);
     mdb_env_set_mapsize(s->env, opt && opt->map_size ? opt->map_size : DEFAULT_MAP_SIZE);
-    if ((rc = mdb_env_open(s->env, dir, MDB_NOTLS | MDB_NOMETASYNC, 0600)) != 0) {
+    /* Restored, the file is rebuilt again after a crash: no need to sync. */
+    if ((rc = mdb_env_open(s->env, dir, MDB_NOTLS | (dirty ? MDB_NOSYNC : 0), 0600)) != 0) {
         sl_err_set(err, 500, "InternalFailure", "cannot open store in %s: %s", dir,
                    mdb_strerror(rc));
         goto fail;
@@ -342,8 +660,21 @@ int store_open(const char *dir, const struct store_options *opt, struct store **
         (rc = mdb_dbi_open(txn, "index", MDB_CREATE, &s->index)) != 0 ||
         (rc = mdb_dbi_open(txn, "changes", MDB_CREATE, &s->changes)) != 0)
         goto fail_mdb;
+    rc = mdb_txn_commit(txn);
+    txn = NULL;
+    if (rc != 0)
+        goto fail_mdb;
+    if (dirty && (last_txnid(s->env) != have ||
+                  (rc = wal_replay(s->wal, &ck, have, replay_record, s, &last)) != 0)) {
+        sl_err_set(err, 500, "InternalFailure", "store in %s: cannot replay its redo log: %s",
+                   dir, rc ? mdb_strerror(rc) : "the snapshot's databases are missing");
+        goto fail;
+    }
+
+    if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
+        goto fail_mdb;
     if (meta_get_u64(txn, s->meta, "schema_version", &ver) == SL_ENOTFOUND) {
-        if (meta_put_u64(txn, s->meta, "schema_version", STORE_SCHEMA_VERSION) != SL_OK) {
+        if (meta_put_u64(s, txn, "schema_version", STORE_SCHEMA_VERSION) != SL_OK) {
             rc = EIO;
             goto fail_mdb;
         }
@@ -361,29 +692,32 @@ int store_open(const char *dir, const struct store_options *opt, struct store **
         goto fail_mdb;
     s->rev = txn_revision(txn, s);
     meta_get_u64(txn, s->meta, "trimmed", &s->trimmed);
-    if ((rc = mdb_txn_commit(txn)) != 0) {
-        txn = NULL;
-        goto fail_mdb;
-    }
+    rc = mdb_txn_commit(txn);
     txn = NULL;
-    {
-        MDB_stat st;
-        if ((rc = mdb_env_get_fd(s->env, &s->fd)) != 0 || (rc = mdb_env_stat(s->env, &st)) != 0)
-            goto fail_mdb;
-        s->psize = st.ms_psize;
-    }
-    /* Nothing is known durable yet: the syncer's first sync covers it all. */
-    s->meta_txnid = last_txnid(s->env);
-    if (pthread_create(&s->syncer, NULL, syncer_main, s) != 0) {
-        sl_err_set(err, 500, "InternalFailure", "cannot start store syncer thread");
+    if (rc != 0)
+        goto fail_mdb;
+    if ((rc = mdb_env_get_fd(s->env, &s->fd)) != 0 ||
+        (rc = mdb_env_set_flags(s->env, MDB_NOSYNC, 1)) != 0)
+        goto fail_mdb;
+
+    /* This run's own snapshot and checkpoint, under a new epoch: records
+     * of this run start after everything so far. */
+    s->epoch = (have_ckpt ? ck.epoch : 0) + 1;
+    s->ckpt_seq = have_ckpt ? ck.seq : 0;
+    s->logged_txnid = s->durable_txnid = last_txnid(s->env);
+    s->logged_pos = wal_position(s->wal);
+    s->ckpt_file = s->logged_pos.file;
+    s->snap_due = snapshot_due(s);
+    if ((rc = snapshot(s, s->logged_txnid, s->logged_pos)) != 0) {
+        sl_err_set(err, 500, "InternalFailure", "store in %s: cannot snapshot: %s", dir,
+                   rc > 0 ? strerror(rc) : mdb_strerror(rc));
         goto fail;
     }
-    s->syncer_started = 1;
-    if (pthread_create(&s->writer, NULL, writer_main, s) != 0) {
-        sl_err_set(err, 500, "InternalFailure", "cannot start store writer thread");
+
+    if (start_thread(s, &s->syncer, &s->syncer_started, syncer_main, "syncer", err) ||
+        start_thread(s, &s->ckpter, &s->ckpter_started, ckpter_main, "checkpoint", err) ||
+        start_thread(s, &s->writer, &s->writer_started, writer_main, "writer", err))
         goto fail;
-    }
-    s->writer_started = 1;
     *out = s;
     return SL_OK;
 
@@ -392,46 +726,30 @@ fail_mdb:
 fail:
     if (txn)
         mdb_txn_abort(txn);
-    if (s->syncer_started) {
-        pthread_mutex_lock(&s->mu);
-        s->writer_done = 1; /* the writer never ran */
-        pthread_cond_signal(&s->sync_cv);
-        pthread_mutex_unlock(&s->mu);
-        pthread_join(s->syncer, NULL);
-    }
-    if (s->env)
-        mdb_env_close(s->env);
-    cache_destroy(s);
-    json_decref(s->counters);
-    pthread_mutex_destroy(&s->mu);
-    pthread_cond_destroy(&s->queue_cv);
-    pthread_cond_destroy(&s->sync_cv);
-    pthread_cond_destroy(&s->rev_cv);
-    free(s);
+    stop_threads(s);
+    store_free(s);
     return SL_ERR;
 }
 
+/* After the last write: sync the data file, then a checkpoint marked
+ * clean.  The file is then a whole LMDB environment on its own, as a new
+ * one would be, and the snapshot is not needed. */
 void store_close(struct store *s)
 {
+    char snap[4096];
+    int rc;
+
     if (s == NULL)
         return;
-    pthread_mutex_lock(&s->mu);
-    s->stopping = 1;
-    pthread_cond_broadcast(&s->queue_cv);
-    pthread_cond_broadcast(&s->rev_cv);
-    pthread_mutex_unlock(&s->mu);
-    if (s->writer_started)
-        pthread_join(s->writer, NULL);
-    if (s->syncer_started)
-        pthread_join(s->syncer, NULL);
-    mdb_env_close(s->env);
-    cache_destroy(s);
-    json_decref(s->counters);
-    pthread_mutex_destroy(&s->mu);
-    pthread_cond_destroy(&s->queue_cv);
-    pthread_cond_destroy(&s->sync_cv);
-    pthread_cond_destroy(&s->rev_cv);
-    free(s);
+    if (stop_threads(s) == 0) {
+        rc = fdatasync(s->fd) != 0 ? errno : checkpoint(s, s->logged_txnid, s->logged_pos, 1);
+        if (rc != 0)
+            log_warn("store: the closing checkpoint failed (%s); the next open restores the "
+                     "snapshot and replays the redo log", strerror(rc));
+        else if (path_in(snap, sizeof(snap), s->dir, "snapshot.mdb") == 0)
+            unlink(snap);
+    }
+    store_free(s);
 }
 
 int store_read_begin(struct store *s, struct store_txn **out, struct sl_err *err)
@@ -581,7 +899,7 @@ static int append_change(struct store_txn *t, const char *kind, const char *id, 
     v.mv_data = rec.data;
     /* Keys only grow (revision, then sequence): appending skips the search
      * and fills each page of the log instead of splitting it in half. */
-    rc = mdb_put(t->txn, t->s->changes, &k, &v, MDB_APPEND);
+    rc = db_put(t->s, t->txn, DB_CHANGES, &k, &v, MDB_APPEND);
     buf_free(&rec);
     return rc == 0 ? SL_OK : SL_EIO;
 }
@@ -606,7 +924,7 @@ int store_put(struct store_txn *t, const char *kind, const char *id, json_t *obj
     k.mv_data = key;
     v.mv_size = strlen(text);
     v.mv_data = text;
-    rc = mdb_put(t->txn, t->s->objects, &k, &v, 0);
+    rc = db_put(t->s, t->txn, DB_OBJECTS, &k, &v, 0);
     if (rc == 0)
         rc = append_change(t, kind, id, "put", text, v.mv_size);
     else
@@ -629,7 +947,7 @@ int store_del(struct store_txn *t, const char *kind, const char *id)
         return SL_ENOTFOUND;
     k.mv_size = kl;
     k.mv_data = key;
-    rc = mdb_del(t->txn, t->s->objects, &k, NULL);
+    rc = db_del(t->s, t->txn, DB_OBJECTS, &k);
     if (rc == MDB_NOTFOUND)
         return SL_ENOTFOUND;
     if (rc != 0)
@@ -712,7 +1030,7 @@ int store_index_put(struct store_txn *t, const char *key, const char *val)
 
     if (!t->write || k.mv_size == 0 || k.mv_size > 511)
         return SL_EINVAL;
-    return mdb_put(t->txn, t->s->index, &k, &v, 0) == 0 ? SL_OK : SL_EIO;
+    return db_put(t->s, t->txn, DB_INDEX, &k, &v, 0) == 0 ? SL_OK : SL_EIO;
 }
 
 int store_index_del(struct store_txn *t, const char *key)
@@ -722,7 +1040,7 @@ int store_index_del(struct store_txn *t, const char *key)
 
     if (!t->write || k.mv_size == 0 || k.mv_size > 511)
         return SL_EINVAL;
-    rc = mdb_del(t->txn, t->s->index, &k, NULL);
+    rc = db_del(t->s, t->txn, DB_INDEX, &k);
     return rc == 0 ? SL_OK : rc == MDB_NOTFOUND ? SL_ENOTFOUND : SL_EIO;
 }
 
@@ -933,7 +1251,7 @@ int store_write(struct store *s, store_write_fn fn, void *arg, uint64_t *rev_out
     if (s->sync_error) {
         pthread_mutex_unlock(&s->mu);
         return sl_err_set(err, 500, "InternalFailure",
-                          "store: a sync of the data file failed (%s); restart sluiced",
+                          "store: a sync to disk failed (%s); restart sluiced",
                           strerror(s->sync_error));
     }
     sem_init(&req.done, 0, 0);
@@ -972,19 +1290,23 @@ static int trim_changes(struct store *s, MDB_txn *txn, uint64_t rev_now, uint64_
     excess = st.ms_entries - s->changes_keep;
     if (mdb_cursor_open(txn, s->changes, &cur) != 0)
         return SL_EIO;
-    while (excess-- > 0 && mdb_cursor_get(cur, &k, &v, MDB_FIRST) == 0) {
+    while (excess-- > 0 && mdb_cursor_get(cur, &k, &v, MDB_FIRST) == 0 && k.mv_size == 12) {
+        unsigned char key[12];
+        MDB_val dk = {sizeof(key), key};
         uint64_t rev = 0;
+
+        memcpy(key, k.mv_data, sizeof(key));
         for (i = 0; i < 8; i++)
-            rev = (rev << 8) | ((unsigned char *)k.mv_data)[i];
+            rev = (rev << 8) | key[i];
         if (rev > *trimmed)
             *trimmed = rev;
-        if (mdb_cursor_del(cur, 0) != 0)
+        if (db_del(s, txn, DB_CHANGES, &dk) != 0)
             break;
     }
     mdb_cursor_close(cur);
-    if (meta_put_u64(txn, s->meta, "revision", rev_now) != SL_OK)
+    if (meta_put_u64(s, txn, "revision", rev_now) != SL_OK)
         return SL_EIO;
-    return meta_put_u64(txn, s->meta, "trimmed", *trimmed);
+    return meta_put_u64(s, txn, "trimmed", *trimmed);
 }
 
 /* Run <batch> in one parent transaction starting from revision *committed
@@ -1000,6 +1322,8 @@ static void run_batch(struct store *s, struct write_req *batch, uint64_t *commit
 
     rc = mdb_txn_begin(s->env, NULL, 0, &parent);
     for (r = batch; r; r = r->next) {
+        size_t mark = s->rec.len;
+
         if (rc != 0) {
             r->rc = mdb_fail(r->err, "begin", rc);
             continue;
@@ -1024,8 +1348,10 @@ static void run_batch(struct store *s, struct write_req *batch, uint64_t *commit
             if (r->err && r->err->code[0] == '\0')
                 sl_err_set(r->err, 500, "InternalFailure", "store: %s", sl_strerror(r->rc));
         }
-        if (r->rc != SL_OK)
+        if (r->rc != SL_OK) {
             undo_counters(s, t.undo);
+            wal_rec_rewind(&s->rec, mark);
+        }
         json_decref(t.undo);
         if (r->rc != SL_OK)
             continue;
@@ -1137,35 +1463,45 @@ static void store_thread_init(const char *name)
 }
 
 /*
- * The writer and the syncer.  The environment runs with MDB_NOMETASYNC: a
- * commit fdatasyncs its data pages, then writes its meta page without
- * syncing it.  That meta page becomes durable with the next fdatasync of
- * the file: the syncer's, started as soon as the commit returns, or the
- * next commit's own, whichever ends first.  A request is acknowledged (and
- * its revision published to store_revision(), store_wait() and the change
- * feed) only once the last transaction committed when its batch ended is
- * durable: its own, or for a batch that wrote nothing, whatever it may
- * have read.  So a commit costs one fsync on the writer's path; the meta
- * page's sync overlaps the next batch instead of waiting for its commit.
+ * The writer, the syncer and the checkpointer.
  *
- * The writer also starts the meta page's writeback itself, right after
- * the commit: the page is then on its way to the disk while the syncer
- * wakes up, and the syncer's fdatasync is left with waiting for it and
- * the cache flush (about 10% more durable writes/s on this machine).
- * Only the fdatasync makes it durable; an early write is no different
- * from one the kernel could start at any moment on its own.
+ * LMDB commits without syncing anything (MDB_NOSYNC): a commit is visible
+ * to readers at once and durable only through its redo record.  The
+ * writer appends each commit's record to the log (written, not synced) and
+ * the syncer fdatasyncs the log, settling every request whose record it
+ * covered.  A request is acknowledged (and its revision published to
+ * store_revision(), store_wait() and the change feed) only once the record
+ * of the last transaction committed when its batch ended is durable: its
+ * own, or for a batch that wrote nothing, whatever it may have read.  So a
+ * write costs one flush of a page or two of sequential log, shared by
+ * every write the sync covers, and the writer runs the next batch while
+ * the syncer waits for it.
+ *
+ * The data file is only synced at a clean close, so after a crash it may
+ * hold commits whose pages never reached the disk.  The log is therefore
+ * kept back to the last snapshot: a whole copy of the data file, synced,
+ * that the checkpointer takes (mdb_env_copyfd2) whenever the log has grown
+ * by the file's size since the last one, and a checkpoint naming the log
+ * position from which the records after it are found.  store_open()
+ * rebuilds an uncleanly closed store from the two.  Between snapshots the
+ * data file's pages are rewritten in the page cache as often as commits
+ * touch them and reach the disk once, when the kernel writes them back.
  */
 static void *writer_main(void *arg)
 {
     struct store *s = arg;
     struct write_req *batch, *last;
     struct acks acks = {0};
-    uint64_t committed, trimmed, txnid;
-    int n, committed_new;
+    struct wal_pos end = {0};
+    uint64_t committed, trimmed, txnid, logged;
+    uint32_t ckpt_file;
+    unsigned file_bit = 0;
+    int n, rc, fresh, kick = 0;
 
     store_thread_init("store-writer");
     committed = s->rev;
     trimmed = s->trimmed;
+    logged = s->logged_txnid;
     for (;;) {
         pthread_mutex_lock(&s->mu);
         while (s->head == NULL && !s->stopping)
@@ -1179,22 +1515,36 @@ static void *writer_main(void *arg)
         if (s->head == NULL)
             s->tail = NULL;
         last->next = NULL;
+        ckpt_file = s->ckpt_file;
         pthread_mutex_unlock(&s->mu);
 
+        wal_rec_start(&s->rec);
+        s->logging = 1;
         run_batch(s, batch, &committed, &trimmed);
+        s->logging = 0;
         txnid = last_txnid(s->env);
-        /* Only this thread changes meta_txnid.  A failure here only leaves
-         * the write to the syncer. */
-        committed_new = txnid != s->meta_txnid;
-        if (committed_new)
-            sync_file_range(s->fd, 0, (off_t)(2 * s->psize), SYNC_FILE_RANGE_WRITE);
+        fresh = txnid != logged;
+        rc = 0;
+        if (fresh) {
+            /* One commit, described by the record: anything else means a
+             * commit the log cannot replay. */
+            if (txnid != logged + 1 || wal_rec_empty(&s->rec) || buf_failed(&s->rec)) {
+                rc = EIO;
+            } else {
+                wal_rec_finish(&s->rec, s->epoch, txnid);
+                rc = wal_append(s->wal, &s->rec, ckpt_file, &end, &file_bit);
+            }
+        }
 
         pthread_mutex_lock(&s->mu);
-        if (committed_new) {
-            /* This commit's fdatasync also made the meta page of every
-             * earlier commit durable. */
-            make_durable(s, s->meta_txnid, &acks);
-            s->meta_txnid = txnid;
+        if (fresh && rc == 0) {
+            s->logged_txnid = logged = txnid;
+            s->logged_pos = end;
+            s->logged_bytes += s->rec.len;
+            s->wal_dirty |= file_bit;
+            kick = s->logged_bytes - s->snap_bytes >= s->snap_due;
+        } else if (rc != 0 && !s->sync_error) {
+            s->sync_error = rc;
         }
         for (last = batch;; last = last->next) {
             last->need_txnid = txnid;
@@ -1212,10 +1562,12 @@ static void *writer_main(void *arg)
         else
             make_durable(s, s->durable_txnid, &acks); /* a batch may need nothing new */
         pthread_mutex_unlock(&s->mu);
-        /* Signalled after the unlock: woken under s->mu, the syncer
-         * would only block on it. */
-        if (committed_new)
+        /* Signalled after the unlock: woken under s->mu, they would only
+         * block on it. */
+        if (fresh)
             pthread_cond_signal(&s->sync_cv);
+        if (kick)
+            pthread_cond_signal(&s->ckpt_cv);
         acks_post(&acks);
     }
     s->writer_done = 1;
@@ -1224,25 +1576,28 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
-/* Make the last written meta page durable, again and again; at shutdown,
- * once the writer is done, the last time. */
+/* Make the log durable up to the last record written, again and again; at
+ * shutdown, once the writer is done, the last time. */
 static void *syncer_main(void *arg)
 {
     struct store *s = arg;
     struct acks acks = {0};
     uint64_t target;
+    unsigned files;
     int rc;
 
     store_thread_init("store-syncer");
     for (;;) {
         pthread_mutex_lock(&s->mu);
-        while (s->meta_txnid <= s->durable_txnid && !s->writer_done)
+        while (s->logged_txnid <= s->durable_txnid && !s->writer_done)
             pthread_cond_wait(&s->sync_cv, &s->mu);
-        if (s->meta_txnid <= s->durable_txnid)
+        if (s->logged_txnid <= s->durable_txnid)
             break; /* the writer is done and everything is durable */
-        target = s->meta_txnid;
+        target = s->logged_txnid;
+        files = s->wal_dirty;
+        s->wal_dirty = 0;
         pthread_mutex_unlock(&s->mu);
-        rc = mdb_env_sync(s->env, 1);
+        rc = wal_sync(s->wal, files);
         pthread_mutex_lock(&s->mu);
         if (rc != 0) {
             /* After a failed fdatasync the kernel may have dropped the
@@ -1257,6 +1612,44 @@ static void *syncer_main(void *arg)
         make_durable(s, target, &acks);
         pthread_mutex_unlock(&s->mu);
         acks_post(&acks);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+/* Snapshot the data file each time the log has grown enough. */
+static void *ckpter_main(void *arg)
+{
+    struct store *s = arg;
+    struct wal_pos pos;
+    uint64_t txnid, bytes;
+    int rc;
+
+    store_thread_init("store-snapshot");
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        while (s->logged_bytes - s->snap_bytes < s->snap_due && !s->ckpt_stop)
+            pthread_cond_wait(&s->ckpt_cv, &s->mu);
+        if (s->ckpt_stop)
+            break;
+        txnid = s->logged_txnid;
+        pos = s->logged_pos;
+        bytes = s->logged_bytes;
+        pthread_mutex_unlock(&s->mu);
+        rc = snapshot(s, txnid, pos);
+        if (rc != 0) {
+            /* Nothing is lost: the log still holds every record since the
+             * last checkpoint, and stays until one succeeds. */
+            log_warn("store: snapshot failed (%s); trying again in a second",
+                     rc > 0 ? strerror(rc) : mdb_strerror(rc));
+            sleep(1);
+        }
+        pthread_mutex_lock(&s->mu);
+        s->snap_due = snapshot_due(s);
+        if (rc == 0) {
+            s->ckpt_file = pos.file;
+            s->snap_bytes = bytes;
+        }
     }
     pthread_mutex_unlock(&s->mu);
     return NULL;

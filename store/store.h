@@ -9,9 +9,13 @@
  *   applies whole (one new revision, its change records, durable on disk
  *   before store_write() returns) or not at all.  Concurrent store_write()
  *   callers share one fsync (group commit).
- * - After a failed fsync of the data file every later store_write() fails
- *   (500): the kernel may have dropped the pages, so nothing written since
- *   can be called durable.  Restart sluiced.
+ * - Durable means in the redo log (wal.h): the data file itself is synced
+ *   only at a clean close, and an uncleanly closed store is rebuilt on open
+ *   from its last snapshot and the log.  The directory holds data.mdb,
+ *   lock.mdb, snapshot.mdb (while open), wal-0.log, wal-1.log, checkpoint.
+ * - After a failed write or fsync of the log every later store_write()
+ *   fails (500): the kernel may have dropped the pages, so nothing written
+ *   since can be called durable.  Restart sluiced.
  * - A store_write() callback must not block on I/O or call store_write().
  * - Read transactions are short: begin, read, end; never hold one across I/O.
  * - Objects are jansson values stored as compact JSON text, keyed by
@@ -26,7 +30,7 @@
 
 #include "common/err.h"
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 #define STORE_KIND_MAX 32
 #define STORE_ID_MAX 400
 
@@ -37,6 +41,8 @@ struct store_options {
     size_t map_size;        /* bytes; 0 = default (1 GiB) */
     uint64_t changes_keep;  /* change records kept at least; 0 = default (100000).
                              * Trimmed in steps of up to 1/8 of it (1,024 at most). */
+    uint64_t snapshot_bytes; /* redo log bytes between snapshots at least (or the
+                              * data file's size, if more); 0 = default (32 MiB) */
 };
 
 /* Open or create the store in directory <dir> (created if missing).

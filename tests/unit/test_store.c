@@ -1,5 +1,6 @@
 /* Unit tests for store/: objects, revisions, the change log, atomicity,
- * group commit and schema-version refusal. */
+ * group commit, schema-version refusal and rebuilding a store from its
+ * snapshot and redo log after a crash. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,7 +11,11 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "store/store.h"
@@ -142,7 +147,7 @@ static void test_change_log(void **state)
 /* Reopen the fixture's store keeping <keep> change records. */
 static void reopen_keeping(struct fixture *f, uint64_t keep)
 {
-    struct store_options opt = {0, keep};
+    struct store_options opt = {.changes_keep = keep};
     struct sl_err err = {0};
 
     store_close(f->s);
@@ -395,6 +400,154 @@ static void test_concurrent_writers(void **state)
     store_txn_end(txn);
 }
 
+/* Object "c<i>" with a pad of <size> bytes: enough log to force snapshots
+ * and a switch of log files in a few writes. */
+struct sized {
+    int i;
+    size_t size;
+};
+
+static int put_sized(struct store_txn *txn, void *arg, struct sl_err *err)
+{
+    const struct sized *z = arg;
+    char id[16], *pad = malloc(z->size + 1);
+    json_t *o;
+    int rc;
+
+    memset(pad, 'a' + z->i % 26, z->size);
+    pad[z->size] = '\0';
+    snprintf(id, sizeof(id), "c%d", z->i);
+    o = json_pack("{sisi}", "i", z->i, "n", (int)z->size);
+    json_object_set_new(o, "pad", json_string(pad));
+    rc = store_put(txn, "crash", id, o);
+    json_decref(o);
+    free(pad);
+    return rc;
+}
+
+/* In a child process: open the store in <dir>, write objects c<from> ..
+ * c<to - 1> of <size> bytes each (every one acknowledged before the next),
+ * and die by SIGKILL: no close, no final sync. */
+static void crash_after_writes(const char *dir, int from, int to, size_t size,
+                               uint64_t snapshot_bytes)
+{
+    pid_t pid = fork();
+    int status;
+
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct store_options opt = {0};
+        struct sl_err err = {0};
+        struct store *s;
+        struct sized z = {0, size};
+
+        opt.snapshot_bytes = snapshot_bytes;
+        if (store_open(dir, &opt, &s, &err) != SL_OK)
+            _exit(3);
+        for (z.i = from; z.i < to; z.i++)
+            if (store_write(s, put_sized, &z, NULL, &err) != SL_OK)
+                _exit(4);
+        raise(SIGKILL);
+        _exit(5);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(WTERMSIG(status), SIGKILL);
+}
+
+/* Overwrite the start of the data file, meta pages and all: as if none of
+ * its unsynced pages had reached the disk before a power cut. */
+static void clobber_data_file(const char *dir)
+{
+    char path[128], junk[65536];
+    int fd;
+
+    snprintf(path, sizeof(path), "%s/data.mdb", dir);
+    memset(junk, 0x5a, sizeof(junk));
+    fd = open(path, O_WRONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(pwrite(fd, junk, sizeof(junk), 0), (ssize_t)sizeof(junk));
+    close(fd);
+}
+
+/* Every object c0 .. c<n - 1> is there, whole, and nothing else. */
+static void assert_crash_objects(struct store *s, int n, size_t size)
+{
+    struct store_txn *txn;
+    struct sl_err err = {0};
+    char id[16];
+    int i;
+
+    assert_int_equal(store_read_begin(s, &txn, &err), SL_OK);
+    assert_int_equal(store_count(txn, "crash", NULL), n);
+    for (i = 0; i < n; i++) {
+        json_t *o;
+
+        snprintf(id, sizeof(id), "c%d", i);
+        o = store_get(txn, "crash", id);
+        assert_non_null(o);
+        assert_int_equal(json_integer_value(json_object_get(o, "i")), i);
+        assert_int_equal(json_string_length(json_object_get(o, "pad")), size);
+        json_decref(o);
+    }
+    store_txn_end(txn);
+}
+
+static void test_crash_replays_log(void **state)
+{
+    struct fixture *f = *state;
+    struct sl_err err = {0};
+
+    store_close(f->s);
+    f->s = NULL;
+    crash_after_writes(f->dir, 0, 200, 10, 0);
+    clobber_data_file(f->dir);
+    assert_int_equal(store_open(f->dir, NULL, &f->s, &err), SL_OK);
+    assert_int_equal(store_revision(f->s), 200);
+    assert_crash_objects(f->s, 200, 10);
+}
+
+static void test_crash_after_snapshots_and_log_switch(void **state)
+{
+    struct fixture *f = *state;
+    struct sl_err err = {0};
+    struct stat st;
+    char path[128];
+
+    store_close(f->s);
+    f->s = NULL;
+    /* About 8 MiB of log: snapshots every data file's worth, and the log
+     * moves on to its second file past 4 MiB. */
+    crash_after_writes(f->dir, 0, 130, 60000, 1);
+    snprintf(path, sizeof(path), "%s/wal-1.log", f->dir);
+    assert_int_equal(stat(path, &st), 0);
+    assert_true(st.st_size > 0);
+    clobber_data_file(f->dir);
+    assert_int_equal(store_open(f->dir, NULL, &f->s, &err), SL_OK);
+    assert_int_equal(store_revision(f->s), 130);
+    assert_crash_objects(f->s, 130, 60000);
+}
+
+static void test_crash_twice(void **state)
+{
+    struct fixture *f = *state;
+    struct sl_err err = {0};
+
+    store_close(f->s);
+    f->s = NULL;
+    crash_after_writes(f->dir, 0, 60, 100, 0);
+    /* The second run recovers, writes on after the first run's records and
+     * crashes in turn: both runs' writes are there. */
+    crash_after_writes(f->dir, 60, 120, 100, 0);
+    clobber_data_file(f->dir);
+    assert_int_equal(store_open(f->dir, NULL, &f->s, &err), SL_OK);
+    assert_int_equal(store_revision(f->s), 120);
+    assert_crash_objects(f->s, 120, 100);
+    /* And a clean close after a recovery leaves a whole store. */
+    store_close(f->s);
+    assert_int_equal(store_open(f->dir, NULL, &f->s, &err), SL_OK);
+    assert_crash_objects(f->s, 120, 100);
+}
 
 int main(void)
 {
@@ -410,6 +563,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_counters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_trim_in_steps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_revision_after_trim_and_reopen, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_crash_replays_log, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_crash_after_snapshots_and_log_switch, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_crash_twice, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
