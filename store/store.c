@@ -1496,7 +1496,7 @@ static void *writer_main(void *arg)
     uint64_t committed, trimmed, txnid, logged;
     uint32_t ckpt_file;
     unsigned file_bit = 0;
-    int n, rc, fresh, kick = 0;
+    int n, rc, fresh, kick;
 
     store_thread_init("store-writer");
     committed = s->rev;
@@ -1524,7 +1524,7 @@ static void *writer_main(void *arg)
         s->logging = 0;
         txnid = last_txnid(s->env);
         fresh = txnid != logged;
-        rc = 0;
+        rc = kick = 0;
         if (fresh) {
             /* One commit, described by the record: anything else means a
              * commit the log cannot replay. */
