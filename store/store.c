@@ -710,7 +710,7 @@ int store_open(const char *dir, const struct store_options *opt, struct store **
     s->snap_due = snapshot_due(s);
     if ((rc = snapshot(s, s->logged_txnid, s->logged_pos)) != 0) {
         sl_err_set(err, 500, "InternalFailure", "store in %s: cannot snapshot: %s", dir,
-                   rc > 0 ? strerror(rc) : mdb_strerror(rc));
+                   mdb_strerror(rc));
         goto fail;
     }
 
@@ -1641,7 +1641,7 @@ static void *ckpter_main(void *arg)
             /* Nothing is lost: the log still holds every record since the
              * last checkpoint, and stays until one succeeds. */
             log_warn("store: snapshot failed (%s); trying again in a second",
-                     rc > 0 ? strerror(rc) : mdb_strerror(rc));
+                     mdb_strerror(rc));
             sleep(1);
         }
         pthread_mutex_lock(&s->mu);
