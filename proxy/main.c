@@ -105,7 +105,7 @@ int main(int argc, char **argv)
 
     log_set_name("sluice-proxy");
     exit_with_supervisor();
-    for (i = 1; i < argc; i++) {
+    for (i = 1; i < argc; i += 2) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage();
@@ -145,7 +145,6 @@ int main(int argc, char **argv)
             usage();
             return 2;
         }
-        i++;
     }
     if (url == NULL || px_sub_parse_url(url, &cfg) != 0 || n < 1 || n > PX_MAX_WORKERS) {
         usage();

@@ -120,8 +120,7 @@ static void test_validation(void **state)
         "{\"Name\":\"web\",\"Port\":80,\"Matcher\":{\"HttpCode\":\"200-\"}}",
         "{\"Name\":\"web\",\"Port\":80,\"Matcher\":{\"HttpCode\":\"300-200\"}}",
         "{\"Name\":\"web\",\"Port\":80,\"HealthCheckPath\":\"nopath\"}",
-        "{\"Name\":\"web\",\"Port\":80,\"HealthCheckIntervalSeconds\":2,"
-        "\"HealthCheckTimeoutSeconds\":3}",
+        "{\"Name\":\"web\",\"Port\":80,\"HealthCheckIntervalSeconds\":2,\"HealthCheckTimeoutSeconds\":3}",
         "{\"Name\":\"web\",\"Port\":80,\"HealthCheckIntervalSeconds\":0}",
         "{\"Name\":\"web\",\"Port\":80,\"HealthyThresholdCount\":11}",
         "{\"Name\":\"web\",\"Port\":80,\"TargetType\":\"lambda\"}",
