@@ -128,6 +128,17 @@ int elb_target_remove(struct store_txn *txn, const char *key);
  * Runs inside a write transaction; *removed counts them. */
 int elb_drain_expire(struct store_txn *txn, uint64_t now_ms, size_t *removed);
 
+/* RegisterTargets / DeregisterTargets inside the caller's write transaction
+ * (the ECS scheduler registers a task's targets and updates the task in one
+ * transaction).  <targets> (borrowed) is [{"Id","Port"}]; a deregistered
+ * target drains from <now_ms> (wall clock).  SL_OK, or an error in <err>
+ * (TargetGroupNotFound, InvalidTarget, TooManyTargets) after which the
+ * caller must fail its transaction: some targets may have been written. */
+int elb_targets_register_txn(struct store_txn *txn, const char *tg_arn, json_t *targets,
+                             struct sl_err *err);
+int elb_targets_deregister_txn(struct store_txn *txn, const char *tg_arn, json_t *targets,
+                               uint64_t now_ms, struct sl_err *err);
+
 /* Validate the Actions list of a listener or rule against the store (target
  * groups must exist) and AWS limits; returns a normalized copy (Order set,
  * ForwardConfig filled for single-TG forwards) or NULL with <err>.

@@ -848,6 +848,22 @@ json_t *op_deregister_targets(struct op_ctx *ctx, json_t *req, struct sl_err *er
     return json_object();
 }
 
+int elb_targets_register_txn(struct store_txn *txn, const char *tg_arn, json_t *targets,
+                             struct sl_err *err)
+{
+    struct targets_args a = {tg_arn, targets, 0};
+
+    return register_tx(txn, &a, err);
+}
+
+int elb_targets_deregister_txn(struct store_txn *txn, const char *tg_arn, json_t *targets,
+                               uint64_t now_ms, struct sl_err *err)
+{
+    struct targets_args a = {tg_arn, targets, now_ms};
+
+    return deregister_tx(txn, &a, err);
+}
+
 /* ---- DescribeTargetHealth ---- */
 
 struct health_scan {
