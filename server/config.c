@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,8 @@ static const char usage[] =
     "                        host processes) or none (API only: no scheduler)\n"
     "  --task-port-range LO-HI  dynamic host ports for tasks (default 49153-65535)\n"
     "  --task-dir DIR        task working dirs and logs (default <data-dir>/tasks)\n"
+    "  --stopped-task-retention DURATION  stopped tasks (and their directories) are\n"
+    "                        deleted this long after they stopped: 30s, 15m, 1h (default 1h)\n"
     "  --version             print the version and exit\n"
     "  --help                print this help and exit\n"
     "Each option may also be set as an environment variable SLUICE_<NAME>,\n"
@@ -42,6 +45,7 @@ static const struct opt opts[] = {
     {"account-id", OPT_STR},  {"credentials", OPT_STR}, {"log-level", OPT_STR},
     {"proxy-bin", OPT_STR},   {"no-proxy", OPT_FLAG},   {"changes-keep", OPT_STR},
     {"runtime", OPT_STR},     {"task-port-range", OPT_STR}, {"task-dir", OPT_STR},
+    {"stopped-task-retention", OPT_STR},
     {NULL, OPT_STR},
 };
 
@@ -64,6 +68,25 @@ static int valid_region(const char *s)
         if (!(islower((unsigned char)*s) || isdigit((unsigned char)*s) || *s == '-'))
             return 0;
     return 1;
+}
+
+/* "<digits><s|m|h>", 1 s to 8760 h, into *out seconds; 0 on success. */
+static int parse_duration(const char *v, unsigned long *out)
+{
+    char *end;
+    unsigned long n, unit;
+
+    if (!isdigit((unsigned char)*v))
+        return -1;
+    errno = 0;
+    n = strtoul(v, &end, 10);
+    if (errno != 0 || end[0] == '\0' || end[1] != '\0')
+        return -1;
+    unit = end[0] == 's' ? 1 : end[0] == 'm' ? 60 : end[0] == 'h' ? 3600 : 0;
+    if (unit == 0 || n == 0 || n > 8760UL * 3600 / unit)
+        return -1;
+    *out = n * unit;
+    return 0;
 }
 
 static int apply(struct sl_config *cfg, const char *name, const char *v, char *errbuf,
@@ -172,6 +195,16 @@ static int apply(struct sl_config *cfg, const char *name, const char *v, char *e
         }
         return copy(cfg->task_dir, sizeof(cfg->task_dir), v, name, errbuf, errlen);
     }
+    if (strcmp(name, "stopped-task-retention") == 0) {
+        if (parse_duration(v, &cfg->stopped_task_retention_s) != 0) {
+            snprintf(errbuf, errlen,
+                     "sluiced: --stopped-task-retention: expected a duration from 1s to 8760h "
+                     "such as 30s, 15m or 1h, got '%s'",
+                     v);
+            return CONFIG_EXIT_USAGE;
+        }
+        return CONFIG_RUN;
+    }
     snprintf(errbuf, errlen, "sluiced: unknown option --%s", name);
     return CONFIG_EXIT_USAGE;
 }
@@ -191,6 +224,7 @@ int config_load(struct sl_config *cfg, int argc, char **argv, char *errbuf, size
     strcpy(cfg->runtime, "process");
     cfg->task_port_lo = 49153;
     cfg->task_port_hi = 65535;
+    cfg->stopped_task_retention_s = 3600; /* ECS keeps stopped tasks about an hour */
 
     for (o = opts; o->name; o++) {
         char env[64], *p;

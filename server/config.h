@@ -22,6 +22,7 @@ struct sl_config {
     char runtime[32];       /* ECS task runtime: "process", or "none" (no scheduler) */
     int task_port_lo, task_port_hi; /* dynamic host ports for tasks, inclusive */
     char task_dir[1024];    /* task working dirs and logs; empty: <data_dir> (tasks/ under it) */
+    unsigned long stopped_task_retention_s; /* stopped tasks are deleted this long after stopping */
 };
 
 enum { CONFIG_RUN = 0, CONFIG_EXIT_OK = 1, CONFIG_EXIT_USAGE = 2 };
