@@ -129,6 +129,7 @@ struct sched_ctx {
     struct sched_domain dom;
     char tasks_dir[4096 + 16];   /* PATH_MAX and "/tasks" */
     uint64_t retention_ms;       /* stopped tasks are deleted this long after stoppedAt */
+    char target_ip[SCHED_ADDR_MAX]; /* the target address of a wildcard binding */
     struct sched_memos memos;
 };
 

@@ -64,7 +64,13 @@ enum sched_step sched_task_next(const struct sched_task_view *v)
     case SCHED_ST_PROVISIONING:
         return stop ? SCHED_STEP_CANCEL : SCHED_STEP_PROVISION;
     case SCHED_ST_PENDING:
-        return stop ? SCHED_STEP_CANCEL : SCHED_STEP_START;
+        if (stop)
+            return SCHED_STEP_CANCEL;
+        if (!v->known)
+            return SCHED_STEP_START;
+        if (v->exited)
+            return SCHED_STEP_START_FAILED;
+        return v->started ? SCHED_STEP_STARTED : SCHED_STEP_NONE; /* still starting */
     case SCHED_ST_DEPROVISIONING:
         return SCHED_STEP_FINISH;
     case SCHED_ST_ACTIVATING:

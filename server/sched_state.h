@@ -17,7 +17,9 @@
  *       -> STOPPED (the runtime released the task's host ports)
  *   A task that never started goes from PENDING (or PROVISIONING) straight to
  *   STOPPED: with stopCode TaskFailedToStart when its start failed, or when
- *   it was asked to stop before it started.
+ *   it was asked to stop before it started.  A runtime that starts in the
+ *   background (runtime_start() says SL_EAGAIN) keeps the task PENDING, known
+ *   to the runtime, until runtime_poll() says how the start ended.
  * - ACTIVATING is stored by no current code; a stored ACTIVATING task (and a
  *   RUNNING service task without "_targets", as older sluiced left them) is
  *   RUNNING whose targets are still to be registered.
@@ -65,7 +67,10 @@ enum sched_step {
     SCHED_STEP_NONE = 0,
     SCHED_STEP_FORGET,       /* STOPPED but the runtime still tracks it: kill and forget */
     SCHED_STEP_PROVISION,    /* PROVISIONING -> PENDING */
-    SCHED_STEP_START,        /* PENDING -> RUNNING (or STOPPED, TaskFailedToStart) */
+    SCHED_STEP_START,        /* PENDING -> RUNNING (or STOPPED, TaskFailedToStart); a
+                              * runtime may go on starting in the background */
+    SCHED_STEP_STARTED,      /* the background start is done: -> RUNNING */
+    SCHED_STEP_START_FAILED, /* the background start failed: -> STOPPED, TaskFailedToStart */
     SCHED_STEP_CANCEL,       /* asked to stop before it started: -> STOPPED */
     SCHED_STEP_ADOPT,        /* running per the store, unknown to this runtime */
     SCHED_STEP_ACTIVATE,     /* register the targets of a RUNNING task */
@@ -79,6 +84,7 @@ enum sched_step {
 struct sched_task_view {
     enum sched_status last, desired;
     int known;         /* the runtime tracks the task */
+    int started;       /* runtime_poll() said RT_RUNNING */
     int exited;        /* runtime_poll() said RT_STOPPED or RT_GONE */
     int needs_targets; /* ACTIVATING, or a RUNNING service task behind load
                         * balancers without "_targets" */

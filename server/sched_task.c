@@ -49,15 +49,24 @@ static int change(struct sched_pass *p, struct sched_task *t, struct sched_chang
     return sched_write_task(p, t, c);
 }
 
+/* Only what the runtime changed. */
+static int change_runtime(struct sched_pass *p, struct sched_task *t)
+{
+    struct sched_change c = {0};
+
+    return change(p, t, &c);
+}
+
 static int wildcard(const char *ip)
 {
     return ip == NULL || ip[0] == '\0' || strcmp(ip, "0.0.0.0") == 0 || strcmp(ip, "::") == 0;
 }
 
 /* The targets task <t> has for service <s>'s load balancers, from its
- * containers' network bindings, into <out>; returns how many. */
-static size_t task_targets(const struct sched_service *s, const struct sched_task *t,
-                           struct sched_target out[SCHED_MAX_LBS])
+ * containers' network bindings (a wildcard bindIP: the host address the
+ * data plane reaches), into <out>; returns how many. */
+static size_t task_targets(const struct sched_pass *p, const struct sched_service *s,
+                           const struct sched_task *t, struct sched_target out[SCHED_MAX_LBS])
 {
     size_t i, j, k, n = 0;
     json_t *c, *b;
@@ -74,7 +83,7 @@ static size_t task_targets(const struct sched_service *s, const struct sched_tas
                     continue;
                 snprintf(out[n].tg, sizeof(out[n].tg), "%s", s->lbs[i].tg);
                 snprintf(out[n].addr.ip, sizeof(out[n].addr.ip), "%s",
-                         wildcard(ip) ? "127.0.0.1" : ip);
+                         wildcard(ip) ? p->ctx->target_ip : ip);
                 out[n].addr.port = hp;
                 n++;
                 break;
@@ -168,6 +177,9 @@ static void start_failed(struct sched_pass *p, struct sched_task *t, const char 
 {
     struct sched_change c = {0};
 
+    /* A background start that failed is still the runtime's: release it. */
+    if (runtime_known(p->ctx->rt, t->key))
+        runtime_forget(p->ctx->rt, t->key, 1);
     containers_stopped(t->obj, reason);
     c.set = json_pack("{ss ss ss ss sf sf sf}", "lastStatus", "STOPPED", "desiredStatus",
                       "STOPPED", "stopCode", SCHED_STOP_FAILED_TO_START, "stoppedReason",
@@ -178,37 +190,26 @@ static void start_failed(struct sched_pass *p, struct sched_task *t, const char 
         record_failure(p, t, 1);
 }
 
-static void start(struct sched_pass *p, struct sched_task *t)
+/* The runtime has started <t>'s containers: RUNNING, its targets registered
+ * in the same transaction. */
+static void started(struct sched_pass *p, struct sched_task *t)
 {
     struct sched_service *s = service_of(p, t);
     struct sched_target targets[SCHED_MAX_LBS];
     struct sched_change c = {0};
-    char reason[512] = "";
     json_t *set, *retry;
-    double started;
+    double now = sched_clock(NULL); /* the pass's clock is older than the start */
     int rc;
 
-    if (t->td == NULL) {
-        snprintf(reason, sizeof(reason), "TaskDefinition %.400s not found",
-                 sched_jstr(t->obj, "taskDefinitionArn"));
-        start_failed(p, t, reason);
-        return;
-    }
-    if (runtime_start(p->ctx->rt, t->key, t->obj, t->td, reason, sizeof(reason)) != SL_OK) {
-        start_failed(p, t, reason);
-        return;
-    }
-    /* The pass's clock was read before the snapshot: this is when it started. */
-    started = sched_clock(NULL);
-    set = json_pack("{ss sf ss sf}", "lastStatus", "RUNNING", "startedAt", started,
-                    "connectivity", "CONNECTED", "connectivityAt", started);
+    set = json_pack("{ss sf ss sf}", "lastStatus", "RUNNING", "startedAt", now,
+                    "connectivity", "CONNECTED", "connectivityAt", now);
     retry = json_copy(set);
     c.set = set;
     c.guard = SCHED_GUARD_UNSTARTED;
     if (s && s->nlbs > 0) {
         c.set_targets = 1;
         c.reg = targets;
-        c.nreg = task_targets(s, t, targets);
+        c.nreg = task_targets(p, s, t, targets);
     }
     rc = change(p, t, &c);
     if (rc != SL_OK && c.set_targets) {
@@ -228,6 +229,34 @@ static void start(struct sched_pass *p, struct sched_task *t)
     registration_events(p, t, &c);
 }
 
+static void start(struct sched_pass *p, struct sched_task *t)
+{
+    char reason[512] = "";
+    int rc;
+
+    if (t->td == NULL) {
+        snprintf(reason, sizeof(reason), "TaskDefinition %.400s not found",
+                 sched_jstr(t->obj, "taskDefinitionArn"));
+        start_failed(p, t, reason);
+        return;
+    }
+    rc = runtime_start(p->ctx->rt, t->key, t->obj, t->td, reason, sizeof(reason));
+    if (rc == SL_OK)
+        started(p, t);
+    else if (rc != SL_EAGAIN) /* SL_EAGAIN: PENDING while the runtime works, polled */
+        start_failed(p, t, reason);
+}
+
+/* A background start ended badly: the runtime put its reason in the task. */
+static void background_failed(struct sched_pass *p, struct sched_task *t)
+{
+    const char *why = sched_jstr(t->obj, "stoppedReason");
+    char reason[512];
+
+    snprintf(reason, sizeof(reason), "%s", why[0] ? why : "Task failed to start");
+    start_failed(p, t, reason);
+}
+
 static void provision(struct sched_pass *p, struct sched_task *t)
 {
     struct sched_change c = {0};
@@ -243,6 +272,8 @@ static void cancel(struct sched_pass *p, struct sched_task *t)
 {
     struct sched_change c = {0};
 
+    if (runtime_known(p->ctx->rt, t->key)) /* stopped while starting in the background */
+        runtime_forget(p->ctx->rt, t->key, 1);
     containers_stopped(t->obj, NULL);
     c.set = json_pack("{ss sf sf sf}", "lastStatus", "STOPPED", "stoppingAt", p->now,
                       "executionStoppedAt", p->now, "stoppedAt", p->now);
@@ -277,7 +308,7 @@ static void activate(struct sched_pass *p, struct sched_task *t)
     c.guard = SCHED_GUARD_WANTED;
     c.set_targets = 1;
     c.reg = targets;
-    c.nreg = s ? task_targets(s, t, targets) : 0;
+    c.nreg = s ? task_targets(p, s, t, targets) : 0;
     if (change(p, t, &c) != SL_OK)
         registration_failed(p, t, &c);
     else if (c.applied)
@@ -379,7 +410,6 @@ void sched_task_step(struct sched_pass *p, struct sched_task *t)
 {
     struct runtime *rt = p->ctx->rt;
     struct sched_task_view v = {0};
-    struct sched_change c = {0};
     json_int_t written;
     int changed = 0;
 
@@ -389,8 +419,12 @@ void sched_task_step(struct sched_pass *p, struct sched_task *t)
         v.known = runtime_known(rt, t->key);
     }
     written = json_integer_value(json_object_get(t->obj, "version")); /* every write bumps it */
-    if (sched_status_running(t->last) && v.known)
-        v.exited = runtime_poll(rt, t->key, t->obj, &changed) != RT_RUNNING;
+    if (v.known && (sched_status_running(t->last) || sched_status_unstarted(t->last))) {
+        /* Anything else (RT_STARTING) is a background start still going. */
+        int rc = runtime_poll(rt, t->key, t->obj, &changed);
+        v.started = rc == RT_RUNNING;
+        v.exited = rc == RT_STOPPED || rc == RT_GONE;
+    }
     view_of(p, t, &v);
     switch (sched_task_next(&v)) {
     case SCHED_STEP_FORGET:
@@ -398,6 +432,8 @@ void sched_task_step(struct sched_pass *p, struct sched_task *t)
         break;
     case SCHED_STEP_PROVISION: provision(p, t); break;
     case SCHED_STEP_START: start(p, t); break;
+    case SCHED_STEP_STARTED: started(p, t); break;
+    case SCHED_STEP_START_FAILED: background_failed(p, t); break;
     case SCHED_STEP_CANCEL: cancel(p, t); break;
     case SCHED_STEP_ACTIVATE: activate(p, t); break;
     case SCHED_STEP_DEACTIVATE: deactivate(p, t); break;
@@ -410,5 +446,5 @@ void sched_task_step(struct sched_pass *p, struct sched_task *t)
     }
     /* Health or exits the poll saw, when the step stored nothing. */
     if (changed && json_integer_value(json_object_get(t->obj, "version")) == written)
-        change(p, t, &c);
+        change_runtime(p, t);
 }

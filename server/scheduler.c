@@ -118,6 +118,9 @@ int scheduler_start(struct app *app, struct scheduler **out, struct sl_err *err)
     s->app = app;
     s->ctx.store = app->store;
     s->ctx.retention_ms = (uint64_t)cfg->stopped_task_retention_s * 1000;
+    /* Where a port bound on every address is reached (loopback, where the
+     * co-process proxy runs). */
+    snprintf(s->ctx.target_ip, sizeof(s->ctx.target_ip), "127.0.0.1");
     sched_domain_init(&s->ctx.dom, app);
     atomic_init(&s->stopping, 0);
     if (pthread_create(&s->thread, NULL, sched_main, s) != 0) {

@@ -113,12 +113,33 @@ static void test_other_paths(void **state)
     assert_int_equal(sched_task_next(&v), SCHED_STEP_NONE);
 }
 
+/* A runtime that starts in the background: PENDING while it works. */
+static void test_background_start(void **state)
+{
+    struct sched_task_view v = view(SCHED_ST_PENDING, SCHED_ST_RUNNING);
+
+    (void)state;
+    v.known = 0;
+    assert_int_equal(sched_task_next(&v), SCHED_STEP_START);
+    v.known = 1; /* it said SL_EAGAIN */
+    assert_int_equal(sched_task_next(&v), SCHED_STEP_NONE);
+    v.started = 1;
+    assert_int_equal(sched_task_next(&v), SCHED_STEP_STARTED);
+    v.started = 0;
+    v.exited = 1;
+    assert_int_equal(sched_task_next(&v), SCHED_STEP_START_FAILED);
+    v.exited = 0;
+    v.desired = SCHED_ST_STOPPED; /* stopped while starting */
+    assert_int_equal(sched_task_next(&v), SCHED_STEP_CANCEL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_walk_with_targets),
         cmocka_unit_test(test_other_paths),
+        cmocka_unit_test(test_background_start),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
