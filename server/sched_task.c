@@ -140,7 +140,7 @@ static void registration_failed(struct sched_pass *p, struct sched_task *t,
     snprintf(s->memo->reg_error, sizeof(s->memo->reg_error), "%s", why);
     sched_pass_event(p, s->id, "(service %s) failed to register targets in (target-group %s) "
                                "with (error %s).",
-                     s->name, c->nreg ? c->reg[0].tg : "", why);
+                     s->name, c->failed_reg >= 0 ? c->reg[c->failed_reg].tg : "", why);
 }
 
 static void deregistration_events(struct sched_pass *p, struct sched_task *t,
@@ -226,7 +226,8 @@ static void started(struct sched_pass *p, struct sched_task *t)
         runtime_forget(p->ctx->rt, t->key, 1); /* stopped meanwhile (StopTask) */
         return;
     }
-    registration_events(p, t, &c);
+    if (c.set_targets)
+        registration_events(p, t, &c);
 }
 
 static void start(struct sched_pass *p, struct sched_task *t)

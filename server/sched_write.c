@@ -84,6 +84,7 @@ static int register_all(struct store_txn *txn, struct task_tx *x, json_t *t, str
         if (rc == SL_ENOTFOUND)
             continue; /* the group is gone: nothing to register there */
         if (rc != SL_OK) {
+            x->c->failed_reg = (int)i;
             json_decref(list);
             return rc;
         }
@@ -140,13 +141,18 @@ int sched_write_task(struct sched_pass *p, struct sched_task *t, struct sched_ch
     int rc;
 
     c->applied = 0;
+    c->failed_reg = -1;
     memset(&c->err, 0, sizeof(c->err));
     rc = store_write(p->ctx->store, task_tx, &x, NULL, &c->err);
     json_decref(c->set);
     c->set = NULL;
     if (rc != SL_OK) {
         json_decref(x.result);
-        log_warn("scheduler: task %s: %s", t->key, c->err.message);
+        /* A refused target is the caller's to report (once); storage is not. */
+        if (c->err.status >= 400 && c->err.status < 500)
+            log_debug("scheduler: task %s: %s", t->key, c->err.message);
+        else
+            log_warn("scheduler: task %s: %s", t->key, c->err.message);
         return rc;
     }
     if (x.result) {

@@ -39,6 +39,7 @@ struct sched_change {
     int applied;                        /* the guard held and the change is durable */
     int registered[SCHED_MAX_LBS];      /* reg[i] was registered (its group exists) */
     int deregistered[SCHED_MAX_LBS];    /* stored target i was deregistered */
+    int failed_reg;                     /* the reg[] entry whose registration failed, or -1 */
     long drain_s;                       /* the longest deregistration delay met */
     struct sl_err err;                  /* why it failed, when it did */
 };

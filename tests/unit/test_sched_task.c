@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "routes/elbv2.h"
 #include "server/app.h"
 #include "server/runtime.h"
 #include "server/sched_pass.h"
@@ -49,6 +50,9 @@ static int f_start(struct runtime *rt, const char *key, json_t *task, json_t *td
     if (f->start_rc == SL_OK) {
         json_object_set_new(c, "lastStatus", json_string("RUNNING"));
         json_object_set_new(c, "runtimeId", json_string("fake:1"));
+        json_object_set_new(c, "networkBindings",
+                            json_pack("[{ss si si ss}]", "bindIP", "0.0.0.0", "containerPort",
+                                      8080, "hostPort", 50001, "protocol", "tcp"));
     }
     json_object_set_new(task, "_fake", json_true()); /* a runtime's own member */
     return f->start_rc;
@@ -193,16 +197,23 @@ static json_t *get_task(struct fixture *f)
     return t;
 }
 
+static int events_seen; /* events the last step() added that hold events_like */
+static const char *events_like = "";
+
 /* One pass over the task; returns the stored lastStatus (static copy). */
 static const char *step(struct fixture *f)
 {
     static char last[32];
     struct sched_pass p;
+    size_t i;
     json_t *t;
 
     assert_int_equal(sched_pass_load(&p, &f->ctx), SL_OK);
     if (p.ntasks == 1)
         sched_task_step(&p, &p.tasks[0]);
+    events_seen = 0;
+    for (i = 0; i < p.nevents; i++)
+        events_seen += strstr(p.events[i].text, events_like) != NULL;
     sched_pass_free(&p);
     if ((t = get_task(f)) == NULL)
         return "(gone)";
@@ -224,6 +235,7 @@ static const char *member(struct fixture *f, const char *k)
 
 /* Give the stored task a task definition the pass can find. */
 static void with_taskdef(struct fixture *f);
+static int put_tx(struct store_txn *txn, void *arg, struct sl_err *err);
 
 static void test_start_stop_walk(void **state)
 {
@@ -395,6 +407,132 @@ static void test_retention(void **state)
     }
 }
 
+/* ---- a service task behind a target group ---- */
+
+static int svc_tx(struct store_txn *txn, void *arg, struct sl_err *err)
+{
+    (void)err;
+    return store_put(txn, K_ECS_SERVICE, "default/web", arg);
+}
+
+/* A target group of <type> and a service "web" in front of it; returns the
+ * group's ARN (static). */
+static const char *with_service(struct fixture *f, const char *type)
+{
+    static char arn[ECS_ARN_MAX];
+    struct sl_err err = {0};
+    json_t *req = json_pack("{ss ss ss ss ss}", "Name", "web", "Protocol", "HTTP", "Port", "80",
+                            "VpcId", "vpc-1", "TargetType", type);
+    json_t *resp = ops_call(&f->ctx.dom.ctx, "CreateTargetGroup", req, &err), *svc;
+
+    assert_non_null(resp);
+    snprintf(arn, sizeof(arn), "%s",
+             json_string_value(json_object_get(
+                 json_array_get(json_object_get(resp, "TargetGroups"), 0), "TargetGroupArn")));
+    json_decref(req);
+    json_decref(resp);
+    svc = json_pack("{ss ss si s[{ss ss si}] s[{ss ss ss si}] s{si si}}", "serviceName", "web",
+                    "status", "ACTIVE", "desiredCount", 1, "loadBalancers", "targetGroupArn",
+                    arn, "containerName", "main", "containerPort", 8080, "deployments", "id",
+                    "ecs-svc/1", "status", "PRIMARY", "taskDefinition",
+                    "arn:aws:ecs:us-east-1:000000000000:task-definition/job:1", "desiredCount",
+                    1, "deploymentConfiguration", "maximumPercent", 200, "minimumHealthyPercent",
+                    100);
+    assert_int_equal(store_write(f->app.store, svc_tx, svc, NULL, &err), SL_OK);
+    json_decref(svc);
+    return arn;
+}
+
+static json_t *targets_of(struct fixture *f, const char *tg)
+{
+    struct sl_err err = {0};
+    json_t *req = json_pack("{ss}", "TargetGroupArn", tg);
+    json_t *resp = ops_call(&f->ctx.dom.ctx, "DescribeTargetHealth", req, &err), *list;
+
+    json_decref(req);
+    assert_non_null(resp);
+    list = json_incref(json_object_get(resp, "TargetHealthDescriptions"));
+    json_decref(resp);
+    return list;
+}
+
+#define SERVICE_TASK                                                                           \
+    "{\"group\": \"service:web\", \"startedBy\": \"ecs-svc/1\", \"taskDefinitionArn\": " \
+    "\"arn:aws:ecs:us-east-1:000000000000:task-definition/job:1\"}"
+
+/* Started and registered in one transaction; deregistered with
+ * DEACTIVATING in one transaction. */
+static void test_targets_in_the_task_transaction(void **state)
+{
+    struct fixture *f = *state;
+    const char *tg;
+    uint64_t rev;
+    json_t *list, *t;
+
+    with_taskdef(f);
+    tg = with_service(f, "ip");
+    put_task(f, SERVICE_TASK);
+    f->rt.start_rc = SL_OK;
+    f->rt.poll_rc = RT_RUNNING;
+    rev = store_revision(f->app.store);
+    assert_string_equal(step(f), "RUNNING");
+    assert_int_equal(store_revision(f->app.store), rev + 1); /* one write for both */
+    list = targets_of(f, tg);
+    assert_int_equal(json_array_size(list), 1);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(json_array_get(list, 0), "Target"), "Id")),
+                        "127.0.0.1"); /* bound on every address */
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(json_array_get(list, 0), "Target"), "Port")),
+                     50001);
+    json_decref(list);
+    t = get_task(f);
+    assert_int_equal(json_array_size(json_object_get(t, "_targets")), 1);
+    json_object_set_new(t, "desiredStatus", json_string("STOPPED"));
+    assert_int_equal(store_write(f->app.store, put_tx, t, NULL, &(struct sl_err){0}), SL_OK);
+    json_decref(t);
+    rev = store_revision(f->app.store);
+    assert_string_equal(step(f), "DEACTIVATING");
+    assert_int_equal(store_revision(f->app.store), rev + 1);
+    /* The group serves no listener: nothing can be in flight, the target
+     * goes at once, and the drain is over. */
+    list = targets_of(f, tg);
+    assert_int_equal(json_array_size(list), 0);
+    json_decref(list);
+    assert_string_equal(member(f, "_drain_deadline_ms"), "(set)");
+    assert_string_equal(step(f), "STOPPING");
+}
+
+/* A target the group refuses: the task runs without it, and the step
+ * writes nothing half done. */
+static void test_registration_refused(void **state)
+{
+    struct fixture *f = *state;
+    const char *tg;
+    json_t *list, *t;
+
+    with_taskdef(f);
+    tg = with_service(f, "instance"); /* an IP is not an instance id */
+    put_task(f, SERVICE_TASK);
+    f->rt.start_rc = SL_OK;
+    f->rt.poll_rc = RT_RUNNING;
+    events_like = "(service web) failed to register targets in (target-group ";
+    assert_string_equal(step(f), "RUNNING");
+    assert_int_equal(events_seen, 1);
+    list = targets_of(f, tg);
+    assert_int_equal(json_array_size(list), 0);
+    json_decref(list);
+    t = get_task(f);
+    assert_null(json_object_get(t, "_targets")); /* tried again each pass */
+    json_decref(t);
+    assert_string_equal(step(f), "RUNNING");
+    assert_int_equal(events_seen, 0); /* the same cause is said once */
+    t = get_task(f);
+    assert_null(json_object_get(t, "_targets"));
+    json_decref(t);
+    events_like = "";
+}
+
 static int td_tx(struct store_txn *txn, void *arg, struct sl_err *err)
 {
     char id[ECS_ID_MAX];
@@ -424,6 +562,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_background_failure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_start_failure_and_cancel, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_targets_in_the_task_transaction, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_registration_refused, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
