@@ -4,8 +4,11 @@
  *
  * Caveats:
  * - Not thread-safe: one runtime belongs to the scheduler thread, which is
- *   the only caller.  No call blocks on a child process; runtime_poll()
- *   does the waiting, one non-blocking step per call.
+ *   the only caller.  No call blocks (on a child process or a container
+ *   engine); runtime_poll() does the waiting, one non-blocking step per
+ *   call.  A runtime whose start takes time (the docker runtime's engine
+ *   calls take 0.03-0.5 s each) starts in the background: runtime_start()
+ *   answers SL_EAGAIN and runtime_poll() RT_STARTING until it is done.
  * - The runtime works on the stored task object (the ECS Task shape plus
  *   '_' members), changing it in place: containers[].lastStatus, runtimeId,
  *   networkBindings, exitCode, reason, healthStatus, logs; the task's
@@ -15,7 +18,8 @@
  *   (runtime_forget()), so two tasks never get the same port.
  * - An implementation embeds struct runtime first and fills <ops>; the
  *   inline wrappers below dispatch.  "process" (runtime_process.c) runs
- *   containers as host processes; a Docker Engine runtime would be another.
+ *   containers as host processes; "docker" (runtime_docker.h) runs them
+ *   through the Docker Engine API.
  */
 #ifndef SL_SERVER_RUNTIME_H
 #define SL_SERVER_RUNTIME_H
@@ -25,7 +29,7 @@
 
 #include "common/err.h"
 
-enum rt_state { RT_GONE = 0, RT_RUNNING = 1, RT_STOPPED = 2 };
+enum rt_state { RT_GONE = 0, RT_RUNNING = 1, RT_STOPPED = 2, RT_STARTING = 3 };
 
 struct runtime;
 
@@ -56,7 +60,12 @@ int runtime_process_new(const struct runtime_config *cfg, struct runtime **out);
 /* Start every container of <task> (stored object, changed in place) per
  * task definition <td> (borrowed).  <key> is the task's store id.  SL_OK:
  * the task is RUNNING.  SL_ERR: nothing is left running or held, and
- * <reason> says why (for stoppedReason). */
+ * <reason> says why (for stoppedReason).  SL_EAGAIN: the start goes on in
+ * the background and the task stays PENDING; runtime_poll() answers
+ * RT_STARTING meanwhile, then RT_RUNNING with *changed (containers,
+ * networkBindings, runtimeId filled in) or RT_STOPPED with the task's
+ * stopCode (TaskFailedToStart) and stoppedReason set.  Calling it again
+ * for a task still starting answers SL_EAGAIN and changes nothing. */
 static inline int runtime_start(struct runtime *rt, const char *key, json_t *task, json_t *td,
                                 char *reason, size_t rlen)
 {
@@ -76,7 +85,8 @@ static inline int runtime_adopt(struct runtime *rt, const char *key, json_t *tas
 /* One non-blocking step: reap exited containers, run due health checks,
  * escalate a stop to SIGKILL after stopTimeout.  Returns RT_RUNNING,
  * RT_STOPPED (every container has exited; an essential container's exit
- * stops the others first) or RT_GONE (unknown key).  *changed is set when
+ * stops the others first), RT_STARTING (a background start is under way,
+ * see runtime_start) or RT_GONE (unknown key).  *changed is set when
  * <task> was updated. */
 static inline int runtime_poll(struct runtime *rt, const char *key, json_t *task, int *changed)
 {
