@@ -22,8 +22,15 @@ static const char usage[] =
     "  --proxy-bin PATH      sluice-proxy binary (default: beside sluiced)\n"
     "  --no-proxy            run the control plane alone\n"
     "  --changes-keep N      data-plane change records kept (default 100000)\n"
-    "  --runtime NAME        ECS task runtime: process (default; containers run as\n"
-    "                        host processes) or none (API only: no scheduler)\n"
+    "  --runtime NAME        ECS task runtime: auto (default: docker when an engine\n"
+    "                        answers at --docker-host, else process), docker (real\n"
+    "                        containers), process (host processes) or none (API only)\n"
+    "  --docker-host URL     Docker Engine API (default $DOCKER_HOST, else\n"
+    "                        unix:///var/run/docker.sock; Podman's service works too)\n"
+    "  --task-host-address ADDR  host address task ports are published on and\n"
+    "                        registered as targets (default 127.0.0.1)\n"
+    "  --task-metadata-address ADDR[:PORT]  task metadata endpoint for containers\n"
+    "                        (default: the engine's bridge gateway, port remembered)\n"
     "  --task-port-range LO-HI  dynamic host ports for tasks (default 49153-65535)\n"
     "  --task-dir DIR        task working dirs and logs (default <data-dir>/tasks)\n"
     "  --stopped-task-retention DURATION  stopped tasks (and their directories) are\n"
@@ -45,7 +52,8 @@ static const struct opt opts[] = {
     {"account-id", OPT_STR},  {"credentials", OPT_STR}, {"log-level", OPT_STR},
     {"proxy-bin", OPT_STR},   {"no-proxy", OPT_FLAG},   {"changes-keep", OPT_STR},
     {"runtime", OPT_STR},     {"task-port-range", OPT_STR}, {"task-dir", OPT_STR},
-    {"stopped-task-retention", OPT_STR},
+    {"stopped-task-retention", OPT_STR}, {"docker-host", OPT_STR},
+    {"task-host-address", OPT_STR}, {"task-metadata-address", OPT_STR},
     {NULL, OPT_STR},
 };
 
@@ -166,13 +174,49 @@ static int apply(struct sl_config *cfg, const char *name, const char *v, char *e
         return CONFIG_RUN;
     }
     if (strcmp(name, "runtime") == 0) {
-        if (strcmp(v, "process") != 0 && strcmp(v, "none") != 0) {
-            snprintf(errbuf, errlen, "sluiced: --runtime: expected process or none, got '%s'",
-                     v);
+        if (strcmp(v, "auto") != 0 && strcmp(v, "docker") != 0 && strcmp(v, "process") != 0 &&
+            strcmp(v, "none") != 0) {
+            snprintf(errbuf, errlen,
+                     "sluiced: --runtime: expected auto, docker, process or none, got '%s'", v);
             return CONFIG_EXIT_USAGE;
         }
         strcpy(cfg->runtime, v);
         return CONFIG_RUN;
+    }
+    if (strcmp(name, "docker-host") == 0) {
+        if (strncmp(v, "unix:///", 8) != 0 && strncmp(v, "tcp://", 6) != 0) {
+            snprintf(errbuf, errlen,
+                     "sluiced: --docker-host: expected unix:///PATH or tcp://HOST:PORT, got '%s'",
+                     v);
+            return CONFIG_EXIT_USAGE;
+        }
+        return copy(cfg->docker_host, sizeof(cfg->docker_host), v, name, errbuf, errlen);
+    }
+    if (strcmp(name, "task-host-address") == 0) {
+        struct in_addr a;
+        if (inet_pton(AF_INET, v, &a) != 1) {
+            snprintf(errbuf, errlen,
+                     "sluiced: --task-host-address: expected an IPv4 address, got '%s'", v);
+            return CONFIG_EXIT_USAGE;
+        }
+        return copy(cfg->task_host_address, sizeof(cfg->task_host_address), v, name, errbuf,
+                    errlen);
+    }
+    if (strcmp(name, "task-metadata-address") == 0) {
+        char host[64] = "";
+        int port = 0;
+        struct in_addr a;
+        if (strchr(v, ':') == NULL)
+            snprintf(host, sizeof(host), "%s", v);
+        else if (util_parse_hostport(v, host, sizeof(host), &port) != 0)
+            host[0] = '\0';
+        if (inet_pton(AF_INET, host, &a) != 1) {
+            snprintf(errbuf, errlen,
+                     "sluiced: --task-metadata-address: expected IPV4[:PORT], got '%s'", v);
+            return CONFIG_EXIT_USAGE;
+        }
+        return copy(cfg->task_metadata_address, sizeof(cfg->task_metadata_address), v, name,
+                    errbuf, errlen);
     }
     if (strcmp(name, "task-port-range") == 0) {
         char *end;
@@ -221,7 +265,15 @@ int config_load(struct sl_config *cfg, int argc, char **argv, char *errbuf, size
     strcpy(cfg->region, "us-east-1");
     strcpy(cfg->account_id, "000000000000");
     cfg->log_level = LOG_INFO;
-    strcpy(cfg->runtime, "process");
+    strcpy(cfg->runtime, "auto");
+    {
+        const char *dh = getenv("DOCKER_HOST");
+        snprintf(cfg->docker_host, sizeof(cfg->docker_host), "%s",
+                 dh && (strncmp(dh, "unix:///", 8) == 0 || strncmp(dh, "tcp://", 6) == 0)
+                     ? dh
+                     : "unix:///var/run/docker.sock");
+    }
+    strcpy(cfg->task_host_address, "127.0.0.1");
     cfg->task_port_lo = 49153;
     cfg->task_port_hi = 65535;
     cfg->stopped_task_retention_s = 3600; /* ECS keeps stopped tasks about an hour */

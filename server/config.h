@@ -19,7 +19,10 @@ struct sl_config {
     char proxy_bin[1024];   /* empty: sibling of sluiced */
     int no_proxy;
     unsigned long long changes_keep; /* watch change records kept; 0: store default */
-    char runtime[32];       /* ECS task runtime: "process", or "none" (no scheduler) */
+    char runtime[32];       /* ECS task runtime: auto, docker, process, none (no scheduler) */
+    char docker_host[1024]; /* Docker Engine API: $DOCKER_HOST, else unix:///var/run/docker.sock */
+    char task_host_address[64];      /* where task ports are published and registered */
+    char task_metadata_address[128]; /* "ADDR[:PORT]"; empty: the bridge's gateway */
     int task_port_lo, task_port_hi; /* dynamic host ports for tasks, inclusive */
     char task_dir[1024];    /* task working dirs and logs; empty: <data_dir> (tasks/ under it) */
     unsigned long stopped_task_retention_s; /* stopped tasks are deleted this long after stopping */
