@@ -24,6 +24,7 @@
 #include "routes/openapi.h"
 #include "server/auth.h"
 #include "server/dataplane.h"
+#include "server/task_logs.h"
 
 #define MAX_HEADERS 128
 
@@ -311,6 +312,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
                 front_reply_free(&reply);
                 return ret;
             }
+        } else if (strncmp(url, TASK_LOGS_PREFIX, strlen(TASK_LOGS_PREFIX)) == 0) {
+            task_logs_handle(app, &fr, &reply);
         } else {
             front_rest(&ctx, &fr, &reply);
         }
