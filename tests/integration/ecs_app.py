@@ -1,6 +1,7 @@
 """A tiny HTTP app that ECS tests run as a task "container" (the process
-runtime execs it with /usr/bin/python3): it listens on $PORT (127.0.0.1)
-and answers every path with "version=$VERSION port=$PORT pid=PID path=P".
+runtime execs it with /usr/bin/python3; the docker tests bake it into their
+images): it listens on $PORT ($BIND, default 127.0.0.1) and answers every
+path with "version=$VERSION port=$PORT pid=PID path=P host=HOSTNAME".
 
 - /health answers $HEALTH_STATUS (default 200);
 - /slow?t=SECONDS sleeps first (an in-flight request for drain tests);
@@ -10,6 +11,7 @@ and answers every path with "version=$VERSION port=$PORT pid=PID path=P".
 import http.server
 import os
 import signal
+import socket
 import socketserver
 import sys
 import threading
@@ -28,9 +30,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             code = int(os.environ.get("HEALTH_STATUS", "200"))
         if self.path.startswith("/slow"):
             time.sleep(float(self.path.split("=")[-1]) if "=" in self.path else 2.0)
-        body = ("version=%s port=%s pid=%d path=%s" % (
+        body = ("version=%s port=%s pid=%d path=%s host=%s" % (
             os.environ.get("VERSION", "?"), os.environ.get("PORT", "?"), os.getpid(),
-            self.path)).encode()
+            self.path, socket.gethostname())).encode()
         self.send_response(code)
         self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", str(len(body)))
@@ -49,7 +51,7 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
 def main():
     time.sleep(float(os.environ.get("START_DELAY", "0")))
     port = int(os.environ["PORT"])
-    srv = Server(("127.0.0.1", port), Handler)
+    srv = Server((os.environ.get("BIND", "127.0.0.1"), port), Handler)
 
     def term(*_):
         threading.Thread(target=srv.shutdown, daemon=True).start()

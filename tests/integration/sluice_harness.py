@@ -71,6 +71,9 @@ class Sluiced:
         self.port = port or free_port()
         self.extra_args = list(extra_args)
         self.env = dict(os.environ, **(env or {}))
+        # Tests that do not ask for a runtime get the process runtime, whatever
+        # engine this machine may run (--runtime in extra_args wins).
+        self.env.setdefault("SLUICE_RUNTIME", "process")
         self.no_proxy = no_proxy
         self.proc = None
         self.log_path = os.path.join(self.data_dir + ".log")
