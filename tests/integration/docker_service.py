@@ -1,0 +1,309 @@
+"""The ECS service story with real containers, run by test_ecs_docker_service.py
+against a private dockerd and by test_ecs_podman_service.py against Podman's
+Docker-compatible service.
+
+sluiced (--runtime docker) with sluice-proxy; images web:v1, web:v2 and
+web:crash built locally (docker_util.build_images).  Cases, in order, each
+building on the last:
+- a service of 2 container tasks on dynamic host ports behind a listener
+  rule: stable under `aws ecs wait services-stable`, traffic spread over both
+  containers (told apart by their hostnames);
+- UpdateService to web:v2 under 16 keep-alive clients: zero failed
+  requests, and only v2 answers afterwards;
+- web:crash trips the circuit breaker and rolls back to web:v2;
+- the engine kills a task's container (POST /containers/{id}/kill): the task
+  stops with exit code 137 and is replaced;
+- sluiced restarts: the tasks and their containers are adopted, none
+  duplicated, targets kept;
+- scale to 0 and delete: no container of ours is left in the engine, and the
+  stopped tasks' logs are kept and readable over REST.
+"""
+import http.client
+import json
+import os
+import subprocess
+import threading
+import time
+
+from sluice_harness import AWS_CLI, Sluiced, check, check_eq, run_case
+from proxy_util import free_port, get, wait_for
+
+
+def owner_of(s, timeout=20):
+    """The runtime's owner id, once sluiced has set its runtime up (after
+    /healthz answers: the API comes first)."""
+    path = os.path.join(s.data_dir, "tasks", "runtime-owner")
+    if not wait_for(lambda: os.path.exists(path) and open(path).read().strip(), timeout):
+        raise RuntimeError("the docker runtime did not start:\n" + s.read_log())
+    with open(path) as f:
+        return f.read().strip()
+
+
+class Story:
+    def __init__(self, engine, images):
+        self.engine = engine
+        self.images = images
+        self.s = None
+        self.elb = self.ecs = None
+        self.lb_port = None
+        self.tg = None
+        self.label = None
+
+    # ---- helpers --------------------------------------------------------
+    def clients(self):
+        import boto3
+        from botocore.config import Config
+        cfg = Config(retries={"max_attempts": 1}, parameter_validation=False)
+        kw = dict(endpoint_url=self.s.url, region_name="us-east-1",
+                  aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="secret", config=cfg)
+        self.elb, self.ecs = boto3.client("elbv2", **kw), boto3.client("ecs", **kw)
+
+    def start_sluiced(self):
+        self.s.start()
+        self.clients()
+        self.label = "sluice.owner=" + owner_of(self.s)
+
+    def register(self, image, **kw):
+        c = {"name": "web", "image": image, "essential": True,
+             "portMappings": [{"containerPort": 8080, "hostPort": 0, "protocol": "tcp"}],
+             "stopTimeout": 5, "linuxParameters": {"initProcessEnabled": True}}
+        c.update(kw)
+        return self.ecs.register_task_definition(family="web", containerDefinitions=[c])[
+            "taskDefinition"]["taskDefinitionArn"]
+
+    def svc(self):
+        return self.ecs.describe_services(services=["web"])["services"][0]
+
+    def tasks(self, status="RUNNING"):
+        arns = self.ecs.list_tasks(serviceName="web", desiredStatus=status)["taskArns"]
+        return self.ecs.describe_tasks(tasks=arns)["tasks"] if arns else []
+
+    def targets(self):
+        d = self.elb.describe_target_health(TargetGroupArn=self.tg)["TargetHealthDescriptions"]
+        return {x["Target"]["Port"]: x["TargetHealth"]["State"] for x in d}
+
+    def stable(self):
+        s = self.svc()
+        return (len(s["deployments"]) == 1 and s["runningCount"] == s["desiredCount"] and
+                s["deployments"][0]["rolloutState"] == "COMPLETED")
+
+    def ours(self, running_only=False):
+        return self.engine.api.containers(self.label, all_=not running_only)
+
+    def host_ports(self, ts):
+        return sorted(t["containers"][0]["networkBindings"][0]["hostPort"] for t in ts)
+
+    def wait_stable_cli(self, timeout=150):
+        """`aws ecs wait services-stable` once the service is stable (it polls
+        every 15 s: waiting here first keeps the test from sleeping 15 s)."""
+        wait_for(self.stable, timeout, 0.2)
+        e = dict(os.environ, AWS_ACCESS_KEY_ID="AKIDEXAMPLE", AWS_SECRET_ACCESS_KEY="secret",
+                 AWS_DEFAULT_REGION="us-east-1", AWS_PAGER="", AWS_CONFIG_FILE="/dev/null",
+                 AWS_SHARED_CREDENTIALS_FILE="/dev/null")
+        p = subprocess.run([AWS_CLI, "--endpoint-url", self.s.url, "ecs", "wait",
+                            "services-stable", "--services", "web"], env=e, capture_output=True,
+                           text=True, timeout=timeout)
+        return p.returncode, p.stderr.strip()
+
+    # ---- cases ----------------------------------------------------------
+    def test_service_behind_rule(self):
+        tg = self.elb.create_target_group(
+            Name="web-tg", Protocol="HTTP", Port=8080, VpcId="vpc-1", TargetType="ip",
+            HealthCheckPath="/health", HealthCheckIntervalSeconds=1, HealthCheckTimeoutSeconds=1,
+            HealthyThresholdCount=2, UnhealthyThresholdCount=2)
+        self.tg = tg["TargetGroups"][0]["TargetGroupArn"]
+        self.elb.modify_target_group_attributes(TargetGroupArn=self.tg, Attributes=[
+            {"Key": "deregistration_delay.timeout_seconds", "Value": "3"}])
+        lb = self.elb.create_load_balancer(Name="ecs-lb", Scheme="internal")["LoadBalancers"][0]
+        self.lb_port = free_port()
+        lst = self.elb.create_listener(
+            LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=self.lb_port,
+            DefaultActions=[{"Type": "fixed-response", "FixedResponseConfig": {
+                "StatusCode": "404", "ContentType": "text/plain", "MessageBody": "no route"}}])
+        self.elb.create_rule(ListenerArn=lst["Listeners"][0]["ListenerArn"], Priority=10,
+                             Conditions=[{"Field": "path-pattern", "Values": ["/*"]}],
+                             Actions=[{"Type": "forward", "TargetGroupArn": self.tg}])
+        td = self.register(self.images["v1"])
+        self.ecs.create_service(
+            serviceName="web", taskDefinition=td, desiredCount=2,
+            loadBalancers=[{"targetGroupArn": self.tg, "containerName": "web",
+                            "containerPort": 8080}],
+            deploymentConfiguration={"maximumPercent": 200, "minimumHealthyPercent": 100,
+                                     "deploymentCircuitBreaker": {"enable": True,
+                                                                  "rollback": True}})
+        rc, err = self.wait_stable_cli()
+        check_eq(rc, 0, "aws ecs wait services-stable (%s)" % err)
+        ts = self.tasks()
+        check_eq(len(ts), 2, "two container tasks RUNNING")
+        ports = self.host_ports(ts)
+        check(len(set(ports)) == 2 and all(p > 1024 for p in ports),
+              "dynamic host ports from the engine: %r" % ports)
+        ids = {t["containers"][0]["runtimeId"] for t in ts}
+        running = {c["Id"] for c in self.ours(running_only=True)}
+        check_eq(running, ids, "one running container per task, ids as runtimeId")
+        b = ts[0]["containers"][0]["networkBindings"][0]
+        check_eq((b["bindIP"], b["containerPort"]), ("127.0.0.1", 8080), "binding on loopback")
+        insp = self.engine.api.inspect(ts[0]["containers"][0]["runtimeId"])
+        labels = insp["Config"]["Labels"]
+        check_eq((labels.get("com.amazonaws.ecs.task-arn"),
+                  labels.get("com.amazonaws.ecs.container-name"),
+                  labels.get("com.amazonaws.ecs.task-definition-family"),
+                  labels.get("com.amazonaws.ecs.task-definition-version"),
+                  labels.get("com.amazonaws.ecs.cluster")),
+                 (ts[0]["taskArn"], "web", "web", "1", "default"), "ECS agent labels")
+        check(wait_for(lambda: set(self.targets().items()) == {(p, "healthy") for p in ports},
+                       20), "both registered and healthy: %r vs %r" % (self.targets(), ports))
+        hosts = set()
+        for _ in range(20):
+            st, _, body = get(self.lb_port, "/")
+            if st == 200:
+                hosts.add(body.split()[-1])
+        check_eq(hosts, {"host=" + i[:12] for i in ids}, "traffic spread over both containers")
+
+    def test_rolling_update_under_load(self):
+        old_ids = {t["containers"][0]["runtimeId"] for t in self.tasks()}
+        td2 = self.register(self.images["v2"])
+        res = {"n": 0, "fail": [], "versions": {}}
+        lock = threading.Lock()
+        stop_at = [time.time() + 90]
+
+        def client():
+            c = http.client.HTTPConnection("127.0.0.1", self.lb_port, timeout=10)
+            while time.time() < stop_at[0] and res["n"] < 200000:
+                try:
+                    c.request("GET", "/load")
+                    r = c.getresponse()
+                    body = r.read().decode()
+                    with lock:
+                        res["n"] += 1
+                        if r.status == 200:
+                            v = body.split()[0]
+                            res["versions"][v] = res["versions"].get(v, 0) + 1
+                        else:
+                            res["fail"].append((r.status, body[:80]))
+                except Exception as e:  # noqa: BLE001 - a failure is the measurement
+                    with lock:
+                        res["n"] += 1
+                        res["fail"].append(repr(e))
+                    c.close()
+                    c = http.client.HTTPConnection("127.0.0.1", self.lb_port, timeout=10)
+            c.close()
+
+        ths = [threading.Thread(target=client) for _ in range(16)]
+        for t in ths:
+            t.start()
+        time.sleep(0.5)
+        self.ecs.update_service(service="web", taskDefinition=td2)
+        rc, err = self.wait_stable_cli()
+        check_eq(rc, 0, "services-stable after the rollout (%s)" % err)
+        time.sleep(0.5)
+        stop_at[0] = 0
+        for t in ths:
+            t.join(20)
+        check(res["n"] > 200, "load loop ran: %d requests" % res["n"])
+        check_eq(res["fail"][:5], [], "zero failed requests during the rollout (%r)" %
+                 res["versions"])
+        check("version=v2" in res["versions"], "v2 served during the load loop")
+        bodies = {get(self.lb_port, "/")[2].split()[0] for _ in range(10)}
+        check_eq(bodies, {"version=v2"}, "only the new version answers afterwards")
+        new = self.tasks()
+        check_eq({t["containers"][0]["image"] for t in new}, {self.images["v2"]},
+                 "tasks run the new image")
+        left = {c["Id"] for c in self.ours()}
+        check(not old_ids & left, "old containers removed from the engine: %r" % (old_ids & left))
+
+    def test_circuit_breaker_rollback(self):
+        good = self.svc()["taskDefinition"]
+        bad = self.register(self.images["crash"])
+        self.ecs.update_service(service="web", taskDefinition=bad)
+        failed = wait_for(lambda: [d for d in self.svc()["deployments"]
+                                   if d["rolloutState"] == "FAILED"], 60, 0.3)
+        check(bool(failed), "circuit breaker marks the deployment FAILED: %r" %
+              self.svc()["deployments"])
+        ok = wait_for(lambda: self.stable() and self.svc()["taskDefinition"] == good, 60, 0.3)
+        check(ok, "rolled back to %s and stable: %r" % (good, self.svc()["deployments"]))
+        st = [t for t in self.tasks("STOPPED") if t["taskDefinitionArn"] == bad]
+        check(st and st[0]["stoppedReason"] == "Essential container in task exited" and
+              st[0]["containers"][0].get("exitCode") == 3,
+              "crashed task STOPPED with exit code 3: %r" % [
+                  (t.get("stoppedReason"), t["containers"][0].get("exitCode")) for t in st[:2]])
+        bodies = {get(self.lb_port, "/")[2].split()[0] for _ in range(6)}
+        check_eq(bodies, {"version=v2"}, "v2 still serving")
+
+    def test_killed_container_replaced(self):
+        victim = self.tasks()[0]
+        cid = victim["containers"][0]["runtimeId"]
+        t0 = time.time()
+        check_eq(self.engine.api.kill(cid), 204, "engine kills the container")
+        seen = wait_for(lambda: self.ecs.describe_tasks(tasks=[victim["taskArn"]])["tasks"][0][
+            "lastStatus"] == "STOPPED", 10, 0.05)
+        check(seen, "the death is noticed")
+        # The runtime does not poll the engine: only its event stream can
+        # have told it (printed, not asserted: timing belongs to benches).
+        print("death noticed after %.2f s" % (time.time() - t0), flush=True)
+        ok = wait_for(lambda: victim["taskArn"] not in [t["taskArn"] for t in self.tasks()] and
+                      self.stable() and len(self.tasks()) == 2, 40, 0.3)
+        check(ok, "killed task replaced: %r" % [t["taskArn"] for t in self.tasks()])
+        t = self.ecs.describe_tasks(tasks=[victim["taskArn"]])["tasks"][0]
+        check_eq((t["stoppedReason"], t["containers"][0].get("exitCode")),
+                 ("Essential container in task exited", 137), "SIGKILLed task's reason and code")
+
+    def test_restart_adopts(self):
+        before = sorted(t["taskArn"] for t in self.tasks())
+        ids = sorted(t["containers"][0]["runtimeId"] for t in self.tasks())
+        ports = self.host_ports(self.tasks())
+        self.s.stop()
+        check_eq(sorted(c["Id"] for c in self.ours(running_only=True)), ids,
+                 "containers keep running while sluiced is down")
+        self.start_sluiced()
+        time.sleep(2)
+        check_eq(sorted(t["taskArn"] for t in self.tasks()), before,
+                 "same tasks after the restart (adopted)")
+        check_eq(sorted(c["Id"] for c in self.ours(running_only=True)), ids,
+                 "same containers, none duplicated")
+        check_eq(sorted(self.targets()), ports, "targets stayed registered")
+        check(wait_for(lambda: {get(self.lb_port, "/")[2].split()[0] for _ in range(4)} ==
+                       {"version=v2"}, 15), "still serving")
+        victim = self.tasks()[0]
+        self.ecs.stop_task(task=victim["taskArn"], reason="test stop")
+        ok = wait_for(lambda: self.stable() and len(self.tasks()) == 2 and
+                      victim["taskArn"] not in [t["taskArn"] for t in self.tasks()] and
+                      self.ecs.describe_tasks(tasks=[victim["taskArn"]])["tasks"][0][
+                          "lastStatus"] == "STOPPED", 40, 0.3)
+        check(ok, "an adopted task is drained, stopped and replaced")
+        t = self.ecs.describe_tasks(tasks=[victim["taskArn"]])["tasks"][0]
+        check_eq((t["lastStatus"], t["stoppedReason"], t["containers"][0].get("exitCode")),
+                 ("STOPPED", "test stop", 0), "adopted container stopped by its stop signal")
+
+    def test_scale_to_zero_and_delete(self):
+        stopped = self.tasks("STOPPED")
+        self.ecs.update_service(service="web", desiredCount=0)
+        self.ecs.delete_service(service="web")
+        check(wait_for(lambda: self.svc()["status"] == "INACTIVE", 40, 0.3),
+              "deleted service goes INACTIVE")
+        check(wait_for(lambda: self.ours() == [], 15, 0.2),
+              "no container of ours left in the engine: %r" % [c["Names"] for c in self.ours()])
+        t = [x for x in stopped if x["containers"][0]["image"] == self.images["v1"]][0]
+        tid = t["taskArn"].split("/")[-1]
+        st, hdrs, body = self.s.http(
+            "GET", "/v1/ecs/clusters/default/tasks/%s/containers/web/logs" % tid)
+        check(st == 200 and b"listening on 8080" in (body or b""),
+              "a removed container's log is kept and served: %r %r" % (st, body[:200]))
+
+    def run(self, name):
+        self.s = Sluiced(no_proxy=False, extra_args=[
+            "--runtime", "docker", "--docker-host", self.engine.host])
+        try:
+            self.start_sluiced()
+            for fn in (self.test_service_behind_rule, self.test_rolling_update_under_load,
+                       self.test_circuit_breaker_rollback, self.test_killed_container_replaced,
+                       self.test_restart_adopts, self.test_scale_to_zero_and_delete):
+                t0 = time.time()
+                run_case(fn)
+                print("%s %s: %.1f s" % (name, fn.__name__, time.time() - t0), flush=True)
+        finally:
+            log = self.s.read_log(tail=0)
+            self.s.cleanup()
+            check("runtime: docker" in log, "sluiced logged its runtime choice")
+            if os.environ.get("SLUICE_TEST_VERBOSE"):
+                print(log[-6000:])
