@@ -20,7 +20,7 @@ static const char *str(json_t *o, const char *k)
 void dk_want(struct dk_rt *r, struct dk_task *t, unsigned bits)
 {
     t->want |= bits;
-    if (t->queued || t->busy)
+    if (bits == 0 || t->queued || t->busy)
         return; /* the worker driving it loops while want is set */
     t->queued = 1;
     t->refs++;

@@ -552,6 +552,7 @@ static void restart_from_scratch(struct dk_rt *r, struct dk_task *t, int port)
             remove_container(r, ids[i]);
     pthread_mutex_lock(&r->mu);
     t->retries++;
+    t->created_ms = 0;
     dk_want(r, t, W_START);
     pthread_mutex_unlock(&r->mu);
 }
