@@ -563,7 +563,7 @@ static int start_threads(struct dk_rt *r, struct sl_err *err)
     struct dk_task *t;
     int i;
 
-    for (i = 0; i < 4; i++) {
+    for (i = 0; i < DK_WORKERS; i++) {
         if (pthread_create(&r->workers[i], NULL, dk_worker_main, r) != 0)
             return sl_err_set(err, 500, "InternalFailure", "cannot start runtime workers");
         r->nworkers++;

@@ -27,6 +27,7 @@
 #define DK_MAX_CONTAINERS 10
 #define DK_MAX_PORTS 32
 #define DK_DEFAULT_STOP_MS 30000
+#define DK_WORKERS 8 /* tasks started in parallel: the engine overlaps their starts */
 #define DK_LABEL_OWNER "sluice.owner"
 #define DK_LABEL_TASK "sluice.task"
 #define DK_LABEL_META "sluice.metadata-id"
@@ -123,7 +124,7 @@ struct dk_rt {
     struct dk_task *qhead, *qtail; /* tasks with work (each holds a reference) */
     struct dk_seen *seen;
     int nworkers;
-    pthread_t workers[4], events;
+    pthread_t workers[DK_WORKERS], events;
     int events_started;
     int stopping;
     int wake[2];                 /* wakes the event reader to stop */

@@ -731,6 +731,40 @@ static long long resources(json_t *hc, json_t *cd, json_t *ov)
     return mem;
 }
 
+/* Task-level pidMode and ipcMode: "host", or "task" (the containers share
+ * the first one's namespace, which therefore starts first). */
+static int task_namespaces(struct dk_task *t, struct dk_ctr *c, json_t *td, json_t *hc,
+                           char *reason, size_t rlen)
+{
+    static const char *const members[] = {"pidMode", "ipcMode"};
+    static const char *const fields[] = {"PidMode", "IpcMode"};
+    char v[200];
+    int k;
+
+    for (k = 0; k < 2; k++) {
+        const char *m = str(td, members[k]);
+        if (m[0] == '\0')
+            continue;
+        if (strcmp(m, "host") == 0 || (strcmp(m, "none") == 0 && k == 1))
+            snprintf(v, sizeof(v), "%s", m);
+        else if (strcmp(m, "task") == 0 && c == &t->c[0])
+            snprintf(v, sizeof(v), "%s", k == 1 ? "shareable" : "");
+        else if (strcmp(m, "task") == 0)
+            snprintf(v, sizeof(v), "container:%s", t->c[0].dname);
+        else
+            return refuse(reason, rlen, "CannotCreateContainerError: %s %.40s is not supported",
+                          members[k], m);
+        if (v[0])
+            json_object_set_new(hc, fields[k], json_string(v));
+        if (strcmp(m, "task") == 0 && c != &t->c[0] && c->ndeps < DK_MAX_CONTAINERS) {
+            c->deps[c->ndeps].idx = 0; /* the namespace's owner runs first */
+            c->deps[c->ndeps].cond = DEP_START;
+            c->ndeps++;
+        }
+    }
+    return SL_OK;
+}
+
 static int plan_container(const struct dk_plan_cfg *cfg, json_t *task, json_t *td,
                           struct dk_task *t, struct dk_ctr *c, char *reason, size_t rlen)
 {
@@ -792,7 +826,8 @@ static int plan_container(const struct dk_plan_cfg *cfg, json_t *task, json_t *t
         log_config(hc, json_object_get(cd, "logConfiguration"), reason, rlen) != SL_OK ||
         ports(cfg, t, c, cd, body, hc, reason, rlen) != SL_OK ||
         mounts(t, td, cd, hc, reason, rlen) != SL_OK || links(t, cd, hc, reason, rlen) != SL_OK ||
-        deps(t, c, cd, td, reason, rlen) != SL_OK)
+        deps(t, c, cd, td, reason, rlen) != SL_OK ||
+        task_namespaces(t, c, td, hc, reason, rlen) != SL_OK)
         return SL_ERR;
     ulimits(hc, json_object_get(cd, "ulimits"));
     return SL_OK;

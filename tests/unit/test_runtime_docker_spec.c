@@ -343,6 +343,29 @@ static void test_deps_links_volumes(void **state)
     unlink(envf);
 }
 
+static void test_task_namespaces(void **state)
+{
+    struct dk_task t;
+    char reason[512];
+    json_t *td = td_of("[{\"name\":\"a\",\"image\":\"a\"},{\"name\":\"b\",\"image\":\"b\"}]",
+                       "bridge"), *task;
+
+    (void)state;
+    json_object_set_new(td, "pidMode", json_string("task"));
+    json_object_set_new(td, "ipcMode", json_string("host"));
+    task = task_for(td);
+    memset(&t, 0, sizeof(t));
+    snprintf(t.key, sizeof(t.key), "prod/0123abcd");
+    assert_int_equal(dk_plan(&CFG, task, td, &t, reason, sizeof(reason)), SL_OK);
+    assert_null(json_object_get(json_object_get(t.c[0].create, "HostConfig"), "PidMode"));
+    assert_string_equal(s(t.c[1].create, "HostConfig.PidMode"), "container:ecs-web-3-a-0123abcd");
+    assert_string_equal(s(t.c[1].create, "HostConfig.IpcMode"), "host");
+    assert_int_equal(t.c[1].ndeps, 1); /* b starts once a has */
+    dk_plan_free(&t);
+    json_decref(task);
+    json_decref(td);
+}
+
 static void test_metadata_document(void **state)
 {
     json_t *task = json_pack("{ss s[{ss ss ss si s[{ss si si ss}]}]}", "desiredStatus",
@@ -381,6 +404,7 @@ int main(void)
         cmocka_unit_test(test_members),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_deps_links_volumes),
+        cmocka_unit_test(test_task_namespaces),
         cmocka_unit_test(test_metadata_document),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
