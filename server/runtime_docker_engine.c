@@ -57,7 +57,7 @@ struct dk_ctr *dk_find_ctr(struct dk_task *t, const char *id)
 
 int dk_port_held(const struct dk_rt *r, int port)
 {
-    return port > 0 && port < 65536 && (r->held[port / 32] >> (port % 32) & 1);
+    return port > 0 && port < 65536 && (r->held[port / 32] >> (port % 32) & 1u);
 }
 
 void dk_port_hold(struct dk_rt *r, int port, int on)
@@ -65,9 +65,9 @@ void dk_port_hold(struct dk_rt *r, int port, int on)
     if (port <= 0 || port >= 65536)
         return;
     if (on)
-        r->held[port / 32] |= 1 << (port % 32);
+        r->held[port / 32] |= 1u << (port % 32);
     else
-        r->held[port / 32] &= ~(1 << (port % 32));
+        r->held[port / 32] &= ~(1u << (port % 32));
 }
 
 /* ---- engine calls ---- */

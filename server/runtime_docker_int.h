@@ -58,7 +58,7 @@ struct dk_dep {
 struct dk_ctr {
     /* plan */
     char name[256];
-    char dname[160];      /* Docker container name */
+    char dname[224];      /* Docker container name */
     char image[512];
     char cred_param[512]; /* repositoryCredentials.credentialsParameter or "" */
     char meta_id[33];
@@ -128,7 +128,7 @@ struct dk_rt {
     int events_started;
     int stopping;
     int wake[2];                 /* wakes the event reader to stop */
-    int held[65536 / 32 + 1];    /* host ports of tracked tasks (bitmap) */
+    uint32_t held[65536 / 32];   /* host ports of tracked tasks (bitmap) */
 };
 
 /* What dk_plan needs besides the task. */

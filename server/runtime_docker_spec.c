@@ -738,7 +738,7 @@ static int task_namespaces(struct dk_task *t, struct dk_ctr *c, json_t *td, json
 {
     static const char *const members[] = {"pidMode", "ipcMode"};
     static const char *const fields[] = {"PidMode", "IpcMode"};
-    char v[200];
+    char v[256];
     int k;
 
     for (k = 0; k < 2; k++) {
