@@ -19,6 +19,7 @@
 #include "common/util.h"
 #include "server/app.h"
 #include "server/runtime.h"
+#include "server/runtime_select.h"
 #include "server/sched_pass.h"
 #include "server/sched_retention.h"
 #include "server/sched_service.h"
@@ -83,23 +84,11 @@ static void *sched_main(void *arg)
     return NULL;
 }
 
-/* The task runtime the configuration names. */
-static int make_runtime(const struct sl_config *cfg, const char *tasks_dir, struct runtime **out)
-{
-    struct runtime_config rc;
-
-    rc.tasks_dir = tasks_dir;
-    rc.port_lo = cfg->task_port_lo;
-    rc.port_hi = cfg->task_port_hi;
-    if (strcmp(cfg->runtime, "process") == 0)
-        return runtime_process_new(&rc, out);
-    return SL_EINVAL;
-}
-
 int scheduler_start(struct app *app, struct scheduler **out, struct sl_err *err)
 {
     struct scheduler *s = calloc(1, sizeof(*s));
     const struct sl_config *cfg = app->cfg;
+    struct runtime_config rc;
     char abs[PATH_MAX];
 
     if (s == NULL)
@@ -110,17 +99,19 @@ int scheduler_start(struct app *app, struct scheduler **out, struct sl_err *err)
         snprintf(s->ctx.tasks_dir, sizeof(s->ctx.tasks_dir), "%s/tasks", abs);
     else
         snprintf(s->ctx.tasks_dir, sizeof(s->ctx.tasks_dir), "%s/tasks", cfg->data_dir);
-    if (make_runtime(cfg, s->ctx.tasks_dir, &s->ctx.rt) != SL_OK) {
+    rc.tasks_dir = s->ctx.tasks_dir;
+    rc.port_lo = cfg->task_port_lo;
+    rc.port_hi = cfg->task_port_hi;
+    if (runtime_select(app, &rc, &s->ctx.rt, err) != SL_OK) { /* logs which and why */
         free(s);
-        return sl_err_set(err, 500, "InternalFailure", "cannot create task runtime '%s'",
-                          cfg->runtime);
+        return SL_ERR;
     }
     s->app = app;
     s->ctx.store = app->store;
     s->ctx.retention_ms = (uint64_t)cfg->stopped_task_retention_s * 1000;
-    /* Where a port bound on every address is reached (loopback, where the
-     * co-process proxy runs). */
-    snprintf(s->ctx.target_ip, sizeof(s->ctx.target_ip), "127.0.0.1");
+    /* Where a port bound on every address is reached (--task-host-address,
+     * 127.0.0.1 by default: where the co-process proxy runs). */
+    snprintf(s->ctx.target_ip, sizeof(s->ctx.target_ip), "%s", cfg->task_host_address);
     sched_domain_init(&s->ctx.dom, app);
     atomic_init(&s->stopping, 0);
     if (pthread_create(&s->thread, NULL, sched_main, s) != 0) {
