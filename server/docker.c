@@ -231,7 +231,7 @@ static void consume(struct buf *b, size_t n)
 /* Feed the bytes in <in> to the response state; body spans go to <sink>.
  * SL_OK (need more), 1 (complete), SL_ERR (malformed). */
 static int feed(struct body_state *st, struct buf *in, int head_req, docker_sink sink,
-                void *arg, struct sl_err *err)
+                void *arg, int *status_early, struct sl_err *err)
 {
     while (!st->done) {
         if (!st->head_done) {
@@ -247,6 +247,8 @@ static int feed(struct body_state *st, struct buf *in, int head_req, docker_sink
             if (st->res.status < 200)
                 continue; /* 1xx: the real head follows */
             st->head_done = 1;
+            if (status_early)
+                *status_early = st->res.status;
             if (st->res.no_body || (!st->res.chunked && st->res.content_length == 0))
                 st->done = 1;
             continue;
@@ -318,7 +320,7 @@ int docker_call(const struct docker *d, const struct docker_req *r, int *status,
                 goto out;
             }
             frc = feed(&st, &in, strcmp(r->method, "HEAD") == 0, r->sink ? r->sink : buf_sink,
-                       r->sink ? r->sink_arg : out_body, err);
+                       r->sink ? r->sink_arg : out_body, r->status_early, err);
             if (frc == SL_ERR)
                 goto out;
             if (frc == 1)
@@ -451,7 +453,7 @@ int docker_stream_read(struct docker_stream *s, void (*line)(void *arg, const ch
                    SL_EIO;
         }
         buf_append(&s->in, tmp, (size_t)n);
-        frc = feed(&s->st, &s->in, 0, line_sink, &s->line, err);
+        frc = feed(&s->st, &s->in, 0, line_sink, &s->line, NULL, err);
         if (frc == SL_ERR || buf_failed(&s->in))
             return SL_EIO;
         if (s->st.head_done && (s->st.res.status < 200 || s->st.res.status > 299))

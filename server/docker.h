@@ -60,6 +60,8 @@ struct docker_req {
     docker_sink sink;       /* NULL: buffer the body into <out_body> */
     void *sink_arg;
     int cancel_fd;          /* > 0: the call gives up once this fd is readable */
+    int *status_early;      /* may be NULL: set to the status before any body byte
+                             * reaches <sink>, so it can tell an error body apart */
 };
 
 /* One request and its response.  SL_OK with *<status> and, without a sink,

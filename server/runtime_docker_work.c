@@ -1,7 +1,8 @@
 /*
- * runtime_docker_work.c - the docker runtime's engine side: worker threads
- * that pull, create, start, signal and remove containers, the reader of the
- * engine's event stream, and the inventory of our containers at start-up.
+ * runtime_docker_work.c - the docker runtime's worker threads: they pull
+ * images, make volumes, create, start, signal and remove containers, and
+ * keep a stopped container's logs (the event reader and the start-up
+ * inventory are in runtime_docker_events.c).
  *
  * A task with work is queued once (struct dk_task want/queued/busy); one
  * worker drives it at a time, so its engine calls never race each other,
@@ -701,6 +702,7 @@ static int mkdirs(const char *path)
 struct log_files {
     FILE *out, *err;
     int tty;
+    int status; /* the answer's, known before its first body byte */
     struct docker_demux dm;
 };
 
@@ -715,6 +717,8 @@ static int log_sink(void *arg, const char *data, size_t len)
 {
     struct log_files *lf = arg;
 
+    if (lf->status != 200)
+        return 0; /* an error body ("no such container"), not the log */
     if (lf->tty)
         fwrite(data, 1, len, lf->out);
     else
@@ -750,8 +754,11 @@ static void save_logs(struct dk_rt *r, struct dk_task *t, struct dk_ctr *c)
     q.sink = log_sink;
     q.sink_arg = &lf;
     q.cancel_fd = r->wake[0];
+    q.status_early = &lf.status;
     if (docker_call(r->eng, &q, &status, NULL, &err) != SL_OK)
         log_warn("runtime: task %s: logs of %s: %s", t->key, c->name, err.message);
+    else if (status != 200)
+        log_warn("runtime: task %s: the engine keeps no log of %s (%d)", t->key, c->name, status);
 out:
     if (lf.out)
         fclose(lf.out);

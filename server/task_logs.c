@@ -67,6 +67,7 @@ struct live {
     struct buf *out;
     struct docker_demux dm;
     int tty;
+    int status; /* known before the first body byte */
 };
 
 static void live_out(void *arg, int stream, const char *p, size_t n)
@@ -82,6 +83,8 @@ static int live_sink(void *arg, const char *data, size_t len)
 {
     struct live *l = arg;
 
+    if (l->status != 200)
+        return 0; /* an error body, not the log */
     if (l->tty)
         live_out(l, 1, data, len);
     else
@@ -115,6 +118,7 @@ static int read_live(const char *host, const char *id, const char *stream, struc
     q.timeout_ms = 10000;
     q.sink = live_sink;
     q.sink_arg = &l;
+    q.status_early = &l.status;
     if (docker_call(d, &q, &status, NULL, &err) == SL_OK && status == 200)
         rc = SL_OK;
 out:

@@ -14,7 +14,8 @@ building on the last:
 - the engine kills a task's container (POST /containers/{id}/kill): the task
   stops with exit code 137 and is replaced;
 - sluiced restarts: the tasks and their containers are adopted, none
-  duplicated, targets kept;
+  duplicated, targets kept; and again in the middle of a rollout, which the
+  next sluiced completes with exactly the new tasks' containers left;
 - scale to 0 and delete: no container of ours is left in the engine, and the
   stopped tasks' logs are kept and readable over REST.
 """
@@ -110,7 +111,11 @@ class Story:
         tg = self.elb.create_target_group(
             Name="web-tg", Protocol="HTTP", Port=8080, VpcId="vpc-1", TargetType="ip",
             HealthCheckPath="/health", HealthCheckIntervalSeconds=1, HealthCheckTimeoutSeconds=1,
-            HealthyThresholdCount=2, UnhealthyThresholdCount=2)
+            # 5: a container's app may need more than the 1 s between its first
+            # checks to answer on a busy machine; with 2 it would be replaced
+            # as unhealthy (grace period 0), and the replacements would count
+            # toward the circuit breaker.
+            HealthyThresholdCount=2, UnhealthyThresholdCount=5)
         self.tg = tg["TargetGroups"][0]["TargetGroupArn"]
         self.elb.modify_target_group_attributes(TargetGroupArn=self.tg, Attributes=[
             {"Key": "deregistration_delay.timeout_seconds", "Value": "3"}])
@@ -275,6 +280,25 @@ class Story:
         check_eq((t["lastStatus"], t["stoppedReason"], t["containers"][0].get("exitCode")),
                  ("STOPPED", "test stop", 0), "adopted container stopped by its stop signal")
 
+    def test_restart_mid_rollout(self):
+        """sluiced stops while new containers are being started and old ones
+        drained; the next one finishes the rollout without duplicates."""
+        self.ecs.update_service(service="web", forceNewDeployment=True)
+        check(wait_for(lambda: len(self.svc()["deployments"]) == 2 and
+                       len(self.ecs.list_tasks(serviceName="web")["taskArns"]) > 2, 20, 0.05),
+              "the rollout started new tasks")
+        self.s.stop()
+        self.start_sluiced()
+        ok = wait_for(lambda: self.stable() and len(self.tasks()) == 2, 60, 0.3)
+        check(ok, "the rollout completes after the restart: %r" % self.svc()["deployments"])
+        ids = {t["containers"][0]["runtimeId"] for t in self.tasks()}
+        running = {c["Id"] for c in self.ours(running_only=True)}
+        check(len(ids) == 2 and wait_for(lambda: {
+            c["Id"] for c in self.ours(running_only=True)} == ids, 15),
+            "exactly the 2 tasks' containers run, none duplicated: %r vs %r" % (running, ids))
+        check_eq(sorted(self.targets()), self.host_ports(self.tasks()),
+                 "the target group holds exactly the new tasks")
+
     def test_scale_to_zero_and_delete(self):
         stopped = self.tasks("STOPPED")
         self.ecs.update_service(service="web", desiredCount=0)
@@ -283,12 +307,15 @@ class Story:
               "deleted service goes INACTIVE")
         check(wait_for(lambda: self.ours() == [], 15, 0.2),
               "no container of ours left in the engine: %r" % [c["Names"] for c in self.ours()])
-        t = [x for x in stopped if x["containers"][0]["image"] == self.images["v1"]][0]
+        # One stopped by the rollout: it ran, so it has logged.
+        t = [x for x in stopped if x["containers"][0]["image"] == self.images["v1"] and
+             x.get("stoppedReason", "").startswith("Scaling activity")][0]
         tid = t["taskArn"].split("/")[-1]
         st, hdrs, body = self.s.http(
             "GET", "/v1/ecs/clusters/default/tasks/%s/containers/web/logs" % tid)
         check(st == 200 and b"listening on 8080" in (body or b""),
-              "a removed container's log is kept and served: %r %r" % (st, body[:200]))
+              "a removed container's log is kept and served: %r %r (task %s)" % (
+                  st, (body or b"")[:200], tid))
 
     def run(self, name):
         self.s = Sluiced(no_proxy=False, extra_args=[
@@ -297,7 +324,8 @@ class Story:
             self.start_sluiced()
             for fn in (self.test_service_behind_rule, self.test_rolling_update_under_load,
                        self.test_circuit_breaker_rollback, self.test_killed_container_replaced,
-                       self.test_restart_adopts, self.test_scale_to_zero_and_delete):
+                       self.test_restart_adopts, self.test_restart_mid_rollout,
+                       self.test_scale_to_zero_and_delete):
                 t0 = time.time()
                 run_case(fn)
                 print("%s %s: %.1f s" % (name, fn.__name__, time.time() - t0), flush=True)
