@@ -20,8 +20,8 @@
 #include "common/buf.h"
 #include "common/log.h"
 #include "common/util.h"
-#include "routes/elbv2.h"
-#include "routes/health.h"
+#include "routes/elbv2/elbv2.h"
+#include "routes/elbv2/health.h"
 #include "store/store.h"
 
 struct dataplane {

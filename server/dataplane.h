@@ -14,7 +14,7 @@
 
 #include <microhttpd.h>
 
-#include "routes/front.h"
+#include "routes/api/front.h"
 #include "server/app.h"
 
 #define DATAPLANE_HEARTBEAT_MS 5000

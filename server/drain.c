@@ -7,7 +7,7 @@
 #include <time.h>
 
 #include "common/log.h"
-#include "routes/elbv2.h"
+#include "routes/elbv2/elbv2.h"
 #include "store/store.h"
 
 struct drainer {

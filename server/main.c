@@ -19,7 +19,7 @@
 #include "server/http.h"
 #include "server/scheduler.h"
 #include "server/supervise.h"
-#include "routes/health.h"
+#include "routes/elbv2/health.h"
 #include "store/store.h"
 #include "version.h"
 

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "routes/ecs.h"
+#include "routes/ecs/ecs.h"
 #include "server/app.h"
 #include "server/runtime_docker.h"
 #include "store/store.h"

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "routes/ecs.h"
-#include "routes/elbv2.h"
+#include "routes/ecs/ecs.h"
+#include "routes/elbv2/elbv2.h"
 #include "server/app.h"
 #include "store/store.h"
 

@@ -25,7 +25,7 @@
 #include <stdint.h>
 
 #include "common/err.h"
-#include "routes/ops.h"
+#include "routes/elbv2/ops.h"
 #include "server/sched_rollout.h" /* enum sched_target_state */
 
 struct app;

@@ -26,7 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "routes/ecs.h"  /* ECS_* sizes, K_ECS_* kinds */
+#include "routes/ecs/ecs.h"  /* ECS_* sizes, K_ECS_* kinds */
 #include "store/store.h" /* STORE_ID_MAX */
 #include "server/sched_backoff.h"
 #include "server/sched_domain.h"

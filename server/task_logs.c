@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "routes/ecs.h"
+#include "routes/ecs/ecs.h"
 #include "server/docker.h"
 #include "store/store.h"
 

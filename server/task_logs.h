@@ -15,7 +15,7 @@
 #ifndef SL_SERVER_TASK_LOGS_H
 #define SL_SERVER_TASK_LOGS_H
 
-#include "routes/front.h"
+#include "routes/api/front.h"
 #include "server/app.h"
 
 #define TASK_LOGS_PREFIX "/v1/ecs/"

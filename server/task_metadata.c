@@ -19,7 +19,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
-#include "routes/ecs.h"
+#include "routes/ecs/ecs.h"
 #include "store/store.h"
 
 struct tm_entry {

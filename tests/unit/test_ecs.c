@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "routes/ecs.h"
+#include "routes/ecs/ecs.h"
 
 struct fixture {
     char dir[64];

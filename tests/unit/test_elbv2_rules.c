@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "routes/elbv2.h"
-#include "routes/elbv2_rules.h"
+#include "routes/elbv2/elbv2.h"
+#include "routes/elbv2/rules.h"
 #include "store/store.h"
 
 struct fixture {

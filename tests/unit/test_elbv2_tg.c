@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "routes/elbv2.h"
+#include "routes/elbv2/elbv2.h"
 
 struct fixture {
     char dir[64];

@@ -7,7 +7,7 @@
 
 #include <string.h>
 
-#include "routes/query.h"
+#include "routes/wire/query.h"
 
 static json_t *decode(const char *body, struct sl_err *err)
 {

@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "routes/elbv2.h"
+#include "routes/elbv2/elbv2.h"
 #include "server/app.h"
 #include "server/runtime.h"
 #include "server/sched_pass.h"

@@ -7,7 +7,7 @@
 
 #include <string.h>
 
-#include "routes/xml.h"
+#include "routes/wire/xml.h"
 
 static void test_envelope_and_lists(void **state)
 {

@@ -1,4 +1,4 @@
-#include "routes/xml.h"
+#include "routes/wire/xml.h"
 
 #include <inttypes.h>
 #include <stdio.h>

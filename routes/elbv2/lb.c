@@ -12,9 +12,9 @@
 #include <string.h>
 
 #include "common/util.h"
-#include "routes/elbv2.h"
-#include "routes/elbv2_rules.h"
-#include "routes/params.h"
+#include "routes/elbv2/elbv2.h"
+#include "routes/elbv2/rules.h"
+#include "routes/wire/params.h"
 
 #define LB_HOSTED_ZONE "Z35SXDOTRQ7X7K"
 #define LB_DEFAULT_VPC "vpc-00000000"

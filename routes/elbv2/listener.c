@@ -11,9 +11,9 @@
 #include <string.h>
 
 #include "common/util.h"
-#include "routes/elbv2.h"
-#include "routes/elbv2_rules.h"
-#include "routes/params.h"
+#include "routes/elbv2/elbv2.h"
+#include "routes/elbv2/rules.h"
+#include "routes/wire/params.h"
 
 #define MAX_LISTENERS_PER_LB 50
 #define DEFAULT_SSL_POLICY "ELBSecurityPolicy-2016-08"

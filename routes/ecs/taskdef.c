@@ -7,7 +7,7 @@
  * revision number is never reused, even after deregistration.  Deregistered
  * revisions stay stored (INACTIVE) and describable, as on ECS.
  */
-#include "routes/ecs.h"
+#include "routes/ecs/ecs.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,14 +2,14 @@
  * elbv2.c - the ELBv2 operation table, helpers shared by the operation
  * families, and the tag operations (which span every resource kind).
  */
-#include "routes/elbv2.h"
+#include "routes/elbv2/elbv2.h"
 
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "routes/params.h"
+#include "routes/wire/params.h"
 
 const struct op_def elbv2_ops[] = {
     {"CreateLoadBalancer", op_create_load_balancer},

@@ -9,10 +9,10 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "routes/elbv2.h"
-#include "routes/front.h"
-#include "routes/params.h"
-#include "routes/rest.h"
+#include "routes/elbv2/elbv2.h"
+#include "routes/api/front.h"
+#include "routes/wire/params.h"
+#include "routes/api/rest.h"
 
 #define REST_PATH_MAX 2048
 #define REST_SEGS 4

@@ -1,4 +1,4 @@
-#include "routes/health.h"
+#include "routes/elbv2/health.h"
 
 #include <jansson.h>
 #include <pthread.h>

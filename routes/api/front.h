@@ -11,7 +11,7 @@
 #include <stddef.h>
 
 #include "common/buf.h"
-#include "routes/ops.h"
+#include "routes/elbv2/ops.h"
 
 #define FRONT_MAX_BODY (1024 * 1024)
 

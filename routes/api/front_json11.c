@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "routes/ecs.h"
-#include "routes/front.h"
+#include "routes/ecs/ecs.h"
+#include "routes/api/front.h"
 
 #define JSON11_TYPE "application/x-amz-json-1.1"
 

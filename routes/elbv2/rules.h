@@ -16,7 +16,7 @@
 #include <jansson.h>
 
 #include "common/err.h"
-#include "routes/elbv2.h"
+#include "routes/elbv2/elbv2.h"
 
 /* The load balancer's random part of every ARN is 16 hex digits. */
 #define ELB_HEX_LEN 16

@@ -9,7 +9,7 @@
  * (still PROVISIONING/PENDING) has nothing to stop, so it is STOPPED here at
  * once with its stoppedReason.
  */
-#include "routes/ecs.h"
+#include "routes/ecs/ecs.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -22,7 +22,7 @@
 #include <stdint.h>
 
 #include "common/err.h"
-#include "routes/ops.h"
+#include "routes/elbv2/ops.h"
 #include "store/store.h"
 
 #define K_LB "lb"

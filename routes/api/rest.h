@@ -23,8 +23,8 @@
 #include <jansson.h>
 
 #include "common/err.h"
-#include "routes/front.h"
-#include "routes/ops.h"
+#include "routes/api/front.h"
+#include "routes/elbv2/ops.h"
 
 /* One REST collection (/v1/<path>) backed by one store kind. */
 struct rest_kind {

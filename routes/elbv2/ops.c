@@ -1,4 +1,4 @@
-#include "routes/ops.h"
+#include "routes/elbv2/ops.h"
 
 #include <string.h>
 

@@ -2,7 +2,7 @@
  * ecs_tags.c - TagResource, UntagResource, ListTagsForResource over
  * clusters, services, tasks and task definitions, addressed by ARN.
  */
-#include "routes/ecs.h"
+#include "routes/ecs/ecs.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -12,14 +12,14 @@
  * - DeleteService makes a service INACTIVE at once when no task of it is
  *   left (group "service:<name>" not STOPPED), else DRAINING.
  */
-#include "routes/ecs.h"
+#include "routes/ecs/ecs.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/util.h"
-#include "routes/elbv2.h"
+#include "routes/elbv2/elbv2.h"
 
 static const char *const launch_types[] = {"EC2", "FARGATE", "EXTERNAL", "MANAGED_INSTANCES",
                                            NULL};

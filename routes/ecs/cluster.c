@@ -6,7 +6,7 @@
  * the cluster's service and task records at read time, so they never drift
  * from the records themselves.
  */
-#include "routes/ecs.h"
+#include "routes/ecs/ecs.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -7,9 +7,9 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "routes/elbv2.h"
-#include "routes/params.h"
-#include "routes/rest.h"
+#include "routes/elbv2/elbv2.h"
+#include "routes/wire/params.h"
+#include "routes/api/rest.h"
 
 /* ---- replies ---- */
 

@@ -1,4 +1,4 @@
-#include "routes/query.h"
+#include "routes/wire/query.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,9 +1,9 @@
 /* ELBv2 Query protocol front door. */
 #include <string.h>
 
-#include "routes/front.h"
-#include "routes/query.h"
-#include "routes/xml.h"
+#include "routes/api/front.h"
+#include "routes/wire/query.h"
+#include "routes/wire/xml.h"
 
 void front_reply_init(struct front_reply *r)
 {

@@ -22,9 +22,9 @@
 #include <sys/time.h>
 
 #include "common/util.h"
-#include "routes/elbv2.h"
-#include "routes/health.h"
-#include "routes/params.h"
+#include "routes/elbv2/elbv2.h"
+#include "routes/elbv2/health.h"
+#include "routes/wire/params.h"
 
 #define MAX_TARGETS_PER_TG 1000
 

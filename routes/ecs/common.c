@@ -3,7 +3,7 @@
  * strict JSON member access, names and ARNs, the default cluster, tags and
  * pagination.
  */
-#include "routes/ecs.h"
+#include "routes/ecs/ecs.h"
 
 #include <ctype.h>
 #include <stdarg.h>

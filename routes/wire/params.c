@@ -1,4 +1,4 @@
-#include "routes/params.h"
+#include "routes/wire/params.h"
 
 #include <errno.h>
 #include <stdlib.h>

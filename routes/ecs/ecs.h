@@ -33,8 +33,8 @@
 #include <stddef.h>
 
 #include "common/err.h"
-#include "routes/ops.h"
-#include "routes/params.h" /* P_OPTIONAL, P_REQUIRED */
+#include "routes/elbv2/ops.h"
+#include "routes/wire/params.h" /* P_OPTIONAL, P_REQUIRED */
 #include "store/store.h"
 
 #define K_ECS_CLUSTER "ecs_cluster"

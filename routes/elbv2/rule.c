@@ -17,9 +17,9 @@
 #include <strings.h>
 
 #include "common/util.h"
-#include "routes/elbv2.h"
-#include "routes/elbv2_rules.h"
-#include "routes/params.h"
+#include "routes/elbv2/elbv2.h"
+#include "routes/elbv2/rules.h"
+#include "routes/wire/params.h"
 
 #define MAX_RULES_PER_LB 100
 #define MAX_VALUES_PER_RULE 5
