@@ -9,14 +9,14 @@
 
 struct store;
 struct auth_creds;
-struct health;
+struct elb_health;
 struct dataplane;
 
 struct app {
     const struct sl_config *cfg;
     struct store *store;
     struct auth_creds *creds; /* NULL: unauthenticated (loopback only) */
-    struct health *health;    /* data-plane reports; may be NULL */
+    struct elb_health *health; /* data-plane reports; may be NULL */
     struct dataplane *dataplane;
 };
 

@@ -21,13 +21,13 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "routes/elbv2/elbv2.h"
-#include "routes/elbv2/health.h"
+#include "server/dp_report.h"
 #include "store/store.h"
 
 struct dataplane {
     struct app *app;
     pthread_mutex_t mu;
-    json_t *proxies; /* id -> {"rev":N,"seen":ms,"busy":{key:1}} */
+    struct dp_report *report; /* the proxies and what they report */
     int stopping;
 };
 
@@ -35,7 +35,7 @@ int dataplane_new(struct app *app, struct dataplane **out)
 {
     struct dataplane *dp = calloc(1, sizeof(*dp));
 
-    if (dp == NULL || (dp->proxies = json_object()) == NULL) {
+    if (dp == NULL || dp_report_new(app, &dp->report) != SL_OK) {
         free(dp);
         return SL_ENOMEM;
     }
@@ -49,7 +49,7 @@ void dataplane_free(struct dataplane *dp)
 {
     if (dp == NULL)
         return;
-    json_decref(dp->proxies);
+    dp_report_free(dp->report);
     pthread_mutex_destroy(&dp->mu);
     free(dp);
 }
@@ -265,174 +265,6 @@ static enum MHD_Result watch(struct dataplane *dp, struct MHD_Connection *c,
     return ret;
 }
 
-/* ---- report ---- */
-
-struct early {
-    struct dataplane *dp;
-    json_t *live;   /* proxies seen recently: borrowed snapshot */
-    json_t *remove; /* target keys to remove */
-};
-
-static int check_drained(const char *key, const char *target_key, void *arg)
-{
-    struct early *e = arg;
-    const char *pid;
-    json_t *p;
-
-    (void)key;
-    json_object_foreach(e->live, pid, p) {
-        json_t *busy = json_object_get(p, "busy");
-        /* The drain revision is checked by the caller per target. */
-        if (json_object_get(busy, target_key))
-            return 0;
-    }
-    json_array_append_new(e->remove, json_string(target_key));
-    return 0;
-}
-
-struct remove_args {
-    json_t *keys;
-    json_t *live;
-    size_t removed;
-};
-
-static int remove_drained_tx(struct store_txn *txn, void *arg, struct sl_err *err)
-{
-    struct remove_args *r = arg;
-    json_t *k, *p;
-    const char *pid;
-    size_t i;
-
-    json_array_foreach(r->keys, i, k) {
-        json_t *t = store_get(txn, K_TARGET, json_string_value(k));
-        uint64_t drain_rev;
-        int applied = 1;
-
-        if (t == NULL)
-            continue;
-        drain_rev = (uint64_t)json_integer_value(json_object_get(t, "_drain_rev"));
-        if (strcmp(json_string_value(json_object_get(t, "_state")), "draining") != 0)
-            drain_rev = UINT64_MAX;
-        json_decref(t);
-        json_object_foreach(r->live, pid, p)
-            if ((uint64_t)json_integer_value(json_object_get(p, "rev")) < drain_rev)
-                applied = 0;
-        if (!applied)
-            continue;
-        if (elb_target_remove(txn, json_string_value(k)) == SL_OK)
-            r->removed++;
-    }
-    return SL_OK;
-}
-
-static void finish_idle_drains(struct dataplane *dp)
-{
-    struct early e = {dp, NULL, json_array()};
-    struct remove_args r = {0};
-    struct store_txn *txn;
-    struct sl_err err = {0};
-    uint64_t now = util_mono_ms();
-    const char *pid;
-    json_t *p, *live = json_object();
-    void *tmp;
-
-    pthread_mutex_lock(&dp->mu);
-    json_object_foreach_safe(dp->proxies, tmp, pid, p) {
-        if (now - (uint64_t)json_integer_value(json_object_get(p, "seen")) >
-            DATAPLANE_PROXY_TTL_MS) {
-            log_info("dataplane: proxy %s stopped reporting; forgetting it", pid);
-            json_object_del(dp->proxies, pid);
-            continue;
-        }
-        json_object_set_new(live, pid, json_deep_copy(p));
-    }
-    pthread_mutex_unlock(&dp->mu);
-    if (json_object_size(live) == 0)
-        goto out;
-    e.live = live;
-    if (store_read_begin(dp->app->store, &txn, &err) != SL_OK)
-        goto out;
-    store_index_scan(txn, "drain:", check_drained, &e);
-    store_txn_end(txn);
-    if (json_array_size(e.remove) == 0)
-        goto out;
-    r.keys = e.remove;
-    r.live = live;
-    if (store_write(dp->app->store, remove_drained_tx, &r, NULL, &err) != SL_OK)
-        log_warn("dataplane: removing drained targets: %s", err.message);
-    else if (r.removed)
-        log_info("dataplane: %zu drained target(s) idle on every proxy; removed", r.removed);
-out:
-    json_decref(live);
-    json_decref(e.remove);
-}
-
-static void report(struct dataplane *dp, const struct front_request *req,
-                   struct front_reply *out)
-{
-    json_error_t jerr;
-    json_t *body = json_loadb(req->body, req->body_len, 0, &jerr), *targets, *t, *busy;
-    const char *pid;
-    json_int_t rev;
-    uint64_t now = util_mono_ms();
-    size_t i;
-
-    if (!json_is_object(body)) {
-        json_decref(body);
-        front_rest_error(400, "InvalidJSON", "report must be a JSON object", out);
-        return;
-    }
-    pid = json_string_value(json_object_get(body, "proxy_id"));
-    rev = json_integer_value(json_object_get(body, "applied_revision"));
-    targets = json_object_get(body, "targets");
-    if (pid == NULL || *pid == '\0' || strlen(pid) > 128 ||
-        !json_is_integer(json_object_get(body, "applied_revision")) || rev < 0 ||
-        (targets && !json_is_array(targets))) {
-        json_decref(body);
-        front_rest_error(400, "ValidationError",
-                         "report needs proxy_id (string), applied_revision (integer) and "
-                         "targets (array)",
-                         out);
-        return;
-    }
-    busy = json_object();
-    json_array_foreach(targets, i, t) {
-        const char *key = json_string_value(json_object_get(t, "key"));
-        const char *state = json_string_value(json_object_get(t, "state"));
-        struct health_state hs;
-
-        if (key == NULL)
-            continue;
-        if (json_integer_value(json_object_get(t, "in_flight")) > 0 ||
-            json_integer_value(json_object_get(t, "connections")) > 0)
-            json_object_set_new(busy, key, json_true());
-        if (state && (strcmp(state, "healthy") == 0 || strcmp(state, "unhealthy") == 0 ||
-                      strcmp(state, "initial") == 0)) {
-            memset(&hs, 0, sizeof(hs));
-            snprintf(hs.state, sizeof(hs.state), "%s", state);
-            snprintf(hs.reason, sizeof(hs.reason), "%s",
-                     json_string_value(json_object_get(t, "reason"))
-                         ? json_string_value(json_object_get(t, "reason"))
-                         : "");
-            snprintf(hs.description, sizeof(hs.description), "%s",
-                     json_string_value(json_object_get(t, "description"))
-                         ? json_string_value(json_object_get(t, "description"))
-                         : "");
-            hs.updated_ms = now;
-            health_set(dp->app->health, key, &hs);
-        }
-    }
-    pthread_mutex_lock(&dp->mu);
-    json_object_set_new(dp->proxies, pid,
-                        json_pack("{sI sI so}", "rev", rev, "seen", (json_int_t)now, "busy",
-                                  busy));
-    pthread_mutex_unlock(&dp->mu);
-    json_decref(body);
-    finish_idle_drains(dp);
-    reply_json(out, 200, json_pack("{sI}", "revision",
-                                   (json_int_t)store_revision(dp->app->store)));
-}
-
 enum MHD_Result dataplane_handle(struct dataplane *dp, struct MHD_Connection *c,
                                  const struct front_request *req, struct front_reply *out)
 {
@@ -454,6 +286,6 @@ enum MHD_Result dataplane_handle(struct dataplane *dp, struct MHD_Connection *c,
     else if (strcmp(what, "watch") == 0)
         return watch(dp, c, req, out);
     else
-        report(dp, req, out);
+        dp_report_handle(dp->report, req, out);
     return MHD_YES;
 }

@@ -3,11 +3,7 @@
  *   GET  /v1/dataplane/snapshot          whole view at one revision
  *   GET  /v1/dataplane/watch?since=REV   NDJSON change stream, heartbeats
  *   POST /v1/dataplane/report            proxy health / in-flight reports
- *
- * Proxies are tracked in memory: a proxy that has not reported for
- * DATAPLANE_PROXY_TTL_MS is forgotten.  A draining target whose every live
- * proxy has applied its deregistration and reports it idle (no request in
- * flight, no open connection) is removed before its deadline.
+ *                                        (server/dp_report.h)
  */
 #ifndef SL_SERVER_DATAPLANE_H
 #define SL_SERVER_DATAPLANE_H
@@ -18,7 +14,6 @@
 #include "server/app.h"
 
 #define DATAPLANE_HEARTBEAT_MS 5000
-#define DATAPLANE_PROXY_TTL_MS 15000
 
 struct dataplane;
 

@@ -1,3 +1,6 @@
+/*
+ * drain.c - the drain finalizer thread.
+ */
 #include "server/drain.h"
 
 #include <pthread.h>
@@ -7,11 +10,17 @@
 #include <time.h>
 
 #include "common/log.h"
-#include "routes/elbv2/elbv2.h"
+#include "common/util.h"
+#include "routes/elbv2/drain.h"
+#include "routes/elbv2/targets.h"
 #include "store/store.h"
+
+/* How often reported health is checked against the targets that exist. */
+#define SWEEP_MS 10000
 
 struct drainer {
     struct store *store;
+    struct elb_env env;
     int period_ms;
     pthread_t thread;
     pthread_mutex_t mu;
@@ -27,47 +36,51 @@ static uint64_t wall_ms(void)
     return (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
 }
 
-struct due {
-    uint64_t now;
-    int any;
-};
-
-static int first_due(const char *key, const char *val, void *arg)
-{
-    struct due *d = arg;
-
-    d->any = strtoull(key + 6, NULL, 10) <= d->now;
-    return 1;
-}
-
 static int expire_tx(struct store_txn *txn, void *arg, struct sl_err *err)
 {
+    struct drainer *d = arg;
     size_t removed = 0;
-    int rc = elb_drain_expire(txn, wall_ms(), &removed);
+    int rc = elb_drain_expire(txn, &d->env, wall_ms(), &removed);
 
     if (removed)
         log_info("drain: removed %zu target(s) whose deregistration delay passed", removed);
     return rc;
 }
 
+/* One round: expire what is due, and now and then sweep the health. */
+static void round_once(struct drainer *d, uint64_t *last_sweep)
+{
+    struct store_txn *txn;
+    struct sl_err err = {0};
+    int due = 0;
+    size_t dropped = 0;
+
+    if (store_read_begin(d->store, &txn, &err) != SL_OK) {
+        log_warn("drain: %s", err.message);
+        return;
+    }
+    due = elb_drain_due(txn, wall_ms());
+    if (d->env.health && util_mono_ms() - *last_sweep >= SWEEP_MS) {
+        dropped = elb_targets_sweep(txn, d->env.health);
+        *last_sweep = util_mono_ms();
+    }
+    store_txn_end(txn);
+    if (dropped)
+        log_debug("drain: forgot the health of %zu removed target(s)", dropped);
+    if (due && store_write(d->store, expire_tx, d, NULL, &err) != SL_OK)
+        log_warn("drain: %s", err.message);
+}
+
 static void *drain_main(void *arg)
 {
     struct drainer *d = arg;
     struct timespec ts;
+    uint64_t last_sweep = util_mono_ms();
 
     pthread_mutex_lock(&d->mu);
     while (!d->stopping) {
-        struct store_txn *txn;
-        struct sl_err err = {0};
-        struct due due = {wall_ms(), 0};
-
         pthread_mutex_unlock(&d->mu);
-        if (store_read_begin(d->store, &txn, &err) == SL_OK) {
-            store_index_scan(txn, "drain:", first_due, &due);
-            store_txn_end(txn);
-        }
-        if (due.any && store_write(d->store, expire_tx, NULL, NULL, &err) != SL_OK)
-            log_warn("drain: %s", err.message);
+        round_once(d, &last_sweep);
         pthread_mutex_lock(&d->mu);
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_nsec += (long)d->period_ms * 1000000L;
@@ -80,13 +93,16 @@ static void *drain_main(void *arg)
     return NULL;
 }
 
-int drain_start(struct store *s, int period_ms, struct drainer **out)
+int drain_start(struct store *s, struct elb_health *health, int period_ms, struct drainer **out)
 {
     struct drainer *d = calloc(1, sizeof(*d));
 
     if (d == NULL)
         return SL_ENOMEM;
     d->store = s;
+    d->env.region = "";
+    d->env.account = "";
+    d->env.health = health;
     d->period_ms = period_ms;
     pthread_mutex_init(&d->mu, NULL);
     pthread_cond_init(&d->cv, NULL);

@@ -232,7 +232,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     struct front_reply reply;
     struct front_request fr;
     struct sl_err err = {0};
-    struct op_ctx ctx;
+    struct api_ctx ctx;
     char rid[37];
     enum door d = door_for(method, url, c);
     enum MHD_Result ret;
@@ -282,12 +282,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         goto send;
     }
 
-    memset(&ctx, 0, sizeof(ctx));
-    ctx.store = app->store;
-    ctx.health = app->health;
-    ctx.region = app->cfg->region;
-    ctx.account = app->cfg->account_id;
-    ctx.request_id = rid;
+    api_ctx_init(&ctx, app->store, app->cfg->region, app->cfg->account_id, app->health, rid);
     memset(&fr, 0, sizeof(fr));
     fr.method = method;
     fr.path = url;

@@ -109,8 +109,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "sluiced: %s\n", err.message);
         goto out;
     }
-    if (health_new(&app.health) != SL_OK || dataplane_new(&app, &app.dataplane) != SL_OK ||
-        drain_start(app.store, 250, &drainer) != SL_OK) {
+    if (elb_health_new(&app.health) != SL_OK || dataplane_new(&app, &app.dataplane) != SL_OK ||
+        drain_start(app.store, app.health, 250, &drainer) != SL_OK) {
         fprintf(stderr, "sluiced: cannot start: out of memory or threads\n");
         goto out;
     }
@@ -145,7 +145,7 @@ out:
     dataplane_free(app.dataplane);
     drain_stop(drainer);
     store_close(app.store);
-    health_free(app.health);
+    elb_health_free(app.health);
     auth_free(app.creds);
     return status;
 }

@@ -1,7 +1,7 @@
 /*
  * sched_domain.c - the scheduler's calls into routes/ (see sched_domain.h):
- * ELBv2 target writes through elb_targets_*_txn(), health through
- * DescribeTargetHealth, ECS through RunTask and the deployment builder.
+ * the typed ELBv2 target functions inside the caller's transaction, target
+ * health and RunTask in their own, and the deployment builder.
  */
 #include "server/sched_domain.h"
 
@@ -9,105 +9,85 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "routes/ecs/ecs.h"
-#include "routes/elbv2/elbv2.h"
+#include "routes/ecs/service.h"
+#include "routes/ecs/task.h"
+#include "routes/ecs/taskdef.h"
+#include "routes/elbv2/targets.h"
+#include "routes/elbv2/tg.h"
 #include "server/app.h"
 #include "store/store.h"
 
 void sched_domain_init(struct sched_domain *d, struct app *app)
 {
     memset(d, 0, sizeof(*d));
-    d->ctx.store = app->store;
-    d->ctx.health = app->health;
-    d->ctx.region = app->cfg->region;
-    d->ctx.account = app->cfg->account_id;
-    d->ctx.request_id = "ecs-scheduler";
+    d->store = app->store;
+    d->elb.region = app->cfg->region;
+    d->elb.account = app->cfg->account_id;
+    d->elb.health = app->health;
+    d->ecs.region = app->cfg->region;
+    d->ecs.account = app->cfg->account_id;
 }
 
-static json_t *target_list(const struct sched_addr *a)
+static struct elb_target target_of(const struct sched_addr *a)
 {
-    return json_pack("[{ss sI}]", "Id", a->ip, "Port", (json_int_t)a->port);
+    struct elb_target t = {a->ip, a->port, NULL};
+
+    return t;
 }
 
-static int group_exists(struct store_txn *txn, const char *tg_arn, long *delay_s)
+int sched_domain_register(const struct sched_domain *d, struct store_txn *txn,
+                          const char *tg_arn, const struct sched_addr *a, struct sl_err *err)
 {
-    json_t *tg = elb_by_arn_ro(txn, K_TG, tg_arn, NULL);
-    const char *v;
+    struct elb_target t = target_of(a);
 
-    if (tg == NULL)
-        return 0;
-    if (delay_s) {
-        v = elb_attr_get(json_object_get(tg, "Attributes"),
-                         "deregistration_delay.timeout_seconds");
-        *delay_s = v ? atol(v) : 300;
-    }
-    json_decref(tg);
-    return 1;
-}
-
-int sched_domain_register(struct store_txn *txn, const char *tg_arn, const struct sched_addr *a,
-                          struct sl_err *err)
-{
-    json_t *list;
-    int rc;
-
-    if (!group_exists(txn, tg_arn, NULL))
+    if (!elb_tg_exists(txn, tg_arn))
         return SL_ENOTFOUND;
-    if ((list = target_list(a)) == NULL)
-        return sl_err_set(err, 500, "InternalFailure", "out of memory");
-    rc = elb_targets_register_txn(txn, tg_arn, list, err);
-    json_decref(list);
-    return rc;
+    return elb_targets_register(txn, &d->elb, tg_arn, &t, 1, err);
 }
 
-int sched_domain_deregister(struct store_txn *txn, const char *tg_arn, const struct sched_addr *a,
-                            uint64_t now_ms, long *delay_s, struct sl_err *err)
+int sched_domain_deregister(const struct sched_domain *d, struct store_txn *txn,
+                            const char *tg_arn, const struct sched_addr *a, uint64_t now_ms,
+                            long *delay_s, struct sl_err *err)
 {
-    json_t *list;
-    int rc;
+    struct elb_target t = target_of(a);
+    struct sl_err ignored = {0};
 
     *delay_s = 0;
-    if (!group_exists(txn, tg_arn, delay_s))
+    if (elb_targets_drain_delay(txn, tg_arn, delay_s, &ignored) != SL_OK)
         return SL_ENOTFOUND;
-    if ((list = target_list(a)) == NULL)
-        return sl_err_set(err, 500, "InternalFailure", "out of memory");
-    rc = elb_targets_deregister_txn(txn, tg_arn, list, now_ms, err);
-    json_decref(list);
-    return rc;
+    return elb_targets_deregister(txn, &d->elb, tg_arn, &t, 1, now_ms, err);
 }
 
 int sched_domain_health(struct sched_domain *d, const char *tg_arn,
                         struct sched_target_health **out, size_t *n)
 {
-    json_t *req = json_pack("{ss}", "TargetGroupArn", tg_arn), *resp, *list, *e;
-    struct sl_err err = {0};
+    struct elb_target_status *st = NULL;
     struct sched_target_health *v = NULL;
-    size_t i;
+    struct store_txn *txn;
+    struct sl_err err = {0};
+    size_t i, m = 0;
+    int rc;
 
     *out = NULL;
     *n = 0;
-    if (req == NULL)
-        return SL_ENOMEM;
-    resp = ops_call(&d->ctx, "DescribeTargetHealth", req, &err);
-    json_decref(req);
-    if (resp == NULL)
+    if (store_read_begin(d->store, &txn, &err) != SL_OK)
+        return SL_ERR;
+    rc = elb_targets_status(txn, &d->elb, tg_arn, &st, &m, &err);
+    store_txn_end(txn);
+    if (rc != SL_OK)
         return strcmp(err.code, "TargetGroupNotFound") == 0 ? SL_ENOTFOUND : SL_ERR;
-    list = json_object_get(resp, "TargetHealthDescriptions");
-    if (json_array_size(list) > 0 && (v = calloc(json_array_size(list), sizeof(*v))) == NULL) {
-        json_decref(resp);
+    if (m > 0 && (v = calloc(m, sizeof(*v))) == NULL) {
+        free(st);
         return SL_ENOMEM;
     }
-    json_array_foreach(list, i, e) {
-        json_t *t = json_object_get(e, "Target");
-        snprintf(v[i].addr.ip, sizeof(v[i].addr.ip), "%s",
-                 json_string_value(json_object_get(t, "Id")) ?: "");
-        v[i].addr.port = (long)json_integer_value(json_object_get(t, "Port"));
-        v[i].state = sched_target_parse(
-            json_string_value(json_object_get(json_object_get(e, "TargetHealth"), "State")));
+    for (i = 0; i < m; i++) {
+        snprintf(v[i].addr.ip, sizeof(v[i].addr.ip), "%s", st[i].id);
+        v[i].addr.port = st[i].port;
+        v[i].state = sched_target_parse(elb_target_state_name(st[i].state));
     }
+    free(st);
     *out = v;
-    *n = json_array_size(list);
-    json_decref(resp);
+    *n = m;
     return SL_OK;
 }
 
@@ -116,30 +96,43 @@ json_t *sched_domain_taskdef(struct store_txn *txn, const char *arn)
     return arn && arn[0] ? ecs_taskdef_find(txn, arn) : NULL;
 }
 
+struct run_call {
+    const struct sched_domain *d;
+    struct ecs_run_spec spec;
+    json_t *tasks;
+};
+
+static int run_tx(struct store_txn *txn, void *arg, struct sl_err *err)
+{
+    struct run_call *c = arg;
+
+    return ecs_tasks_run(txn, &c->d->ecs, &c->spec, &c->tasks, err);
+}
+
 int sched_domain_run_tasks(struct sched_domain *d, const struct sched_run *r, char (*ids)[33],
                            size_t *n, struct sl_err *err)
 {
-    json_t *req, *resp, *t;
+    struct run_call c = {d, {r->cluster, r->task_definition, r->count, r->group, r->started_by,
+                             ECS_LT_EC2, NULL, NULL, 0},
+                         NULL};
+    json_t *t;
     size_t i;
+    int k;
 
     *n = 0;
-    req = json_pack("{ss ss sI ss ss ss}", "cluster", r->cluster, "taskDefinition",
-                    r->task_definition, "count", (json_int_t)r->count, "group", r->group,
-                    "startedBy", r->started_by, "launchType",
-                    r->launch_type && r->launch_type[0] ? r->launch_type : "EC2");
-    if (req == NULL)
-        return sl_err_set(err, 500, "InternalFailure", "out of memory");
-    resp = ecs_op_run_task(&d->ctx, req, err);
-    json_decref(req);
-    if (resp == NULL)
+    for (k = 0; r->launch_type && ecs_launch_type_names[k]; k++)
+        if (strcmp(ecs_launch_type_names[k], r->launch_type) == 0)
+            c.spec.launch = (enum ecs_launch_type)k;
+    if (ecs_run_check(&c.spec, err) != SL_OK ||
+        store_write(d->store, run_tx, &c, NULL, err) != SL_OK)
         return SL_ERR;
-    json_array_foreach(json_object_get(resp, "tasks"), i, t) {
+    json_array_foreach(c.tasks, i, t) {
         const char *arn = json_string_value(json_object_get(t, "taskArn"));
         const char *slash = arn ? strrchr(arn, '/') : NULL;
         if ((long)*n < r->count)
             snprintf(ids[(*n)++], 33, "%s", slash ? slash + 1 : "");
     }
-    json_decref(resp);
+    json_decref(c.tasks);
     return SL_OK;
 }
 

@@ -5,9 +5,9 @@
  *
  * Caveats:
  * - sched_domain.c is the only scheduler code that calls into routes/ (the
- *   others use its constants only: store kinds, name and ARN sizes).  Issue
- *   12 replaces the ELBv2 and ECS operations with typed domain functions;
- *   swapping them in means changing sched_domain.c alone.
+ *   others use its constants only: store kinds, name and ARN sizes).  It
+ *   calls the typed ELBv2 and ECS domain functions (routes/elbv2/targets.h,
+ *   tg.h, routes/ecs/task.h, taskdef.h, service.h).
  * - Target writes run inside the caller's store write transaction, so that
  *   a task's targets and the task itself change in one transaction; when one
  *   fails the caller must fail its transaction (some targets may have been
@@ -25,7 +25,8 @@
 #include <stdint.h>
 
 #include "common/err.h"
-#include "routes/elbv2/ops.h"
+#include "routes/ecs/ecs.h"
+#include "routes/elbv2/elbv2.h"
 #include "server/sched_rollout.h" /* enum sched_target_state */
 
 struct app;
@@ -39,7 +40,9 @@ struct sched_addr {
 };
 
 struct sched_domain {
-    struct op_ctx ctx; /* borrowed pointers into the app */
+    struct store *store; /* borrowed pointers into the app */
+    struct elb_env elb;
+    struct ecs_env ecs;
 };
 
 /* Fill <d> for <app> (borrowed; must outlive <d>). */
@@ -49,14 +52,15 @@ void sched_domain_init(struct sched_domain *d, struct app *app);
 
 /* Register <a> in group <tg_arn>.  SL_OK; SL_ENOTFOUND when the group is
  * gone (nothing written); else an error in <err> (TooManyTargets, ...). */
-int sched_domain_register(struct store_txn *txn, const char *tg_arn, const struct sched_addr *a,
-                          struct sl_err *err);
+int sched_domain_register(const struct sched_domain *d, struct store_txn *txn,
+                          const char *tg_arn, const struct sched_addr *a, struct sl_err *err);
 
 /* Deregister <a> from <tg_arn>; it drains from <now_ms> (wall) for the
  * group's deregistration_delay.timeout_seconds, returned in *delay_s.
  * SL_OK; SL_ENOTFOUND (delay 0) when the group is gone; else an error. */
-int sched_domain_deregister(struct store_txn *txn, const char *tg_arn, const struct sched_addr *a,
-                            uint64_t now_ms, long *delay_s, struct sl_err *err);
+int sched_domain_deregister(const struct sched_domain *d, struct store_txn *txn,
+                            const char *tg_arn, const struct sched_addr *a, uint64_t now_ms,
+                            long *delay_s, struct sl_err *err);
 
 /* ---- target groups, reads ---- */
 

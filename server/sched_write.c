@@ -55,7 +55,8 @@ static int deregister_all(struct store_txn *txn, struct task_tx *x, json_t *t, s
         struct sched_addr a;
         if (i >= SCHED_MAX_LBS || !target_addr(g, &a))
             continue;
-        rc = sched_domain_deregister(txn, sched_jstr(g, "tg"), &a, x->p->now_ms, &delay, err);
+        rc = sched_domain_deregister(&x->p->ctx->dom, txn, sched_jstr(g, "tg"), &a,
+                                     x->p->now_ms, &delay, err);
         if (rc == SL_ENOTFOUND)
             continue;
         if (rc != SL_OK)
@@ -80,7 +81,7 @@ static int register_all(struct store_txn *txn, struct task_tx *x, json_t *t, str
         return sl_err_set(err, 500, "InternalFailure", "out of memory");
     for (i = 0; i < x->c->nreg && i < SCHED_MAX_LBS; i++) {
         const struct sched_target *g = &x->c->reg[i];
-        rc = sched_domain_register(txn, g->tg, &g->addr, err);
+        rc = sched_domain_register(&x->p->ctx->dom, txn, g->tg, &g->addr, err);
         if (rc == SL_ENOTFOUND)
             continue; /* the group is gone: nothing to register there */
         if (rc != SL_OK) {

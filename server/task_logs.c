@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "routes/ecs/ecs.h"
+#include "routes/ecs/names.h"
 #include "server/docker.h"
 #include "store/store.h"
 

@@ -20,6 +20,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "routes/ecs/ecs.h"
+#include "routes/ecs/taskdef.h"
 #include "store/store.h"
 
 struct tm_entry {

@@ -3,13 +3,40 @@
  * X-Amz-Target: AmazonEC2ContainerServiceV20141113.<Op>, a JSON object body
  * (empty = {}), replies application/x-amz-json-1.1 with epoch-second
  * timestamps; errors {"__type":code,"message":...}, 400 for client faults and
- * 500 ServerException for ours.
+ * 500 ServerException for ours.  The ECS action table lives here.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "routes/ecs/ecs.h"
+#include "routes/api/ecs_actions.h"
 #include "routes/api/front.h"
+
+#define ECS_TARGET_PREFIX "AmazonEC2ContainerServiceV20141113."
+
+static const struct api_action ecs_actions[] = {
+    {"RegisterTaskDefinition", api_ecs_register_task_definition},
+    {"DescribeTaskDefinition", api_ecs_describe_task_definition},
+    {"ListTaskDefinitions", api_ecs_list_task_definitions},
+    {"ListTaskDefinitionFamilies", api_ecs_list_task_definition_families},
+    {"DeregisterTaskDefinition", api_ecs_deregister_task_definition},
+    {"CreateCluster", api_ecs_create_cluster},
+    {"DescribeClusters", api_ecs_describe_clusters},
+    {"ListClusters", api_ecs_list_clusters},
+    {"DeleteCluster", api_ecs_delete_cluster},
+    {"CreateService", api_ecs_create_service},
+    {"UpdateService", api_ecs_update_service},
+    {"DescribeServices", api_ecs_describe_services},
+    {"ListServices", api_ecs_list_services},
+    {"DeleteService", api_ecs_delete_service},
+    {"RunTask", api_ecs_run_task},
+    {"StopTask", api_ecs_stop_task},
+    {"ListTasks", api_ecs_list_tasks},
+    {"DescribeTasks", api_ecs_describe_tasks},
+    {"TagResource", api_ecs_tag_resource},
+    {"UntagResource", api_ecs_untag_resource},
+    {"ListTagsForResource", api_ecs_list_tags_for_resource},
+    {NULL, NULL},
+};
 
 #define JSON11_TYPE "application/x-amz-json-1.1"
 
@@ -46,18 +73,18 @@ static int blank(const char *s, size_t n)
     return 1;
 }
 
-void front_json11(struct op_ctx *ctx, const char *target, const struct front_request *req,
-                  struct front_reply *out)
+void front_json11(const struct api_ctx *ctx, const char *target,
+                  const struct front_request *req, struct front_reply *out)
 {
     const size_t plen = strlen(ECS_TARGET_PREFIX);
     struct sl_err err = {0};
-    const struct op_def *op = NULL;
+    const struct api_action *op = NULL;
     json_t *body = NULL, *result;
     json_error_t jerr;
     char *text;
 
     if (target != NULL && strncmp(target, ECS_TARGET_PREFIX, plen) == 0)
-        op = ops_find(ecs_ops, target + plen);
+        op = api_action_find(ecs_actions, target + plen);
     if (op == NULL) {
         sl_err_set(&err, 400, "UnknownOperationException", "Unknown operation %.200s",
                    target ? target : "(none)");

@@ -1,9 +1,44 @@
-/* ELBv2 Query protocol front door. */
+/*
+ * front_query.c - the ELBv2 Query protocol front door: a form body with
+ * Action and Version=2015-12-01 in, the action's XML envelope (or an
+ * ErrorResponse) out.  The ELBv2 action table lives here.
+ */
 #include <string.h>
 
+#include "routes/api/elbv2_actions.h"
 #include "routes/api/front.h"
 #include "routes/wire/query.h"
 #include "routes/wire/xml.h"
+
+static const struct api_action elbv2_actions[] = {
+    {"CreateLoadBalancer", api_elb_create_load_balancer},
+    {"DescribeLoadBalancers", api_elb_describe_load_balancers},
+    {"DeleteLoadBalancer", api_elb_delete_load_balancer},
+    {"DescribeLoadBalancerAttributes", api_elb_describe_load_balancer_attributes},
+    {"ModifyLoadBalancerAttributes", api_elb_modify_load_balancer_attributes},
+    {"CreateTargetGroup", api_elb_create_target_group},
+    {"DescribeTargetGroups", api_elb_describe_target_groups},
+    {"ModifyTargetGroup", api_elb_modify_target_group},
+    {"DeleteTargetGroup", api_elb_delete_target_group},
+    {"DescribeTargetGroupAttributes", api_elb_describe_target_group_attributes},
+    {"ModifyTargetGroupAttributes", api_elb_modify_target_group_attributes},
+    {"RegisterTargets", api_elb_register_targets},
+    {"DeregisterTargets", api_elb_deregister_targets},
+    {"DescribeTargetHealth", api_elb_describe_target_health},
+    {"CreateListener", api_elb_create_listener},
+    {"DescribeListeners", api_elb_describe_listeners},
+    {"ModifyListener", api_elb_modify_listener},
+    {"DeleteListener", api_elb_delete_listener},
+    {"CreateRule", api_elb_create_rule},
+    {"DescribeRules", api_elb_describe_rules},
+    {"ModifyRule", api_elb_modify_rule},
+    {"SetRulePriorities", api_elb_set_rule_priorities},
+    {"DeleteRule", api_elb_delete_rule},
+    {"AddTags", api_elb_add_tags},
+    {"RemoveTags", api_elb_remove_tags},
+    {"DescribeTags", api_elb_describe_tags},
+    {NULL, NULL},
+};
 
 void front_reply_init(struct front_reply *r)
 {
@@ -23,42 +58,46 @@ void front_query_error(const struct sl_err *e, const char *request_id, struct fr
     xml_error(&out->body, XML_NS_ELBV2, e, request_id);
 }
 
-void front_query(struct op_ctx *ctx, const struct front_request *req, struct front_reply *out)
+/* The action a decoded form names, with Action and Version removed. */
+static const struct api_action *form_action(json_t *params, struct sl_err *err)
 {
-    struct sl_err err = {0};
-    const struct op_def *op;
-    const char *action, *version;
-    json_t *params, *result;
+    const char *action = json_string_value(json_object_get(params, "Action"));
+    const char *version = json_string_value(json_object_get(params, "Version"));
+    const struct api_action *a;
 
-    params = query_decode(req->body, req->body_len, &err);
-    if (params == NULL)
-        goto error;
-    action = json_string_value(json_object_get(params, "Action"));
-    version = json_string_value(json_object_get(params, "Version"));
     if (action == NULL) {
-        sl_err_set(&err, 400, "MissingAction", "the request must contain the parameter Action");
-        goto error;
+        sl_err_set(err, 400, "MissingAction", "the request must contain the parameter Action");
+        return NULL;
     }
     if (version == NULL) {
-        sl_err_set(&err, 400, "MissingParameter",
-                   "the request must contain the parameter Version");
-        goto error;
+        sl_err_set(err, 400, "MissingParameter", "the request must contain the parameter Version");
+        return NULL;
     }
     if (strcmp(version, "2015-12-01") != 0) {
-        sl_err_set(&err, 400, "InvalidAction",
-                   "Version %s is not supported; this endpoint serves ELBv2 2015-12-01",
-                   version);
-        goto error;
+        sl_err_set(err, 400, "InvalidAction",
+                   "Version %s is not supported; this endpoint serves ELBv2 2015-12-01", version);
+        return NULL;
     }
-    op = ops_find(elbv2_ops, action);
-    if (op == NULL) {
-        sl_err_set(&err, 400, "InvalidAction", "The action %s is not valid for this web service.",
+    if ((a = api_action_find(elbv2_actions, action)) == NULL) {
+        sl_err_set(err, 400, "InvalidAction", "The action %s is not valid for this web service.",
                    action);
-        goto error;
+        return NULL;
     }
     json_object_del(params, "Action");
     json_object_del(params, "Version");
-    result = op->fn(ctx, params, &err);
+    return a;
+}
+
+void front_query(const struct api_ctx *ctx, const struct front_request *req,
+                 struct front_reply *out)
+{
+    struct sl_err err = {0};
+    const struct api_action *a = NULL;
+    json_t *params, *result = NULL;
+
+    params = query_decode(req->body, req->body_len, &err);
+    if (params && (a = form_action(params, &err)) != NULL)
+        result = a->fn(ctx, params, &err);
     json_decref(params);
     if (result == NULL) {
         if (err.code[0] == '\0')
@@ -68,11 +107,6 @@ void front_query(struct op_ctx *ctx, const struct front_request *req, struct fro
     }
     out->status = 200;
     out->content_type = "text/xml";
-    xml_response(&out->body, XML_NS_ELBV2, op->name, result, ctx->request_id);
+    xml_response(&out->body, XML_NS_ELBV2, a->name, result, ctx->request_id);
     json_decref(result);
-    return;
-
-error:
-    json_decref(params);
-    front_query_error(&err, ctx->request_id, out);
 }

@@ -1,37 +1,20 @@
 /*
- * front_rest.c - the REST JSON front door under /v1: routing, request
- * bodies, and the create/read/list/replace/delete flow every collection
- * shares.  What differs per kind lives in rest_kinds.c; the contract is
- * openapi/openapi.yaml.
+ * front_rest.c - the REST JSON front door under /v1: routing, and the
+ * create/read/list/replace/delete flow every collection shares.  What
+ * differs per kind lives in rest_kinds.c, the targets of a group in
+ * rest_targets.c; the contract is openapi/openapi.yaml.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/log.h"
-#include "routes/elbv2/elbv2.h"
-#include "routes/api/front.h"
-#include "routes/wire/params.h"
 #include "routes/api/rest.h"
+#include "routes/elbv2/tags.h"
+#include "routes/elbv2/view.h"
+#include "routes/wire/params.h"
 
 #define REST_PATH_MAX 2048
 #define REST_SEGS 4
-#define LIST_PAGES_MAX 1000
-
-void front_rest_error(int status, const char *code, const char *message,
-                      struct front_reply *out)
-{
-    json_t *body = json_pack("{s{ss ss}}", "error", "code", code, "message", message);
-    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-
-    out->status = status ? status : 500;
-    out->content_type = "application/json";
-    buf_free(&out->body);
-    buf_puts(&out->body, text ? text : "{\"error\":{\"code\":\"InternalFailure\",\"message\":\"\"}}");
-    buf_putc(&out->body, '\n');
-    free(text);
-    json_decref(body);
-}
 
 static void reply_err(struct front_reply *out, int status, const char *code, const char *fmt,
                       const char *arg)
@@ -42,323 +25,288 @@ static void reply_err(struct front_reply *out, int status, const char *code, con
     rest_reply_error(&e, out);
 }
 
-/* ---- request body ---- */
+/* ---- list, read ---- */
 
-json_t *rest_parse_body(const struct front_request *req, struct front_reply *out)
-{
-    json_error_t jerr;
-    json_t *body;
-    char msg[256];
-
-    if (req->body_len == 0) {
-        reply_err(out, 400, "InvalidJSON", "%s", "the request needs a JSON object body");
-        return NULL;
-    }
-    body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
-    if (body == NULL) {
-        snprintf(msg, sizeof(msg), "the body is not valid JSON: %s (line %d, column %d)",
-                 jerr.text, jerr.line, jerr.column);
-        reply_err(out, 400, "InvalidJSON", "%s", msg);
-        return NULL;
-    }
-    if (!json_is_object(body)) {
-        json_decref(body);
-        reply_err(out, 400, "InvalidJSON", "%s", "the body must be a JSON object");
-        return NULL;
-    }
-    return body;
-}
-
-/* ---- list ---- */
-
-struct scan_acc {
-    struct store_txn *txn;
-    const char *kind;
-    json_t *items;
+struct rest_read {
+    const struct api_ctx *ctx;
+    const struct rest_kind *k;
+    const char *id;            /* GET one */
+    const char *arn, *fid;     /* list filter, by ARN and by the parent's REST id */
+    json_t *out;
 };
 
-static int scan_one(const char *id, json_t *obj, void *arg)
+static int list_tx(struct store_txn *txn, void *arg, struct sl_err *err)
 {
-    struct scan_acc *a = arg;
+    struct rest_read *r = arg;
+    const struct rest_kind *pk;
+    json_t *parent = NULL;
+    const char *arn = r->arn;
+    int rc;
 
-    json_array_append_new(a->items, rest_view(a->txn, a->kind, obj));
-    return 0;
-}
-
-/* ARNs from the kind's Describe operation filtered by <arn>, all pages. */
-static json_t *describe_arns(struct op_ctx *ctx, const struct rest_kind *k, const char *arn,
-                             struct sl_err *err)
-{
-    json_t *arns = json_array(), *marker = NULL;
-    int page;
-
-    for (page = 0; page < LIST_PAGES_MAX; page++) {
-        json_t *req = json_pack("{ss}", k->filter_arg, arn), *res, *list, *e;
-        size_t i;
-
-        if (marker)
-            json_object_set_new(req, "Marker", marker);
-        marker = NULL;
-        res = rest_op(ctx, k->describe_op, req, err);
-        if (res == NULL) {
-            json_decref(arns);
-            return NULL;
-        }
-        list = json_object_get(res, k->describe_list);
-        json_array_foreach(list, i, e) {
-            const char *a = rest_str(e, k->arn_member);
-            if (a)
-                json_array_append_new(arns, json_string(a));
-        }
-        if (json_is_string(json_object_get(res, "NextMarker")))
-            marker = json_incref(json_object_get(res, "NextMarker"));
-        json_decref(res);
-        if (marker == NULL)
-            break;
-    }
-    json_decref(marker);
-    return arns;
-}
-
-static void rest_list(struct op_ctx *ctx, const struct rest_kind *k,
-                      const struct front_request *req, struct front_reply *out)
-{
-    struct sl_err err = {0};
-    struct store_txn *txn;
-    const char *arn = NULL, *fid = NULL;
-    json_t *items, *arns = NULL, *parent = NULL, *a;
-    size_t i;
-
-    if (k->filter_arg && req->arg) {
-        arn = req->arg(req->arg_cls, k->filter_arg);
-        fid = req->arg(req->arg_cls, k->filter_id_arg);
-    }
-    if (fid) {
-        const struct rest_kind *pk;
-        for (pk = rest_kinds; pk->path && strcmp(pk->kind, k->filter_kind) != 0; pk++)
-            ;
-        if (!elb_valid_id(fid)) {
-            sl_err_set(&err, 404, pk->not_found, "%s '%.200s' not found", pk->what, fid);
-            goto fail;
-        }
-        parent = rest_load(ctx, pk->kind, fid, pk->not_found, pk->what, &err);
-        if (parent == NULL)
-            goto fail;
+    if (r->fid) {
+        pk = rest_kind_of(r->k->filter_kind);
+        if (!elb_valid_id(r->fid) || elb_view_get(txn, pk->kind, r->fid, &parent) != SL_OK)
+            return sl_err_set(err, 404, pk->not_found, "%s '%.200s' not found", pk->what,
+                              r->fid);
         if (arn && strcmp(arn, rest_str(parent, "arn") ? rest_str(parent, "arn") : "") != 0) {
-            sl_err_set(&err, 400, "ValidationError", "%s and %s name different resources",
-                       k->filter_arg, k->filter_id_arg);
-            goto fail;
+            json_decref(parent);
+            return sl_err_set(err, 400, "ValidationError", "%s and %s name different resources",
+                              r->k->filter_arg, r->k->filter_id_arg);
         }
         arn = rest_str(parent, "arn");
     }
-    if (arn) {
-        if ((arns = describe_arns(ctx, k, arn, &err)) == NULL)
-            goto fail;
-    }
-    if (elb_read(ctx, &txn, &err) != SL_OK)
-        goto fail;
-    items = json_array();
-    if (arns) {
-        json_array_foreach(arns, i, a) {
-            json_t *obj = elb_by_arn(txn, k->kind, json_string_value(a), NULL);
-            if (obj) {
-                json_array_append_new(items, rest_view(txn, k->kind, obj));
-                json_decref(obj);
-            }
-        }
-    } else {
-        struct scan_acc acc = {txn, k->kind, items};
-        store_scan(txn, k->kind, NULL, scan_one, &acc);
-    }
-    store_txn_end(txn);
-    json_decref(arns);
+    rc = elb_view_list(txn, r->k->kind, arn, &r->out, err);
     json_decref(parent);
-    rest_reply_json(out, 200, json_pack("{so}", "items", items));
-    return;
-fail:
-    json_decref(arns);
-    json_decref(parent);
-    rest_reply_error(&err, out);
+    return rc;
 }
 
-/* ---- read ---- */
-
-static void rest_get(struct op_ctx *ctx, const struct rest_kind *k, const char *id,
-                     struct front_reply *out)
+static void rest_list(const struct api_ctx *ctx, const struct rest_kind *k,
+                      const struct front_request *req, struct front_reply *out)
 {
+    struct rest_read r = {ctx, k, NULL, NULL, NULL, NULL};
     struct sl_err err = {0};
-    json_t *v = rest_load(ctx, k->kind, id, k->not_found, k->what, &err);
 
-    if (v == NULL)
+    if (k->filter_arg && req->arg) {
+        r.arn = req->arg(req->arg_cls, k->filter_arg);
+        r.fid = req->arg(req->arg_cls, k->filter_id_arg);
+    }
+    if (api_read(ctx, list_tx, &r, &err) != SL_OK)
         rest_reply_error(&err, out);
     else
-        rest_reply_json(out, 200, v);
+        rest_reply_json(out, 200, json_pack("{so}", "items", r.out));
+}
+
+static int get_tx(struct store_txn *txn, void *arg, struct sl_err *err)
+{
+    struct rest_read *r = arg;
+
+    if (elb_view_get(txn, r->k->kind, r->id, &r->out) != SL_OK)
+        return sl_err_set(err, 404, r->k->not_found, "%s '%.200s' not found", r->k->what, r->id);
+    return SL_OK;
+}
+
+static void rest_get(const struct api_ctx *ctx, const struct rest_kind *k, const char *id,
+                     struct front_reply *out)
+{
+    struct rest_read r = {ctx, k, id, NULL, NULL, NULL};
+    struct sl_err err = {0};
+
+    if (api_read(ctx, get_tx, &r, &err) != SL_OK)
+        rest_reply_error(&err, out);
+    else
+        rest_reply_json(out, 200, r.out);
 }
 
 /* ---- create ---- */
 
-static void rest_create(struct op_ctx *ctx, const struct rest_kind *k, json_t *body,
+struct create_call {
+    const struct api_ctx *ctx;
+    const struct rest_kind *k;
+    struct rest_create c;
+    char id[ELB_ID_MAX];       /* out: the REST id of the new object */
+    json_t *view;              /* out */
+};
+
+/* Create, then set the Attributes, in one transaction: a bad attribute
+ * leaves nothing behind. */
+static int create_tx(struct store_txn *txn, void *arg, struct sl_err *err)
+{
+    struct create_call *cc = arg;
+    const struct rest_kind *k = cc->k;
+    json_t *created = NULL, *attrs = NULL, *old;
+    const char *arn;
+    int rc = SL_ERR;
+
+    if (cc->c.id && elb_view_get(txn, k->kind, cc->c.id, &old) == SL_OK) {
+        json_decref(old);
+        return sl_err_set(err, 409, "Conflict", "A %s with id '%s' already exists", k->what,
+                          cc->c.id);
+    }
+    if (k->create(txn, cc->ctx, &cc->c, &created, err) != SL_OK)
+        goto out;
+    if ((arn = rest_str(created, k->arn_member)) == NULL) {
+        sl_err_set(err, 500, "InternalFailure", "the new %s has no %s", k->what, k->arn_member);
+        goto out;
+    }
+    if (cc->c.nattrs > 0 &&
+        k->attrs_modify(txn, arn, cc->c.attrs, cc->c.nattrs, &attrs, err) != SL_OK)
+        goto out;
+    if (elb_view_by_arn(txn, k->kind, arn, cc->id, &cc->view) != SL_OK) {
+        sl_err_set(err, 500, "InternalFailure", "the new %s is gone", k->what);
+        goto out;
+    }
+    rc = SL_OK;
+out:
+    json_decref(attrs);
+    json_decref(created);
+    return rc;
+}
+
+/* The generic part of a create body: id and Attributes; c->req is the
+ * rest, for the kind's decoder. */
+static int create_prepare(const struct rest_kind *k, json_t *body, struct rest_create *c,
+                          struct sl_err *err)
+{
+    json_t *id = json_object_get(body, "id");
+
+    if (id && !json_is_null(id)) {
+        c->id = rest_str(body, "id");
+        if (c->id == NULL || !elb_valid_id(c->id))
+            return p_invalid(err, "id", "Member must be 1-128 characters of [A-Za-z0-9._-]");
+    }
+    if (rest_attrs_param(body, &c->attrs, &c->nattrs, err) != SL_OK)
+        return SL_ERR;
+    if (c->nattrs > 0 && k->attrs_modify == NULL)
+        return p_invalid(err, "Attributes", "This resource kind has no attributes");
+    c->req = json_deep_copy(body);
+    json_object_del(c->req, "Attributes");
+    if (json_is_null(json_object_get(c->req, "id")))
+        json_object_del(c->req, "id");
+    return SL_OK;
+}
+
+static void rest_create(const struct api_ctx *ctx, const struct rest_kind *k, json_t *body,
                         struct front_reply *out)
 {
+    struct create_call cc;
     struct sl_err err = {0};
-    json_t *req = NULL, *res = NULL, *attrs, *view = NULL, *old;
-    const char *id, *arn;
-    char new_id[ELB_ID_MAX];
-    struct store_txn *txn;
-    json_t *first;
+    int decoded = 0;
 
-    if (json_object_get(body, "id") && !json_is_null(json_object_get(body, "id"))) {
-        id = rest_str(body, "id");
-        if (id == NULL || !elb_valid_id(id)) {
-            p_invalid(&err, "id", "Member must be 1-128 characters of [A-Za-z0-9._-]");
-            goto fail;
-        }
-        if (elb_read(ctx, &txn, &err) != SL_OK)
-            goto fail;
-        old = store_get(txn, k->kind, id);
-        store_txn_end(txn);
-        if (old) {
-            json_decref(old);
-            sl_err_set(&err, 409, "Conflict", "A %s with id '%s' already exists", k->what, id);
-            goto fail;
-        }
-    }
-    if (rest_attrs_param(body, &attrs, &err) != SL_OK)
+    memset(&cc, 0, sizeof(cc));
+    cc.ctx = ctx;
+    cc.k = k;
+    if (create_prepare(k, body, &cc.c, &err) != SL_OK)
         goto fail;
-    if (json_array_size(attrs) > 0 && k->modify_attrs_op == NULL) {
-        p_invalid(&err, "Attributes", "This resource kind has no attributes");
+    decoded = 1;
+    if (k->create_decode(&cc.c, &err) != SL_OK || api_write(ctx, create_tx, &cc, &err) != SL_OK)
         goto fail;
-    }
-    req = json_deep_copy(body);
-    json_object_del(req, "Attributes");
-    if (json_is_null(json_object_get(req, "id")))
-        json_object_del(req, "id");
-    if (k->prepare && k->prepare(ctx, req, &err) != SL_OK)
-        goto fail;
-    res = rest_op(ctx, k->create_op, req, &err);
-    req = NULL;
-    if (res == NULL)
-        goto fail;
-    first = json_array_get(json_object_get(res, k->create_list), 0);
-    arn = rest_str(first, k->arn_member);
-    if (arn == NULL) {
-        sl_err_set(&err, 500, "InternalFailure", "%s returned no %s", k->create_op,
-                   k->arn_member);
-        goto fail;
-    }
-    if (json_array_size(attrs) > 0) {
-        json_t *mreq = json_pack("{ss sO}", k->arn_member, arn, "Attributes", attrs), *r;
-
-        r = rest_op(ctx, k->modify_attrs_op, mreq, &err);
-        if (r == NULL) {
-            struct sl_err derr = {0};
-            json_t *d = rest_op(ctx, k->delete_op, json_pack("{ss}", k->arn_member, arn), &derr);
-            if (d == NULL)
-                log_warn("rest: undoing create of %s: %s: %s", arn, derr.code, derr.message);
-            json_decref(d);
-            goto fail;
-        }
-        json_decref(r);
-    }
-    view = rest_load_arn(ctx, k->kind, arn, new_id, &err);
-    if (view == NULL)
-        goto fail;
-    snprintf(out->location, sizeof(out->location), "/v1/%s/%s", k->path, new_id);
-    json_decref(res);
-    rest_reply_json(out, 201, view);
-    return;
+    snprintf(out->location, sizeof(out->location), "/v1/%s/%s", k->path, cc.id);
+    rest_reply_json(out, 201, cc.view);
+    cc.view = NULL;
+    goto done;
 fail:
-    json_decref(req);
-    json_decref(res);
     rest_reply_error(&err, out);
+done:
+    if (decoded)
+        k->create_free(&cc.c);
+    json_decref(cc.view);
+    json_decref(cc.c.parent);
+    json_decref(cc.c.req);
+    free(cc.c.attrs);
 }
 
 /* ---- replace ---- */
 
-static void rest_put(struct op_ctx *ctx, const struct rest_kind *k, const char *id,
+struct put_call {
+    const struct api_ctx *ctx;
+    const struct rest_kind *k;
+    const char *id;
+    json_t *body;
+    struct elb_kv *attrs;      /* Attributes, checked */
+    size_t nattrs;
+    struct elb_kv *tags;       /* Tags, checked; NULL: keep */
+    size_t ntags;
+    json_t *view;              /* out */
+};
+
+/* The kind's members, then Attributes and Tags, in one transaction. */
+static int put_tx(struct store_txn *txn, void *arg, struct sl_err *err)
+{
+    struct put_call *p = arg;
+    const struct rest_kind *k = p->k;
+    json_t *cur, *v, *attrs = NULL;
+    const char *arn;
+    size_t n;
+    int rc = SL_ERR;
+
+    if (elb_view_get(txn, k->kind, p->id, &cur) != SL_OK)
+        return sl_err_set(err, 404, k->not_found, "%s '%.200s' not found", k->what, p->id);
+    if ((arn = rest_str(cur, "arn")) == NULL) {
+        sl_err_set(err, 500, "InternalFailure", "%s '%s' has no ARN", k->what, p->id);
+        goto out;
+    }
+    v = json_object_get(p->body, "id");
+    if (v && !json_is_null(v) && !rest_same(json_object_get(cur, "id"), v)) {
+        sl_err_set(err, 409, "Conflict", "Member 'id' cannot be changed: the path names '%s'",
+                   p->id);
+        goto out;
+    }
+    if (k->put(txn, p->ctx, cur, p->body, err) != SL_OK)
+        goto out;
+    n = rest_attrs_changed(json_object_get(cur, "Attributes"), p->attrs, p->nattrs);
+    if (n > 0 && k->attrs_modify(txn, arn, p->attrs, n, &attrs, err) != SL_OK)
+        goto out;
+    if (p->tags && elb_tags_set(txn, arn, p->tags, p->ntags, err) != SL_OK)
+        goto out;
+    if (elb_view_get(txn, k->kind, p->id, &p->view) != SL_OK) {
+        sl_err_set(err, 500, "InternalFailure", "%s '%s' is gone", k->what, p->id);
+        goto out;
+    }
+    rc = SL_OK;
+out:
+    json_decref(attrs);
+    json_decref(cur);
+    return rc;
+}
+
+static void rest_put(const struct api_ctx *ctx, const struct rest_kind *k, const char *id,
                      json_t *body, struct front_reply *out)
 {
+    struct put_call p = {ctx, k, id, body, NULL, 0, NULL, 0, NULL};
     struct sl_err err = {0};
-    json_t *cur, *attrs = NULL, *tags = NULL, *undo = NULL, *v;
-    const char *arn;
+    json_t *tags = json_object_get(body, "Tags");
+    int rc = SL_ERR;
 
-    cur = rest_load(ctx, k->kind, id, k->not_found, k->what, &err);
-    if (cur == NULL)
-        goto fail;
-    arn = rest_str(cur, "arn");
-    v = json_object_get(body, "id");
-    if (v && !json_is_null(v) && !rest_same(json_object_get(cur, "id"), v)) {
-        sl_err_set(&err, 409, "Conflict",
-                   "Member 'id' cannot be changed: the path names '%s'", id);
-        goto fail;
-    }
-    if (rest_attrs_param(body, &attrs, &err) != SL_OK)
-        goto fail;
-    if (json_array_size(attrs) > 0 && k->modify_attrs_op == NULL) {
+    if (rest_attrs_param(body, &p.attrs, &p.nattrs, &err) != SL_OK)
+        goto out;
+    if (p.nattrs > 0 && k->attrs_modify == NULL) {
         p_invalid(&err, "Attributes", "This resource kind has no attributes");
-        goto fail;
+        goto out;
     }
-    v = json_object_get(body, "Tags");
-    if (v && !json_is_null(v) && (tags = elb_tags_param(body, &err)) == NULL)
-        goto fail;
-    if (arn == NULL) {
-        sl_err_set(&err, 500, "InternalFailure", "%s '%s' has no ARN", k->what, id);
-        goto fail;
-    }
-    undo = json_array();
-    if (k->put(ctx, k, cur, body, undo, &err) != SL_OK)
-        goto rollback;
-    if (attrs && rest_attrs_apply(ctx, k->modify_attrs_op, k->arn_member, arn,
-                                  json_object_get(cur, "Attributes"), attrs, undo,
-                                  &err) != SL_OK)
-        goto rollback;
-    if (tags && rest_tags_apply(ctx, arn, json_object_get(cur, "Tags"), tags, undo, &err) !=
-                    SL_OK)
-        goto rollback;
-    json_decref(undo);
-    json_decref(tags);
-    json_decref(cur);
-    cur = rest_load(ctx, k->kind, id, k->not_found, k->what, &err);
-    if (cur == NULL)
-        goto fail;
-    rest_reply_json(out, 200, cur);
-    return;
-rollback:
-    rest_rollback(ctx, undo);
-fail:
-    json_decref(undo);
-    json_decref(tags);
-    json_decref(cur);
-    rest_reply_error(&err, out);
+    if (tags && !json_is_null(tags) &&
+        (api_elb_kv_list(body, "Tags", P_OPTIONAL, 0, ELB_TAGS_MAX, 0, &p.tags, &p.ntags, &err) ==
+             SL_ERR ||
+         elb_tags_check(p.tags, p.ntags, &err) != SL_OK))
+        goto out;
+    rc = api_write(ctx, put_tx, &p, &err);
+out:
+    if (rc == SL_OK)
+        rest_reply_json(out, 200, p.view);
+    else
+        rest_reply_error(&err, out);
+    free(p.attrs);
+    free(p.tags);
 }
 
 /* ---- delete ---- */
 
-static void rest_delete(struct op_ctx *ctx, const struct rest_kind *k, const char *id,
+static int delete_tx(struct store_txn *txn, void *arg, struct sl_err *err)
+{
+    struct rest_read *r = arg;
+    json_t *cur;
+    char arn[ELB_ARN_MAX];
+
+    if (elb_view_get(txn, r->k->kind, r->id, &cur) != SL_OK)
+        return sl_err_set(err, 404, r->k->not_found, "%s '%.200s' not found", r->k->what, r->id);
+    snprintf(arn, sizeof(arn), "%s", rest_str(cur, "arn") ? rest_str(cur, "arn") : "");
+    json_decref(cur);
+    if (arn[0] == '\0')
+        return sl_err_set(err, 500, "InternalFailure", "%s '%s' has no ARN", r->k->what, r->id);
+    return r->k->destroy(txn, r->ctx, arn, err);
+}
+
+static void rest_delete(const struct api_ctx *ctx, const struct rest_kind *k, const char *id,
                         struct front_reply *out)
 {
+    struct rest_read r = {ctx, k, id, NULL, NULL, NULL};
     struct sl_err err = {0};
-    json_t *cur = rest_load(ctx, k->kind, id, k->not_found, k->what, &err), *res;
-    const char *arn;
 
-    if (cur == NULL)
-        goto fail;
-    arn = rest_str(cur, "arn");
-    if (arn == NULL) {
-        sl_err_set(&err, 500, "InternalFailure", "%s '%s' has no ARN", k->what, id);
-        goto fail;
+    if (api_write(ctx, delete_tx, &r, &err) != SL_OK) {
+        rest_reply_error(&err, out);
+        return;
     }
-    res = rest_op(ctx, k->delete_op, json_pack("{ss}", k->arn_member, arn), &err);
-    if (res == NULL)
-        goto fail;
-    json_decref(res);
-    json_decref(cur);
     out->status = 204;
     out->content_type = NULL;
-    return;
-fail:
-    json_decref(cur);
-    rest_reply_error(&err, out);
 }
 
 /* ---- routing ---- */
@@ -406,8 +354,33 @@ static int split_path(const char *path, char *buf, size_t cap, char **seg, int *
     return 1;
 }
 
+/* A request on one object of a collection. */
+static void route_object(const struct api_ctx *ctx, const struct rest_kind *k,
+                         const struct front_request *req, const char *id,
+                         struct front_reply *out)
+{
+    json_t *body = NULL;
+
+    if (!method_is(req, "GET") && !method_is(req, "PUT") && !method_is(req, "DELETE")) {
+        not_allowed(out, "GET, PUT, DELETE");
+        return;
+    }
+    /* A PUT's bad body is reported before a missing object, as with POST. */
+    if (method_is(req, "PUT") && (body = rest_parse_body(req, out)) == NULL)
+        return;
+    if (!elb_valid_id(id))
+        reply_err(out, 404, k->not_found, "no such id '%.200s'", id);
+    else if (body)
+        rest_put(ctx, k, id, body, out);
+    else if (method_is(req, "GET"))
+        rest_get(ctx, k, id, out);
+    else
+        rest_delete(ctx, k, id, out);
+    json_decref(body);
+}
+
 /* Dispatch a request on a collection or one of its objects. */
-static void route_kind(struct op_ctx *ctx, const struct rest_kind *k,
+static void route_kind(const struct api_ctx *ctx, const struct rest_kind *k,
                        const struct front_request *req, char **seg, int nseg,
                        struct front_reply *out)
 {
@@ -425,23 +398,7 @@ static void route_kind(struct op_ctx *ctx, const struct rest_kind *k,
         return;
     }
     if (nseg == 2) {
-        if (!method_is(req, "GET") && !method_is(req, "PUT") && !method_is(req, "DELETE")) {
-            not_allowed(out, "GET, PUT, DELETE");
-            return;
-        }
-        /* A PUT's bad body is reported before a missing object, as with POST. */
-        body = NULL;
-        if (method_is(req, "PUT") && (body = rest_parse_body(req, out)) == NULL)
-            return;
-        if (!elb_valid_id(seg[1]))
-            reply_err(out, 404, k->not_found, "no such id '%.200s'", seg[1]);
-        else if (body)
-            rest_put(ctx, k, seg[1], body, out);
-        else if (method_is(req, "GET"))
-            rest_get(ctx, k, seg[1], out);
-        else
-            rest_delete(ctx, k, seg[1], out);
-        json_decref(body);
+        route_object(ctx, k, req, seg[1], out);
         return;
     }
     if (strcmp(k->kind, K_TG) == 0 && strcmp(seg[2], "targets") == 0) {
@@ -456,7 +413,8 @@ static void route_kind(struct op_ctx *ctx, const struct rest_kind *k,
     reply_err(out, 404, "NotFound", "%s", "no such path; see GET /openapi.json");
 }
 
-void front_rest(struct op_ctx *ctx, const struct front_request *req, struct front_reply *out)
+void front_rest(const struct api_ctx *ctx, const struct front_request *req,
+                struct front_reply *out)
 {
     char buf[REST_PATH_MAX], *seg[REST_SEGS];
     const struct rest_kind *k;

@@ -1,171 +1,114 @@
 /*
- * ecs_service.c - CreateService, UpdateService, DescribeServices,
- * ListServices, DeleteService.
- *
- * These operations record desired state only.  A service scheduler (not yet
- * written) owns everything that follows: starting tasks, the running and
- * pending counts, registering targets, moving IN_PROGRESS deployments to
- * COMPLETED, retiring ACTIVE deployments once their tasks have drained,
- * events, and moving DRAINING services to INACTIVE.  Until it exists:
- * - a deployment whose desiredCount is 0 is COMPLETED at once (there is
- *   nothing to start), so `aws ecs wait services-stable` returns for it;
- * - DeleteService makes a service INACTIVE at once when no task of it is
- *   left (group "service:<name>" not STOPPED), else DRAINING.
+ * service.c - ECS services and their deployments.
  */
-#include "routes/ecs/ecs.h"
+#include "routes/ecs/service.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/util.h"
-#include "routes/elbv2/elbv2.h"
+#include "routes/ecs/cluster.h"
+#include "routes/ecs/names.h"
+#include "routes/ecs/param.h"
+#include "routes/ecs/tags.h"
+#include "routes/ecs/taskdef.h"
+#include "routes/elbv2/tg.h"
 
-static const char *const launch_types[] = {"EC2", "FARGATE", "EXTERNAL", "MANAGED_INSTANCES",
-                                           NULL};
-static const char *const strategies[] = {"REPLICA", "DAEMON", NULL};
-static const char *const propagate[] = {"TASK_DEFINITION", "SERVICE", "NONE", NULL};
+const char *const ecs_strategy_names[] = {"REPLICA", "DAEMON", NULL};
+const char *const ecs_propagate_names[] = {"TASK_DEFINITION", "SERVICE", "NONE", NULL};
 
-#define SVC_MAX_LBS 5
+/* ---- checks (no store) ---- */
 
-/* ---- request parsing (no store) ---- */
-
-/* deploymentConfiguration merged over <base> (borrowed, may be NULL).
- * New reference or NULL with <err>. */
-static json_t *deploy_config(json_t *req, json_t *base, struct sl_err *err)
+static int dc_check(const struct ecs_deploy_config *dc, struct sl_err *err)
 {
-    json_t *dc, *cb, *out, *old_cb;
-    long maxp = 200, minp = 100;
-    int enable = 0, rollback = 0;
-
-    if (base) {
-        maxp = (long)json_integer_value(json_object_get(base, "maximumPercent"));
-        minp = (long)json_integer_value(json_object_get(base, "minimumHealthyPercent"));
-        old_cb = json_object_get(base, "deploymentCircuitBreaker");
-        enable = json_is_true(json_object_get(old_cb, "enable"));
-        rollback = json_is_true(json_object_get(old_cb, "rollback"));
-    }
-    if (ecs_obj(req, "deploymentConfiguration", P_OPTIONAL, &dc, err) == SL_ERR)
-        return NULL;
-    if (dc) {
-        if (ecs_int(dc, "maximumPercent", P_OPTIONAL, 100, 2000, &maxp, err) == SL_ERR ||
-            ecs_int(dc, "minimumHealthyPercent", P_OPTIONAL, 0, 100, &minp, err) == SL_ERR)
-            return NULL;
-        if (ecs_obj(dc, "deploymentCircuitBreaker", P_OPTIONAL, &cb, err) == SL_ERR)
-            return NULL;
-        if (cb) {
-            if (!json_is_boolean(json_object_get(cb, "enable")) ||
-                !json_is_boolean(json_object_get(cb, "rollback"))) {
-                ecs_invalid(err, "deploymentCircuitBreaker requires boolean enable and "
-                                 "rollback.");
-                return NULL;
-            }
-            enable = json_is_true(json_object_get(cb, "enable"));
-            rollback = json_is_true(json_object_get(cb, "rollback"));
-        }
-    }
-    out = json_pack("{s{sbsb} sI sI}", "deploymentCircuitBreaker", "enable", enable,
-                    "rollback", rollback, "maximumPercent", (json_int_t)maxp,
-                    "minimumHealthyPercent", (json_int_t)minp);
-    return out;
-}
-
-/* loadBalancers, type-checked and normalized (not yet checked against the
- * store).  New reference, NULL with <err>; *given is set when present. */
-static json_t *lbs_param(json_t *req, int *given, struct sl_err *err)
-{
-    json_t *list, *lb, *out;
-    const char *tg, *name;
-    long port;
-    size_t i;
-
-    *given = 0;
-    if (ecs_list(req, "loadBalancers", P_OPTIONAL, &list, err) == SL_ERR)
-        return NULL;
-    out = json_array();
-    if (list == NULL)
-        return out;
-    *given = 1;
-    if (json_array_size(list) > SVC_MAX_LBS) {
-        ecs_invalid(err, "A service can have at most %d load balancers.", SVC_MAX_LBS);
-        goto fail;
-    }
-    json_array_foreach(list, i, lb) {
-        if (!json_is_object(lb)) {
-            sl_err_set(err, 400, "SerializationException",
-                       "Unable to deserialize 'loadBalancers': expected a list of objects");
-            goto fail;
-        }
-        if (ecs_str(lb, "loadBalancerName", P_OPTIONAL, &name, err) == SL_ERR)
-            goto fail;
-        if (ecs_str(lb, "targetGroupArn", P_OPTIONAL, &tg, err) == SL_ERR)
-            goto fail;
-        if (tg == NULL) {
-            ecs_invalid(err, name ? "Classic load balancers are not supported: specify a "
-                                    "targetGroupArn."
-                                  : "loadBalancers require a targetGroupArn.");
-            goto fail;
-        }
-        if (ecs_str(lb, "containerName", P_REQUIRED, &name, err) != SL_OK ||
-            ecs_int(lb, "containerPort", P_REQUIRED, 1, 65535, &port, err) != SL_OK)
-            goto fail;
-        json_array_append_new(out, json_pack("{ss ss sI}", "targetGroupArn", tg,
-                                             "containerName", name, "containerPort",
-                                             (json_int_t)port));
-    }
-    return out;
-fail:
-    json_decref(out);
-    return NULL;
-}
-
-/* Inside a transaction: every target group exists in the ELBv2 store and
- * every containerName/containerPort is in <td>. */
-static int lbs_check(struct store_txn *txn, json_t *lbs, json_t *td, struct sl_err *err)
-{
-    json_t *lb, *tg;
-    size_t i;
-    int has_container;
-
-    json_array_foreach(lbs, i, lb) {
-        const char *arn = json_string_value(json_object_get(lb, "targetGroupArn"));
-        const char *cn = json_string_value(json_object_get(lb, "containerName"));
-        long port = (long)json_integer_value(json_object_get(lb, "containerPort"));
-
-        if ((tg = elb_by_arn(txn, K_TG, arn, NULL)) == NULL)
-            return ecs_invalid(err, "Unable to assume role and validate the specified "
-                                    "targetGroupArn. Please verify that the ECS service role "
-                                    "being passed has the proper permissions. (target group "
-                                    "%.300s not found)",
-                               arn);
-        json_decref(tg);
-        if (!ecs_taskdef_has_port(td, cn, port, &has_container))
-            return has_container
-                       ? ecs_invalid(err, "The container %.255s did not have a container "
-                                          "port %ld defined.",
-                                     cn, port)
-                       : ecs_invalid(err, "The container %.255s does not exist in the task "
-                                          "definition.",
-                                     cn);
-    }
+    if (dc->has_max && (dc->max_pct < 100 || dc->max_pct > 2000))
+        return ecs_invalid(err, "maximumPercent must be between 100 and 2000 (got %ld).",
+                           dc->max_pct);
+    if (dc->has_min && (dc->min_pct < 0 || dc->min_pct > 100))
+        return ecs_invalid(err, "minimumHealthyPercent must be between 0 and 100 (got %ld).",
+                           dc->min_pct);
     return SL_OK;
 }
 
-/* The task definition <ref> for a new deployment: exists and ACTIVE. */
-static json_t *deploy_taskdef(struct store_txn *txn, const char *ref, struct sl_err *err)
+static int lbs_count(size_t n, struct sl_err *err)
 {
-    json_t *td = ecs_taskdef_find(txn, ref);
+    if (n > ECS_SERVICE_LBS_MAX)
+        return ecs_invalid(err, "A service can have at most %d load balancers.",
+                           ECS_SERVICE_LBS_MAX);
+    return SL_OK;
+}
 
-    if (td == NULL) {
-        ecs_client(err, "TaskDefinition not found.");
-        return NULL;
+static int grace_needs_lbs(long grace, size_t nlbs, struct sl_err *err)
+{
+    if (grace >= 0 && nlbs == 0)
+        return ecs_invalid(err, "Health check grace period is only valid for services "
+                                "configured to use load balancers");
+    return SL_OK;
+}
+
+int ecs_service_check(const struct ecs_service_spec *s, struct sl_err *err)
+{
+    if (!ecs_valid_name(s->name) || strlen(s->cluster) + strlen(s->name) + 1 > STORE_ID_MAX)
+        return ecs_invalid(err, "Service name '%.255s' is invalid: up to 255 letters (uppercase "
+                                "and lowercase), numbers, hyphens, and underscores are allowed.",
+                           s->name);
+    if (s->td_ref == NULL || s->td_ref[0] == '\0')
+        return ecs_invalid(err, "TaskDefinition can not be blank.");
+    if (s->desired < 0 || s->desired > ECS_DESIRED_MAX)
+        return ecs_invalid(err, "desiredCount must be between 0 and %d (got %ld).",
+                           ECS_DESIRED_MAX, s->desired);
+    if (lbs_count(s->nlbs, err) != SL_OK || grace_needs_lbs(s->grace, s->nlbs, err) != SL_OK ||
+        dc_check(&s->dc, err) != SL_OK)
+        return SL_ERR;
+    return ecs_tags_check(s->tags, s->ntags, err);
+}
+
+int ecs_service_change_check(const struct ecs_service_change *c, struct sl_err *err)
+{
+    if (c->has_desired && (c->desired < 0 || c->desired > ECS_DESIRED_MAX))
+        return ecs_invalid(err, "desiredCount must be between 0 and %d (got %ld).",
+                           ECS_DESIRED_MAX, c->desired);
+    if (lbs_count(c->nlbs, err) != SL_OK)
+        return SL_ERR;
+    return dc_check(&c->dc, err);
+}
+
+/* ---- documents ---- */
+
+/* deploymentConfiguration: <dc> over <base> (borrowed, may be NULL). */
+static json_t *dc_json(const struct ecs_deploy_config *dc, json_t *base)
+{
+    json_t *old_cb = json_object_get(base, "deploymentCircuitBreaker");
+    long maxp = base ? (long)json_integer_value(json_object_get(base, "maximumPercent")) : 200;
+    long minp =
+        base ? (long)json_integer_value(json_object_get(base, "minimumHealthyPercent")) : 100;
+    int enable = json_is_true(json_object_get(old_cb, "enable"));
+    int rollback = json_is_true(json_object_get(old_cb, "rollback"));
+
+    if (dc->has_max)
+        maxp = dc->max_pct;
+    if (dc->has_min)
+        minp = dc->min_pct;
+    if (dc->has_breaker) {
+        enable = dc->enable;
+        rollback = dc->rollback;
     }
-    if (strcmp(json_string_value(json_object_get(td, "status")), "ACTIVE") != 0) {
-        json_decref(td);
-        ecs_invalid(err, "TaskDefinition is inactive");
-        return NULL;
-    }
-    return td;
+    return json_pack("{s{sbsb} sI sI}", "deploymentCircuitBreaker", "enable", enable,
+                     "rollback", rollback, "maximumPercent", (json_int_t)maxp,
+                     "minimumHealthyPercent", (json_int_t)minp);
+}
+
+static json_t *lbs_json(const struct ecs_lb *lbs, size_t n)
+{
+    json_t *out = json_array();
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        json_array_append_new(out, json_pack("{ss ss sI}", "targetGroupArn", lbs[i].tg_arn,
+                                             "containerName", lbs[i].container, "containerPort",
+                                             (json_int_t)lbs[i].port));
+    return out;
 }
 
 static void deployment_id(char out[32])
@@ -210,6 +153,54 @@ json_t *ecs_deployment_new(const char *td_arn, long desired, const char *launch,
 
 /* ---- lookups inside transactions ---- */
 
+/* Every target group exists in the ELBv2 store and every
+ * containerName/containerPort is in <td>. */
+static int lbs_check(struct store_txn *txn, json_t *lbs, json_t *td, struct sl_err *err)
+{
+    json_t *lb;
+    size_t i;
+    int has_container;
+
+    json_array_foreach(lbs, i, lb) {
+        const char *arn = json_string_value(json_object_get(lb, "targetGroupArn"));
+        const char *cn = json_string_value(json_object_get(lb, "containerName"));
+        long port = (long)json_integer_value(json_object_get(lb, "containerPort"));
+
+        if (!elb_tg_exists(txn, arn))
+            return ecs_invalid(err, "Unable to assume role and validate the specified "
+                                    "targetGroupArn. Please verify that the ECS service role "
+                                    "being passed has the proper permissions. (target group "
+                                    "%.300s not found)",
+                               arn);
+        if (!ecs_taskdef_has_port(td, cn ? cn : "", port, &has_container))
+            return has_container
+                       ? ecs_invalid(err, "The container %.255s did not have a container "
+                                          "port %ld defined.",
+                                     cn, port)
+                       : ecs_invalid(err, "The container %.255s does not exist in the task "
+                                          "definition.",
+                                     cn ? cn : "");
+    }
+    return SL_OK;
+}
+
+/* The task definition <ref> for a new deployment: exists and ACTIVE. */
+static json_t *deploy_taskdef(struct store_txn *txn, const char *ref, struct sl_err *err)
+{
+    json_t *td = ecs_taskdef_find(txn, ref);
+
+    if (td == NULL) {
+        ecs_client(err, "TaskDefinition not found.");
+        return NULL;
+    }
+    if (strcmp(json_string_value(json_object_get(td, "status")), "ACTIVE") != 0) {
+        json_decref(td);
+        ecs_invalid(err, "TaskDefinition is inactive");
+        return NULL;
+    }
+    return td;
+}
+
 static void service_id(char *out, size_t cap, const char *cluster, const char *name)
 {
     /* Callers validated both names; a too-long result cannot match a key. */
@@ -228,7 +219,6 @@ static int count_live(const char *id, json_t *obj, void *arg)
     const char *st = json_string_value(json_object_get(obj, "lastStatus"));
     const char *g = json_string_value(json_object_get(obj, "group"));
 
-    (void)id;
     if (g && strcmp(g, l->group) == 0 && st && strcmp(st, "STOPPED") != 0)
         l->n++;
     return 0;
@@ -247,14 +237,14 @@ static long live_tasks(struct store_txn *txn, const char *cluster, const char *n
 }
 
 /* The ACTIVE service <ref> in <cluster> for a mutation.  Fills <id>. */
-static json_t *active_service(struct store_txn *txn, const struct op_ctx *ctx,
+static json_t *active_service(struct store_txn *txn, const struct ecs_env *env,
                               const char *cluster, const char *ref, char *id,
                               struct sl_err *err)
 {
     const char *name = ecs_ref_name(ref);
     json_t *svc;
 
-    if (ecs_cluster_check(txn, ctx, cluster, err) != SL_OK)
+    if (ecs_cluster_check(txn, env, cluster, err) != SL_OK)
         return NULL;
     if (name == NULL || strlen(cluster) + strlen(name) + 1 > STORE_ID_MAX) {
         sl_err_set(err, 400, "ServiceNotFoundException", "Service not found.");
@@ -273,214 +263,149 @@ static json_t *active_service(struct store_txn *txn, const struct op_ctx *ctx,
     return svc;
 }
 
-/* ---- CreateService ---- */
-
-struct create_svc {
-    const struct op_ctx *ctx;
-    char cluster[ECS_NAME_MAX + 1];
-    const char *name, *td_ref, *launch;
-    long desired;
-    json_t *svc; /* built outside, completed inside; borrowed */
-    json_t *lbs; /* borrowed */
-};
-
-static int create_svc_tx(struct store_txn *txn, void *arg, struct sl_err *err)
+static int store_fail(struct sl_err *err)
 {
-    struct create_svc *c = arg;
-    char id[ECS_ID_MAX + 1], res[ECS_ARN_MAX], arn[ECS_ARN_MAX];
-    json_t *cl, *old, *td;
-    double now = ecs_now();
-
-    if ((cl = ecs_cluster_ensure(txn, c->ctx, c->cluster, err)) == NULL)
-        return SL_ERR;
-    service_id(id, sizeof(id), c->cluster, c->name);
-    if ((old = store_get(txn, K_ECS_SERVICE, id)) != NULL) {
-        const char *st = json_string_value(json_object_get(old, "status"));
-        int live = st && strcmp(st, "INACTIVE") != 0;
-        json_decref(old);
-        if (live) {
-            json_decref(cl);
-            return ecs_invalid(err, "Creation of service was not idempotent.");
-        }
-    }
-    if ((td = deploy_taskdef(txn, c->td_ref, err)) == NULL) {
-        json_decref(cl);
-        return SL_ERR;
-    }
-    if (lbs_check(txn, c->lbs, td, err) != SL_OK) {
-        json_decref(td);
-        json_decref(cl);
-        return SL_ERR;
-    }
-    snprintf(res, sizeof(res), "service/%s/%s", c->cluster, c->name);
-    ecs_arn(arn, sizeof(arn), c->ctx, res);
-    json_object_set_new(c->svc, "serviceArn", json_string(arn));
-    json_object_set(c->svc, "clusterArn", json_object_get(cl, "clusterArn"));
-    json_object_set(c->svc, "taskDefinition", json_object_get(td, "taskDefinitionArn"));
-    json_object_set_new(
-        c->svc, "deployments",
-        json_pack("[o]",
-                  ecs_deployment_new(json_string_value(json_object_get(td, "taskDefinitionArn")),
-                                     c->desired, c->launch, now)));
-    json_object_set_new(c->svc, "createdAt", json_real(now));
-    json_decref(td);
-    json_decref(cl);
-    return store_put(txn, K_ECS_SERVICE, id, c->svc) == SL_OK ? SL_OK : SL_EIO;
+    return sl_err_set(err, 500, "ServerException", "storage failure");
 }
 
-json_t *ecs_op_create_service(struct op_ctx *ctx, json_t *req, struct sl_err *err)
-{
-    struct create_svc c = {ctx, {0}, NULL, NULL, "EC2", 0, NULL, NULL};
-    const char *s, *strategy = "REPLICA", *prop = "NONE";
-    json_t *dc = NULL, *tags = NULL, *list, *out = NULL;
-    long grace = -1;
-    int given, b;
+/* ---- CreateService ---- */
 
-    if (ecs_cluster_param(req, c.cluster, err) != SL_OK)
-        return NULL;
-    if (ecs_str(req, "serviceName", P_REQUIRED, &c.name, err) != SL_OK)
-        return NULL;
-    if (!ecs_valid_name(c.name) || strlen(c.cluster) + strlen(c.name) + 1 > STORE_ID_MAX) {
-        ecs_invalid(err, "Service name '%.255s' is invalid: up to 255 letters (uppercase and "
-                         "lowercase), numbers, hyphens, and underscores are allowed.",
-                    c.name);
-        return NULL;
+static json_t *service_object(const struct ecs_service_spec *s)
+{
+    json_t *svc = json_pack(
+        "{ss so s[] ss sI si si ss so s[] s[] s[] ss s{ss} so sb ss sb}", "serviceName", s->name,
+        "loadBalancers", lbs_json(s->lbs, s->nlbs), "serviceRegistries", "status", "ACTIVE",
+        "desiredCount", (json_int_t)s->desired, "runningCount", 0, "pendingCount", 0,
+        "launchType", ecs_launch_type_names[s->launch], "deploymentConfiguration",
+        dc_json(&s->dc, NULL), "events", "placementConstraints", "placementStrategy",
+        "schedulingStrategy", ecs_strategy_names[s->strategy], "deploymentController", "type",
+        "ECS", "tags", ecs_tags_json(s->tags, s->ntags), "enableECSManagedTags", 0,
+        "propagateTags", ecs_propagate_names[s->propagate], "enableExecuteCommand", s->exec);
+
+    if (svc && s->nlbs > 0)
+        json_object_set_new(svc, "healthCheckGracePeriodSeconds",
+                            json_integer(s->grace >= 0 ? s->grace : 0));
+    if (svc && s->network)
+        json_object_set_new(svc, "networkConfiguration", json_deep_copy(s->network));
+    return svc;
+}
+
+/* No service of that name that is not INACTIVE. */
+static int name_free(struct store_txn *txn, const char *id, struct sl_err *err)
+{
+    json_t *old = store_get_shared(txn, K_ECS_SERVICE, id);
+    const char *st = json_string_value(json_object_get(old, "status"));
+    int live = old && st && strcmp(st, "INACTIVE") != 0;
+
+    json_decref(old);
+    return live ? ecs_invalid(err, "Creation of service was not idempotent.") : SL_OK;
+}
+
+int ecs_service_create(struct store_txn *txn, const struct ecs_env *env,
+                       const struct ecs_service_spec *s, json_t **out, struct sl_err *err)
+{
+    char id[ECS_ID_MAX + 1], res[ECS_ARN_MAX], arn[ECS_ARN_MAX];
+    json_t *cl, *td = NULL, *svc = NULL;
+    const char *td_arn;
+    double now = ecs_now();
+    int rc = SL_ERR;
+
+    if ((cl = ecs_cluster_ensure(txn, env, s->cluster, err)) == NULL)
+        return SL_ERR;
+    service_id(id, sizeof(id), s->cluster, s->name);
+    if (name_free(txn, id, err) != SL_OK || (td = deploy_taskdef(txn, s->td_ref, err)) == NULL)
+        goto out;
+    if ((svc = service_object(s)) == NULL) {
+        sl_err_set(err, 500, "ServerException", "out of memory");
+        goto out;
     }
-    if (ecs_str(req, "taskDefinition", P_OPTIONAL, &c.td_ref, err) == SL_ERR)
-        return NULL;
-    if (c.td_ref == NULL || c.td_ref[0] == '\0') {
-        ecs_invalid(err, "TaskDefinition can not be blank.");
-        return NULL;
+    if (lbs_check(txn, json_object_get(svc, "loadBalancers"), td, err) != SL_OK)
+        goto out;
+    td_arn = json_string_value(json_object_get(td, "taskDefinitionArn"));
+    snprintf(res, sizeof(res), "service/%s/%s", s->cluster, s->name);
+    ecs_arn(arn, sizeof(arn), env, res);
+    json_object_set_new(svc, "serviceArn", json_string(arn));
+    json_object_set(svc, "clusterArn", json_object_get(cl, "clusterArn"));
+    json_object_set(svc, "taskDefinition", json_object_get(td, "taskDefinitionArn"));
+    json_object_set_new(svc, "deployments",
+                        json_pack("[o]", ecs_deployment_new(td_arn, s->desired,
+                                                            ecs_launch_type_names[s->launch],
+                                                            now)));
+    json_object_set_new(svc, "createdAt", json_real(now));
+    if (store_put(txn, K_ECS_SERVICE, id, svc) != SL_OK) {
+        rc = store_fail(err);
+        goto out;
     }
-    if (ecs_int(req, "desiredCount", P_OPTIONAL, 0, 100000, &c.desired, err) == SL_ERR)
-        return NULL;
-    if (ecs_enum(req, "launchType", P_OPTIONAL, launch_types, &s, err) == SL_ERR)
-        return NULL;
-    if (s)
-        c.launch = s;
-    if (ecs_enum(req, "schedulingStrategy", P_OPTIONAL, strategies, &s, err) == SL_ERR)
-        return NULL;
-    if (s)
-        strategy = s;
-    if (ecs_enum(req, "propagateTags", P_OPTIONAL, propagate, &s, err) == SL_ERR)
-        return NULL;
-    if (s)
-        prop = s;
-    if (ecs_int(req, "healthCheckGracePeriodSeconds", P_OPTIONAL, 0, 2147483647L, &grace,
-                err) == SL_ERR)
-        return NULL;
-    if ((c.lbs = lbs_param(req, &given, err)) == NULL)
-        return NULL;
-    if (grace >= 0 && json_array_size(c.lbs) == 0) {
-        ecs_invalid(err, "Health check grace period is only valid for services configured to "
-                         "use load balancers");
-        goto done;
-    }
-    if ((dc = deploy_config(req, NULL, err)) == NULL)
-        goto done;
-    if (ecs_list(req, "tags", P_OPTIONAL, &list, err) == SL_ERR ||
-        (tags = ecs_tags_param(list, err)) == NULL)
-        goto done;
-    b = 0;
-    if (ecs_bool(req, "enableExecuteCommand", &b, err) == SL_ERR)
-        goto done;
-    c.svc = json_pack("{ss sO s[] ss sI si si ss sO s[] s[] s[] ss s{ss} sO sb ss sb}",
-                      "serviceName", c.name, "loadBalancers", c.lbs, "serviceRegistries",
-                      "status", "ACTIVE", "desiredCount", (json_int_t)c.desired, "runningCount",
-                      0, "pendingCount", 0, "launchType", c.launch, "deploymentConfiguration",
-                      dc, "events", "placementConstraints", "placementStrategy",
-                      "schedulingStrategy", strategy, "deploymentController", "type", "ECS",
-                      "tags", tags, "enableECSManagedTags", 0, "propagateTags", prop,
-                      "enableExecuteCommand", b);
-    if (json_array_size(c.lbs) > 0)
-        json_object_set_new(c.svc, "healthCheckGracePeriodSeconds",
-                            json_integer(grace >= 0 ? grace : 0));
-    if (ecs_obj(req, "networkConfiguration", P_OPTIONAL, &list, err) == SL_ERR)
-        goto done;
-    if (list)
-        json_object_set_new(c.svc, "networkConfiguration", json_deep_copy(list));
-    if (store_write(ctx->store, create_svc_tx, &c, NULL, err) != SL_OK)
-        goto done;
-    out = json_pack("{so}", "service", ecs_public(c.svc, 1));
-done:
-    json_decref(c.svc);
-    json_decref(c.lbs);
-    json_decref(dc);
-    json_decref(tags);
-    return out;
+    *out = ecs_public(svc, 1);
+    rc = SL_OK;
+out:
+    json_decref(svc);
+    json_decref(td);
+    json_decref(cl);
+    return rc;
 }
 
 /* ---- UpdateService ---- */
 
-struct update_svc {
-    const struct op_ctx *ctx;
-    char cluster[ECS_NAME_MAX + 1];
-    json_t *req; /* borrowed */
-    const char *ref, *td_ref;
-    long desired, grace;
-    int has_desired, force, lbs_given;
-    json_t *lbs; /* borrowed */
-    json_t *result;
-};
-
-static int update_svc_tx(struct store_txn *txn, void *arg, struct sl_err *err)
+/* The task definition of the update: the one asked for (ACTIVE), or the
+ * current one, found by ARN even when now INACTIVE (ECS lets such services
+ * keep scaling). */
+static json_t *update_taskdef(struct store_txn *txn, const struct ecs_service_change *c,
+                              json_t *svc, struct sl_err *err)
 {
-    struct update_svc *u = arg;
-    char id[ECS_ID_MAX + 1];
-    json_t *svc, *td = NULL, *deps, *primary, *dc, *d;
-    const char *cur_td;
-    double now = ecs_now();
-    int redeploy = u->force;
+    const char *cur = json_string_value(json_object_get(svc, "taskDefinition"));
+    char family[ECS_NAME_MAX + 1], tdid[ECS_ID_MAX];
+    json_t *td = NULL;
+    long rev;
+
+    if (c->td_ref)
+        return deploy_taskdef(txn, c->td_ref, err);
+    if (ecs_taskdef_ref(cur, family, &rev) == SL_OK) {
+        ecs_taskdef_id(tdid, sizeof(tdid), family, rev);
+        td = store_get(txn, K_ECS_TASKDEF, tdid);
+    }
+    if (td == NULL)
+        ecs_client(err, "TaskDefinition not found.");
+    return td;
+}
+
+/* Load balancers and grace period of the update; *redeploy when the load
+ * balancers change. */
+static int update_lbs(struct store_txn *txn, const struct ecs_service_change *c, json_t *svc,
+                      json_t *td, int *redeploy, struct sl_err *err)
+{
+    json_t *lbs;
+
+    if (c->lbs_given) {
+        lbs = lbs_json(c->lbs, c->nlbs);
+        if (lbs_check(txn, lbs, td, err) != SL_OK) {
+            json_decref(lbs);
+            return SL_ERR;
+        }
+        if (!json_equal(lbs, json_object_get(svc, "loadBalancers")))
+            *redeploy = 1;
+        json_object_set_new(svc, "loadBalancers", lbs);
+    } else if (c->td_ref &&
+               lbs_check(txn, json_object_get(svc, "loadBalancers"), td, err) != SL_OK) {
+        return SL_ERR;
+    }
+    if (c->grace >= 0) {
+        if (grace_needs_lbs(c->grace, json_array_size(json_object_get(svc, "loadBalancers")),
+                            err) != SL_OK)
+            return SL_ERR;
+        json_object_set_new(svc, "healthCheckGracePeriodSeconds", json_integer(c->grace));
+    }
+    return SL_OK;
+}
+
+/* The deployments after the update: a new PRIMARY one, or the PRIMARY one
+ * rescaled. */
+static void update_deployments(const struct ecs_service_change *c, json_t *svc, json_t *td,
+                               int redeploy, double now)
+{
+    json_t *deps = json_object_get(svc, "deployments"), *primary = json_array_get(deps, 0), *d;
     size_t i;
 
-    if ((svc = active_service(txn, u->ctx, u->cluster, u->ref, id, err)) == NULL)
-        return SL_ERR;
-    deps = json_object_get(svc, "deployments");
-    primary = json_array_get(deps, 0);
-    cur_td = json_string_value(json_object_get(svc, "taskDefinition"));
-    if (u->td_ref) {
-        if ((td = deploy_taskdef(txn, u->td_ref, err)) == NULL)
-            goto fail;
-        if (strcmp(json_string_value(json_object_get(td, "taskDefinitionArn")), cur_td) != 0)
-            redeploy = 1;
-    } else {
-        /* Current task definition: found by ARN even when now INACTIVE
-         * (ECS lets such services keep scaling). */
-        char family[ECS_NAME_MAX + 1], tdid[ECS_ID_MAX];
-        long rev;
-        if (ecs_taskdef_ref(cur_td, family, &rev) == SL_OK) {
-            ecs_taskdef_id(tdid, sizeof(tdid), family, rev);
-            td = store_get(txn, K_ECS_TASKDEF, tdid);
-        }
-        if (td == NULL) {
-            ecs_client(err, "TaskDefinition not found.");
-            goto fail;
-        }
-    }
-    if (u->lbs_given) {
-        if (lbs_check(txn, u->lbs, td, err) != SL_OK)
-            goto fail;
-        if (!json_equal(u->lbs, json_object_get(svc, "loadBalancers")))
-            redeploy = 1;
-        json_object_set(svc, "loadBalancers", u->lbs);
-    } else if (u->td_ref && lbs_check(txn, json_object_get(svc, "loadBalancers"), td, err) !=
-                                SL_OK) {
-        goto fail;
-    }
-    if (u->grace >= 0) {
-        if (json_array_size(json_object_get(svc, "loadBalancers")) == 0) {
-            ecs_invalid(err, "Health check grace period is only valid for services "
-                             "configured to use load balancers");
-            goto fail;
-        }
-        json_object_set_new(svc, "healthCheckGracePeriodSeconds", json_integer(u->grace));
-    }
-    if ((dc = deploy_config(u->req, json_object_get(svc, "deploymentConfiguration"), err)) ==
-        NULL)
-        goto fail;
-    json_object_set_new(svc, "deploymentConfiguration", dc);
-    if (u->has_desired)
-        json_object_set_new(svc, "desiredCount", json_integer(u->desired));
     if (redeploy) {
         /* The previous deployments stay ACTIVE until the scheduler has
          * drained and stopped their tasks. */
@@ -489,67 +414,51 @@ static int update_svc_tx(struct store_txn *txn, void *arg, struct sl_err *err)
                 json_object_set_new(d, "status", json_string("ACTIVE"));
                 json_object_set_new(d, "updatedAt", json_real(now));
             }
-            json_array_insert_new(
-                deps, 0,
-                ecs_deployment_new(json_string_value(json_object_get(td, "taskDefinitionArn")),
-                                   (long)json_integer_value(json_object_get(svc, "desiredCount")),
-                                   json_string_value(json_object_get(svc, "launchType")), now));
-            json_object_set(svc, "taskDefinition", json_object_get(td, "taskDefinitionArn"));
-    } else if (primary && u->has_desired) {
-        json_object_set_new(primary, "desiredCount", json_integer(u->desired));
+        json_array_insert_new(
+            deps, 0,
+            ecs_deployment_new(json_string_value(json_object_get(td, "taskDefinitionArn")),
+                               (long)json_integer_value(json_object_get(svc, "desiredCount")),
+                               json_string_value(json_object_get(svc, "launchType")), now));
+        json_object_set(svc, "taskDefinition", json_object_get(td, "taskDefinitionArn"));
+    } else if (primary && c->has_desired) {
+        json_object_set_new(primary, "desiredCount", json_integer(c->desired));
         json_object_set_new(primary, "updatedAt", json_real(now));
-        if (u->desired == 0 && json_array_size(deps) == 1)
+        if (c->desired == 0 && json_array_size(deps) == 1)
             set_rollout(primary, "COMPLETED");
     }
-    json_decref(td);
-    if (store_put(txn, K_ECS_SERVICE, id, svc) != SL_OK) {
-        json_decref(svc);
-        return SL_EIO;
-    }
-    u->result = svc;
-    return SL_OK;
-fail:
-    json_decref(td);
-    json_decref(svc);
-    return SL_ERR;
 }
 
-json_t *ecs_op_update_service(struct op_ctx *ctx, json_t *req, struct sl_err *err)
+int ecs_service_update(struct store_txn *txn, const struct ecs_env *env,
+                       const struct ecs_service_change *c, json_t **out, struct sl_err *err)
 {
-    struct update_svc u = {0};
-    json_t *out;
-    int rc;
+    char id[ECS_ID_MAX + 1];
+    json_t *svc, *td = NULL;
+    int redeploy = c->force, rc = SL_ERR;
 
-    u.ctx = ctx;
-    u.req = req;
-    u.grace = -1;
-    if (ecs_cluster_param(req, u.cluster, err) != SL_OK)
-        return NULL;
-    if (ecs_str(req, "service", P_REQUIRED, &u.ref, err) != SL_OK)
-        return NULL;
-    if (ecs_str(req, "taskDefinition", P_OPTIONAL, &u.td_ref, err) == SL_ERR)
-        return NULL;
-    if ((rc = ecs_int(req, "desiredCount", P_OPTIONAL, 0, 100000, &u.desired, err)) == SL_ERR)
-        return NULL;
-    u.has_desired = rc == SL_OK;
-    if (ecs_bool(req, "forceNewDeployment", &u.force, err) == SL_ERR)
-        return NULL;
-    if (ecs_int(req, "healthCheckGracePeriodSeconds", P_OPTIONAL, 0, 2147483647L, &u.grace,
-                err) == SL_ERR)
-        return NULL;
-    /* Type-check deploymentConfiguration before touching the store. */
-    if ((out = deploy_config(req, NULL, err)) == NULL)
-        return NULL;
-    json_decref(out);
-    if ((u.lbs = lbs_param(req, &u.lbs_given, err)) == NULL)
-        return NULL;
-    rc = store_write(ctx->store, update_svc_tx, &u, NULL, err);
-    json_decref(u.lbs);
-    if (rc != SL_OK)
-        return NULL;
-    out = json_pack("{so}", "service", ecs_public(u.result, 1));
-    json_decref(u.result);
-    return out;
+    if ((svc = active_service(txn, env, c->cluster, c->ref, id, err)) == NULL)
+        return SL_ERR;
+    if ((td = update_taskdef(txn, c, svc, err)) == NULL)
+        goto out;
+    if (c->td_ref && strcmp(json_string_value(json_object_get(td, "taskDefinitionArn")),
+                            json_string_value(json_object_get(svc, "taskDefinition"))) != 0)
+        redeploy = 1;
+    if (update_lbs(txn, c, svc, td, &redeploy, err) != SL_OK)
+        goto out;
+    json_object_set_new(svc, "deploymentConfiguration",
+                        dc_json(&c->dc, json_object_get(svc, "deploymentConfiguration")));
+    if (c->has_desired)
+        json_object_set_new(svc, "desiredCount", json_integer(c->desired));
+    update_deployments(c, svc, td, redeploy, ecs_now());
+    if (store_put(txn, K_ECS_SERVICE, id, svc) != SL_OK) {
+        rc = store_fail(err);
+        goto out;
+    }
+    *out = ecs_public(svc, 1);
+    rc = SL_OK;
+out:
+    json_decref(td);
+    json_decref(svc);
+    return rc;
 }
 
 /* ---- DescribeServices / ListServices ---- */
@@ -565,9 +474,14 @@ static json_t *lookup_service(struct store_txn *txn, const char *cluster, const 
     return store_get_shared(txn, K_ECS_SERVICE, id);
 }
 
-json_t *ecs_op_describe_services(struct op_ctx *ctx, json_t *req, struct sl_err *err)
+int ecs_services_describe(struct store_txn *txn, const struct ecs_env *env, const char *cluster,
+                          const char *const *refs, size_t n, int with_tags, json_t **out,
+                          struct sl_err *err)
 {
-    return ecs_describe(ctx, req, "services", 10, "service", lookup_service, err);
+    if (ecs_cluster_check(txn, env, cluster, err) != SL_OK)
+        return SL_ERR;
+    return ecs_describe_refs(txn, env, cluster, refs, n, with_tags, "services", "service",
+                             lookup_service, out);
 }
 
 static int str_is(json_t *v, const char *s)
@@ -585,7 +499,6 @@ static int collect_service(const char *id, json_t *obj, void *arg)
     struct list_svc *l = arg;
     const char *st = json_string_value(json_object_get(obj, "status"));
 
-    (void)id;
     if (st == NULL || strcmp(st, "INACTIVE") == 0)
         return 0;
     if (l->launch && !str_is(json_object_get(obj, "launchType"), l->launch))
@@ -596,55 +509,36 @@ static int collect_service(const char *id, json_t *obj, void *arg)
     return 0;
 }
 
-json_t *ecs_op_list_services(struct op_ctx *ctx, json_t *req, struct sl_err *err)
+int ecs_services_list(struct store_txn *txn, const struct ecs_env *env, const char *cluster,
+                      const char *launch, const char *strategy, json_t **out,
+                      struct sl_err *err)
 {
-    char cluster[ECS_NAME_MAX + 1], prefix[ECS_NAME_MAX + 2];
-    struct list_svc l = {NULL, NULL, NULL};
-    struct store_txn *txn;
-    json_t *page, *next, *out;
+    char prefix[ECS_NAME_MAX + 2];
+    struct list_svc l = {NULL, launch, strategy};
 
-    if (ecs_cluster_param(req, cluster, err) != SL_OK)
-        return NULL;
-    if (ecs_enum(req, "launchType", P_OPTIONAL, launch_types, &l.launch, err) == SL_ERR ||
-        ecs_enum(req, "schedulingStrategy", P_OPTIONAL, strategies, &l.strategy, err) == SL_ERR)
-        return NULL;
-    if (ecs_cluster_read(ctx, cluster, &txn, err) != SL_OK)
-        return NULL;
+    if (ecs_cluster_check(txn, env, cluster, err) != SL_OK)
+        return SL_ERR;
     l.arns = json_array();
     snprintf(prefix, sizeof(prefix), "%s/", cluster);
     store_scan(txn, K_ECS_SERVICE, prefix, collect_service, &l);
-    store_txn_end(txn);
-    page = ecs_page(req, l.arns, 100, &next, err);
-    json_decref(l.arns);
-    if (page == NULL)
-        return NULL;
-    out = json_pack("{so}", "serviceArns", page);
-    if (next)
-        json_object_set_new(out, "nextToken", next);
-    return out;
+    *out = l.arns;
+    return SL_OK;
 }
 
 /* ---- DeleteService ---- */
 
-struct delete_svc {
-    const struct op_ctx *ctx;
-    char cluster[ECS_NAME_MAX + 1];
-    const char *ref;
-    int force;
-    json_t *result;
-};
-
-static int delete_svc_tx(struct store_txn *txn, void *arg, struct sl_err *err)
+int ecs_service_delete(struct store_txn *txn, const struct ecs_env *env, const char *cluster,
+                       const char *ref, int force, json_t **out, struct sl_err *err)
 {
-    struct delete_svc *d = arg;
     char id[ECS_ID_MAX + 1];
     json_t *svc, *dep;
     double now = ecs_now();
     size_t i;
+    long live;
 
-    if ((svc = active_service(txn, d->ctx, d->cluster, d->ref, id, err)) == NULL)
+    if ((svc = active_service(txn, env, cluster, ref, id, err)) == NULL)
         return SL_ERR;
-    if (json_integer_value(json_object_get(svc, "desiredCount")) > 0 && !d->force) {
+    if (json_integer_value(json_object_get(svc, "desiredCount")) > 0 && !force) {
         json_decref(svc);
         return ecs_invalid(err, "The service cannot be stopped while it is scaled above 0.");
     }
@@ -653,36 +547,15 @@ static int delete_svc_tx(struct store_txn *txn, void *arg, struct sl_err *err)
         json_object_set_new(dep, "desiredCount", json_integer(0));
         json_object_set_new(dep, "updatedAt", json_real(now));
     }
-    /* DRAINING until its tasks have stopped; with no scheduler yet to
-     * finish the job, a service with no task left goes INACTIVE now. */
-    json_object_set_new(svc, "status",
-                        json_string(live_tasks(txn, d->cluster,
-                                               json_string_value(
-                                                   json_object_get(svc, "serviceName"))) > 0
-                                        ? "DRAINING"
-                                        : "INACTIVE"));
+    /* DRAINING until the scheduler has stopped its tasks; with none left
+     * there is nothing to wait for. */
+    live = live_tasks(txn, cluster, json_string_value(json_object_get(svc, "serviceName")));
+    json_object_set_new(svc, "status", json_string(live > 0 ? "DRAINING" : "INACTIVE"));
     if (store_put(txn, K_ECS_SERVICE, id, svc) != SL_OK) {
         json_decref(svc);
-        return SL_EIO;
+        return store_fail(err);
     }
-    d->result = svc;
+    *out = ecs_public(svc, 1);
+    json_decref(svc);
     return SL_OK;
-}
-
-json_t *ecs_op_delete_service(struct op_ctx *ctx, json_t *req, struct sl_err *err)
-{
-    struct delete_svc d = {ctx, {0}, NULL, 0, NULL};
-    json_t *out;
-
-    if (ecs_cluster_param(req, d.cluster, err) != SL_OK)
-        return NULL;
-    if (ecs_str(req, "service", P_REQUIRED, &d.ref, err) != SL_OK)
-        return NULL;
-    if (ecs_bool(req, "force", &d.force, err) == SL_ERR)
-        return NULL;
-    if (store_write(ctx->store, delete_svc_tx, &d, NULL, err) != SL_OK)
-        return NULL;
-    out = json_pack("{so}", "service", ecs_public(d.result, 1));
-    json_decref(d.result);
-    return out;
 }

@@ -1,191 +1,103 @@
 /*
- * ecs_tags.c - TagResource, UntagResource, ListTagsForResource over
- * clusters, services, tasks and task definitions, addressed by ARN.
+ * tags.c - ECS tag lists.
  */
-#include "routes/ecs/ecs.h"
+#include "routes/ecs/tags.h"
 
-#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
-struct ecs_res {
-    const char *kind;
-    char id[ECS_ID_MAX + 1];
-    char cluster[ECS_NAME_MAX + 1]; /* "" for task definitions */
-};
+#include "routes/ecs/param.h"
 
-/* Split an ECS ARN into (kind, id).  SL_ERR with InvalidParameterException
- * when it is not an ARN of a taggable ECS resource. */
-static int parse_res_arn(const char *arn, struct ecs_res *r, struct sl_err *err)
+int ecs_tags_check(const struct ecs_tag *tags, size_t n, struct sl_err *err)
 {
-    const char *res = ecs_arn_resource(arn), *a, *b;
-    char family[ECS_NAME_MAX + 1];
-    long rev;
-
-    memset(r, 0, sizeof(*r));
-    if (res == NULL || strncmp(arn, "arn:aws:ecs:", 12) != 0)
-        goto bad;
-    if (strncmp(res, "cluster/", 8) == 0) {
-        if (!ecs_valid_name(res + 8))
-            goto bad;
-        r->kind = K_ECS_CLUSTER;
-        snprintf(r->cluster, sizeof(r->cluster), "%s", res + 8);
-        snprintf(r->id, sizeof(r->id), "%s", res + 8);
-        return SL_OK;
-    }
-    if (strncmp(res, "task-definition/", 16) == 0) {
-        if (ecs_taskdef_ref(arn, family, &rev) != SL_OK)
-            goto bad;
-        r->kind = K_ECS_TASKDEF;
-        ecs_taskdef_id(r->id, sizeof(r->id), family, rev);
-        return SL_OK;
-    }
-    if (strncmp(res, "service/", 8) == 0) {
-        r->kind = K_ECS_SERVICE;
-        a = res + 8;
-    } else if (strncmp(res, "task/", 5) == 0) {
-        r->kind = K_ECS_TASK;
-        a = res + 5;
-    } else {
-        goto bad;
-    }
-    /* <cluster>/<name>, or the short form <name> in the default cluster */
-    if ((b = strchr(a, '/')) != NULL) {
-        if ((size_t)(b - a) > ECS_NAME_MAX)
-            goto bad;
-        snprintf(r->cluster, sizeof(r->cluster), "%.*s", (int)(b - a), a);
-        a = b + 1;
-    } else {
-        strcpy(r->cluster, "default");
-    }
-    if (!ecs_valid_name(r->cluster) || !ecs_valid_name(a) ||
-        strlen(r->cluster) + strlen(a) + 1 > STORE_ID_MAX)
-        goto bad;
-    if ((size_t)ecs_join(r->id, sizeof(r->id), r->cluster, a) >= sizeof(r->id))
-        goto bad;
-    return SL_OK;
-bad:
-    return ecs_invalid(err, "The ARN '%.300s' is not a valid ECS resource ARN.",
-                       arn ? arn : "");
-}
-
-/* The object named by <r>; <ensure> stores a missing default cluster
- * (writers).  NULL with ClusterNotFoundException or <missing_code>. */
-static json_t *load_res(struct store_txn *txn, const struct op_ctx *ctx, const struct ecs_res *r,
-                        int ensure, const char *missing_code, struct sl_err *err)
-{
-    json_t *obj, *c;
-
-    if (r->cluster[0]) {
-        c = ensure ? ecs_cluster_ensure(txn, ctx, r->cluster, err)
-                   : ecs_cluster_get(txn, ctx, r->cluster);
-        if (c == NULL) {
-            sl_err_set(err, 400, "ClusterNotFoundException", "Cluster not found.");
-            return NULL;
-        }
-        if (strcmp(r->kind, K_ECS_CLUSTER) == 0)
-            return c;
-        json_decref(c);
-    }
-    if ((obj = store_get(txn, r->kind, r->id)) == NULL)
-        sl_err_set(err, 400, missing_code, "The specified resource wasn't found.");
-    return obj;
-}
-
-struct tag_op {
-    const struct op_ctx *ctx;
-    struct ecs_res res;
-    json_t *add;  /* TagResource: validated tags, borrowed */
-    json_t *keys; /* UntagResource: tag keys, borrowed */
-};
-
-static int tag_tx(struct store_txn *txn, void *arg, struct sl_err *err)
-{
-    struct tag_op *t = arg;
-    json_t *obj, *tags, *out, *tag, *k;
     size_t i, j;
-    int drop;
 
-    if ((obj = load_res(txn, t->ctx, &t->res, 1, "ResourceNotFoundException", err)) == NULL)
-        return SL_ERR;
-    tags = json_object_get(obj, "tags");
-    if (t->add) {
-        if ((out = ecs_tags_merge(json_is_array(tags) ? tags : NULL, t->add, err)) == NULL) {
-            json_decref(obj);
-            return SL_ERR;
-        }
-    } else {
-        out = json_array();
-        json_array_foreach(tags, i, tag) {
-            drop = 0;
-            json_array_foreach(t->keys, j, k)
-                if (json_equal(json_object_get(tag, "key"), k))
-                    drop = 1;
-            if (!drop)
-                json_array_append(out, tag);
-        }
+    if (n > ECS_TAGS_MAX)
+        return ecs_invalid(err, "A resource can have at most 50 tags.");
+    for (i = 0; i < n; i++) {
+        size_t kl = strlen(tags[i].key);
+        if (kl < 1 || kl > 128)
+            return ecs_invalid(err, "Tag keys must be between 1 and 128 characters.");
+        if (strlen(tags[i].value) > 256)
+            return ecs_invalid(err, "Tag values must be at most 256 characters.");
+        if (strncasecmp(tags[i].key, "aws:", 4) == 0)
+            return ecs_invalid(err, "Tag keys beginning with 'aws:' are reserved.");
+        for (j = 0; j < i; j++)
+            if (strcmp(tags[j].key, tags[i].key) == 0)
+                return ecs_invalid(err, "Duplicate tag key '%.128s'.", tags[i].key);
     }
-    json_object_set_new(obj, "tags", out);
-    if (store_put(txn, t->res.kind, t->res.id, obj) != SL_OK) {
-        json_decref(obj);
-        return SL_EIO;
-    }
-    json_decref(obj);
     return SL_OK;
 }
 
-json_t *ecs_op_tag_resource(struct op_ctx *ctx, json_t *req, struct sl_err *err)
+int ecs_tags_decode(json_t *list, struct ecs_tag **out, size_t *n, struct sl_err *err)
 {
-    struct tag_op t = {0};
-    const char *arn;
-    json_t *list;
-    int rc;
+    struct ecs_tag *tags;
+    json_t *t, *k, *v;
+    size_t i;
 
-    t.ctx = ctx;
-    if (ecs_str(req, "resourceArn", P_REQUIRED, &arn, err) != SL_OK ||
-        ecs_list(req, "tags", P_REQUIRED, &list, err) != SL_OK)
-        return NULL;
-    if (parse_res_arn(arn, &t.res, err) != SL_OK)
-        return NULL;
-    if ((t.add = ecs_tags_param(list, err)) == NULL)
-        return NULL;
-    rc = store_write(ctx->store, tag_tx, &t, NULL, err);
-    json_decref(t.add);
-    return rc == SL_OK ? json_object() : NULL;
+    *out = NULL;
+    *n = 0;
+    if (list == NULL || json_is_null(list))
+        return SL_OK;
+    if (!json_is_array(list))
+        return ecs_mistyped("tags", "a list", err);
+    if (json_array_size(list) > ECS_TAGS_MAX)
+        return ecs_invalid(err, "A resource can have at most 50 tags.");
+    if ((tags = calloc(json_array_size(list) + 1, sizeof(*tags))) == NULL)
+        return sl_err_set(err, 500, "ServerException", "out of memory");
+    json_array_foreach(list, i, t) {
+        k = json_object_get(t, "key");
+        v = json_object_get(t, "value");
+        if (!json_is_object(t) || !json_is_string(k) ||
+            (v && !json_is_null(v) && !json_is_string(v))) {
+            free(tags);
+            return ecs_mistyped("tags", "a list of {key,value} strings", err);
+        }
+        tags[i].key = json_string_value(k);
+        tags[i].value = json_is_string(v) ? json_string_value(v) : "";
+    }
+    if (ecs_tags_check(tags, json_array_size(list), err) != SL_OK) {
+        free(tags);
+        return SL_ERR;
+    }
+    *out = tags;
+    *n = json_array_size(list);
+    return SL_OK;
 }
 
-json_t *ecs_op_untag_resource(struct op_ctx *ctx, json_t *req, struct sl_err *err)
+json_t *ecs_tags_json(const struct ecs_tag *tags, size_t n)
 {
-    struct tag_op t = {0};
-    const char *arn;
+    json_t *out = json_array();
+    size_t i;
 
-    t.ctx = ctx;
-    if (ecs_str(req, "resourceArn", P_REQUIRED, &arn, err) != SL_OK ||
-        ecs_strlist(req, "tagKeys", P_REQUIRED, &t.keys, err) != SL_OK)
-        return NULL;
-    if (parse_res_arn(arn, &t.res, err) != SL_OK)
-        return NULL;
-    return store_write(ctx->store, tag_tx, &t, NULL, err) == SL_OK ? json_object() : NULL;
+    for (i = 0; i < n; i++)
+        json_array_append_new(out, json_pack("{ss ss}", "key", tags[i].key, "value",
+                                             tags[i].value));
+    return out;
 }
 
-json_t *ecs_op_list_tags_for_resource(struct op_ctx *ctx, json_t *req, struct sl_err *err)
+json_t *ecs_tags_merge(json_t *cur, const struct ecs_tag *add, size_t n, struct sl_err *err)
 {
-    struct store_txn *txn;
-    struct ecs_res r;
-    const char *arn;
-    json_t *obj, *tags, *out;
+    json_t *out = json_array(), *t;
+    size_t i, j;
 
-    if (ecs_str(req, "resourceArn", P_REQUIRED, &arn, err) != SL_OK)
+    json_array_foreach(cur, i, t) {
+        const char *k = json_string_value(json_object_get(t, "key"));
+        int replaced = 0;
+        for (j = 0; j < n && k; j++)
+            if (strcmp(add[j].key, k) == 0)
+                replaced = 1;
+        if (!replaced)
+            json_array_append(out, t);
+    }
+    for (j = 0; j < n; j++)
+        json_array_append_new(out, json_pack("{ss ss}", "key", add[j].key, "value",
+                                             add[j].value));
+    if (json_array_size(out) > ECS_TAGS_MAX) {
+        json_decref(out);
+        ecs_invalid(err, "A resource can have at most 50 tags.");
         return NULL;
-    if (parse_res_arn(arn, &r, err) != SL_OK)
-        return NULL;
-    if (store_read_begin(ctx->store, &txn, err) != SL_OK)
-        return NULL;
-    obj = load_res(txn, ctx, &r, 0, "InvalidParameterException", err);
-    store_txn_end(txn);
-    if (obj == NULL)
-        return NULL;
-    tags = json_object_get(obj, "tags");
-    out = json_pack("{so}", "tags", json_is_array(tags) ? json_incref(tags) : json_array());
-    json_decref(obj);
+    }
     return out;
 }

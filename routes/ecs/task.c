@@ -1,26 +1,17 @@
 /*
- * ecs_task.c - RunTask, StopTask, ListTasks, DescribeTasks.
- *
- * There is no task runtime yet.  RunTask stores task records in
- * PROVISIONING (awsvpc) or PENDING with desiredStatus RUNNING; the runtime,
- * when it exists, picks up such records, starts their containers and moves
- * lastStatus on (RUNNING, then STOPPED with exit codes).  StopTask sets
- * desiredStatus STOPPED for the runtime to act on; a task that never started
- * (still PROVISIONING/PENDING) has nothing to stop, so it is STOPPED here at
- * once with its stoppedReason.
+ * task.c - ECS task records.
  */
-#include "routes/ecs/ecs.h"
+#include "routes/ecs/task.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #include "common/util.h"
-
-static const char *const launch_types[] = {"EC2", "FARGATE", "EXTERNAL", "MANAGED_INSTANCES",
-                                           NULL};
-static const char *const desired_states[] = {"RUNNING", "PENDING", "STOPPED", NULL};
-
-#define RUN_TASK_MAX 10
+#include "routes/ecs/cluster.h"
+#include "routes/ecs/names.h"
+#include "routes/ecs/param.h"
+#include "routes/ecs/tags.h"
+#include "routes/ecs/taskdef.h"
 
 static int never_ran(const char *st)
 {
@@ -30,39 +21,34 @@ static int never_ran(const char *st)
 
 /* ---- RunTask ---- */
 
-struct run_task {
-    const struct op_ctx *ctx;
-    char cluster[ECS_NAME_MAX + 1];
-    const char *td_ref, *group, *started_by, *launch;
-    long count;
-    json_t *overrides; /* borrowed, may be NULL */
-    json_t *tags;      /* borrowed */
-    json_t *tasks;     /* out: new array */
-};
-
-static json_t *new_task(struct run_task *r, json_t *cl, json_t *td, double now)
+int ecs_run_check(const struct ecs_run_spec *s, struct sl_err *err)
 {
-    char hex[33], res[ECS_ARN_MAX], arn[ECS_ARN_MAX], carn[ECS_ARN_MAX], uuid[37];
-    char group[ECS_NAME_MAX + 16];
-    json_t *task, *containers, *c, *v;
-    const char *mode = json_string_value(json_object_get(td, "networkMode"));
-    const char *status = mode && strcmp(mode, "awsvpc") == 0 ? "PROVISIONING" : "PENDING";
+    if (s->count < 1 || s->count > ECS_RUN_TASK_MAX)
+        return ecs_invalid(err, "count must be between 1 and %d (got %ld).", ECS_RUN_TASK_MAX,
+                           s->count);
+    if (s->group && (s->group[0] == '\0' || strlen(s->group) > ECS_NAME_MAX))
+        return ecs_invalid(err, "group must be 1-255 characters.");
+    if (s->started_by && strlen(s->started_by) > 128)
+        return ecs_invalid(err, "startedBy can be at most 128 characters.");
+    return ecs_tags_check(s->tags, s->ntags, err);
+}
+
+static json_t *containers_of(const struct ecs_env *env, const char *cluster, const char *hex,
+                             const char *task_arn, json_t *td)
+{
+    char res[ECS_ARN_MAX], carn[ECS_ARN_MAX], uuid[37], n[32];
+    json_t *containers = json_array(), *c, *v;
     size_t i;
 
-    util_random_hex(hex, 16);
-    snprintf(res, sizeof(res), "task/%s/%s", r->cluster, hex);
-    ecs_arn(arn, sizeof(arn), r->ctx, res);
-    containers = json_array();
     json_array_foreach(json_object_get(td, "containerDefinitions"), i, c) {
-        char n[32];
         util_uuid(uuid);
-        snprintf(res, sizeof(res), "container/%s/%s/%s", r->cluster, hex, uuid);
-        ecs_arn(carn, sizeof(carn), r->ctx, res);
+        snprintf(res, sizeof(res), "container/%s/%s/%s", cluster, hex, uuid);
+        ecs_arn(carn, sizeof(carn), env, res);
         snprintf(n, sizeof(n), "%lld", (long long)json_integer_value(json_object_get(c, "cpu")));
-        v = json_pack("{ss ss sO sO ss s[] s[] ss ss}", "containerArn", carn, "taskArn", arn,
-                      "name", json_object_get(c, "name"), "image", json_object_get(c, "image"),
-                      "lastStatus", "PENDING", "networkBindings", "networkInterfaces",
-                      "healthStatus", "UNKNOWN", "cpu", n);
+        v = json_pack("{ss ss sO sO ss s[] s[] ss ss}", "containerArn", carn, "taskArn",
+                      task_arn, "name", json_object_get(c, "name"), "image",
+                      json_object_get(c, "image"), "lastStatus", "PENDING", "networkBindings",
+                      "networkInterfaces", "healthStatus", "UNKNOWN", "cpu", n);
         if (json_is_integer(json_object_get(c, "memory"))) {
             snprintf(n, sizeof(n), "%lld",
                      (long long)json_integer_value(json_object_get(c, "memory")));
@@ -70,151 +56,114 @@ static json_t *new_task(struct run_task *r, json_t *cl, json_t *td, double now)
         }
         json_array_append_new(containers, v);
     }
+    return containers;
+}
+
+static json_t *new_task(const struct ecs_env *env, const struct ecs_run_spec *s, json_t *cl,
+                        json_t *td, double now)
+{
+    char hex[33], res[ECS_ARN_MAX], arn[ECS_ARN_MAX], group[ECS_NAME_MAX + 16];
+    const char *mode = json_string_value(json_object_get(td, "networkMode"));
+    const char *status = mode && strcmp(mode, "awsvpc") == 0 ? "PROVISIONING" : "PENDING";
+    json_t *task;
+
+    util_random_hex(hex, 16);
+    snprintf(res, sizeof(res), "task/%s/%s", s->cluster, hex);
+    ecs_arn(arn, sizeof(arn), env, res);
     snprintf(group, sizeof(group), "family:%s",
              json_string_value(json_object_get(td, "family")));
-    task = json_pack("{ss sO sO so ss ss ss sf ss si s[] ss sb sO}", "taskArn", arn,
+    task = json_pack("{ss sO sO so ss ss ss sf ss si s[] ss sb so}", "taskArn", arn,
                      "clusterArn", json_object_get(cl, "clusterArn"), "taskDefinitionArn",
-                     json_object_get(td, "taskDefinitionArn"), "containers", containers,
-                     "lastStatus", status, "desiredStatus", "RUNNING", "group",
-                     r->group ? r->group : group, "createdAt", now, "launchType", r->launch,
-                     "version", 1, "attachments", "healthStatus", "UNKNOWN",
-                     "enableExecuteCommand", 0, "tags", r->tags);
-    if (r->started_by)
-        json_object_set_new(task, "startedBy", json_string(r->started_by));
+                     json_object_get(td, "taskDefinitionArn"), "containers",
+                     containers_of(env, s->cluster, hex, arn, td), "lastStatus", status,
+                     "desiredStatus", "RUNNING", "group", s->group ? s->group : group,
+                     "createdAt", now, "launchType", ecs_launch_type_names[s->launch], "version",
+                     1, "attachments", "healthStatus", "UNKNOWN", "enableExecuteCommand", 0,
+                     "tags", ecs_tags_json(s->tags, s->ntags));
+    if (task == NULL)
+        return NULL;
+    if (s->started_by)
+        json_object_set_new(task, "startedBy", json_string(s->started_by));
     if (json_object_get(td, "cpu"))
         json_object_set(task, "cpu", json_object_get(td, "cpu"));
     if (json_object_get(td, "memory"))
         json_object_set(task, "memory", json_object_get(td, "memory"));
     json_object_set_new(task, "overrides",
-                        r->overrides ? json_deep_copy(r->overrides)
+                        s->overrides ? json_deep_copy(s->overrides)
                                      : json_pack("{s[] s[]}", "containerOverrides",
                                                  "inferenceAcceleratorOverrides"));
     return task;
 }
 
-static int run_task_tx(struct store_txn *txn, void *arg, struct sl_err *err)
+int ecs_tasks_run(struct store_txn *txn, const struct ecs_env *env, const struct ecs_run_spec *s,
+                  json_t **out, struct sl_err *err)
 {
-    struct run_task *r = arg;
-    json_t *cl, *td, *task;
+    json_t *cl, *td = NULL, *task, *tasks = NULL;
     double now = ecs_now();
     char id[ECS_ID_MAX];
     long i;
+    int rc = SL_ERR;
 
-    if ((cl = ecs_cluster_ensure(txn, r->ctx, r->cluster, err)) == NULL)
+    if ((cl = ecs_cluster_ensure(txn, env, s->cluster, err)) == NULL)
         return SL_ERR;
-    if ((td = ecs_taskdef_find(txn, r->td_ref)) == NULL) {
-        json_decref(cl);
-        return ecs_client(err, "TaskDefinition not found.");
+    if ((td = ecs_taskdef_find(txn, s->td_ref)) == NULL) {
+        ecs_client(err, "TaskDefinition not found.");
+        goto out;
     }
     if (strcmp(json_string_value(json_object_get(td, "status")), "ACTIVE") != 0) {
-        json_decref(cl);
-        json_decref(td);
-        return ecs_invalid(err, "TaskDefinition is inactive");
+        ecs_invalid(err, "TaskDefinition is inactive");
+        goto out;
     }
-    r->tasks = json_array();
-    for (i = 0; i < r->count; i++) {
-        task = new_task(r, cl, td, now);
-        ecs_join(id, sizeof(id), r->cluster,
+    tasks = json_array();
+    for (i = 0; i < s->count; i++) {
+        if ((task = new_task(env, s, cl, td, now)) == NULL) {
+            sl_err_set(err, 500, "ServerException", "out of memory");
+            goto out;
+        }
+        ecs_join(id, sizeof(id), s->cluster,
                  strrchr(json_string_value(json_object_get(task, "taskArn")), '/') + 1);
         if (store_put(txn, K_ECS_TASK, id, task) != SL_OK) {
             json_decref(task);
-            json_decref(cl);
-            json_decref(td);
-            return SL_EIO;
+            sl_err_set(err, 500, "ServerException", "storage failure");
+            goto out;
         }
-        json_array_append_new(r->tasks, task);
+        json_array_append_new(tasks, ecs_public(task, 1));
+        json_decref(task);
     }
+    *out = tasks;
+    tasks = NULL;
+    rc = SL_OK;
+out:
+    json_decref(tasks);
     json_decref(cl);
     json_decref(td);
-    return SL_OK;
-}
-
-json_t *ecs_op_run_task(struct op_ctx *ctx, json_t *req, struct sl_err *err)
-{
-    struct run_task r = {0};
-    json_t *list, *out, *t, *pub;
-    size_t i;
-    int rc;
-
-    r.ctx = ctx;
-    r.count = 1;
-    r.launch = "EC2";
-    if (ecs_cluster_param(req, r.cluster, err) != SL_OK)
-        return NULL;
-    if (ecs_str(req, "taskDefinition", P_REQUIRED, &r.td_ref, err) != SL_OK)
-        return NULL;
-    if (ecs_int(req, "count", P_OPTIONAL, 1, RUN_TASK_MAX, &r.count, err) == SL_ERR)
-        return NULL;
-    if (ecs_str(req, "group", P_OPTIONAL, &r.group, err) == SL_ERR)
-        return NULL;
-    if (r.group && (r.group[0] == '\0' || strlen(r.group) > ECS_NAME_MAX)) {
-        ecs_invalid(err, "group must be 1-255 characters.");
-        return NULL;
-    }
-    if (ecs_str(req, "startedBy", P_OPTIONAL, &r.started_by, err) == SL_ERR)
-        return NULL;
-    if (r.started_by && strlen(r.started_by) > 128) {
-        ecs_invalid(err, "startedBy can be at most 128 characters.");
-        return NULL;
-    }
-    if (ecs_enum(req, "launchType", P_OPTIONAL, launch_types, &r.launch, err) == SL_ERR)
-        return NULL;
-    if (r.launch == NULL)
-        r.launch = "EC2";
-    if (ecs_obj(req, "overrides", P_OPTIONAL, &r.overrides, err) == SL_ERR)
-        return NULL;
-    if (ecs_list(req, "tags", P_OPTIONAL, &list, err) == SL_ERR ||
-        (r.tags = ecs_tags_param(list, err)) == NULL)
-        return NULL;
-    rc = store_write(ctx->store, run_task_tx, &r, NULL, err);
-    json_decref(r.tags);
-    if (rc != SL_OK) {
-        json_decref(r.tasks);
-        return NULL;
-    }
-    out = json_pack("{s[] s[]}", "tasks", "failures");
-    json_array_foreach(r.tasks, i, t) {
-        pub = ecs_public(t, 1);
-        json_array_append_new(json_object_get(out, "tasks"), pub);
-    }
-    json_decref(r.tasks);
-    return out;
+    return rc;
 }
 
 /* ---- StopTask ---- */
 
-struct stop_task {
-    const struct op_ctx *ctx;
-    char cluster[ECS_NAME_MAX + 1];
-    const char *ref, *reason;
-    json_t *result;
-};
-
-static int stop_task_tx(struct store_txn *txn, void *arg, struct sl_err *err)
+/* Store id of task <ref> in <cluster> into <id> (ECS_ID_MAX); SL_ERR when
+ * <ref> cannot name a task. */
+static int task_id(const char *cluster, const char *ref, char *id)
 {
-    struct stop_task *s = arg;
-    const char *tid = ecs_ref_name(s->ref);
-    char id[ECS_ID_MAX];
-    json_t *task, *c;
-    double now = ecs_now();
+    const char *tid = ecs_ref_name(ref);
+
+    if (tid == NULL || strlen(tid) > 64)
+        return SL_ERR;
+    ecs_join(id, ECS_ID_MAX, cluster, tid);
+    return SL_OK;
+}
+
+static void stop_now(json_t *task, const char *reason, double now)
+{
+    json_t *c;
     size_t i;
 
-    if (ecs_cluster_check(txn, s->ctx, s->cluster, err) != SL_OK)
-        return SL_ERR;
-    if (tid == NULL || strlen(tid) > 64)
-        return ecs_invalid(err, "The referenced task was not found.");
-    ecs_join(id, sizeof(id), s->cluster, tid);
-    if ((task = store_get(txn, K_ECS_TASK, id)) == NULL)
-        return ecs_invalid(err, "The referenced task was not found.");
-    if (strcmp(json_string_value(json_object_get(task, "desiredStatus")), "STOPPED") == 0) {
-        s->result = task; /* already stopping: unchanged, as on ECS */
-        return SL_OK;
-    }
     json_object_set_new(task, "desiredStatus", json_string("STOPPED"));
     json_object_set_new(task, "stoppingAt", json_real(now));
     json_object_set_new(task, "stopCode", json_string("UserInitiated"));
     json_object_set_new(task, "stoppedReason",
-                        json_string(s->reason ? s->reason : "Task stopped by user"));
+                        json_string(reason ? reason : "Task stopped by user"));
     if (never_ran(json_string_value(json_object_get(task, "lastStatus")))) {
         json_object_set_new(task, "lastStatus", json_string("STOPPED"));
         json_object_set_new(task, "stoppedAt", json_real(now));
@@ -224,41 +173,37 @@ static int stop_task_tx(struct store_txn *txn, void *arg, struct sl_err *err)
     }
     json_object_set_new(task, "version",
                         json_integer(json_integer_value(json_object_get(task, "version")) + 1));
-    if (store_put(txn, K_ECS_TASK, id, task) != SL_OK) {
-        json_decref(task);
-        return SL_EIO;
-    }
-    s->result = task;
-    return SL_OK;
 }
 
-json_t *ecs_op_stop_task(struct op_ctx *ctx, json_t *req, struct sl_err *err)
+int ecs_task_stop(struct store_txn *txn, const struct ecs_env *env, const char *cluster,
+                  const char *ref, const char *reason, json_t **out, struct sl_err *err)
 {
-    struct stop_task s = {ctx, {0}, NULL, NULL, NULL};
-    json_t *out;
+    char id[ECS_ID_MAX];
+    json_t *task;
 
-    if (ecs_cluster_param(req, s.cluster, err) != SL_OK)
-        return NULL;
-    if (ecs_str(req, "task", P_REQUIRED, &s.ref, err) != SL_OK)
-        return NULL;
-    if (ecs_str(req, "reason", P_OPTIONAL, &s.reason, err) == SL_ERR)
-        return NULL;
-    if (s.reason && strlen(s.reason) > 255) {
-        ecs_invalid(err, "reason can be at most 255 characters.");
-        return NULL;
+    if (ecs_cluster_check(txn, env, cluster, err) != SL_OK)
+        return SL_ERR;
+    if (task_id(cluster, ref, id) != SL_OK || (task = store_get(txn, K_ECS_TASK, id)) == NULL)
+        return ecs_invalid(err, "The referenced task was not found.");
+    /* Already stopping: unchanged, as on ECS. */
+    if (strcmp(json_string_value(json_object_get(task, "desiredStatus")), "STOPPED") != 0) {
+        stop_now(task, reason, ecs_now());
+        if (store_put(txn, K_ECS_TASK, id, task) != SL_OK) {
+            json_decref(task);
+            return sl_err_set(err, 500, "ServerException", "storage failure");
+        }
     }
-    if (store_write(ctx->store, stop_task_tx, &s, NULL, err) != SL_OK)
-        return NULL;
-    out = json_pack("{so}", "task", ecs_public(s.result, 1));
-    json_decref(s.result);
-    return out;
+    *out = ecs_public(task, 1);
+    json_decref(task);
+    return SL_OK;
 }
 
 /* ---- ListTasks ---- */
 
 struct list_tasks {
     json_t *arns;
-    const char *family, *group, *desired, *started_by, *launch;
+    const struct ecs_task_filter *f;
+    const char *group;
 };
 
 static int str_is(json_t *v, const char *s)
@@ -269,75 +214,54 @@ static int str_is(json_t *v, const char *s)
 static int collect_task(const char *id, json_t *obj, void *arg)
 {
     struct list_tasks *l = arg;
+    const struct ecs_task_filter *f = l->f;
     char family[ECS_NAME_MAX + 1];
     long rev;
 
-    (void)id;
-    if (!str_is(json_object_get(obj, "desiredStatus"), l->desired))
+    if (!str_is(json_object_get(obj, "desiredStatus"), f->desired ? f->desired : "RUNNING"))
         return 0;
     if (l->group && !str_is(json_object_get(obj, "group"), l->group))
         return 0;
-    if (l->started_by && !str_is(json_object_get(obj, "startedBy"), l->started_by))
+    if (f->started_by && !str_is(json_object_get(obj, "startedBy"), f->started_by))
         return 0;
-    if (l->launch && !str_is(json_object_get(obj, "launchType"), l->launch))
+    if (f->launch && !str_is(json_object_get(obj, "launchType"), f->launch))
         return 0;
-    if (l->family &&
+    if (f->family &&
         (ecs_taskdef_ref(json_string_value(json_object_get(obj, "taskDefinitionArn")), family,
                          &rev) != SL_OK ||
-         strcmp(family, l->family) != 0))
+         strcmp(family, f->family) != 0))
         return 0;
     json_array_append(l->arns, json_object_get(obj, "taskArn"));
     return 0;
 }
 
-json_t *ecs_op_list_tasks(struct op_ctx *ctx, json_t *req, struct sl_err *err)
+int ecs_tasks_list(struct store_txn *txn, const struct ecs_env *env, const char *cluster,
+                   const struct ecs_task_filter *f, json_t **out, struct sl_err *err)
 {
-    char cluster[ECS_NAME_MAX + 1], prefix[ECS_NAME_MAX + 2], group[ECS_NAME_MAX + 16];
-    struct list_tasks l = {NULL, NULL, NULL, "RUNNING", NULL, NULL};
-    struct store_txn *txn;
-    const char *svc, *s;
-    json_t *c, *page, *next, *out;
+    char prefix[ECS_NAME_MAX + 2], group[ECS_NAME_MAX + 16], id[ECS_ID_MAX + 1];
+    struct list_tasks l = {NULL, f, NULL};
+    const char *name;
+    json_t *svc;
 
-    if (ecs_cluster_param(req, cluster, err) != SL_OK)
-        return NULL;
-    if (ecs_str(req, "family", P_OPTIONAL, &l.family, err) == SL_ERR ||
-        ecs_str(req, "serviceName", P_OPTIONAL, &svc, err) == SL_ERR ||
-        ecs_str(req, "startedBy", P_OPTIONAL, &l.started_by, err) == SL_ERR ||
-        ecs_str(req, "containerInstance", P_OPTIONAL, &s, err) == SL_ERR ||
-        ecs_enum(req, "launchType", P_OPTIONAL, launch_types, &l.launch, err) == SL_ERR ||
-        ecs_enum(req, "desiredStatus", P_OPTIONAL, desired_states, &s, err) == SL_ERR)
-        return NULL;
-    /* ECS lists tasks whose desiredStatus is RUNNING unless told otherwise. */
-    if (s)
-        l.desired = s;
-    if (ecs_cluster_read(ctx, cluster, &txn, err) != SL_OK)
-        return NULL;
-    if (svc) {
-        const char *name = ecs_ref_name(svc);
-        char id[ECS_ID_MAX + 1];
-        if (name == NULL || strlen(cluster) + strlen(name) + 1 > STORE_ID_MAX ||
-            (ecs_join(id, sizeof(id), cluster, name),
-             (c = store_get_shared(txn, K_ECS_SERVICE, id)) == NULL)) {
-            store_txn_end(txn);
-            sl_err_set(err, 400, "ServiceNotFoundException", "Service not found.");
-            return NULL;
-        }
-        json_decref(c);
+    if (ecs_cluster_check(txn, env, cluster, err) != SL_OK)
+        return SL_ERR;
+    if (f->service) {
+        name = ecs_ref_name(f->service);
+        svc = NULL;
+        if (name && strlen(cluster) + strlen(name) + 1 <= STORE_ID_MAX &&
+            ecs_join(id, sizeof(id), cluster, name) == SL_OK)
+            svc = store_get_shared(txn, K_ECS_SERVICE, id);
+        if (svc == NULL)
+            return sl_err_set(err, 400, "ServiceNotFoundException", "Service not found.");
+        json_decref(svc);
         snprintf(group, sizeof(group), "service:%s", name);
         l.group = group;
     }
     l.arns = json_array();
     snprintf(prefix, sizeof(prefix), "%s/", cluster);
     store_scan(txn, K_ECS_TASK, prefix, collect_task, &l);
-    store_txn_end(txn);
-    page = ecs_page(req, l.arns, 100, &next, err);
-    json_decref(l.arns);
-    if (page == NULL)
-        return NULL;
-    out = json_pack("{so}", "taskArns", page);
-    if (next)
-        json_object_set_new(out, "nextToken", next);
-    return out;
+    *out = l.arns;
+    return SL_OK;
 }
 
 /* ---- DescribeTasks ---- */
@@ -345,15 +269,18 @@ json_t *ecs_op_list_tasks(struct op_ctx *ctx, json_t *req, struct sl_err *err)
 static json_t *lookup_task(struct store_txn *txn, const char *cluster, const char *ref)
 {
     char id[ECS_ID_MAX];
-    const char *tid = ecs_ref_name(ref);
 
-    if (tid == NULL || strlen(tid) > 64)
+    if (task_id(cluster, ref, id) != SL_OK)
         return NULL;
-    ecs_join(id, sizeof(id), cluster, tid);
     return store_get_shared(txn, K_ECS_TASK, id);
 }
 
-json_t *ecs_op_describe_tasks(struct op_ctx *ctx, json_t *req, struct sl_err *err)
+int ecs_tasks_describe(struct store_txn *txn, const struct ecs_env *env, const char *cluster,
+                       const char *const *refs, size_t n, int with_tags, json_t **out,
+                       struct sl_err *err)
 {
-    return ecs_describe(ctx, req, "tasks", 100, "task", lookup_task, err);
+    if (ecs_cluster_check(txn, env, cluster, err) != SL_OK)
+        return SL_ERR;
+    return ecs_describe_refs(txn, env, cluster, refs, n, with_tags, "tasks", "task",
+                             lookup_task, out);
 }

@@ -1,28 +1,49 @@
 /*
- * elbv2.h - shared pieces of the ELBv2 operations (routes/elbv2_*.c).
+ * elbv2.h - the ELBv2 domain: what every part of it shares.
  *
- * Stored objects are the AWS API shapes (TargetGroup, LoadBalancer,
- * Listener, Rule) plus "id" (the REST id), "arn", "Tags" [{Key,Value}],
- * "Attributes" [{Key,Value}] and internal members whose names start with
- * '_'.  elb_public() strips the extras for Describe* output.
+ * The domain is a set of C functions over a store transaction, one per
+ * operation, with typed arguments and a typed error (struct sl_err: AWS
+ * code, message, HTTP status).  The headers beside this one declare them per
+ * resource: lb.h, listener.h, rule.h (with conditions.h, actions.h), tg.h,
+ * targets.h, tags.h, drain.h, view.h (the REST views), health.h (what the
+ * data plane reports).
  *
- * Index keys (store_index_*):
+ * Caveats:
+ * - Writers take a write transaction and run inside a store_write()
+ *   callback, on the store's writer thread: they must not block, and
+ *   whatever they changed is discarded if they (or a later step of the same
+ *   callback) fail, so a caller may run several in one transaction.  Readers
+ *   take any transaction.  Validation that needs no store is done before,
+ *   on the caller's thread, by the *_check() and *_normalize() functions:
+ *   a writer assumes its arguments passed them, as each header says.
+ * - Strings and arrays in argument structs are borrowed for the call.
+ *   Results are new references the caller owns.  Describe-style functions
+ *   return the AWS-shaped canonical response pieces (json_t) built here;
+ *   the front doors only wrap and page them.
+ * - Stored objects are the AWS API shapes (LoadBalancer, Listener, Rule,
+ *   TargetGroup) plus "id" (the REST id), "arn", "Tags" [{Key,Value}],
+ *   "Attributes" [{Key,Value}] and internal members whose names start with
+ *   '_' (the data-plane feed and existing data directories read them; the
+ *   store owns migrations).  No public view shows an '_' member.
+ *
+ * Store kinds: K_LB, K_TG, K_LISTENER, K_RULE keyed by REST id; K_TARGET
+ * keyed "<tg id>|<Id>|<Port>".  Index keys (store_index_*):
  *   "arn:<arn>"                -> "<kind>/<id>"
- *   "name:<kind>:<name>"       -> id            (lb, tg names are unique)
+ *   "name:<kind>:<name>"       -> id             (lb, tg names are unique)
  *   "port:<lb id>:<port>"      -> listener id
  *   "prio:<listener id>:<n>"   -> rule id
- *   "tgref:<tg id>:<rule id>"  -> load balancer ARN (rule forwards to tg)
+ *   "tgref:<tg id>:<rule id>"  -> load balancer ARN (the rule forwards to the tg)
  *   "ruleref:<rule id>:<tg id>"-> ""             (reverse of tgref)
  *   "drain:<deadline>:<target>"-> target key     (draining targets by deadline)
  */
-#ifndef SL_ROUTES_ELBV2_H
-#define SL_ROUTES_ELBV2_H
+#ifndef SL_ROUTES_ELBV2_ELBV2_H
+#define SL_ROUTES_ELBV2_ELBV2_H
 
 #include <jansson.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "common/err.h"
-#include "routes/elbv2/ops.h"
 #include "store/store.h"
 
 #define K_LB "lb"
@@ -31,147 +52,42 @@
 #define K_RULE "rule"
 #define K_TARGET "target"
 
-#define ELB_ID_MAX 128
+#define ELB_ID_MAX 129 /* REST ids: 1-128 of [A-Za-z0-9._-], plus the NUL */
 #define ELB_ARN_MAX 512
+#define ELB_NAME_MAX 32 /* load balancer and target group names */
+#define ELB_TAGS_MAX 50
+#define ELB_TARGET_KEY_MAX (ELB_ID_MAX + 96)
 
-/* Begin a read transaction, filling <err> on failure. */
-int elb_read(struct op_ctx *ctx, struct store_txn **txn, struct sl_err *err);
+struct elb_health;
 
-/* The selector of DescribeListeners / DescribeRules: either the parent ARN
- * <pname> or the list <lname> of at most <max> ARNs, exactly one of them.
- * <lwhat> and <pwhat> name them in AWS's messages ("listener ARNs", "a load
- * balancer ARN").  SL_OK with *parent or *list set (borrowed), else SL_ERR. */
-int elb_parent_or_arns(json_t *req, const char *pname, const char *lname, size_t max,
-                       const char *lwhat, const char *pwhat, const char **parent, json_t **list,
-                       struct sl_err *err);
-
-/* Fetch the object of <kind> with <arn>; new reference or NULL.  The id is
- * copied to <id_out> (ELB_ID_MAX) when non-NULL. */
-json_t *elb_by_arn(struct store_txn *txn, const char *kind, const char *arn, char *id_out);
-
-/* As elb_by_arn(), but the object is shared and READ-ONLY (see
- * store_get_shared()): for operations that only read it. */
-json_t *elb_by_arn_ro(struct store_txn *txn, const char *kind, const char *arn, char *id_out);
-
-/* Kind and id of any resource <arn>; SL_ENOTFOUND if unknown. */
-int elb_resolve_arn(struct store_txn *txn, const char *arn, char kind[16], char id[ELB_ID_MAX]);
-
-/* Store a new object and index its ARN. */
-int elb_insert(struct store_txn *txn, const char *kind, const char *id, json_t *obj);
-
-/* Delete an object and its ARN index entry. */
-int elb_remove(struct store_txn *txn, const char *kind, const char *id, const char *arn);
-
-/* "arn:aws:elasticloadbalancing:<region>:<account>:<resource>" into <out>. */
-void elb_arn(char *out, size_t cap, const struct op_ctx *ctx, const char *resource);
-
-/* A copy of <obj> without id, arn, Tags, Attributes and '_' members. */
-json_t *elb_public(json_t *obj);
-
-/* Apply Marker/PageSize (1-400) from <req> to <all> (borrowed).  Returns the
- * page (new reference) and sets *next (new string reference or NULL). */
-json_t *elb_page(json_t *req, json_t *all, json_t **next, struct sl_err *err);
-
-/* Validate a REST/ELB resource id: 1-128 of [A-Za-z0-9._-]. */
-int elb_valid_id(const char *id);
-
-/* Validate an LB / TG name per AWS: 1-32 alphanumerics or hyphens, no
- * leading/trailing hyphen.  <what> names the member in the error. */
-int elb_valid_name(const char *name, const char *what, struct sl_err *err);
-
-/* Tags from a request ("Tags":[{Key,Value}]): validated (keys 1-128, values
- * 0-256, at most 50, keys unique).  New reference ([] when absent). */
-json_t *elb_tags_param(json_t *req, struct sl_err *err);
-
-/* Attribute tables: key, default, type and range. */
-enum elb_attr_type { ATTR_INT, ATTR_BOOL, ATTR_ENUM, ATTR_STR };
-struct elb_attr {
-    const char *key;
-    const char *def;
-    enum elb_attr_type type;
-    long min, max;
-    const char *const *values; /* ATTR_ENUM */
+/* Where a call comes from: the ARNs it mints, the health the data plane
+ * reported.  Borrowed; <health> may be NULL (every target then shows the
+ * state it would have before any report). */
+struct elb_env {
+    const char *region;
+    const char *account;
+    struct elb_health *health;
 };
 
-/* Default attribute list [{Key,Value}] for <table> (NULL-key terminated). */
-json_t *elb_attrs_default(const struct elb_attr *table);
+/* A {Key,Value} pair: a tag, or an attribute to set. */
+struct elb_kv {
+    const char *key;
+    const char *value;
+};
 
-/* Merge the request's Attributes [{Key,Value}] into <current> (borrowed),
- * validating each against <table>.  New reference or NULL with <err>
- * (ValidationError / InvalidConfigurationRequest). */
-json_t *elb_attrs_merge(json_t *current, json_t *changes, const struct elb_attr *table,
-                        struct sl_err *err);
+/* Validate a REST/ELB resource id: 1-128 of [A-Za-z0-9._-].  Non-zero when
+ * valid.  Pure. */
+int elb_valid_id(const char *id);
 
-/* Value of attribute <key> in a [{Key,Value}] list; NULL if absent. */
-const char *elb_attr_get(json_t *attrs, const char *key);
+/* An LB or TG name per AWS: 1-32 alphanumerics or hyphens, no leading or
+ * trailing hyphen.  <what> names it in the ValidationError.  Pure. */
+int elb_name_check(const char *name, const char *what, struct sl_err *err);
 
-/* Record which target groups <rule_id> on load balancer <lb_arn> forwards to,
- * per <actions> (the rule's Actions; NULL removes every record). */
-int elb_refs_update(struct store_txn *txn, const char *rule_id, const char *lb_arn,
-                    json_t *actions);
+/* Kind and id of any resource <arn>; SL_ENOTFOUND if unknown.  <kind> gets
+ * one of the K_* names. */
+int elb_resolve_arn(struct store_txn *txn, const char *arn, char kind[16], char id[ELB_ID_MAX]);
 
-/* ARNs of the load balancers whose rules forward to target group <tg_id>
- * (unique, new array). */
-json_t *elb_tg_lb_arns(struct store_txn *txn, const char *tg_id);
-
-/* Non-zero if some rule forwards to <tg_id>. */
-int elb_tg_in_use(struct store_txn *txn, const char *tg_id);
-
-/* Index key of a draining target, ordered by deadline:
- * "drain:<deadline ms, 16 digits>:<target key>" -> target key. */
-void elb_drain_key(char *out, size_t cap, uint64_t deadline_ms, const char *target_key);
-
-/* Delete target <key> and its drain index entry, if any. */
-int elb_target_remove(struct store_txn *txn, const char *key);
-
-/* Remove every draining target whose deadline is at or before <now_ms>.
- * Runs inside a write transaction; *removed counts them. */
-int elb_drain_expire(struct store_txn *txn, uint64_t now_ms, size_t *removed);
-
-/* RegisterTargets / DeregisterTargets inside the caller's write transaction
- * (the ECS scheduler registers a task's targets and updates the task in one
- * transaction).  <targets> (borrowed) is [{"Id","Port"}]; a deregistered
- * target drains from <now_ms> (wall clock).  SL_OK, or an error in <err>
- * (TargetGroupNotFound, InvalidTarget, TooManyTargets) after which the
- * caller must fail its transaction: some targets may have been written. */
-int elb_targets_register_txn(struct store_txn *txn, const char *tg_arn, json_t *targets,
-                             struct sl_err *err);
-int elb_targets_deregister_txn(struct store_txn *txn, const char *tg_arn, json_t *targets,
-                               uint64_t now_ms, struct sl_err *err);
-
-/* Validate the Actions list of a listener or rule against the store (target
- * groups must exist) and AWS limits; returns a normalized copy (Order set,
- * ForwardConfig filled for single-TG forwards) or NULL with <err>.
- * Defined in elbv2_rule.c. */
-json_t *elb_actions_param(struct store_txn *txn, json_t *actions, const char *member,
-                          struct sl_err *err);
-
-/* Per-family operations, registered in elbv2_ops[]. */
-json_t *op_create_load_balancer(struct op_ctx *, json_t *, struct sl_err *);
-json_t *op_describe_load_balancers(struct op_ctx *, json_t *, struct sl_err *);
-json_t *op_delete_load_balancer(struct op_ctx *, json_t *, struct sl_err *);
-json_t *op_describe_load_balancer_attributes(struct op_ctx *, json_t *, struct sl_err *);
-json_t *op_modify_load_balancer_attributes(struct op_ctx *, json_t *, struct sl_err *);
-json_t *op_create_target_group(struct op_ctx *, json_t *, struct sl_err *);
-json_t *op_describe_target_groups(struct op_ctx *, json_t *, struct sl_err *);
-json_t *op_modify_target_group(struct op_ctx *, json_t *, struct sl_err *);
-json_t *op_delete_target_group(struct op_ctx *, json_t *, struct sl_err *);
-json_t *op_describe_target_group_attributes(struct op_ctx *, json_t *, struct sl_err *);
-json_t *op_modify_target_group_attributes(struct op_ctx *, json_t *, struct sl_err *);
-json_t *op_register_targets(struct op_ctx *, json_t *, struct sl_err *);
-json_t *op_deregister_targets(struct op_ctx *, json_t *, struct sl_err *);
-json_t *op_describe_target_health(struct op_ctx *, json_t *, struct sl_err *);
-json_t *op_create_listener(struct op_ctx *, json_t *, struct sl_err *);
-json_t *op_describe_listeners(struct op_ctx *, json_t *, struct sl_err *);
-json_t *op_modify_listener(struct op_ctx *, json_t *, struct sl_err *);
-json_t *op_delete_listener(struct op_ctx *, json_t *, struct sl_err *);
-json_t *op_create_rule(struct op_ctx *, json_t *, struct sl_err *);
-json_t *op_describe_rules(struct op_ctx *, json_t *, struct sl_err *);
-json_t *op_modify_rule(struct op_ctx *, json_t *, struct sl_err *);
-json_t *op_set_rule_priorities(struct op_ctx *, json_t *, struct sl_err *);
-json_t *op_delete_rule(struct op_ctx *, json_t *, struct sl_err *);
-json_t *op_add_tags(struct op_ctx *, json_t *, struct sl_err *);
-json_t *op_remove_tags(struct op_ctx *, json_t *, struct sl_err *);
-json_t *op_describe_tags(struct op_ctx *, json_t *, struct sl_err *);
+/* Fill <err> with a 500 for a failed store call and return SL_EIO. */
+int elb_store_fail(struct sl_err *err, const char *what);
 
 #endif

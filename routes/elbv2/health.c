@@ -1,66 +1,270 @@
+/*
+ * health.c - the target-health registry: a chained hash table of C structs
+ * under one mutex.
+ */
 #include "routes/elbv2/health.h"
 
-#include <jansson.h>
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-struct health {
-    pthread_mutex_t mu;
-    json_t *map; /* key -> {"s":state,"r":reason,"d":description,"t":ms} */
+struct entry {
+    struct entry *next;
+    uint64_t hash;
+    struct elb_health_report r;
+    char key[]; /* NUL-terminated */
 };
 
-int health_new(struct health **out)
-{
-    struct health *h = calloc(1, sizeof(*h));
+struct elb_health {
+    pthread_mutex_t mu;
+    struct entry **slots;
+    size_t nslots; /* a power of two */
+    size_t count;
+};
 
-    if (h == NULL || (h->map = json_object()) == NULL) {
+#define INITIAL_SLOTS 64
+
+static const char *const state_names[] = {
+    [ELB_TS_INITIAL] = "initial", [ELB_TS_HEALTHY] = "healthy",
+    [ELB_TS_UNHEALTHY] = "unhealthy", [ELB_TS_UNUSED] = "unused",
+    [ELB_TS_DRAINING] = "draining", [ELB_TS_UNAVAILABLE] = "unavailable",
+};
+
+static const char *const reason_names[] = {
+    [ELB_R_NONE] = "",
+    [ELB_R_REGISTRATION_IN_PROGRESS] = "Elb.RegistrationInProgress",
+    [ELB_R_INITIAL_HEALTH_CHECKING] = "Elb.InitialHealthChecking",
+    [ELB_R_RESPONSE_CODE_MISMATCH] = "Target.ResponseCodeMismatch",
+    [ELB_R_TIMEOUT] = "Target.Timeout",
+    [ELB_R_FAILED_HEALTH_CHECKS] = "Target.FailedHealthChecks",
+    [ELB_R_NOT_REGISTERED] = "Target.NotRegistered",
+    [ELB_R_NOT_IN_USE] = "Target.NotInUse",
+    [ELB_R_DEREGISTRATION_IN_PROGRESS] = "Target.DeregistrationInProgress",
+    [ELB_R_INVALID_STATE] = "Target.InvalidState",
+    [ELB_R_IP_UNUSABLE] = "Target.IpUnusable",
+    [ELB_R_HEALTH_CHECK_DISABLED] = "Target.HealthCheckDisabled",
+    [ELB_R_INTERNAL_ERROR] = "Elb.InternalError",
+};
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+const char *elb_target_state_name(enum elb_target_state s)
+{
+    return (size_t)s < NELEM(state_names) ? state_names[s] : "initial";
+}
+
+const char *elb_reason_name(enum elb_reason r)
+{
+    return (size_t)r < NELEM(reason_names) ? reason_names[r] : "";
+}
+
+int elb_target_state_parse(const char *s, enum elb_target_state *out)
+{
+    size_t i;
+
+    for (i = 0; i < NELEM(state_names); i++)
+        if (strcmp(s, state_names[i]) == 0) {
+            *out = (enum elb_target_state)i;
+            return SL_OK;
+        }
+    return SL_EINVAL;
+}
+
+int elb_reason_parse(const char *s, enum elb_reason *out)
+{
+    size_t i;
+
+    for (i = 0; i < NELEM(reason_names); i++)
+        if (strcmp(s, reason_names[i]) == 0) {
+            *out = (enum elb_reason)i;
+            return SL_OK;
+        }
+    return SL_EINVAL;
+}
+
+/* FNV-1a: keys are short and not chosen to collide (only known targets get
+ * in), so a simple hash is enough. */
+static uint64_t hash_key(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+int elb_health_new(struct elb_health **out)
+{
+    struct elb_health *h = calloc(1, sizeof(*h));
+
+    if (h == NULL || (h->slots = calloc(INITIAL_SLOTS, sizeof(*h->slots))) == NULL) {
         free(h);
         return SL_ENOMEM;
     }
+    h->nslots = INITIAL_SLOTS;
     pthread_mutex_init(&h->mu, NULL);
     *out = h;
     return SL_OK;
 }
 
-void health_free(struct health *h)
+void elb_health_free(struct elb_health *h)
 {
+    size_t i;
+
     if (h == NULL)
         return;
-    json_decref(h->map);
+    for (i = 0; i < h->nslots; i++) {
+        struct entry *e = h->slots[i], *next;
+        for (; e; e = next) {
+            next = e->next;
+            free(e);
+        }
+    }
+    free(h->slots);
     pthread_mutex_destroy(&h->mu);
     free(h);
 }
 
-void health_set(struct health *h, const char *key, const struct health_state *st)
+/* The link that points at <key>'s entry (or the slot's last link). */
+static struct entry **find(struct elb_health *h, const char *key, uint64_t hash)
 {
-    json_t *v = json_pack("{ss ss ss sI}", "s", st->state, "r", st->reason, "d", st->description,
-                          "t", (json_int_t)st->updated_ms);
+    struct entry **p = &h->slots[hash & (h->nslots - 1)];
 
-    pthread_mutex_lock(&h->mu);
-    json_object_set_new(h->map, key, v);
-    pthread_mutex_unlock(&h->mu);
+    for (; *p; p = &(*p)->next)
+        if ((*p)->hash == hash && strcmp((*p)->key, key) == 0)
+            break;
+    return p;
 }
 
-int health_lookup(struct health *h, const char *key, struct health_state *out)
+/* Double the table when it averages more than one entry a slot; a failed
+ * allocation keeps the old table (only slower). */
+static void grow(struct elb_health *h)
 {
-    json_t *v;
+    size_t n = h->nslots * 2, i;
+    struct entry **slots;
+
+    if (h->count <= h->nslots || (slots = calloc(n, sizeof(*slots))) == NULL)
+        return;
+    for (i = 0; i < h->nslots; i++) {
+        struct entry *e = h->slots[i], *next;
+        for (; e; e = next) {
+            next = e->next;
+            e->next = slots[e->hash & (n - 1)];
+            slots[e->hash & (n - 1)] = e;
+        }
+    }
+    free(h->slots);
+    h->slots = slots;
+    h->nslots = n;
+}
+
+int elb_health_set(struct elb_health *h, const char *key, const struct elb_health_report *r)
+{
+    uint64_t hash = hash_key(key);
+    size_t len = strlen(key);
+    struct entry **p, *e;
+
+    pthread_mutex_lock(&h->mu);
+    p = find(h, key, hash);
+    if (*p == NULL) {
+        if ((e = malloc(sizeof(*e) + len + 1)) == NULL) {
+            pthread_mutex_unlock(&h->mu);
+            return SL_ENOMEM;
+        }
+        e->next = NULL;
+        e->hash = hash;
+        memcpy(e->key, key, len + 1);
+        *p = e;
+        h->count++;
+        e->r = *r;
+        grow(h);
+    } else {
+        (*p)->r = *r;
+    }
+    pthread_mutex_unlock(&h->mu);
+    return SL_OK;
+}
+
+int elb_health_update(struct elb_health *h, const char *key, const struct elb_health_report *r)
+{
+    struct entry **p;
+    int rc = SL_ENOTFOUND;
+
+    pthread_mutex_lock(&h->mu);
+    p = find(h, key, hash_key(key));
+    if (*p) {
+        (*p)->r = *r;
+        rc = SL_OK;
+    }
+    pthread_mutex_unlock(&h->mu);
+    return rc;
+}
+
+int elb_health_get(struct elb_health *h, const char *key, struct elb_health_report *out)
+{
+    struct entry **p;
     int rc = SL_ENOTFOUND;
 
     if (h == NULL)
         return SL_ENOTFOUND;
     pthread_mutex_lock(&h->mu);
-    v = json_object_get(h->map, key);
-    if (v) {
-        snprintf(out->state, sizeof(out->state), "%s", json_string_value(json_object_get(v, "s")));
-        snprintf(out->reason, sizeof(out->reason), "%s",
-                 json_string_value(json_object_get(v, "r")));
-        snprintf(out->description, sizeof(out->description), "%s",
-                 json_string_value(json_object_get(v, "d")));
-        out->updated_ms = (uint64_t)json_integer_value(json_object_get(v, "t"));
+    p = find(h, key, hash_key(key));
+    if (*p) {
+        *out = (*p)->r;
         rc = SL_OK;
     }
     pthread_mutex_unlock(&h->mu);
     return rc;
+}
+
+void elb_health_forget(struct elb_health *h, const char *key)
+{
+    struct entry **p, *e;
+
+    if (h == NULL)
+        return;
+    pthread_mutex_lock(&h->mu);
+    p = find(h, key, hash_key(key));
+    if ((e = *p) != NULL) {
+        *p = e->next;
+        h->count--;
+        free(e);
+    }
+    pthread_mutex_unlock(&h->mu);
+}
+
+int elb_health_keys(struct elb_health *h, void (*cb)(const char *key, void *arg), void *arg)
+{
+    char **keys;
+    size_t n = 0, i;
+
+    pthread_mutex_lock(&h->mu);
+    keys = calloc(h->count ? h->count : 1, sizeof(*keys));
+    if (keys == NULL) {
+        pthread_mutex_unlock(&h->mu);
+        return SL_ENOMEM;
+    }
+    for (i = 0; i < h->nslots; i++) {
+        struct entry *e;
+        for (e = h->slots[i]; e; e = e->next)
+            if ((keys[n] = strdup(e->key)) != NULL)
+                n++;
+    }
+    pthread_mutex_unlock(&h->mu);
+    for (i = 0; i < n; i++) {
+        cb(keys[i], arg);
+        free(keys[i]);
+    }
+    free(keys);
+    return SL_OK;
+}
+
+size_t elb_health_count(struct elb_health *h)
+{
+    size_t n;
+
+    pthread_mutex_lock(&h->mu);
+    n = h->count;
+    pthread_mutex_unlock(&h->mu);
+    return n;
 }

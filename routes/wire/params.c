@@ -11,6 +11,14 @@ int p_invalid(struct sl_err *err, const char *name, const char *why)
                       name, why);
 }
 
+int p_out_of_range(struct sl_err *err, const char *name, long n, long min, long max)
+{
+    return sl_err_set(err, 400, "ValidationError",
+                      "1 validation error detected: Value '%ld' at '%s' failed to satisfy "
+                      "constraint: Member must have value between %ld and %ld",
+                      n, name, min, max);
+}
+
 static int missing(struct sl_err *err, const char *name)
 {
     return sl_err_set(err, 400, "ValidationError",
@@ -61,10 +69,7 @@ int p_int(json_t *obj, const char *name, int required, long min, long max, long 
         return p_invalid(err, name, "Member must be an integer");
     }
     if (n < min || n > max)
-        return sl_err_set(err, 400, "ValidationError",
-                          "1 validation error detected: Value '%ld' at '%s' failed to satisfy "
-                          "constraint: Member must have value between %ld and %ld",
-                          n, name, min, max);
+        return p_out_of_range(err, name, n, min, max);
     *out = n;
     return SL_OK;
 }
@@ -156,4 +161,57 @@ int p_enum(json_t *obj, const char *name, int required, const char *const *allow
                       "1 validation error detected: Value '%s' at '%s' failed to satisfy "
                       "constraint: Member must satisfy enum value set",
                       s, name);
+}
+
+int p_enum_index(json_t *obj, const char *name, int required, const char *const *allowed,
+                 int *out, struct sl_err *err)
+{
+    const char *s;
+    int rc = p_enum(obj, name, required, allowed, &s, err), i;
+
+    if (rc != SL_OK)
+        return rc;
+    for (i = 0; allowed[i] != s; i++)
+        ;
+    *out = i;
+    return SL_OK;
+}
+
+int p_strv(json_t *obj, const char *name, int required, size_t min, size_t max,
+           const char ***out, size_t *n, struct sl_err *err)
+{
+    json_t *list, *v;
+    const char **vec;
+    size_t i;
+    int rc = p_list(obj, name, required, min, max, &list, err);
+
+    *out = NULL;
+    *n = 0;
+    if (rc != SL_OK)
+        return rc;
+    if ((vec = calloc(json_array_size(list) + 1, sizeof(*vec))) == NULL)
+        return sl_err_set(err, 500, "InternalFailure", "out of memory");
+    json_array_foreach(list, i, v) {
+        if (!json_is_string(v)) {
+            free(vec);
+            return p_invalid(err, name, "Member must be a list of strings");
+        }
+        vec[i] = json_string_value(v);
+    }
+    *out = vec;
+    *n = json_array_size(list);
+    return SL_OK;
+}
+
+int p_present(json_t *obj, const char *name)
+{
+    json_t *v = json_is_object(obj) ? json_object_get(obj, name) : NULL;
+
+    if (v == NULL || json_is_null(v))
+        return 0;
+    if (json_is_string(v) && json_string_length(v) == 0)
+        return 0;
+    if (json_is_array(v) && json_array_size(v) == 0)
+        return 0;
+    return 1;
 }

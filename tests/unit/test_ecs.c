@@ -1,5 +1,6 @@
-/* Unit tests for routes/ecs*.c: task definition validation, references and
- * ARNs, revisions, tags, and operations fed mistyped JSON. */
+/* Unit tests for the ECS domain (routes/ecs/) and its JSON 1.1 actions
+ * (routes/api/ecs_*_actions.c): task definition validation, references and
+ * ARNs, revisions, tags, and every action fed mistyped JSON. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,11 +12,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "routes/ecs/ecs.h"
+#include "routes/api/ecs_actions.h"
+#include "routes/api/front.h"
+#include "routes/ecs/names.h"
+#include "routes/ecs/taskdef.h"
 
 struct fixture {
     char dir[64];
-    struct op_ctx ctx;
+    struct api_ctx ctx;
 };
 
 static int setup(void **state)
@@ -26,9 +30,7 @@ static int setup(void **state)
     strcpy(f->dir, "/tmp/sluice-ecs-XXXXXX");
     assert_non_null(mkdtemp(f->dir));
     assert_int_equal(store_open(f->dir, NULL, &f->ctx.store, &err), SL_OK);
-    f->ctx.region = "eu-west-1";
-    f->ctx.account = "123456789012";
-    f->ctx.request_id = "r";
+    api_ctx_init(&f->ctx, f->ctx.store, "eu-west-1", "123456789012", NULL, "r");
     *state = f;
     return 0;
 }
@@ -207,7 +209,7 @@ static void test_refs_and_arns(void **state)
     assert_false(ecs_valid_name("a.b"));
 }
 
-static json_t *call(struct fixture *f, op_fn fn, const char *text, struct sl_err *err)
+static json_t *call(struct fixture *f, api_action_fn fn, const char *text, struct sl_err *err)
 {
     json_t *req = json_loads(text, 0, NULL), *out;
 
@@ -226,40 +228,47 @@ static void test_register_revisions(void **state)
     struct sl_err err;
     json_t *out;
 
-    out = call(f, ecs_op_register_task_definition, body, &err);
+    out = call(f, api_ecs_register_task_definition, body, &err);
     assert_non_null(out);
     json_decref(out);
-    out = call(f, ecs_op_register_task_definition, body, &err);
+    out = call(f, api_ecs_register_task_definition, body, &err);
     assert_non_null(out);
     assert_string_equal(json_string_value(json_object_get(json_object_get(out, "taskDefinition"),
                                                           "taskDefinitionArn")),
                         "arn:aws:ecs:eu-west-1:123456789012:task-definition/web:2");
     json_decref(out);
     /* deregistering the latest makes a bare family resolve to revision 1 */
-    out = call(f, ecs_op_deregister_task_definition, "{\"taskDefinition\":\"web:2\"}", &err);
+    out = call(f, api_ecs_deregister_task_definition, "{\"taskDefinition\":\"web:2\"}", &err);
     assert_non_null(out);
     json_decref(out);
-    out = call(f, ecs_op_describe_task_definition, "{\"taskDefinition\":\"web\"}", &err);
+    out = call(f, api_ecs_describe_task_definition, "{\"taskDefinition\":\"web\"}", &err);
     assert_non_null(out);
     assert_int_equal(json_integer_value(json_object_get(json_object_get(out, "taskDefinition"),
                                                         "revision")),
                      1);
     json_decref(out);
     /* revision numbers are never reused */
-    out = call(f, ecs_op_register_task_definition, body, &err);
+    out = call(f, api_ecs_register_task_definition, body, &err);
     assert_int_equal(json_integer_value(json_object_get(json_object_get(out, "taskDefinition"),
                                                         "revision")),
                      3);
     json_decref(out);
-    assert_null(call(f, ecs_op_describe_task_definition, "{\"taskDefinition\":\"nope\"}", &err));
+    assert_null(call(f, api_ecs_describe_task_definition, "{\"taskDefinition\":\"nope\"}", &err));
     assert_string_equal(err.code, "ClientException");
 }
 
-/* Every operation, fed members of every wrong JSON type, answers with an
- * error or a result and never crashes. */
+/* Every action, fed members of every wrong JSON type through the JSON 1.1
+ * door, answers with a result or an error in the protocol's format, and
+ * never crashes (run under ASan+UBSan). */
 static void test_mistyped_members(void **state)
 {
     struct fixture *f = *state;
+    static const char *const actions[] = {
+        "RegisterTaskDefinition", "DescribeTaskDefinition", "ListTaskDefinitions",
+        "ListTaskDefinitionFamilies", "DeregisterTaskDefinition", "CreateCluster",
+        "DescribeClusters", "ListClusters", "DeleteCluster", "CreateService", "UpdateService",
+        "DescribeServices", "ListServices", "DeleteService", "RunTask", "StopTask", "ListTasks",
+        "DescribeTasks", "TagResource", "UntagResource", "ListTagsForResource", NULL};
     static const char *const members[] = {
         "cluster", "clusterName", "serviceName", "service", "taskDefinition", "desiredCount",
         "loadBalancers", "deploymentConfiguration", "tags", "tagKeys", "resourceArn", "task",
@@ -268,20 +277,33 @@ static void test_mistyped_members(void **state)
         "containerDefinitions", "overrides", "desiredStatus", "startedBy", "reason", NULL};
     static const char *const values[] = {"1", "true", "null", "\"x\"", "[]", "{}", "[1]",
                                          "[{}]", "{\"a\":[]}", "-1", "1e300", NULL};
-    const struct op_def *op;
-    struct sl_err err;
-    char text[256];
-    json_t *out;
-    size_t m, v;
+    char text[256], target[128];
+    struct front_request req;
+    struct front_reply reply;
+    size_t a, m, v;
+    json_t *body;
 
-    for (op = ecs_ops; op->name; op++)
+    for (a = 0; actions[a]; a++)
         for (m = 0; members[m]; m++)
             for (v = 0; values[v]; v++) {
                 snprintf(text, sizeof(text), "{\"%s\":%s}", members[m], values[v]);
-                out = call(f, op->fn, text, &err);
-                if (out == NULL)
-                    assert_true(err.code[0] != '\0');
-                json_decref(out);
+                snprintf(target, sizeof(target), "AmazonEC2ContainerServiceV20141113.%s",
+                         actions[a]);
+                memset(&req, 0, sizeof(req));
+                req.method = "POST";
+                req.path = "/";
+                req.body = text;
+                req.body_len = strlen(text);
+                front_reply_init(&reply);
+                front_json11(&f->ctx, target, &req, &reply);
+                body = json_loads(reply.body.data ? reply.body.data : "", 0, NULL);
+                assert_non_null(body);
+                if (reply.status != 200) {
+                    assert_true(reply.status >= 400 && reply.status < 600);
+                    assert_non_null(json_string_value(json_object_get(body, "__type")));
+                }
+                json_decref(body);
+                front_reply_free(&reply);
             }
 }
 

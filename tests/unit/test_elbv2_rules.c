@@ -1,5 +1,6 @@
-/* Unit tests for the load balancer, listener and rule operations
- * (routes/elbv2_lb.c, elbv2_listener.c, elbv2_rule.c): condition and action
+/* Unit tests for the load balancer, listener and rule actions
+ * (routes/api/elbv2_*_actions.c over routes/elbv2/lb.c, listener.c, rule.c,
+ * conditions.c, actions.c): condition and action
  * validation in every form, AWS limits and error codes, priorities, cascading
  * deletes, and robustness against mistyped members. */
 #include <setjmp.h>
@@ -12,14 +13,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "routes/elbv2/elbv2.h"
-#include "routes/elbv2/rules.h"
+#include "routes/api/elbv2_actions.h"
+#include "routes/elbv2/actions.h"
+#include "routes/elbv2/attrs.h"
+#include "routes/elbv2/conditions.h"
+#include "routes/elbv2/objects.h"
+#include "routes/elbv2/refs.h"
 #include "store/store.h"
 
 struct fixture {
     char dir[64];
     struct store *s;
-    struct op_ctx ctx;
+    struct api_ctx ctx;
     char lb[ELB_ARN_MAX], listener[ELB_ARN_MAX], tg1[ELB_ARN_MAX], tg2[ELB_ARN_MAX];
 };
 
@@ -43,7 +48,7 @@ static json_t *J(const char *text)
 }
 
 /* Run <fn>, consuming <req>. */
-static json_t *call(struct fixture *f, op_fn fn, json_t *req)
+static json_t *call(struct fixture *f, api_action_fn fn, json_t *req)
 {
     json_t *out;
 
@@ -54,7 +59,7 @@ static json_t *call(struct fixture *f, op_fn fn, json_t *req)
     return out;
 }
 
-static json_t *ok(struct fixture *f, op_fn fn, json_t *req)
+static json_t *ok(struct fixture *f, api_action_fn fn, json_t *req)
 {
     json_t *out = call(f, fn, req);
 
@@ -63,7 +68,7 @@ static json_t *ok(struct fixture *f, op_fn fn, json_t *req)
     return out;
 }
 
-static void fails(struct fixture *f, op_fn fn, json_t *req, const char *code, const char *part)
+static void fails(struct fixture *f, api_action_fn fn, json_t *req, const char *code, const char *part)
 {
     json_t *out = call(f, fn, req);
 
@@ -144,17 +149,17 @@ static int setup(void **state)
     strcpy(f->dir, "/tmp/sluice-rules-XXXXXX");
     assert_non_null(mkdtemp(f->dir));
     assert_int_equal(store_open(f->dir, NULL, &f->s, &e), SL_OK);
-    f->ctx = (struct op_ctx){f->s, NULL, "us-east-1", "123456789012", "req-1"};
+    api_ctx_init(&f->ctx, f->s, "us-east-1", "123456789012", NULL, "req-1");
     t1.arn_out = f->tg1;
     t2.arn_out = f->tg2;
     assert_int_equal(store_write(f->s, put_tg, &t1, NULL, &e), SL_OK);
     assert_int_equal(store_write(f->s, put_tg, &t2, NULL, &e), SL_OK);
 
-    out = ok(f, op_create_load_balancer,
+    out = ok(f, api_elb_create_load_balancer,
              json_pack("{ss s[ss]}", "Name", "main", "Subnets", "subnet-1", "subnet-2"));
     snprintf(f->lb, sizeof(f->lb), "%s", sget(out, "LoadBalancers.0.LoadBalancerArn"));
     json_decref(out);
-    out = ok(f, op_create_listener,
+    out = ok(f, api_elb_create_listener,
              json_pack("{ss ss ss so}", "LoadBalancerArn", f->lb, "Protocol", "HTTP", "Port",
                        "80", "DefaultActions", forward_to(f->tg1)));
     snprintf(f->listener, sizeof(f->listener), "%s", sget(out, "Listeners.0.ListenerArn"));
@@ -191,7 +196,7 @@ static void test_lb_create_describe(void **state)
     json_t *out, *lb;
     const char *arn;
 
-    lb = jget(out = ok(f, op_describe_load_balancers, json_pack("{s[s]}", "Names", "main")),
+    lb = jget(out = ok(f, api_elb_describe_load_balancers, json_pack("{s[s]}", "Names", "main")),
               "LoadBalancers.0");
     assert_non_null(lb);
     arn = sget(lb, "LoadBalancerArn");
@@ -212,50 +217,50 @@ static void test_lb_create_describe(void **state)
     json_decref(out);
 
     /* Same settings: idempotent.  Different settings: duplicate. */
-    out = ok(f, op_create_load_balancer,
+    out = ok(f, api_elb_create_load_balancer,
              json_pack("{ss s[ss]}", "Name", "main", "Subnets", "subnet-1", "subnet-2"));
     assert_string_equal(sget(out, "LoadBalancers.0.LoadBalancerArn"), f->lb);
     json_decref(out);
-    fails(f, op_create_load_balancer, json_pack("{ss ss}", "Name", "main", "Scheme", "internal"),
+    fails(f, api_elb_create_load_balancer, json_pack("{ss ss}", "Name", "main", "Scheme", "internal"),
           "DuplicateLoadBalancerName", "main");
 
-    out = ok(f, op_create_load_balancer,
+    out = ok(f, api_elb_create_load_balancer,
              json_pack("{ss ss ss}", "Name", "intra", "Scheme", "internal", "id", "my-lb"));
     assert_int_equal(strncmp(sget(out, "LoadBalancers.0.DNSName"), "internal-intra-", 15), 0);
     json_decref(out);
-    fails(f, op_create_load_balancer, json_pack("{ss ss}", "Name", "other", "id", "my-lb"),
+    fails(f, api_elb_create_load_balancer, json_pack("{ss ss}", "Name", "other", "id", "my-lb"),
           "Conflict", NULL);
-    fails(f, op_create_load_balancer, json_pack("{ss ss}", "Name", "x", "id", "bad/id"),
+    fails(f, api_elb_create_load_balancer, json_pack("{ss ss}", "Name", "x", "id", "bad/id"),
           "ValidationError", NULL);
 
-    fails(f, op_create_load_balancer, json_pack("{ss}", "Name", "internal-x"), "ValidationError",
+    fails(f, api_elb_create_load_balancer, json_pack("{ss}", "Name", "internal-x"), "ValidationError",
           "internal-");
-    fails(f, op_create_load_balancer, json_pack("{ss}", "Name", "-x"), "ValidationError",
+    fails(f, api_elb_create_load_balancer, json_pack("{ss}", "Name", "-x"), "ValidationError",
           "hyphen");
-    fails(f, op_create_load_balancer, json_pack("{ss}", "Name", "a_b"), "ValidationError", NULL);
-    fails(f, op_create_load_balancer, json_pack("{}"), "ValidationError", "Name");
-    fails(f, op_create_load_balancer, json_pack("{ss ss}", "Name", "n", "Type", "network"),
+    fails(f, api_elb_create_load_balancer, json_pack("{ss}", "Name", "a_b"), "ValidationError", NULL);
+    fails(f, api_elb_create_load_balancer, json_pack("{}"), "ValidationError", "Name");
+    fails(f, api_elb_create_load_balancer, json_pack("{ss ss}", "Name", "n", "Type", "network"),
           "ValidationError", "application");
-    fails(f, op_create_load_balancer, json_pack("{ss ss}", "Name", "n", "Scheme", "public"),
+    fails(f, api_elb_create_load_balancer, json_pack("{ss ss}", "Name", "n", "Scheme", "public"),
           "ValidationError", NULL);
-    fails(f, op_create_load_balancer, json_pack("{ss ss}", "Name", "n", "IpAddressType", "v6"),
+    fails(f, api_elb_create_load_balancer, json_pack("{ss ss}", "Name", "n", "IpAddressType", "v6"),
           "ValidationError", NULL);
-    fails(f, op_create_load_balancer,
+    fails(f, api_elb_create_load_balancer,
           json_pack("{ss s[s] s[{ss}]}", "Name", "n", "Subnets", "s-1", "SubnetMappings",
                     "SubnetId", "s-2"),
           "ValidationError", "not both");
 
-    out = ok(f, op_describe_load_balancers, json_object());
+    out = ok(f, api_elb_describe_load_balancers, json_object());
     assert_int_equal(json_array_size(json_object_get(out, "LoadBalancers")), 2);
     assert_string_equal(sget(out, "LoadBalancers.0.LoadBalancerName"), "intra");
     json_decref(out);
-    out = ok(f, op_describe_load_balancers, json_pack("{ss}", "PageSize", "1"));
+    out = ok(f, api_elb_describe_load_balancers, json_pack("{ss}", "PageSize", "1"));
     assert_int_equal(json_array_size(json_object_get(out, "LoadBalancers")), 1);
     assert_string_equal(sget(out, "NextMarker"), "1");
     json_decref(out);
-    fails(f, op_describe_load_balancers, json_pack("{s[s]}", "Names", "nope"),
+    fails(f, api_elb_describe_load_balancers, json_pack("{s[s]}", "Names", "nope"),
           "LoadBalancerNotFound", NULL);
-    fails(f, op_describe_load_balancers,
+    fails(f, api_elb_describe_load_balancers,
           json_pack("{s[s]}", "LoadBalancerArns", "arn:aws:elasticloadbalancing:x"),
           "LoadBalancerNotFound", NULL);
 }
@@ -265,7 +270,7 @@ static void test_lb_attributes_and_delete(void **state)
     struct fixture *f = *state;
     json_t *out, *attrs;
 
-    out = ok(f, op_describe_load_balancer_attributes, json_pack("{ss}", "LoadBalancerArn", f->lb));
+    out = ok(f, api_elb_describe_load_balancer_attributes, json_pack("{ss}", "LoadBalancerArn", f->lb));
     attrs = json_object_get(out, "Attributes");
     assert_string_equal(elb_attr_get(attrs, "idle_timeout.timeout_seconds"), "60");
     assert_string_equal(elb_attr_get(attrs, "routing.http2.enabled"), "true");
@@ -274,52 +279,52 @@ static void test_lb_attributes_and_delete(void **state)
     assert_true(json_array_size(attrs) <= 20);
     json_decref(out);
 
-    out = ok(f, op_modify_load_balancer_attributes,
+    out = ok(f, api_elb_modify_load_balancer_attributes,
              json_pack("{ss s[{ss ss}]}", "LoadBalancerArn", f->lb, "Attributes", "Key",
                        "idle_timeout.timeout_seconds", "Value", "120"));
     assert_string_equal(elb_attr_get(json_object_get(out, "Attributes"),
                                      "idle_timeout.timeout_seconds"),
                         "120");
     json_decref(out);
-    fails(f, op_modify_load_balancer_attributes,
+    fails(f, api_elb_modify_load_balancer_attributes,
           json_pack("{ss s[{ss ss}]}", "LoadBalancerArn", f->lb, "Attributes", "Key",
                     "idle_timeout.timeout_seconds", "Value", "4001"),
           "ValidationError", NULL);
-    fails(f, op_modify_load_balancer_attributes,
+    fails(f, api_elb_modify_load_balancer_attributes,
           json_pack("{ss s[{ss ss}]}", "LoadBalancerArn", f->lb, "Attributes", "Key",
                     "routing.http.xff_header_processing.mode", "Value", "drop"),
           "ValidationError", NULL);
-    fails(f, op_modify_load_balancer_attributes,
+    fails(f, api_elb_modify_load_balancer_attributes,
           json_pack("{ss s[{ss ss}]}", "LoadBalancerArn", f->lb, "Attributes", "Key", "no.such",
                     "Value", "1"),
           "ValidationError", NULL);
-    fails(f, op_modify_load_balancer_attributes,
+    fails(f, api_elb_modify_load_balancer_attributes,
           json_pack("{ss s[{ss ss}]}", "LoadBalancerArn", f->lb, "Attributes", "Key",
                     "access_logs.s3.enabled", "Value", "true"),
           "InvalidConfigurationRequest", NULL);
-    fails(f, op_modify_load_balancer_attributes,
+    fails(f, api_elb_modify_load_balancer_attributes,
           json_pack("{ss s[{ss ss}]}", "LoadBalancerArn", "arn:nope", "Attributes", "Key",
                     "idle_timeout.timeout_seconds", "Value", "5"),
           "LoadBalancerNotFound", NULL);
     /* A failed modification applied nothing. */
-    out = ok(f, op_describe_load_balancer_attributes, json_pack("{ss}", "LoadBalancerArn", f->lb));
+    out = ok(f, api_elb_describe_load_balancer_attributes, json_pack("{ss}", "LoadBalancerArn", f->lb));
     assert_string_equal(
         elb_attr_get(json_object_get(out, "Attributes"), "idle_timeout.timeout_seconds"), "120");
     json_decref(out);
 
-    out = ok(f, op_modify_load_balancer_attributes,
+    out = ok(f, api_elb_modify_load_balancer_attributes,
              json_pack("{ss s[{ss ss}]}", "LoadBalancerArn", f->lb, "Attributes", "Key",
                        "deletion_protection.enabled", "Value", "true"));
     json_decref(out);
-    fails(f, op_delete_load_balancer, json_pack("{ss}", "LoadBalancerArn", f->lb),
+    fails(f, api_elb_delete_load_balancer, json_pack("{ss}", "LoadBalancerArn", f->lb),
           "OperationNotPermitted", "deletion protection");
-    json_decref(ok(f, op_modify_load_balancer_attributes,
+    json_decref(ok(f, api_elb_modify_load_balancer_attributes,
                    json_pack("{ss s[{ss ss}]}", "LoadBalancerArn", f->lb, "Attributes", "Key",
                              "deletion_protection.enabled", "Value", "false")));
-    json_decref(ok(f, op_delete_load_balancer, json_pack("{ss}", "LoadBalancerArn", f->lb)));
+    json_decref(ok(f, api_elb_delete_load_balancer, json_pack("{ss}", "LoadBalancerArn", f->lb)));
     /* AWS: deleting what does not exist succeeds. */
-    json_decref(ok(f, op_delete_load_balancer, json_pack("{ss}", "LoadBalancerArn", f->lb)));
-    fails(f, op_describe_listeners, json_pack("{s[s]}", "ListenerArns", f->listener),
+    json_decref(ok(f, api_elb_delete_load_balancer, json_pack("{ss}", "LoadBalancerArn", f->lb)));
+    fails(f, api_elb_describe_listeners, json_pack("{s[s]}", "ListenerArns", f->listener),
           "ListenerNotFound", NULL);
 }
 
@@ -331,20 +336,20 @@ static void test_lb_delete_cascades(void **state)
     json_t *out, *rules;
     const char *rule_arn, *def_arn;
 
-    out = ok(f, op_create_rule,
+    out = ok(f, api_elb_create_rule,
              rule_req(f, 5, J("[{'Field':'path-pattern','Values':['/api/*']}]"),
                       forward_to(f->tg2)));
     rule_arn = sget(out, "Rules.0.RuleArn");
     assert_non_null(strstr(rule_arn, ":listener-rule/app/main/"));
-    rules = ok(f, op_describe_rules, json_pack("{ss}", "ListenerArn", f->listener));
+    rules = ok(f, api_elb_describe_rules, json_pack("{ss}", "ListenerArn", f->listener));
     def_arn = sget(rules, "Rules.1.RuleArn");
-    assert_int_equal(elb_read(&f->ctx, &txn, &err), SL_OK);
+    assert_int_equal(store_read_begin(f->ctx.store, &txn, &err), SL_OK);
     assert_int_equal(elb_resolve_arn(txn, f->tg2, kind, tg_id), SL_OK);
     assert_true(elb_tg_in_use(txn, tg_id));
     store_txn_end(txn);
 
-    json_decref(ok(f, op_delete_load_balancer, json_pack("{ss}", "LoadBalancerArn", f->lb)));
-    assert_int_equal(elb_read(&f->ctx, &txn, &err), SL_OK);
+    json_decref(ok(f, api_elb_delete_load_balancer, json_pack("{ss}", "LoadBalancerArn", f->lb)));
+    assert_int_equal(store_read_begin(f->ctx.store, &txn, &err), SL_OK);
     assert_false(elb_tg_in_use(txn, tg_id));
     assert_int_equal(elb_resolve_arn(txn, f->tg1, kind, tg_id), SL_OK);
     assert_false(elb_tg_in_use(txn, tg_id));
@@ -356,7 +361,7 @@ static void test_lb_delete_cascades(void **state)
     json_decref(rules);
     json_decref(out);
     /* The name is free again. */
-    json_decref(ok(f, op_create_load_balancer, json_pack("{ss}", "Name", "main")));
+    json_decref(ok(f, api_elb_create_load_balancer, json_pack("{ss}", "Name", "main")));
 }
 
 /* ---- listeners ---- */
@@ -367,13 +372,13 @@ static void test_listener_ops(void **state)
     json_t *out, *rules;
 
     /* The fixture listener and its default rule. */
-    out = ok(f, op_describe_listeners, json_pack("{ss}", "LoadBalancerArn", f->lb));
+    out = ok(f, api_elb_describe_listeners, json_pack("{ss}", "LoadBalancerArn", f->lb));
     assert_int_equal(json_integer_value(jget(out, "Listeners.0.Port")), 80);
     assert_string_equal(sget(out, "Listeners.0.DefaultActions.0.TargetGroupArn"), f->tg1);
     assert_null(jget(out, "Listeners.0._default_rule"));
     assert_non_null(strstr(f->listener, ":listener/app/main/"));
     json_decref(out);
-    rules = ok(f, op_describe_rules, json_pack("{ss}", "ListenerArn", f->listener));
+    rules = ok(f, api_elb_describe_rules, json_pack("{ss}", "ListenerArn", f->listener));
     assert_int_equal(json_array_size(json_object_get(rules, "Rules")), 1);
     assert_string_equal(sget(rules, "Rules.0.Priority"), "default");
     assert_true(json_is_true(jget(rules, "Rules.0.IsDefault")));
@@ -382,41 +387,41 @@ static void test_listener_ops(void **state)
     json_decref(rules);
 
     /* Same port: idempotent with the same settings, else DuplicateListener. */
-    out = ok(f, op_create_listener,
+    out = ok(f, api_elb_create_listener,
              json_pack("{ss ss si so}", "LoadBalancerArn", f->lb, "Protocol", "HTTP", "Port", 80,
                        "DefaultActions", forward_to(f->tg1)));
     assert_string_equal(sget(out, "Listeners.0.ListenerArn"), f->listener);
     json_decref(out);
-    fails(f, op_create_listener,
+    fails(f, api_elb_create_listener,
           json_pack("{ss ss si so}", "LoadBalancerArn", f->lb, "Protocol", "HTTP", "Port", 80,
                     "DefaultActions", forward_to(f->tg2)),
           "DuplicateListener", NULL);
-    fails(f, op_create_listener,
+    fails(f, api_elb_create_listener,
           json_pack("{ss ss si so}", "LoadBalancerArn", f->lb, "Protocol", "HTTPS", "Port", 443,
                     "DefaultActions", forward_to(f->tg1)),
           "ValidationError", "certificate");
-    fails(f, op_create_listener,
+    fails(f, api_elb_create_listener,
           json_pack("{ss ss si so}", "LoadBalancerArn", f->lb, "Protocol", "TCP", "Port", 81,
                     "DefaultActions", forward_to(f->tg1)),
           "ValidationError", "HTTPS, HTTP");
-    fails(f, op_create_listener,
+    fails(f, api_elb_create_listener,
           json_pack("{ss ss si so}", "LoadBalancerArn", f->lb, "Protocol", "HTTP", "Port", 0,
                     "DefaultActions", forward_to(f->tg1)),
           "ValidationError", NULL);
-    fails(f, op_create_listener,
+    fails(f, api_elb_create_listener,
           json_pack("{ss ss si so}", "LoadBalancerArn", "arn:x", "Protocol", "HTTP", "Port", 81,
                     "DefaultActions", forward_to(f->tg1)),
           "LoadBalancerNotFound", NULL);
-    fails(f, op_create_listener,
+    fails(f, api_elb_create_listener,
           json_pack("{ss ss si so}", "LoadBalancerArn", f->lb, "Protocol", "HTTP", "Port", 81,
                     "DefaultActions", forward_to("arn:aws:elasticloadbalancing:x:targetgroup/n/1")),
           "TargetGroupNotFound", NULL);
-    fails(f, op_create_listener,
+    fails(f, api_elb_create_listener,
           json_pack("{ss ss si ss}", "LoadBalancerArn", f->lb, "Protocol", "HTTP", "Port", 81,
                     "DefaultActions", ""),
           "ValidationError", NULL);
 
-    out = ok(f, op_create_listener,
+    out = ok(f, api_elb_create_listener,
              json_pack("{ss ss ss s[{ss}] so}", "LoadBalancerArn", f->lb, "Protocol", "HTTPS",
                        "Port", "443", "Certificates", "CertificateArn", "arn:aws:acm:cert/1",
                        "DefaultActions",
@@ -428,39 +433,39 @@ static void test_listener_ops(void **state)
     json_decref(out);
 
     /* ModifyListener: port clash, then a move and new default actions. */
-    fails(f, op_modify_listener, json_pack("{ss si}", "ListenerArn", f->listener, "Port", 443),
+    fails(f, api_elb_modify_listener, json_pack("{ss si}", "ListenerArn", f->listener, "Port", 443),
           "DuplicateListener", NULL);
-    out = ok(f, op_modify_listener,
+    out = ok(f, api_elb_modify_listener,
              json_pack("{ss ss so}", "ListenerArn", f->listener, "Port", "8080", "DefaultActions",
                        forward_to(f->tg2)));
     assert_int_equal(json_integer_value(jget(out, "Listeners.0.Port")), 8080);
     json_decref(out);
-    rules = ok(f, op_describe_rules, json_pack("{ss}", "ListenerArn", f->listener));
+    rules = ok(f, api_elb_describe_rules, json_pack("{ss}", "ListenerArn", f->listener));
     assert_string_equal(sget(rules, "Rules.0.Actions.0.TargetGroupArn"), f->tg2);
     json_decref(rules);
     /* Port 80 is free again. */
-    json_decref(ok(f, op_create_listener,
+    json_decref(ok(f, api_elb_create_listener,
                    json_pack("{ss ss si so}", "LoadBalancerArn", f->lb, "Protocol", "HTTP", "Port",
                              80, "DefaultActions", forward_to(f->tg1))));
-    fails(f, op_modify_listener,
+    fails(f, api_elb_modify_listener,
           json_pack("{ss ss}", "ListenerArn", f->listener, "Protocol", "HTTPS"),
           "ValidationError", "certificate");
 
-    out = ok(f, op_describe_listeners, json_pack("{ss}", "LoadBalancerArn", f->lb));
+    out = ok(f, api_elb_describe_listeners, json_pack("{ss}", "LoadBalancerArn", f->lb));
     assert_int_equal(json_array_size(json_object_get(out, "Listeners")), 3);
     assert_int_equal(json_integer_value(jget(out, "Listeners.0.Port")), 80);
     assert_int_equal(json_integer_value(jget(out, "Listeners.1.Port")), 443);
     assert_int_equal(json_integer_value(jget(out, "Listeners.2.Port")), 8080);
     json_decref(out);
-    fails(f, op_describe_listeners, json_object(), "ValidationError", NULL);
-    fails(f, op_describe_listeners,
+    fails(f, api_elb_describe_listeners, json_object(), "ValidationError", NULL);
+    fails(f, api_elb_describe_listeners,
           json_pack("{ss s[s]}", "LoadBalancerArn", f->lb, "ListenerArns", f->listener),
           "ValidationError", NULL);
 
-    json_decref(ok(f, op_delete_listener, json_pack("{ss}", "ListenerArn", f->listener)));
-    fails(f, op_delete_listener, json_pack("{ss}", "ListenerArn", f->listener), "ListenerNotFound",
+    json_decref(ok(f, api_elb_delete_listener, json_pack("{ss}", "ListenerArn", f->listener)));
+    fails(f, api_elb_delete_listener, json_pack("{ss}", "ListenerArn", f->listener), "ListenerNotFound",
           NULL);
-    fails(f, op_describe_rules, json_pack("{ss}", "ListenerArn", f->listener), "ListenerNotFound",
+    fails(f, api_elb_describe_rules, json_pack("{ss}", "ListenerArn", f->listener), "ListenerNotFound",
           NULL);
 }
 
@@ -508,7 +513,7 @@ static void test_conditions_valid_forms(void **state)
     json_t *out, *c;
 
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        out = call(f, op_create_rule, rule_req(f, (long)i + 1, J(cases[i].conds), NULL));
+        out = call(f, api_elb_create_rule, rule_req(f, (long)i + 1, J(cases[i].conds), NULL));
         if (out == NULL)
             fail_msg("case %zu: %s: %s", i, err.code, err.message);
         c = jget(out, "Rules.0.Conditions.0");
@@ -525,7 +530,7 @@ static void test_conditions_valid_forms(void **state)
         json_decref(out);
     }
     /* The query-string pair keeps its key and the escaped wildcard. */
-    out = ok(f, op_describe_rules, json_pack("{ss}", "ListenerArn", f->listener));
+    out = ok(f, api_elb_describe_rules, json_pack("{ss}", "ListenerArn", f->listener));
     c = jget(out, "Rules.8.Conditions.3.QueryStringConfig.Values.0");
     assert_string_equal(sget(c, "Key"), "k");
     assert_string_equal(sget(c, "Value"), "\\*");
@@ -622,7 +627,7 @@ static void test_conditions_invalid(void **state)
     json_t *out;
 
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        out = call(f, op_create_rule, rule_req(f, 10, J(cases[i].conds), NULL));
+        out = call(f, api_elb_create_rule, rule_req(f, 10, J(cases[i].conds), NULL));
         if (out != NULL)
             fail_msg("case %zu (%s) succeeded", i, cases[i].conds);
         if (strcmp(err.code, "ValidationError") != 0 || strstr(err.message, cases[i].part) == NULL)
@@ -630,10 +635,10 @@ static void test_conditions_invalid(void **state)
                      err.message, cases[i].part);
     }
     /* Nothing was created by any of them. */
-    out = ok(f, op_describe_rules, json_pack("{ss}", "ListenerArn", f->listener));
+    out = ok(f, api_elb_describe_rules, json_pack("{ss}", "ListenerArn", f->listener));
     assert_int_equal(json_array_size(json_object_get(out, "Rules")), 1);
     json_decref(out);
-    fails(f, op_create_rule,
+    fails(f, api_elb_create_rule,
           json_pack("{ss ss si so}", "ListenerArn", f->listener, "Conditions", "not-a-list",
                     "Priority", 1, "Actions", forward_to(f->tg1)),
           "ValidationError", NULL);
@@ -643,7 +648,7 @@ static void test_conditions_invalid(void **state)
 static void test_conditions_param_direct(void **state)
 {
     json_t *in = J("[{'Field':'host-header','HostHeaderConfig':{'Values':['A.Example.com']}}]");
-    json_t *out = elb_conditions_param(in, &err);
+    json_t *out = elb_conditions_normalize(in, &err);
 
     (void)state;
     assert_non_null(out);
@@ -654,7 +659,7 @@ static void test_conditions_param_direct(void **state)
     json_decref(out);
     json_decref(in);
     in = json_string("x");
-    assert_null(elb_conditions_param(in, &err));
+    assert_null(elb_conditions_normalize(in, &err));
     assert_string_equal(err.code, "ValidationError");
     json_decref(in);
 }
@@ -773,7 +778,7 @@ static void test_actions_invalid(void **state)
             snprintf(p, sizeof(buf) - (size_t)(p - buf), "%s%s", p[2] == '1' ? f->tg1 : f->tg2,
                      rest);
         }
-        out = call(f, op_create_rule,
+        out = call(f, api_elb_create_rule,
                    rule_req(f, 10, J("[{'Field':'path-pattern','Values':['/x']}]"), J(buf)));
         if (out != NULL)
             fail_msg("case %zu (%s) succeeded", i, cases[i].actions);
@@ -789,10 +794,10 @@ static void test_actions_normalized(void **state)
     struct store_txn *txn;
     json_t *in, *out, *a;
 
-    assert_int_equal(elb_read(&f->ctx, &txn, &err), SL_OK);
+    assert_int_equal(store_read_begin(f->ctx.store, &txn, &err), SL_OK);
     /* A single-group forward gains ForwardConfig, as AWS reports it. */
     in = forward_to(f->tg1);
-    out = elb_actions_param(txn, in, "Actions", &err);
+    out = elb_actions_normalize(in, "Actions", &err);
     assert_non_null(out);
     a = json_array_get(out, 0);
     assert_int_equal(json_integer_value(json_object_get(a, "Order")), 1);
@@ -808,7 +813,7 @@ static void test_actions_normalized(void **state)
                    "ForwardConfig", "TargetGroups", "TargetGroupArn", f->tg1, "Weight", "0",
                    "TargetGroupArn", f->tg2, "Weight", 1, "TargetGroupStickinessConfig",
                    "Enabled", "true", "DurationSeconds", "3600");
-    out = elb_actions_param(txn, in, "Actions", &err);
+    out = elb_actions_normalize(in, "Actions", &err);
     assert_non_null(out);
     a = json_array_get(out, 0);
     assert_int_equal(json_integer_value(json_object_get(a, "Order")), 7);
@@ -825,7 +830,7 @@ static void test_actions_normalized(void **state)
     /* TargetGroupArn plus an agreeing ForwardConfig. */
     in = json_pack("[{ss ss s{s[{ss si}]}}]", "Type", "forward", "TargetGroupArn", f->tg2,
                    "ForwardConfig", "TargetGroups", "TargetGroupArn", f->tg2, "Weight", 5);
-    out = elb_actions_param(txn, in, "Actions", &err);
+    out = elb_actions_normalize(in, "Actions", &err);
     assert_non_null(out);
     assert_int_equal(json_integer_value(jget(out, "0.ForwardConfig.TargetGroups.0.Weight")), 5);
     json_decref(out);
@@ -834,7 +839,7 @@ static void test_actions_normalized(void **state)
     /* Redirect defaults are filled in; Port may be a JSON int. */
     in = J("[{'Type':'redirect','RedirectConfig':{'Protocol':'HTTPS','Port':443,"
            "'StatusCode':'HTTP_301'}}]");
-    out = elb_actions_param(txn, in, "Actions", &err);
+    out = elb_actions_normalize(in, "Actions", &err);
     assert_non_null(out);
     assert_string_equal(sget(out, "0.RedirectConfig.Port"), "443");
     assert_string_equal(sget(out, "0.RedirectConfig.Host"), "#{host}");
@@ -847,7 +852,7 @@ static void test_actions_normalized(void **state)
     /* Fixed response: StatusCode may be a JSON int; body up to 1024. */
     in = J("[{'Type':'fixed-response','FixedResponseConfig':{'StatusCode':503,"
            "'ContentType':'application/json','MessageBody':'{}'}}]");
-    out = elb_actions_param(txn, in, "Actions", &err);
+    out = elb_actions_normalize(in, "Actions", &err);
     assert_non_null(out);
     assert_string_equal(sget(out, "0.FixedResponseConfig.StatusCode"), "503");
     assert_string_equal(sget(out, "0.FixedResponseConfig.MessageBody"), "{}");
@@ -859,12 +864,12 @@ static void test_actions_normalized(void **state)
         body[sizeof(body) - 1] = '\0';
         in = json_pack("[{ss s{ss ss}}]", "Type", "fixed-response", "FixedResponseConfig",
                        "StatusCode", "200", "MessageBody", body);
-        assert_null(elb_actions_param(txn, in, "Actions", &err));
+        assert_null(elb_actions_normalize(in, "Actions", &err));
         assert_string_equal(err.code, "ValidationError");
         json_decref(in);
     }
     in = json_array();
-    assert_null(elb_actions_param(txn, in, "DefaultActions", &err));
+    assert_null(elb_actions_normalize(in, "DefaultActions", &err));
     assert_string_equal(err.code, "ValidationError");
     json_decref(in);
     store_txn_end(txn);
@@ -879,7 +884,7 @@ static json_t *path_cond(const char *path)
 
 static const char *create_rule(struct fixture *f, json_t *prio, const char *path, char *arn_out)
 {
-    json_t *out = ok(f, op_create_rule,
+    json_t *out = ok(f, api_elb_create_rule,
                      json_pack("{ss so so so}", "ListenerArn", f->listener, "Conditions",
                                path_cond(path), "Priority", prio, "Actions", forward_to(f->tg1)));
 
@@ -897,85 +902,85 @@ static void test_priorities(void **state)
     create_rule(f, json_string("10"), "/ten", r10); /* Query form: a string */
     create_rule(f, json_integer(9), "/nine", r9);  /* JSON form: an int */
     create_rule(f, json_string("100"), "/hundred", r100);
-    fails(f, op_create_rule,
+    fails(f, api_elb_create_rule,
           json_pack("{ss so ss so}", "ListenerArn", f->listener, "Conditions", path_cond("/x"),
                     "Priority", "9", "Actions", forward_to(f->tg1)),
           "PriorityInUse", "9");
-    fails(f, op_create_rule,
+    fails(f, api_elb_create_rule,
           json_pack("{ss so ss so}", "ListenerArn", f->listener, "Conditions", path_cond("/x"),
                     "Priority", "50001", "Actions", forward_to(f->tg1)),
           "ValidationError", "50000");
-    fails(f, op_create_rule,
+    fails(f, api_elb_create_rule,
           json_pack("{ss so ss so}", "ListenerArn", f->listener, "Conditions", path_cond("/x"),
                     "Priority", "ten", "Actions", forward_to(f->tg1)),
           "ValidationError", "integer");
-    fails(f, op_create_rule,
+    fails(f, api_elb_create_rule,
           json_pack("{ss so so}", "ListenerArn", f->listener, "Conditions", path_cond("/x"),
                     "Actions", forward_to(f->tg1)),
           "ValidationError", "Priority");
-    fails(f, op_create_rule,
+    fails(f, api_elb_create_rule,
           json_pack("{ss so ss so}", "ListenerArn", "arn:nope", "Conditions", path_cond("/x"),
                     "Priority", "1", "Actions", forward_to(f->tg1)),
           "ListenerNotFound", NULL);
 
     /* Numeric order, default last. */
-    out = ok(f, op_describe_rules, json_pack("{ss}", "ListenerArn", f->listener));
+    out = ok(f, api_elb_describe_rules, json_pack("{ss}", "ListenerArn", f->listener));
     assert_string_equal(sget(out, "Rules.0.Priority"), "9");
     assert_string_equal(sget(out, "Rules.1.Priority"), "10");
     assert_string_equal(sget(out, "Rules.2.Priority"), "100");
     assert_string_equal(sget(out, "Rules.3.Priority"), "default");
     snprintf(def, sizeof(def), "%s", sget(out, "Rules.3.RuleArn"));
     json_decref(out);
-    out = ok(f, op_describe_rules,
+    out = ok(f, api_elb_describe_rules,
              json_pack("{ss si}", "ListenerArn", f->listener, "PageSize", 3));
     assert_int_equal(json_array_size(json_object_get(out, "Rules")), 3);
     assert_string_equal(sget(out, "NextMarker"), "3");
     json_decref(out);
-    out = ok(f, op_describe_rules,
+    out = ok(f, api_elb_describe_rules,
              json_pack("{ss ss ss}", "ListenerArn", f->listener, "PageSize", "3", "Marker", "3"));
     assert_int_equal(json_array_size(json_object_get(out, "Rules")), 1);
     assert_null(json_object_get(out, "NextMarker"));
     json_decref(out);
-    out = ok(f, op_describe_rules, json_pack("{s[ss]}", "RuleArns", def, r100));
+    out = ok(f, api_elb_describe_rules, json_pack("{s[ss]}", "RuleArns", def, r100));
     assert_string_equal(sget(out, "Rules.0.RuleArn"), r100);
     json_decref(out);
-    fails(f, op_describe_rules, json_object(), "ValidationError", NULL);
-    fails(f, op_describe_rules, json_pack("{s[s]}", "RuleArns", "arn:gone"), "RuleNotFound",
+    fails(f, api_elb_describe_rules, json_object(), "ValidationError", NULL);
+    fails(f, api_elb_describe_rules, json_pack("{s[s]}", "RuleArns", "arn:gone"), "RuleNotFound",
           NULL);
 
     /* Swapping 9 and 10 in one call works. */
-    out = ok(f, op_set_rule_priorities,
+    out = ok(f, api_elb_set_rule_priorities,
              json_pack("{s[{ss ss}{ss si}]}", "RulePriorities", "RuleArn", r9, "Priority", "10",
                        "RuleArn", r10, "Priority", 9));
     assert_int_equal(json_array_size(json_object_get(out, "Rules")), 2);
     assert_string_equal(sget(out, "Rules.0.Priority"), "10");
     json_decref(out);
-    out = ok(f, op_describe_rules, json_pack("{ss}", "ListenerArn", f->listener));
+    out = ok(f, api_elb_describe_rules, json_pack("{ss}", "ListenerArn", f->listener));
     assert_string_equal(sget(out, "Rules.0.RuleArn"), r10);
     assert_string_equal(sget(out, "Rules.1.RuleArn"), r9);
     json_decref(out);
     /* Moving onto a priority whose holder stays is refused, applying nothing. */
-    fails(f, op_set_rule_priorities,
+    fails(f, api_elb_set_rule_priorities,
           json_pack("{s[{ss si}{ss si}]}", "RulePriorities", "RuleArn", r9, "Priority", 1,
                     "RuleArn", r10, "Priority", 100),
           "PriorityInUse", "100");
-    fails(f, op_set_rule_priorities,
+    fails(f, api_elb_set_rule_priorities,
           json_pack("{s[{ss si}{ss si}]}", "RulePriorities", "RuleArn", r9, "Priority", 1,
                     "RuleArn", r10, "Priority", 1),
           "ValidationError", "multiple");
-    fails(f, op_set_rule_priorities,
+    fails(f, api_elb_set_rule_priorities,
           json_pack("{s[{ss si}]}", "RulePriorities", "RuleArn", def, "Priority", 7),
           "OperationNotPermitted", NULL);
-    fails(f, op_set_rule_priorities,
+    fails(f, api_elb_set_rule_priorities,
           json_pack("{s[{ss si}]}", "RulePriorities", "RuleArn", "arn:gone", "Priority", 7),
           "RuleNotFound", NULL);
-    fails(f, op_set_rule_priorities, json_pack("{ss}", "RulePriorities", ""), "ValidationError",
+    fails(f, api_elb_set_rule_priorities, json_pack("{ss}", "RulePriorities", ""), "ValidationError",
           NULL);
-    out = ok(f, op_describe_rules, json_pack("{s[s]}", "RuleArns", r9));
+    out = ok(f, api_elb_describe_rules, json_pack("{s[s]}", "RuleArns", r9));
     assert_string_equal(sget(out, "Rules.0.Priority"), "10");
     json_decref(out);
     /* The old priority of a moved rule is free. */
-    json_decref(ok(f, op_set_rule_priorities,
+    json_decref(ok(f, api_elb_set_rule_priorities,
                    json_pack("{s[{ss si}]}", "RulePriorities", "RuleArn", r9, "Priority", 1)));
     create_rule(f, json_integer(10), "/again", r9);
 }
@@ -987,37 +992,37 @@ static void test_modify_and_delete_rule(void **state)
     json_t *out;
 
     create_rule(f, json_integer(5), "/a", r);
-    out = ok(f, op_describe_rules, json_pack("{ss}", "ListenerArn", f->listener));
+    out = ok(f, api_elb_describe_rules, json_pack("{ss}", "ListenerArn", f->listener));
     snprintf(def, sizeof(def), "%s", sget(out, "Rules.1.RuleArn"));
     json_decref(out);
 
-    out = ok(f, op_modify_rule,
+    out = ok(f, api_elb_modify_rule,
              json_pack("{ss so}", "RuleArn", r, "Conditions",
                        J("[{'Field':'host-header','Values':['api.example.com']}]")));
     assert_string_equal(sget(out, "Rules.0.Conditions.0.Field"), "host-header");
     assert_string_equal(sget(out, "Rules.0.Actions.0.TargetGroupArn"), f->tg1);
     assert_string_equal(sget(out, "Rules.0.Priority"), "5");
     json_decref(out);
-    out = ok(f, op_modify_rule, json_pack("{ss so}", "RuleArn", r, "Actions", forward_to(f->tg2)));
+    out = ok(f, api_elb_modify_rule, json_pack("{ss so}", "RuleArn", r, "Actions", forward_to(f->tg2)));
     assert_string_equal(sget(out, "Rules.0.Actions.0.TargetGroupArn"), f->tg2);
     assert_string_equal(sget(out, "Rules.0.Conditions.0.Values.0"), "api.example.com");
     json_decref(out);
-    fails(f, op_modify_rule, json_pack("{ss ss}", "RuleArn", r, "Conditions", ""),
+    fails(f, api_elb_modify_rule, json_pack("{ss ss}", "RuleArn", r, "Conditions", ""),
           "ValidationError", "at least one");
-    fails(f, op_modify_rule, json_pack("{ss so}", "RuleArn", def, "Actions", forward_to(f->tg2)),
+    fails(f, api_elb_modify_rule, json_pack("{ss so}", "RuleArn", def, "Actions", forward_to(f->tg2)),
           "OperationNotPermitted", NULL);
-    fails(f, op_modify_rule, json_pack("{ss so}", "RuleArn", "arn:gone", "Actions",
+    fails(f, api_elb_modify_rule, json_pack("{ss so}", "RuleArn", "arn:gone", "Actions",
                                        forward_to(f->tg2)),
           "RuleNotFound", NULL);
-    fails(f, op_modify_rule,
+    fails(f, api_elb_modify_rule,
           json_pack("{ss so}", "RuleArn", r, "Actions",
                     forward_to("arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/x/1")),
           "TargetGroupNotFound", NULL);
 
-    fails(f, op_delete_rule, json_pack("{ss}", "RuleArn", def), "OperationNotPermitted", NULL);
-    json_decref(ok(f, op_delete_rule, json_pack("{ss}", "RuleArn", r)));
-    fails(f, op_delete_rule, json_pack("{ss}", "RuleArn", r), "RuleNotFound", NULL);
-    fails(f, op_delete_rule, json_object(), "ValidationError", "RuleArn");
+    fails(f, api_elb_delete_rule, json_pack("{ss}", "RuleArn", def), "OperationNotPermitted", NULL);
+    json_decref(ok(f, api_elb_delete_rule, json_pack("{ss}", "RuleArn", r)));
+    fails(f, api_elb_delete_rule, json_pack("{ss}", "RuleArn", r), "RuleNotFound", NULL);
+    fails(f, api_elb_delete_rule, json_object(), "ValidationError", "RuleArn");
     /* Its priority is free again. */
     create_rule(f, json_integer(5), "/b", r);
 }
@@ -1030,7 +1035,7 @@ static void test_too_many_rules(void **state)
 
     for (i = 1; i <= 100; i++)
         create_rule(f, json_integer(i), "/x", arn);
-    fails(f, op_create_rule,
+    fails(f, api_elb_create_rule,
           json_pack("{ss so si so}", "ListenerArn", f->listener, "Conditions", path_cond("/x"),
                     "Priority", 101, "Actions", forward_to(f->tg1)),
           "TooManyRules", NULL);
@@ -1042,39 +1047,39 @@ static void test_mistyped_members(void **state)
 {
     struct fixture *f = *state;
     static const struct {
-        op_fn fn;
+        api_action_fn fn;
         const char *req;
     } ops[] = {
-        {op_create_load_balancer, "{'Name':'z','Subnets':['s'],'SubnetMappings':[{'SubnetId':"
+        {api_elb_create_load_balancer, "{'Name':'z','Subnets':['s'],'SubnetMappings':[{'SubnetId':"
                                   "'s'}],'SecurityGroups':['g'],'Scheme':'internal','Type':"
                                   "'application','IpAddressType':'ipv4','Tags':[{'Key':'k'}],"
                                   "'id':'zz'}"},
-        {op_describe_load_balancers, "{'Names':['main'],'PageSize':1,'Marker':'0'}"},
-        {op_describe_load_balancers, "{'LoadBalancerArns':['LB']}"},
-        {op_describe_load_balancer_attributes, "{'LoadBalancerArn':'LB'}"},
-        {op_modify_load_balancer_attributes,
+        {api_elb_describe_load_balancers, "{'Names':['main'],'PageSize':1,'Marker':'0'}"},
+        {api_elb_describe_load_balancers, "{'LoadBalancerArns':['LB']}"},
+        {api_elb_describe_load_balancer_attributes, "{'LoadBalancerArn':'LB'}"},
+        {api_elb_modify_load_balancer_attributes,
          "{'LoadBalancerArn':'LB','Attributes':[{'Key':'idle_timeout.timeout_seconds','Value':"
          "'9'}]}"},
-        {op_create_listener, "{'LoadBalancerArn':'LB','Protocol':'HTTPS','Port':444,"
+        {api_elb_create_listener, "{'LoadBalancerArn':'LB','Protocol':'HTTPS','Port':444,"
                              "'Certificates':[{'CertificateArn':'c'}],'SslPolicy':'p',"
                              "'DefaultActions':[{'Type':'forward','TargetGroupArn':'TG1'}],"
                              "'Tags':[{'Key':'k','Value':'v'}]}"},
-        {op_describe_listeners, "{'ListenerArns':['LI'],'PageSize':5}"},
-        {op_modify_listener, "{'ListenerArn':'LI','Port':81,'Protocol':'HTTP','DefaultActions':"
+        {api_elb_describe_listeners, "{'ListenerArns':['LI'],'PageSize':5}"},
+        {api_elb_modify_listener, "{'ListenerArn':'LI','Port':81,'Protocol':'HTTP','DefaultActions':"
                              "[{'Type':'forward','TargetGroupArn':'TG1'}]}"},
-        {op_create_rule,
+        {api_elb_create_rule,
          "{'ListenerArn':'LI','Priority':3,'Conditions':[{'Field':'path-pattern',"
          "'PathPatternConfig':{'Values':['/a']}}],'Actions':[{'Type':'forward','Order':1,"
          "'ForwardConfig':{'TargetGroups':[{'TargetGroupArn':'TG1','Weight':1}],"
          "'TargetGroupStickinessConfig':{'Enabled':true,'DurationSeconds':5}}}],"
          "'Tags':[{'Key':'k'}]}"},
-        {op_describe_rules, "{'ListenerArn':'LI','Marker':'0','PageSize':2}"},
-        {op_set_rule_priorities, "{'RulePriorities':[{'RuleArn':'arn:gone','Priority':4}]}"},
-        {op_modify_rule, "{'RuleArn':'arn:gone','Conditions':[{'Field':'host-header','Values':"
+        {api_elb_describe_rules, "{'ListenerArn':'LI','Marker':'0','PageSize':2}"},
+        {api_elb_set_rule_priorities, "{'RulePriorities':[{'RuleArn':'arn:gone','Priority':4}]}"},
+        {api_elb_modify_rule, "{'RuleArn':'arn:gone','Conditions':[{'Field':'host-header','Values':"
                          "['a.b.com']}]}"},
-        {op_delete_rule, "{'RuleArn':'arn:gone'}"},
-        {op_delete_listener, "{'ListenerArn':'arn:gone'}"},
-        {op_delete_load_balancer, "{'LoadBalancerArn':'arn:gone'}"},
+        {api_elb_delete_rule, "{'RuleArn':'arn:gone'}"},
+        {api_elb_delete_listener, "{'ListenerArn':'arn:gone'}"},
+        {api_elb_delete_load_balancer, "{'LoadBalancerArn':'arn:gone'}"},
     };
     static const char *const junk[] = {"7", "'s'", "''", "{}", "[]", "[7]", "[{}]", "true",
                                        "null", "{'a':[1]}", "[['x']]"};
@@ -1124,7 +1129,7 @@ static void test_mistyped_members(void **state)
         json_decref(base);
     }
     /* A request that is not an object at all. */
-    out = call(f, op_create_rule, json_string("x"));
+    out = call(f, api_elb_create_rule, json_string("x"));
     assert_null(out);
     assert_string_equal(err.code, "ValidationError");
 }

@@ -1,5 +1,7 @@
-/* Unit tests for routes/elbv2_tg.c: target group ARNs and validation,
- * target registration limits and counters, draining and its expiry. */
+/* Unit tests for the target group and target actions
+ * (routes/api/elbv2_tg_actions.c over routes/elbv2/tg.c, targets.c, drain.c):
+ * target group ARNs and validation, target registration limits and
+ * counters, draining and its expiry. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,11 +14,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "routes/elbv2/elbv2.h"
+#include "routes/api/elbv2_actions.h"
+#include "routes/elbv2/drain.h"
 
 struct fixture {
     char dir[64];
-    struct op_ctx ctx;
+    struct api_ctx ctx;
 };
 
 static int setup(void **state)
@@ -27,9 +30,7 @@ static int setup(void **state)
     strcpy(f->dir, "/tmp/sluice-tg-XXXXXX");
     assert_non_null(mkdtemp(f->dir));
     assert_int_equal(store_open(f->dir, NULL, &f->ctx.store, &err), SL_OK);
-    f->ctx.region = "eu-west-1";
-    f->ctx.account = "123456789012";
-    f->ctx.request_id = "r";
+    api_ctx_init(&f->ctx, f->ctx.store, "eu-west-1", "123456789012", NULL, "r");
     *state = f;
     return 0;
 }
@@ -46,7 +47,7 @@ static int teardown(void **state)
     return 0;
 }
 
-static json_t *call(struct fixture *f, op_fn fn, const char *req_text, struct sl_err *err)
+static json_t *call(struct fixture *f, api_action_fn fn, const char *req_text, struct sl_err *err)
 {
     json_t *req = json_loads(req_text, 0, NULL), *out;
 
@@ -66,7 +67,7 @@ static char *create_tg(struct fixture *f, const char *extra)
 
     snprintf(text, sizeof(text), "{\"Name\":\"web\",\"Port\":\"8080\",\"TargetType\":\"ip\"%s}",
              extra);
-    out = call(f, op_create_target_group, text, &err);
+    out = call(f, api_elb_create_target_group, text, &err);
     assert_non_null(out);
     arn = strdup(json_string_value(
         json_object_get(json_array_get(json_object_get(out, "TargetGroups"), 0),
@@ -90,7 +91,7 @@ static void test_arn_and_defaults(void **state)
                      0);
     assert_int_equal(regexec(&re, arn, 0, NULL, 0), 0);
     regfree(&re);
-    out = call(f, op_describe_target_groups, "{\"Names\":[\"web\"]}", &err);
+    out = call(f, api_elb_describe_target_groups, "{\"Names\":[\"web\"]}", &err);
     tg = json_array_get(json_object_get(out, "TargetGroups"), 0);
     assert_int_equal(json_integer_value(json_object_get(tg, "Port")), 8080);
     assert_string_equal(json_string_value(json_object_get(tg, "HealthCheckPort")),
@@ -131,14 +132,14 @@ static void test_validation(void **state)
     size_t i;
 
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        json_t *out = call(f, op_create_target_group, bad[i], &err);
+        json_t *out = call(f, api_elb_create_target_group, bad[i], &err);
         if (out != NULL)
             fail_msg("accepted: %s", bad[i]);
         assert_string_equal(err.code, "ValidationError");
         assert_int_equal(err.status, 400);
     }
     /* A good matcher list and the 1-second extension pass. */
-    json_decref(call(f, op_create_target_group,
+    json_decref(call(f, api_elb_create_target_group,
                      "{\"Name\":\"ok\",\"Port\":80,\"Matcher\":{\"HttpCode\":\"200-299,302\"},"
                      "\"HealthCheckIntervalSeconds\":1,\"HealthCheckTimeoutSeconds\":1}",
                      &err));
@@ -153,7 +154,7 @@ static int count_targets(struct fixture *f, const char *arn)
     int n;
 
     snprintf(text, sizeof(text), "{\"TargetGroupArn\":\"%s\"}", arn);
-    out = call(f, op_describe_target_health, text, &err);
+    out = call(f, api_elb_describe_target_health, text, &err);
     assert_non_null(out);
     n = (int)json_array_size(json_object_get(out, "TargetHealthDescriptions"));
     json_decref(out);
@@ -162,7 +163,7 @@ static int count_targets(struct fixture *f, const char *arn)
 
 /* Run <fn> on the targets <ips> (port 80, comma-separated) of <arn>:
  * NULL when it succeeds, else the error code. */
-static const char *targets_op(struct fixture *f, op_fn fn, const char *arn, const char *ips)
+static const char *targets_op(struct fixture *f, api_action_fn fn, const char *arn, const char *ips)
 {
     static struct sl_err err;
     json_t *targets = json_array(), *req, *out;
@@ -198,42 +199,44 @@ static void test_limit_and_counter(void **state)
         json_array_append_new(targets, json_pack("{ss si}", "Id", ip, "Port", 80));
     }
     json_object_set_new(req, "Targets", targets);
-    out = op_register_targets(&f->ctx, req, &err);
+    out = api_elb_register_targets(&f->ctx, req, &err);
     assert_non_null(out);
     json_decref(out);
     /* Registering the same targets again is a no-op, not a limit breach. */
-    out = op_register_targets(&f->ctx, req, &err);
+    out = api_elb_register_targets(&f->ctx, req, &err);
     assert_non_null(out);
     json_decref(out);
     json_decref(req);
     assert_int_equal(count_targets(f, arn), 1000);
-    assert_string_equal(targets_op(f, op_register_targets, arn, "10.9.9.9"), "TooManyTargets");
+    assert_string_equal(targets_op(f, api_elb_register_targets, arn, "10.9.9.9"), "TooManyTargets");
 
     /* Group unused by any rule: deregistration removes at once, and the
      * counter follows, so a new target fits again. */
-    assert_null(targets_op(f, op_deregister_targets, arn, "10.0.0.1"));
+    assert_null(targets_op(f, api_elb_deregister_targets, arn, "10.0.0.1"));
     assert_int_equal(count_targets(f, arn), 999);
-    assert_null(targets_op(f, op_register_targets, arn, "10.9.9.9"));
+    assert_null(targets_op(f, api_elb_register_targets, arn, "10.9.9.9"));
     assert_int_equal(count_targets(f, arn), 1000);
 
     /* The count lives in memory: a restarted store derives it again, and a
      * refused registration leaves it as it was. */
     store_close(f->ctx.store);
     assert_int_equal(store_open(f->dir, NULL, &f->ctx.store, &err), SL_OK);
-    assert_string_equal(targets_op(f, op_register_targets, arn, "10.9.9.8,10.9.9.7"),
+    assert_string_equal(targets_op(f, api_elb_register_targets, arn, "10.9.9.8,10.9.9.7"),
                         "TooManyTargets");
-    assert_null(targets_op(f, op_deregister_targets, arn, "10.0.0.2"));
+    assert_null(targets_op(f, api_elb_deregister_targets, arn, "10.0.0.2"));
     /* 1,001: still too many */
-    assert_string_equal(targets_op(f, op_register_targets, arn, "10.9.9.8,10.9.9.7"),
+    assert_string_equal(targets_op(f, api_elb_register_targets, arn, "10.9.9.8,10.9.9.7"),
                         "TooManyTargets");
-    assert_null(targets_op(f, op_register_targets, arn, "10.9.9.8"));
+    assert_null(targets_op(f, api_elb_register_targets, arn, "10.9.9.8"));
     assert_int_equal(count_targets(f, arn), 1000);
     free(arn);
 }
 
 static int expire_all(struct store_txn *txn, void *arg, struct sl_err *err)
 {
-    return elb_drain_expire(txn, *(uint64_t *)arg, (size_t *)((uint64_t *)arg + 1));
+    static const struct elb_env env = {"eu-west-1", "123456789012", NULL};
+
+    return elb_drain_expire(txn, &env, *(uint64_t *)arg, (size_t *)((uint64_t *)arg + 1));
 }
 
 static void test_drain_and_expire(void **state)
@@ -246,7 +249,7 @@ static void test_drain_and_expire(void **state)
     uint64_t args[2] = {0, 0};
 
     /* Put the group in use: LB + listener forwarding to it. */
-    lb = call(f, op_create_load_balancer, "{\"Name\":\"lb\"}", &err);
+    lb = call(f, api_elb_create_load_balancer, "{\"Name\":\"lb\"}", &err);
     assert_non_null(lb);
     snprintf(text, sizeof(text),
              "{\"LoadBalancerArn\":\"%s\",\"Protocol\":\"HTTP\",\"Port\":80,"
@@ -255,16 +258,16 @@ static void test_drain_and_expire(void **state)
                  json_array_get(json_object_get(lb, "LoadBalancers"), 0), "LoadBalancerArn")),
              arn);
     json_decref(lb);
-    out = call(f, op_create_listener, text, &err);
+    out = call(f, api_elb_create_listener, text, &err);
     assert_non_null(out);
     json_decref(out);
 
     snprintf(text, sizeof(text), "{\"TargetGroupArn\":\"%s\",\"Targets\":[{\"Id\":\"10.0.0.7\"}]}",
              arn);
-    json_decref(call(f, op_register_targets, text, &err));
-    json_decref(call(f, op_deregister_targets, text, &err));
+    json_decref(call(f, api_elb_register_targets, text, &err));
+    json_decref(call(f, api_elb_deregister_targets, text, &err));
     snprintf(text, sizeof(text), "{\"TargetGroupArn\":\"%s\"}", arn);
-    out = call(f, op_describe_target_health, text, &err);
+    out = call(f, api_elb_describe_target_health, text, &err);
     d = json_object_get(json_array_get(json_object_get(out, "TargetHealthDescriptions"), 0),
                         "TargetHealth");
     assert_string_equal(json_string_value(json_object_get(d, "State")), "draining");

@@ -14,7 +14,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "routes/elbv2/elbv2.h"
+#include "routes/ecs/taskdef.h"
+#include "routes/elbv2/targets.h"
+#include "routes/elbv2/tg.h"
 #include "server/app.h"
 #include "server/runtime.h"
 #include "server/sched_pass.h"
@@ -417,20 +419,34 @@ static int svc_tx(struct store_txn *txn, void *arg, struct sl_err *err)
 
 /* A target group of <type> and a service "web" in front of it; returns the
  * group's ARN (static). */
+struct tg_create {
+    struct fixture *f;
+    struct elb_tg_spec spec;
+    json_t *out;
+};
+
+static int tg_create_tx(struct store_txn *txn, void *arg, struct sl_err *err)
+{
+    struct tg_create *c = arg;
+
+    return elb_tg_create(txn, &c->f->ctx.dom.elb, &c->spec, &c->out, err);
+}
+
 static const char *with_service(struct fixture *f, const char *type)
 {
     static char arn[ECS_ARN_MAX];
     struct sl_err err = {0};
-    json_t *req = json_pack("{ss ss ss ss ss}", "Name", "web", "Protocol", "HTTP", "Port", "80",
-                            "VpcId", "vpc-1", "TargetType", type);
-    json_t *resp = ops_call(&f->ctx.dom.ctx, "CreateTargetGroup", req, &err), *svc;
+    struct tg_create c = {f, {0}, NULL};
+    json_t *svc;
 
-    assert_non_null(resp);
-    snprintf(arn, sizeof(arn), "%s",
-             json_string_value(json_object_get(
-                 json_array_get(json_object_get(resp, "TargetGroups"), 0), "TargetGroupArn")));
-    json_decref(req);
-    json_decref(resp);
+    c.spec.name = "web";
+    c.spec.port = 80;
+    c.spec.vpc = "vpc-1";
+    c.spec.type = strcmp(type, "ip") == 0 ? ELB_TT_IP : ELB_TT_INSTANCE;
+    assert_int_equal(store_write(f->app.store, tg_create_tx, &c, NULL, &err), SL_OK);
+    assert_non_null(c.out);
+    snprintf(arn, sizeof(arn), "%s", json_string_value(json_object_get(c.out, "TargetGroupArn")));
+    json_decref(c.out);
     svc = json_pack("{ss ss si s[{ss ss si}] s[{ss ss ss si}] s{si si}}", "serviceName", "web",
                     "status", "ACTIVE", "desiredCount", 1, "loadBalancers", "targetGroupArn",
                     arn, "containerName", "main", "containerPort", 8080, "deployments", "id",
@@ -446,13 +462,12 @@ static const char *with_service(struct fixture *f, const char *type)
 static json_t *targets_of(struct fixture *f, const char *tg)
 {
     struct sl_err err = {0};
-    json_t *req = json_pack("{ss}", "TargetGroupArn", tg);
-    json_t *resp = ops_call(&f->ctx.dom.ctx, "DescribeTargetHealth", req, &err), *list;
+    struct store_txn *txn;
+    json_t *list = NULL;
 
-    json_decref(req);
-    assert_non_null(resp);
-    list = json_incref(json_object_get(resp, "TargetHealthDescriptions"));
-    json_decref(resp);
+    assert_int_equal(store_read_begin(f->app.store, &txn, &err), SL_OK);
+    assert_int_equal(elb_targets_health(txn, &f->ctx.dom.elb, tg, NULL, 0, &list, &err), SL_OK);
+    store_txn_end(txn);
     return list;
 }
 
