@@ -15,6 +15,7 @@
 #include "routes/api/ecs_actions.h"
 #include "routes/api/front.h"
 #include "routes/ecs/names.h"
+#include "routes/ecs/task.h"
 #include "routes/ecs/taskdef.h"
 
 struct fixture {
@@ -257,6 +258,58 @@ static void test_register_revisions(void **state)
     assert_string_equal(err.code, "ClientException");
 }
 
+struct run_call {
+    struct fixture *f;
+    struct ecs_run_spec spec;
+    json_t *tasks;
+};
+
+static int run_tx(struct store_txn *txn, void *arg, struct sl_err *err)
+{
+    struct run_call *c = arg;
+
+    return ecs_tasks_run(txn, &c->f->ctx.ecs, &c->spec, &c->tasks, err);
+}
+
+/* RunTask as the scheduler calls it: typed arguments, one transaction for
+ * all the tasks, and the task definition's state checked in it. */
+static void test_run_typed(void **state)
+{
+    struct fixture *f = *state;
+    struct run_call c = {f, {"default", "job", 3, "service:web", "ecs-svc/1", ECS_LT_EC2, NULL,
+                             NULL, 0},
+                         NULL};
+    struct sl_err err = {0};
+    uint64_t rev = 0;
+    json_t *t;
+    size_t i;
+
+    assert_int_equal(store_write(f->ctx.store, run_tx, &c, NULL, &err), SL_ERR);
+    assert_string_equal(err.code, "ClientException"); /* no task definition yet */
+    json_decref(call(f, api_ecs_register_task_definition,
+                     "{\"family\":\"job\",\"containerDefinitions\":[{\"name\":\"a\","
+                     "\"image\":\"i\"}]}",
+                     &err));
+    assert_int_equal(ecs_run_check(&c.spec, &err), SL_OK);
+    assert_int_equal(store_write(f->ctx.store, run_tx, &c, &rev, &err), SL_OK);
+    assert_true(rev > 0);
+    assert_int_equal(json_array_size(c.tasks), 3);
+    json_array_foreach(c.tasks, i, t) {
+        assert_string_equal(json_string_value(json_object_get(t, "lastStatus")), "PENDING");
+        assert_string_equal(json_string_value(json_object_get(t, "group")), "service:web");
+        assert_string_equal(json_string_value(json_object_get(t, "startedBy")), "ecs-svc/1");
+        assert_null(json_object_get(t, "_pgid")); /* public views only */
+    }
+    json_decref(c.tasks);
+    c.tasks = NULL;
+    c.spec.cluster = "nope";
+    assert_int_equal(store_write(f->ctx.store, run_tx, &c, NULL, &err), SL_ERR);
+    assert_string_equal(err.code, "ClusterNotFoundException");
+    c.spec.count = 11;
+    assert_int_equal(ecs_run_check(&c.spec, &err), SL_ERR);
+    assert_string_equal(err.code, "InvalidParameterException");
+}
+
 /* Every action, fed members of every wrong JSON type through the JSON 1.1
  * door, answers with a result or an error in the protocol's format, and
  * never crashes (run under ASan+UBSan). */
@@ -314,6 +367,7 @@ int main(void)
         cmocka_unit_test(test_taskdef_rejects),
         cmocka_unit_test(test_refs_and_arns),
         cmocka_unit_test_setup_teardown(test_register_revisions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_run_typed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mistyped_members, setup, teardown),
     };
 
