@@ -93,7 +93,9 @@ int elb_target_remove(struct store_txn *txn, const struct elb_env *env, const ch
 int elb_targets_remove_all(struct store_txn *txn, const struct elb_env *env, const char *tg_id);
 
 /* Forget the reported health of every target <txn> does not know: what a
- * report that raced with a removal may have left.  Returns how many. */
+ * report that raced with a removal may have left.  A target registered
+ * after <txn> began loses its health until the next report (about a
+ * second).  Returns how many were forgotten. */
 size_t elb_targets_sweep(struct store_txn *txn, struct elb_health *h);
 
 /* Index key of a draining target, ordered by deadline:
