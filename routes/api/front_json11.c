@@ -5,11 +5,11 @@
  * timestamps; errors {"__type":code,"message":...}, 400 for client faults and
  * 500 ServerException for ours.  The ECS action table lives here.
  */
-#include <stdlib.h>
 #include <string.h>
 
 #include "routes/api/ecs_actions.h"
 #include "routes/api/front.h"
+#include "routes/wire/json11.h"
 
 #define ECS_TARGET_PREFIX "AmazonEC2ContainerServiceV20141113."
 
@@ -38,39 +38,11 @@ static const struct api_action ecs_actions[] = {
     {NULL, NULL},
 };
 
-#define JSON11_TYPE "application/x-amz-json-1.1"
-
-/* Timestamps are epoch seconds with milliseconds: 13 significant digits
- * print them as 1700000000.123 instead of 1700000000.1230001. */
-#define JSON11_DUMP_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(13))
-
 void front_json11_error(const struct sl_err *e, struct front_reply *out)
 {
-    json_t *body;
-    char *text;
-
     out->status = e->status ? e->status : 400;
-    /* Store and other server-side failures carry "InternalFailure" (the
-     * ELBv2 word); ECS models the same fault as ServerException. */
-    body = json_pack("{ss ss}", "__type",
-                     out->status >= 500 ? "ServerException"
-                                        : (e->code[0] ? e->code : "ClientException"),
-                     "message", e->message);
-    text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-    out->content_type = JSON11_TYPE;
-    buf_puts(&out->body, text ? text : "{\"__type\":\"ServerException\"}");
-    free(text);
-    json_decref(body);
-}
-
-static int blank(const char *s, size_t n)
-{
-    size_t i;
-
-    for (i = 0; i < n; i++)
-        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
-            return 0;
-    return 1;
+    out->content_type = JSON11_CONTENT_TYPE;
+    json11_error(&out->body, e);
 }
 
 void front_json11(const struct api_ctx *ctx, const char *target,
@@ -79,33 +51,15 @@ void front_json11(const struct api_ctx *ctx, const char *target,
     const size_t plen = strlen(ECS_TARGET_PREFIX);
     struct sl_err err = {0};
     const struct api_action *op = NULL;
-    json_t *body = NULL, *result;
-    json_error_t jerr;
-    char *text;
+    json_t *body = NULL, *result = NULL;
 
     if (target != NULL && strncmp(target, ECS_TARGET_PREFIX, plen) == 0)
         op = api_action_find(ecs_actions, target + plen);
-    if (op == NULL) {
+    if (op == NULL)
         sl_err_set(&err, 400, "UnknownOperationException", "Unknown operation %.200s",
                    target ? target : "(none)");
-        goto error;
-    }
-    if (req->body == NULL || blank(req->body, req->body_len)) {
-        body = json_object();
-    } else {
-        body = json_loadb(req->body, req->body_len, 0, &jerr);
-        if (body == NULL) {
-            sl_err_set(&err, 400, "SerializationException", "Malformed JSON body: %s",
-                       jerr.text);
-            goto error;
-        }
-        if (!json_is_object(body)) {
-            sl_err_set(&err, 400, "SerializationException",
-                       "The request body must be a JSON object");
-            goto error;
-        }
-    }
-    result = op->fn(ctx, body, &err);
+    else if ((body = json11_decode(req->body, req->body_len, &err)) != NULL)
+        result = op->fn(ctx, body, &err);
     json_decref(body);
     if (result == NULL) {
         if (err.code[0] == '\0')
@@ -113,20 +67,12 @@ void front_json11(const struct api_ctx *ctx, const char *target,
         front_json11_error(&err, out);
         return;
     }
-    text = json_dumps(result, JSON11_DUMP_FLAGS);
-    json_decref(result);
-    if (text == NULL) {
+    out->status = 200;
+    out->content_type = JSON11_CONTENT_TYPE;
+    if (json11_encode(&out->body, result) != SL_OK) {
+        buf_free(&out->body);
         sl_err_set(&err, 500, "ServerException", "out of memory");
         front_json11_error(&err, out);
-        return;
     }
-    out->status = 200;
-    out->content_type = JSON11_TYPE;
-    buf_puts(&out->body, text);
-    free(text);
-    return;
-
-error:
-    json_decref(body);
-    front_json11_error(&err, out);
+    json_decref(result);
 }
