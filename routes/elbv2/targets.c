@@ -295,37 +295,38 @@ struct health_scan {
 struct verdict {
     enum elb_target_state state;
     enum elb_reason reason;
-    char description[ELB_HEALTH_DESC_MAX];
+    const char *description; /* static text, or rep.description */
+    int reported;            /* the description is a proxy's (checked when decoded) */
+    struct elb_health_report rep;
 };
 
 static void judge(struct health_scan *h, json_t *target_obj, const char *key, struct verdict *v)
 {
-    struct elb_health_report rep;
-    const char *desc = "";
-
     v->reason = ELB_R_NONE;
+    v->reported = 0;
     if (is_draining(target_obj)) {
         v->state = ELB_TS_DRAINING;
         v->reason = ELB_R_DEREGISTRATION_IN_PROGRESS;
-        desc = "Target deregistration is in progress";
+        v->description = "Target deregistration is in progress";
     } else if (!h->in_use) {
         v->state = ELB_TS_UNUSED;
         v->reason = ELB_R_NOT_IN_USE;
-        desc = "Target group is not configured to receive traffic from the load balancer";
+        v->description =
+            "Target group is not configured to receive traffic from the load balancer";
     } else if (!json_is_true(json_object_get(h->g->tg, "HealthCheckEnabled"))) {
         v->state = ELB_TS_UNAVAILABLE;
         v->reason = ELB_R_HEALTH_CHECK_DISABLED;
-        desc = "Health checks are disabled";
-    } else if (elb_health_get(h->env->health, key, &rep) == SL_OK) {
-        v->state = rep.state;
-        v->reason = rep.reason;
-        desc = rep.description;
+        v->description = "Health checks are disabled";
+    } else if (elb_health_get(h->env->health, key, &v->rep) == SL_OK) {
+        v->state = v->rep.state;
+        v->reason = v->rep.reason;
+        v->description = v->rep.description;
+        v->reported = 1;
     } else {
         v->state = ELB_TS_INITIAL;
         v->reason = ELB_R_REGISTRATION_IN_PROGRESS;
-        desc = "Target registration is in progress";
+        v->description = "Target registration is in progress";
     }
-    snprintf(v->description, sizeof(v->description), "%s", desc);
 }
 
 static json_t *health_json(const struct verdict *v)
@@ -337,7 +338,11 @@ static json_t *health_json(const struct verdict *v)
     if (v->reason != ELB_R_NONE) {
         json_object_set_new_nocheck(th, "Reason",
                                     json_string_nocheck(elb_reason_name(v->reason)));
-        json_object_set_new_nocheck(th, "Description", json_string(v->description));
+        /* What a proxy reported is checked again: the registry takes any
+         * caller's text. */
+        json_object_set_new_nocheck(th, "Description",
+                                    v->reported ? json_string(v->description)
+                                                : json_string_nocheck(v->description));
     }
     return th;
 }
