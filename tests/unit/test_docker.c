@@ -141,8 +141,18 @@ static void *fake_main(void *arg)
 
     if (fd < 0)
         return NULL;
-    while (n < sizeof(f->got) - 1 && !strstr(f->got, "\r\n\r\n")) {
-        ssize_t r = read(fd, f->got + n, sizeof(f->got) - 1 - n);
+    /* The whole request, body included: closing with unread bytes would
+     * reset the connection under a client still writing its body. */
+    for (;;) {
+        const char *end = strstr(f->got, "\r\n\r\n"), *cl = strstr(f->got, "Content-Length: ");
+        ssize_t r;
+
+        if (end && (cl == NULL || cl > end ||
+                    n >= (size_t)(end + 4 - f->got) + strtoul(cl + 16, NULL, 10)))
+            break;
+        if (n >= sizeof(f->got) - 1)
+            break;
+        r = read(fd, f->got + n, sizeof(f->got) - 1 - n);
         if (r <= 0)
             break;
         n += (size_t)r;
