@@ -60,7 +60,7 @@ struct px_conn {
     int fd;
     struct sockaddr_storage peer;
     char peer_ip[64];
-    char lid[64];
+    char lid[PX_ID_MAX];
     int lport;
     char *cb, *ub, *hu, *hc; /* client in, upstream in, head to upstream, head to client */
     size_t cb_len, cb_cap, cb_off, ub_len, ub_cap, ub_off, hu_cap, hc_cap;
@@ -96,7 +96,7 @@ struct px_conn {
 struct px_lsock {
     int fd;
     int port;
-    char lid[64];
+    char lid[PX_ID_MAX];
     char addr[64];
     int used;
 };
@@ -671,20 +671,20 @@ static void handle_request(struct px_conn *c, size_t head_len)
     v.nhdrs = r->nheaders;
     v.peer = (struct sockaddr *)&c->peer;
     rule = route_match(lis, &v);
-    if (rule == NULL || rule->act.type == PX_A_NONE) {
+    if (rule == NULL || rule->act->type == PX_A_NONE) {
         local_response(c, 503, "text/html", error_body(503), NULL, local_close_needed(c));
         return;
     }
-    if (rule->act.type == PX_A_FIXED || rule->act.type == PX_A_REDIRECT) {
+    if (rule->act->type == PX_A_FIXED || rule->act->type == PX_A_REDIRECT) {
         char loc[2048];
-        if (rule->act.type == PX_A_REDIRECT) {
-            if (route_redirect_location(&rule->act, &v, lis->port, lis->https, loc, sizeof(loc)) < 0)
+        if (rule->act->type == PX_A_REDIRECT) {
+            if (route_redirect_location(rule->act, &v, lis->port, lis->https, loc, sizeof(loc)) < 0)
                 local_response(c, 500, "text/plain", "redirect too long", NULL,
                                local_close_needed(c));
             else
-                local_response(c, rule->act.code, NULL, NULL, loc, local_close_needed(c));
+                local_response(c, rule->act->code, NULL, NULL, loc, local_close_needed(c));
         } else
-            local_response(c, rule->act.code, rule->act.ctype, rule->act.body, NULL,
+            local_response(c, rule->act->code, rule->act->ctype, rule->act->body, NULL,
                            local_close_needed(c));
         return;
     }
@@ -704,7 +704,7 @@ static void handle_request(struct px_conn *c, size_t head_len)
             return;
         }
     }
-    g = route_pick_group(&rule->act, route_rand());
+    g = route_pick_group(c->w->table, rule->act, route_rand());
     t = g ? route_pick_target(g, ev_now(c->w->loop), route_rand()) : NULL;
     if (t == NULL) {
         local_response(c, 503, "text/html", error_body(503), NULL, local_close_needed(c));
@@ -1386,7 +1386,7 @@ static void sync_listeners(struct px_worker *w)
     for (i = 0; i < w->nls; i++)
         w->ls[i].used = 0;
     for (j = 0; t && !atomic_load(&w->stopping) && j < t->nlisteners; j++) {
-        const struct px_listener *l = &t->listeners[j];
+        const struct px_listener *l = t->listeners[j];
         const char *addr = w->bind[0] ? w->bind : l->internet ? "0.0.0.0" : "127.0.0.1";
         int fd;
         if (l->https)

@@ -14,9 +14,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/err.h"
 #include "common/log.h"
 #include "proxy/conn.h"
 #include "proxy/health.h"
+#include "proxy/report.h"
 #include "proxy/sub.h"
 #include "proxy/table.h"
 
@@ -41,7 +43,7 @@ static int read_token(const char *path, char *out, size_t cap)
     int sections = 0;
 
     if (f == NULL)
-        return -1;
+        return SL_EIO;
     while (fgets(line, sizeof(line), f)) {
         char *p = line, *eq, *k, *v, *e;
         while (*p == ' ' || *p == '\t')
@@ -70,7 +72,7 @@ static int read_token(const char *path, char *out, size_t cap)
         }
     }
     fclose(f);
-    return -1;
+    return SL_ENOTFOUND;
 }
 
 /* Started by sluiced as its co-process (SLUICE_PARENT_PID set): die with it,
@@ -96,10 +98,10 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-    struct px_sub_cfg cfg = {0};
+    struct px_cp_cfg cfg = {0};
     const char *url = NULL, *creds = NULL, *bind = NULL;
     struct px_sub *sub = NULL;
-    struct px_reg *reg = NULL;
+    struct px_report *rep = NULL;
     sigset_t set;
     int i, n = 1, sig;
 
@@ -146,7 +148,7 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (url == NULL || px_sub_parse_url(url, &cfg) != 0 || n < 1 || n > PX_MAX_WORKERS) {
+    if (url == NULL || px_cp_parse_url(url, &cfg) != 0 || n < 1 || n > PX_MAX_WORKERS) {
         usage();
         return 2;
     }
@@ -165,13 +167,12 @@ int main(int argc, char **argv)
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, NULL); /* threads inherit: only main waits */
     srand((unsigned)getpid());
-    if (px_reg_new(&reg) != 0)
-        return 1;
     for (i = 0; i < n; i++)
         if (px_worker_start(i, bind, &workers[nworkers]) == 0)
             nworkers++;
     if (nworkers == 0 || px_health_start(&health) != 0 ||
-        px_sub_start(&cfg, reg, on_table, NULL, &sub) != 0) {
+        px_sub_start(&cfg, on_table, NULL, &sub) != 0 ||
+        px_report_start(&cfg, px_sub_applied, sub, &rep) != 0) {
         fprintf(stderr, "sluice-proxy: start-up failed\n");
         return 1;
     }
@@ -182,8 +183,8 @@ int main(int argc, char **argv)
     for (i = 0; i < nworkers; i++)
         px_worker_stop(workers[i], 30000);
     px_health_stop(health);
+    px_report_stop(rep);
     px_sub_stop(sub);
-    px_reg_free(reg);
     px_table_publish(NULL);
     return 0;
 }
