@@ -407,7 +407,7 @@ int64_t rindex_next(struct px_rcand *it)
     int i;
 
     if (it->all)
-        return it->next < it->nrules ? (int64_t)it->next++ : -1;
+        return it->next < it->nrules ? (int64_t)it->next++ : SL_ENOTFOUND;
     for (i = 0; i < it->n; i++) {
         while (it->cur[i] < it->end[i] && (int64_t)*it->cur[i] <= it->last)
             it->cur[i]++;
@@ -415,7 +415,7 @@ int64_t rindex_next(struct px_rcand *it)
             best = *it->cur[i];
     }
     if (best == UINT32_MAX)
-        return -1;
+        return SL_ENOTFOUND;
     it->last = best;
     return best;
 }

@@ -77,7 +77,8 @@ int rindex_build(struct px_rindex *ix, const struct px_rule *rules, uint32_t n,
 void rindex_begin(const struct px_rindex *ix, const char *host, size_t hlen, const char *path,
                   size_t plen, struct px_rcand *it);
 
-/* The next candidate rule position, ascending and each once, or -1. */
+/* The next candidate rule position, ascending and each once, or
+ * SL_ENOTFOUND when there is none left. */
 int64_t rindex_next(struct px_rcand *it);
 
 #endif
