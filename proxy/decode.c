@@ -183,7 +183,7 @@ static int dec_hc(struct ctx *c, json_t *h, struct px_tg_conf *g)
 {
     static const char *const protocols[] = {"HTTP", "HTTPS", "TCP", NULL};
     char matcher[128];
-    int proto, sec = 0;
+    int proto = 0, sec = 0;
 
     if (!json_is_object(h))
         return bad(c, "health_check", "must be an object");
@@ -375,7 +375,7 @@ static int dec_forward(struct ctx *c, json_t *o, struct px_action *act)
 static int dec_action(struct ctx *c, json_t *o, struct px_action *act, struct px_arena *a)
 {
     static const char *const types[] = {"forward", "redirect", "fixed-response", NULL};
-    int type, code = 0, rc = SL_OK, i;
+    int type = -1, code = 0, rc = SL_OK, i;
 
     memset(act, 0, sizeof(*act));
     if (get_enum(c, o, "type", types, &type) != SL_OK)
