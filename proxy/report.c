@@ -14,6 +14,14 @@
 #include "proxy/ev.h"
 #include "proxy/table.h"
 
+/* Nothing the control plane acts on changed: a report this often keeps the
+ * proxy alive there (sluiced forgets a proxy after 15 s of silence).  Each
+ * names every target, a megabyte a time for 10,000 of them, to parse on
+ * both sides: a refresh every second cost a busy table's registrations
+ * their tail latency. */
+#define PX_REPORT_REFRESH_MS 5000
+#define PX_REPORT_RETRY_MS 1000
+
 struct px_report {
     struct px_cp_cfg cfg;
     uint64_t (*applied)(void *);
@@ -136,7 +144,9 @@ static void *report_main(void *arg)
         if (applied == 0 && px_table_generation() == 0)
             continue;
         sig = signature(applied);
-        if ((sig == last_sig || failed) && now - last_ms < 1000)
+        if (sig == last_sig && now - last_ms < PX_REPORT_REFRESH_MS)
+            continue;
+        if (failed && now - last_ms < PX_REPORT_RETRY_MS)
             continue;
         body = px_report_body(r->cfg.proxy_id, applied);
         text = body ? json_dumps(body, JSON_COMPACT) : NULL;
