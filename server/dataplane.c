@@ -168,9 +168,11 @@ static ssize_t watch_read(void *cls, uint64_t pos, char *out, size_t max)
             w->since = UINT64_MAX;
             break;
         }
-        if (w->pending.len > 0) {
+        if (w->batch > 0) {
             /* Batches end between revisions: tell the proxy that all up to
-             * since is complete, so it can resume from there. */
+             * since is complete, so it can resume from there (also when
+             * every record scanned was outside the feed, so its applied
+             * revision keeps up). */
             feed_line_marker(&w->pending, FEED_HEARTBEAT, w->since);
             break;
         }
