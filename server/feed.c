@@ -317,7 +317,8 @@ static int enc_tg(const char *id, json_t *o, json_t **out, struct sl_err *err)
                    matcher ? matcher : "200");
     if (hc == NULL)
         return SL_ENOMEM;
-    if (hport && strcmp(hport, "traffic-port") != 0) {
+    if (json_is_integer(json_object_get(o, "HealthCheckPort")) ||
+        (hport && strcmp(hport, "traffic-port") != 0)) {
         long long p = num(json_object_get(o, "HealthCheckPort"), 0);
         if (p < 1 || p > 65535) {
             json_decref(hc);
