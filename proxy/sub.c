@@ -17,7 +17,7 @@
 #include "proxy/table.h"
 
 /* Results of one watch session. */
-enum { W_ENDED, W_LOST, W_RESNAPSHOT };
+enum { W_ENDED, W_LOST, W_GONE, W_REFUSED };
 
 struct px_sub {
     struct px_cp_cfg cfg;
@@ -118,7 +118,8 @@ static int load_snapshot(struct px_sub *s)
 }
 
 /* Split what a read delivered into lines, applying each whole one.  SL_OK,
- * or W_RESNAPSHOT when the stream says so or a line is refused. */
+ * W_GONE when the stream says the change log moved on, W_REFUSED when a
+ * line is refused (logged), SL_ENOMEM. */
 static int feed_bytes(struct px_sub *s, const char *d, size_t n, char **line, size_t *llen,
                       size_t *lcap)
 {
@@ -132,8 +133,10 @@ static int feed_bytes(struct px_sub *s, const char *d, size_t n, char **line, si
         if (*llen + take + 1 > *lcap) {
             size_t nc = (*llen + take + 1) * 2;
             char *nb = realloc(*line, nc);
-            if (nb == NULL)
+            if (nb == NULL) {
+                log_error("sub: out of memory for a watch line; re-reading the snapshot");
                 return SL_ENOMEM;
+            }
             *line = nb;
             *lcap = nc;
         }
@@ -146,16 +149,16 @@ static int feed_bytes(struct px_sub *s, const char *d, size_t n, char **line, si
         rc = px_apply_line(s->feed, *line, *llen, &err);
         *llen = 0;
         if (rc == PX_APPLY_GONE)
-            return W_RESNAPSHOT;
+            return W_GONE;
         if (rc < 0) {
             log_error("sub: watch record refused, re-reading the snapshot: %s", err.message);
-            return W_RESNAPSHOT;
+            return W_REFUSED;
         }
     }
     return SL_OK;
 }
 
-/* One watch session: W_ENDED, W_LOST or W_RESNAPSHOT. */
+/* One watch session: W_ENDED, W_LOST, W_GONE or W_REFUSED. */
 static int watch(struct px_sub *s)
 {
     struct px_cp_resp rs;
@@ -176,7 +179,7 @@ static int watch(struct px_sub *s)
     if (px_cp_read_head(&rs) != SL_OK)
         goto out;
     if (rs.r.status == 410) {
-        ret = W_RESNAPSHOT;
+        ret = W_GONE;
         goto out;
     }
     if (rs.r.status != 200) {
@@ -189,8 +192,8 @@ static int watch(struct px_sub *s)
         /* A batch is what one read delivered: every whole revision in it
          * goes into one table. */
         publish(s);
-        if (rc == W_RESNAPSHOT || rc == SL_ENOMEM) {
-            ret = W_RESNAPSHOT;
+        if (rc == W_GONE || rc == W_REFUSED || rc == SL_ENOMEM) {
+            ret = rc == W_GONE ? W_GONE : W_REFUSED;
             goto out;
         }
         if (stopping(s))
@@ -230,8 +233,9 @@ static void *sub_main(void *arg)
             backoff = 100;
         }
         rc = watch(s);
-        if (rc == W_RESNAPSHOT) {
-            log_info("sub: revision gone from the change log; re-reading snapshot");
+        if (rc == W_GONE || rc == W_REFUSED) {
+            if (rc == W_GONE)
+                log_info("sub: revision gone from the change log; re-reading snapshot");
             need_snapshot = 1;
             continue;
         }
