@@ -1,13 +1,16 @@
 /*
- * table_build.c - micro-benchmark of the data plane's routing table: the
- * time px_table_build() takes for a model of <rules> rules and <targets>
- * targets (spread over <groups> target groups), and the cost of route_match()
- * per request against that table.  Built and run by bench/proxy against
+ * table_build.c - micro-benchmark of the data plane's routing table, fed
+ * as sluiced feeds it (proxy/apply.h): the snapshot of <rules> rules on one
+ * listener and <targets> targets over <groups> groups decoded and built,
+ * the cost of one RegisterTargets applied to that table (a watch record and
+ * its heartbeat, decoded, applied, a new table committed and published),
+ * and route_match() per request for the first, middle and last rule and
+ * the default.  Built and run by bench/proxy against
  * build-release/libsluice_proxy_core.a:
  *
- *   table_build [rules 1000] [targets 10000] [groups 100] [builds 10]
+ *   table_build [rules 1000] [targets 10000] [groups 100] [registers 1000]
  *
- * Prints one "key value" line per measurement (milliseconds / nanoseconds).
+ * Prints one "key value" line per measurement (ms, us or ns as named).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -18,8 +21,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "proxy/apply.h"
 #include "proxy/route.h"
-#include "proxy/table.h"
 
 static double now_ms(void)
 {
@@ -36,56 +39,67 @@ static int dbl_cmp(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* The shape sluiced's /v1/dataplane/snapshot model has (see table.h). */
-static json_t *make_model(int nrules, int ntargets, int ngroups)
+static json_t *target(int i, int ngroups)
 {
-    json_t *m = json_object(), *tgs = json_object(), *targets = json_object();
-    json_t *rules = json_object(), *ls = json_object(), *lbs = json_object();
-    char id[64], arn[160], key[256], ip[32];
+    char ip[32], key[96], tg[16];
+
+    snprintf(ip, sizeof(ip), "10.%d.%d.%d", (i >> 16) & 255, (i >> 8) & 255, i & 255);
+    snprintf(tg, sizeof(tg), "tg%d", i % ngroups);
+    snprintf(key, sizeof(key), "%s|%s|80", tg, ip);
+    return json_pack("{ss ss ss si ss}", "id", key, "target_group_id", tg, "address", ip, "port",
+                     80, "state", "registered");
+}
+
+/* The feed snapshot: one listener of <nrules> rules (rule i: host
+ * h<i%50>.example.com and path /svc<i>/ and anything after, forwarding
+ * to a group), the
+ * groups, the targets. */
+static char *make_snapshot(int nrules, int ntargets, int ngroups)
+{
+    json_t *doc = json_pack("{si si s[{ss ss ss si}] s[{ss ss ss si ss}] s[] s[] s[]}",
+                            "feed_version", 1, "revision", 1, "load_balancers", "id", "lb1", "arn",
+                            "arn:lb1", "scheme", "internal", "idle_timeout_seconds", 60,
+                            "listeners", "id", "l1", "arn", "arn:l1", "load_balancer_id", "lb1",
+                            "port", 80, "protocol", "HTTP", "rules", "target_groups", "targets");
+    json_t *rules = json_object_get(doc, "rules"), *tgs = json_object_get(doc, "target_groups");
+    json_t *targets = json_object_get(doc, "targets");
+    char id[64], arn[160], path[64], host[64], *text;
     int i;
 
-    json_object_set_new(lbs, "lb1", json_pack("{s:s}", "Scheme", "internal"));
     for (i = 0; i < ngroups; i++) {
         snprintf(id, sizeof(id), "tg%d", i);
         snprintf(arn, sizeof(arn),
                  "arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/g%d/%016x", i, i);
-        json_object_set_new(tgs, id, json_pack("{s:s,s:s,s:i,s:s}", "TargetGroupArn", arn,
-                                               "Protocol", "HTTP", "Port", 80,
-                                               "HealthCheckPath", "/health"));
+        json_array_append_new(
+            tgs, json_pack("{ss ss ss si ss si s{sb ss ss si si si si ss}}", "id", id, "arn", arn,
+                           "protocol", "HTTP", "port", 80, "algorithm", "round_robin",
+                           "slow_start_seconds", 0, "health_check", "enabled", 0, "protocol",
+                           "HTTP", "path", "/health", "interval_seconds", 30, "timeout_seconds",
+                           5, "healthy_threshold", 5, "unhealthy_threshold", 2, "matcher", "200"));
     }
-    for (i = 0; i < ntargets; i++) {
-        snprintf(ip, sizeof(ip), "10.%d.%d.%d", (i >> 16) & 255, (i >> 8) & 255, i & 255);
-        snprintf(key, sizeof(key), "tg%d|%s|80", i % ngroups, ip);
-        json_object_set_new(targets, key,
-                            json_pack("{s:{s:s,s:i},s:s}", "Target", "Id", ip, "Port", 80,
-                                      "_state", "healthy"));
-    }
+    for (i = 0; i < ntargets; i++)
+        json_array_append_new(targets, target(i, ngroups));
     for (i = 0; i < nrules; i++) {
-        char path[64], host[64];
         snprintf(id, sizeof(id), "r%d", i);
         snprintf(path, sizeof(path), "/svc%d/*", i);
         snprintf(host, sizeof(host), "h%d.example.com", i % 50);
         snprintf(arn, sizeof(arn),
                  "arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/g%d/%016x",
                  i % ngroups, i % ngroups);
-        json_object_set_new(
-            rules, id,
-            json_pack("{s:s,s:i,s:b,s:[{s:s,s:{s:[s]}},{s:s,s:{s:[s]}}],s:[{s:s,s:s}]}",
-                      "_listener_id", "l1", "Priority", i + 1, "IsDefault", 0, "Conditions",
-                      "Field", "host-header", "HostHeaderConfig", "Values", host, "Field",
-                      "path-pattern", "PathPatternConfig", "Values", path, "Actions", "Type",
-                      "forward", "TargetGroupArn", arn));
+        json_array_append_new(
+            rules, json_pack("{ss ss ss sb si s[{ss s[s]} {ss s[s]}] s[{ss si s[{ss si}]}]}", "id",
+                             id, "arn", id, "listener_id", "l1", "is_default", 0, "priority",
+                             i + 1, "conditions", "field", "host-header", "values", host, "field",
+                             "path-pattern", "values", path, "actions", "type", "forward",
+                             "order", 1, "target_groups", "arn", arn, "weight", 1));
     }
-    json_object_set_new(ls, "l1", json_pack("{s:s,s:i,s:s,s:[{s:s,s:i,s:{s:s}}]}", "_lb_id", "lb1",
-                                            "Port", 80, "Protocol", "HTTP", "DefaultActions",
-                                            "Type", "fixed-response", "Order", 1,
-                                            "FixedResponseConfig", "StatusCode", "404"));
-    json_object_set_new(m, "lb", lbs);
-    json_object_set_new(m, "listener", ls);
-    json_object_set_new(m, "rule", rules);
-    json_object_set_new(m, "tg", tgs);
-    json_object_set_new(m, "target", targets);
-    return m;
+    json_array_append_new(rules, json_pack("{ss ss ss sb s[] s[{ss si si}]}", "id", "default",
+                                           "arn", "default", "listener_id", "l1", "is_default", 1,
+                                           "conditions", "actions", "type", "fixed-response",
+                                           "order", 1, "status_code", 404));
+    text = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    return text;
 }
 
 /* ns per route_match() of a request that matches rule <which> (or none). */
@@ -95,7 +109,7 @@ static double match_ns(const struct px_listener *l, int which, const struct px_r
     struct px_req_view v = {0};
     char path[64], host[64];
     const struct px_rule *r = NULL;
-    int i, n = 20000;
+    int i, n = 200000;
     double t0;
 
     snprintf(path, sizeof(path), "/svc%d/items/42", which);
@@ -115,63 +129,104 @@ static double match_ns(const struct px_listener *l, int which, const struct px_r
     return (now_ms() - t0) * 1e6 / n;
 }
 
+/* One RegisterTargets as the watch brings it: its record and the heartbeat
+ * that completes it, then the commit and the publish.  Returns us. */
+static double register_one(struct px_apply *a, int i, int ngroups, uint64_t rev)
+{
+    struct px_table *t;
+    struct sl_err err = {0};
+    json_t *o = target(i, ngroups);
+    char *obj = json_dumps(o, JSON_COMPACT), line[512], hb[128];
+    double t0;
+    int n, m;
+
+    n = snprintf(line, sizeof(line),
+                 "{\"feed_version\":1,\"rev\":%llu,\"kind\":\"target\",\"op\":\"put\","
+                 "\"id\":\"%s\",\"object\":%s}",
+                 (unsigned long long)rev, json_string_value(json_object_get(o, "id")), obj);
+    m = snprintf(hb, sizeof(hb), "{\"feed_version\":1,\"kind\":\"heartbeat\",\"rev\":%llu}",
+                 (unsigned long long)rev);
+    free(obj);
+    json_decref(o);
+    t0 = now_ms();
+    if (px_apply_line(a, line, (size_t)n, &err) != SL_OK ||
+        px_apply_line(a, hb, (size_t)m, &err) != SL_OK || px_apply_commit(a, &t) != 1) {
+        fprintf(stderr, "table_build: register failed: %s\n", err.message);
+        exit(1);
+    }
+    px_table_publish(t);
+    return (now_ms() - t0) * 1e3;
+}
+
+static void check_hit(const struct px_listener *l, const struct px_rule *hit, int want)
+{
+    if (hit != &l->rules[want]) {
+        fprintf(stderr, "table_build: request for rule %d matched another\n", want);
+        exit(1);
+    }
+}
+
 int main(int argc, char **argv)
 {
     int nrules = argc > 1 ? atoi(argv[1]) : 1000;
     int ntargets = argc > 2 ? atoi(argv[2]) : 10000;
     int ngroups = argc > 3 ? atoi(argv[3]) : 100;
-    int nbuilds = argc > 4 ? atoi(argv[4]) : 10;
-    struct px_reg *reg = NULL;
-    struct px_table *t = NULL;
+    int nreg = argc > 4 ? atoi(argv[4]) : 1000;
+    struct px_model_stats st;
+    struct px_apply *a;
+    struct px_table *t;
+    const struct px_listener *l;
     const struct px_rule *hit;
-    double first, *ms;
-    json_t *model;
+    struct sl_err err = {0};
+    double t0, snap_ms, resnap_ms, *us;
+    char *snap;
     int i;
 
-    if (nrules < 1 || ntargets < 1 || ngroups < 1 || nbuilds < 1 || nbuilds > 1000)
+    if (nrules < 1 || ntargets < 1 || ngroups < 1 || nreg < 1 || nreg > 100000)
         return 2;
-    if ((ms = calloc((size_t)nbuilds, sizeof(*ms))) == NULL || px_reg_new(&reg) != 0)
+    if ((us = calloc((size_t)nreg, sizeof(*us))) == NULL || px_apply_new(&a) != SL_OK)
         return 1;
-    model = make_model(nrules, ntargets, ngroups);
-    /* The first build also creates every target record in the registry. */
-    first = now_ms();
-    t = px_table_build(model, 1, reg);
-    first = now_ms() - first;
-    if (t == NULL || t->nlisteners != 1 || t->listeners[0].nrules != nrules + 1) {
+    snap = make_snapshot(nrules, ntargets, ngroups);
+    t0 = now_ms();
+    if (px_apply_snapshot(a, snap, strlen(snap), &err) != SL_OK || px_apply_commit(a, &t) != 1) {
+        fprintf(stderr, "table_build: %s\n", err.message);
+        return 1;
+    }
+    snap_ms = now_ms() - t0;
+    px_table_publish(t);
+    t0 = now_ms(); /* a 410: the same snapshot again, every part rebuilt */
+    if (px_apply_snapshot(a, snap, strlen(snap), &err) != SL_OK || px_apply_commit(a, &t) != 1)
+        return 1;
+    resnap_ms = now_ms() - t0;
+    px_table_publish(t);
+    for (i = 0; i < nreg; i++)
+        us[i] = register_one(a, ntargets + i, ngroups, (uint64_t)i + 2);
+    px_model_stats(px_apply_model(a), &st);
+    qsort(us, (size_t)nreg, sizeof(*us), dbl_cmp);
+    t = px_table_acquire();
+    if (t->nlisteners != 1 || t->listeners[0]->nrules != nrules + 1) {
         fprintf(stderr, "table_build: unexpected table\n");
         return 1;
     }
-    for (i = 0; i < t->ntgs; i++)
-        if (t->tgs[i].ntargets != ntargets / ngroups + (i < ntargets % ngroups)) {
-            fprintf(stderr, "table_build: group %s has %d targets\n", t->tgs[i].id,
-                    t->tgs[i].ntargets);
-            return 1;
-        }
-    for (i = 0; i < nbuilds; i++) {
-        struct px_table *n;
-        double t0 = now_ms();
-        n = px_table_build(model, (uint64_t)i + 2, reg);
-        ms[i] = now_ms() - t0;
-        if (n == NULL)
-            return 1;
-        px_table_release(n);
-    }
-    qsort(ms, (size_t)nbuilds, sizeof(*ms), dbl_cmp);
+    l = t->listeners[0];
     printf("rules %d\ntargets %d\ngroups %d\n", nrules, ntargets, ngroups);
-    printf("build_first_ms %.2f\n", first);
-    printf("build_p50_ms %.2f\nbuild_max_ms %.2f\n", ms[nbuilds / 2], ms[nbuilds - 1]);
-    printf("match_first_ns %.1f\n", match_ns(&t->listeners[0], 0, &hit));
-    if (hit != &t->listeners[0].rules[0])
-        return 1;
-    printf("match_mid_ns %.1f\n", match_ns(&t->listeners[0], nrules / 2, &hit));
-    printf("match_last_ns %.1f\n", match_ns(&t->listeners[0], nrules - 1, &hit));
-    if (hit != &t->listeners[0].rules[nrules - 1])
-        return 1;
-    printf("match_default_ns %.1f\n", match_ns(&t->listeners[0], nrules + 7, &hit));
+    printf("snapshot_ms %.2f\nresnapshot_ms %.2f\n", snap_ms, resnap_ms);
+    printf("register_apply_p50_us %.1f\nregister_apply_p99_us %.1f\nregister_apply_max_us %.1f\n",
+           us[nreg / 2], us[(nreg * 99) / 100], us[nreg - 1]);
+    printf("register_groups_built %u\nregister_listeners_built %u\n", st.groups_built,
+           st.listeners_built);
+    printf("match_first_ns %.1f\n", match_ns(l, 0, &hit));
+    check_hit(l, hit, 0);
+    printf("match_mid_ns %.1f\n", match_ns(l, nrules / 2, &hit));
+    check_hit(l, hit, nrules / 2);
+    printf("match_last_ns %.1f\n", match_ns(l, nrules - 1, &hit));
+    check_hit(l, hit, nrules - 1);
+    printf("match_default_ns %.1f\n", match_ns(l, nrules + 7, &hit));
+    check_hit(l, hit, nrules);
     px_table_release(t);
     px_table_publish(NULL);
-    px_reg_free(reg);
-    json_decref(model);
-    free(ms);
+    px_apply_free(a);
+    free(snap);
+    free(us);
     return 0;
 }

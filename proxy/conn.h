@@ -1,34 +1,203 @@
 /*
- * conn.h - proxy workers: each thread runs one ev loop with its own
- * SO_REUSEPORT listening sockets (one per listener port), client
- * connections, and per-target idle upstream keep-alive pools.
+ * conn.h - the state a worker's connection modules share: a client
+ * connection (struct px_conn) and its worker (struct px_worker), and the
+ * functions they call on each other, from the top of the call graph down:
+ *
+ *   worker.c    loop, table pick-up, graceful stop        (public: worker.h)
+ *   listen.c    listening sockets, accept
+ *   client.c    the state machine: pump(), events, timers, interest
+ *   request.c   a request head: routing, local answers, the body upstream
+ *   response.c  the upstream's response: head and body to the client
+ *   exchange.c  binding a request to an upstream connection, retry, 502/504
+ *   reply.c     answers the proxy makes itself (fixed, redirect, errors)
+ *   fwd.c       the heads sent on: re-framed, hop-by-hop dropped, X-Forwarded-*
+ *   upstream.c  upstream connections and per-target idle pools
+ *   io.c        the transport under both sides (plain TCP today; see io.h)
  *
  * Caveats:
- *  - A worker picks up a new routing table between loop iterations
- *    (px_worker_wake() from the subscription thread); listeners open and
- *    close to match it, idle upstream connections to draining or removed
- *    targets close.  Requests in flight keep the target they were given.
- *  - Per request nothing is allocated: each connection owns three buffers
- *    (client input, upstream input, head scratch) that grow only for large
- *    heads.  Bodies stream through with backpressure: a side is read only
- *    when the bytes already read have been written on.
+ *  - Everything here belongs to one worker thread; nothing is locked.
+ *  - Per request nothing is allocated: each connection owns four buffers
+ *    (client input cb, upstream input ub, the head sent upstream hu, the
+ *    head sent to the client hc) that grow only for large heads.  Bodies
+ *    stream through with backpressure: a side is read only when the bytes
+ *    already read have been written on.
+ *  - Functions below return the house's status codes; the step functions
+ *    of the state machine return PX_STEP_* (>= 0) or SL_EIO, which means
+ *    "close the client connection" (the caller closes; nothing below
+ *    client.c frees a px_conn).
  */
 #ifndef SL_PROXY_CONN_H
 #define SL_PROXY_CONN_H
 
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "proxy/ev.h"
+#include "proxy/http1.h"
+#include "proxy/io.h"
+#include "proxy/table.h"
+#include "proxy/upstream.h"
+
+#define PX_HEAD_TIMEOUT_MS 10000 /* default: a request head must arrive within this */
+#define PX_CONNECT_TIMEOUT_MS 5000
+#define PX_IDLE_DEFAULT_MS 60000
+/* A request body the proxy answers itself is read and dropped up to this,
+ * so the connection stays usable (as nginx does); see request.c. */
+#define PX_DISCARD_MAX (1024 * 1024)
+
+enum px_conn_state { S_HEAD, S_UP, S_LOCAL, S_TUNNEL };
+enum px_res_state { R_HEAD, R_BODY, R_DONE };
+
+/* Results of a step of the state machine. */
+enum px_step {
+    PX_STEP_NONE = 0,     /* nothing moved: wait for an event */
+    PX_STEP_PROGRESS = 1, /* bytes or state moved: step again */
+    PX_STEP_WAIT = 2,     /* an exchange ended and nothing is pipelined: wait */
+};
+
 struct px_worker;
 
-/* Start worker <idx> (0..PX_MAX_WORKERS-1).  <bind_addr> overrides the
- * scheme's bind address when non-NULL.  0 or SL_E*. */
-int px_worker_start(int idx, const char *bind_addr, struct px_worker **out);
-/* How long a request head may take to arrive once its first byte came
- * (slowloris guard); <ms> <= 0 restores the default (10 s).  Call before
- * px_worker_start(): not thread-safe. */
-void px_worker_set_head_timeout(int ms);
-/* Thread-safe: make the worker look at the current table now. */
-void px_worker_wake(struct px_worker *w);
-/* Graceful stop: close listeners, let requests in flight finish (up to
- * <grace_ms>), join and free. */
-void px_worker_stop(struct px_worker *w, int grace_ms);
+struct px_conn {
+    struct px_worker *w;
+    struct px_conn *next, *prev;
+    struct px_io io;
+    struct sockaddr_storage peer;
+    char peer_ip[64];
+    char lid[PX_ID_MAX];
+    int lport;
+    char *cb, *ub, *hu, *hc; /* client in, upstream in, head to upstream, head to client */
+    size_t cb_len, cb_cap, cb_off, ub_len, ub_cap, ub_off, hu_cap, hc_cap;
+    struct h1_scan scan, uscan;
+    struct h1_request req;
+    struct h1_response res;
+    int state; /* enum px_conn_state */
+    int head_started;
+    int client_eof;
+    int close_after; /* close the client once this response is out */
+    int client_minor, head_req, expect_continue, upgrade;
+    /* upstream side */
+    struct px_up *up;
+    struct px_target *target;
+    int connecting;
+    int retried;
+    int body_sent_any; /* request body bytes went upstream */
+    size_t discarded;  /* body bytes dropped after a local answer */
+    int resp_started;  /* response bytes went to the client */
+    int64_t req_left;
+    int req_chunked, req_done;
+    struct h1_chunked req_ch;
+    int res_state; /* enum px_res_state */
+    int64_t res_left;
+    int res_chunked_in, res_rechunk, res_close_delim, up_reusable;
+    struct h1_chunked res_ch;
+    struct px_outq to_up, to_cl;
+    struct ev_timer timer;
+    int idle_ms;
+    int defer_up; /* slot + 1 in w->deferred: the head to upstream waits */
+};
+
+struct px_lsock {
+    int fd;
+    int port;
+    char lid[PX_ID_MAX];
+    char addr[64];
+    int used;
+};
+
+struct px_worker {
+    int idx;
+    struct ev_loop *loop;
+    pthread_t th;
+    char bind[64];
+    int head_timeout_ms;
+    struct px_table *table;
+    unsigned gen;
+    struct px_lsock *ls;
+    int nls, capls;
+    struct px_pool pool; /* idle upstream connections */
+    struct px_conn *conns;
+    int nconns;
+    atomic_int stopping;
+    atomic_int grace_ms;
+    uint64_t stop_deadline;
+    struct ev_timer tick;
+    /* Connections whose request head to a pooled upstream is written in
+     * the before-sleep hook: one batch per loop iteration wakes the backend
+     * once rather than once per request (fewer context switches when it
+     * shares the core). */
+    struct px_conn **deferred;
+    int ndeferred, capdeferred;
+    /* client.c's handler of upstream socket events, registered by the
+     * modules below it (they cannot name client.c) */
+    ev_fd_cb *up_event;
+};
+
+/* ---- client.c ---- */
+
+/* A new client connection on <fd> (accepted, non-blocking) from <peer> on
+ * listening socket <ls>.  0, or SL_ENOMEM (fd closed). */
+int px_conn_accept(struct px_worker *w, int fd, const struct sockaddr_storage *peer,
+                   const struct px_lsock *ls);
+/* Run the state machine (worker.c: deferred heads, stop). */
+void px_conn_pump(struct px_conn *c);
+void px_conn_close(struct px_conn *c);
+/* The handler of upstream socket events (worker.c installs it). */
+void px_conn_up_event(struct ev_loop *l, int fd, void *arg, int mask);
+
+/* ---- request.c ---- */
+
+/* A request head of <head_len> bytes was parsed into c->req: route it and
+ * start the local answer or the exchange. */
+void px_req_handle(struct px_conn *c, size_t head_len);
+/* Move one span of request body to the upstream.  PX_STEP_*. */
+int px_req_move_body(struct px_conn *c);
+/* Drop request body bytes after a local answer.  PX_STEP_*. */
+int px_req_discard(struct px_conn *c);
+
+/* ---- response.c ---- */
+
+/* Parse or relay the upstream's response from ub.  PX_STEP_*. */
+int px_resp_move(struct px_conn *c);
+
+/* ---- exchange.c ---- */
+
+/* Bind the exchange to a pooled or new connection to c->target.  0 or
+ * SL_EIO. */
+int px_xchg_start(struct px_conn *c);
+/* End the exchange: park the upstream connection when <reusable>, else
+ * close it; drop the target. */
+void px_xchg_release(struct px_conn *c, int reusable);
+/* The upstream failed with <code> (502/504): retry once on a fresh
+ * connection when nothing has been sent or received yet, else answer. */
+void px_xchg_failed(struct px_conn *c, int code);
+/* Write the head to a pooled upstream in the before-sleep hook. */
+void px_xchg_defer(struct px_conn *c);
+void px_xchg_undefer(struct px_conn *c);
+/* The exchange is complete: back to reading the next request head. */
+void px_xchg_finish(struct px_conn *c);
+
+/* ---- reply.c ---- */
+
+/* Answer <code> with <body> (NULL: none) of <ctype>, a Location when
+ * <location>, closing afterwards when <close_conn>.  Too late for a status
+ * (a response started): the connection closes instead. */
+void px_reply(struct px_conn *c, int code, const char *ctype, const char *body,
+              const char *location, int close_conn);
+/* The proxy's own HTML error page for <code> (502, 503, 504, 400, ...). */
+void px_reply_error(struct px_conn *c, int code, int close_conn);
+/* The reason phrase of <code>. */
+const char *px_reason(int code);
+
+/* ---- fwd.c ---- */
+
+/* The request head for the upstream into c->hu and c->to_up.  0 or
+ * SL_ENOMEM. */
+int px_fwd_request_head(struct px_conn *c);
+/* The response head for the client into c->hc and c->to_cl.  0 or
+ * SL_ENOMEM. */
+int px_fwd_response_head(struct px_conn *c);
 
 #endif

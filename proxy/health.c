@@ -20,17 +20,17 @@
 struct hc {
     struct px_health *h;
     struct px_target *t;
-    struct hc *next;
-    int seen; /* in the latest table */
+    struct hc *next, *prev;
+    int slot; /* the group's slot in the table */
     /* settings copied from the group */
     int enabled, interval_ms, timeout_ms, healthy, unhealthy, port;
-    char path[256];
+    char *path; /* owned */
     int ncodes;
     struct { int lo, hi; } codes[PX_MAX_CODES];
     /* run state */
     int fd;
     int ok_run, fail_run;
-    char req[512];
+    char *req; /* owned, for the check in progress */
     size_t req_len, sent;
     char resp[64];
     size_t resp_len;
@@ -44,6 +44,7 @@ struct px_health {
     unsigned gen;
     struct px_table *table;
     struct hc *all;
+    struct ev_timer reaper;
 };
 
 static void hc_schedule(struct hc *c, uint64_t ms);
@@ -57,28 +58,22 @@ static void hc_end(struct hc *c)
     }
 }
 
-/* As AWS: a target that turns healthy enters slow start only when a group
- * of its (with slow start on) has another healthy target already out of
- * slow start; the first targets of a group take full traffic at once. */
-static int slow_start_applies(const struct px_table *tab, const struct px_target *t, uint64_t now)
+/* As AWS: a target that turns healthy enters slow start only when its group
+ * (with slow start on) has another healthy target already out of slow
+ * start; the first targets of a group take full traffic at once. */
+static int slow_start_applies(const struct px_table *tab, const struct hc *c, uint64_t now)
 {
-    int i, j, k;
+    const struct px_tg *g = tab ? px_table_slot(tab, c->slot) : NULL;
+    int k;
 
-    for (i = 0; tab && i < tab->ntgs; i++) {
-        const struct px_tg *g = &tab->tgs[i];
-        if (g->slow_start_ms == 0)
-            continue;
-        for (j = 0; j < g->ntargets && g->targets[j] != t; j++)
-            ;
-        if (j == g->ntargets)
-            continue;
-        for (k = 0; k < g->ntargets; k++) {
-            struct px_target *x = g->targets[k];
-            uint64_t since = atomic_load(&x->eligible_ms);
-            if (x != t && atomic_load(&x->health) == PX_H_HEALTHY &&
-                !atomic_load(&x->draining) && (since == 0 || now >= since + g->slow_start_ms))
-                return 1;
-        }
+    if (g == NULL || g->conf.slow_start_ms == 0)
+        return 0;
+    for (k = 0; k < g->ntargets; k++) {
+        struct px_target *x = g->targets[k];
+        uint64_t since = atomic_load(&x->eligible_ms);
+        if (x != c->t && atomic_load(&x->health) == PX_H_HEALTHY && !atomic_load(&x->draining) &&
+            (since == 0 || now >= since + g->conf.slow_start_ms))
+            return 1;
     }
     return 0;
 }
@@ -96,7 +91,7 @@ static void result(struct hc *c, int ok, int reason, int status)
             (st == PX_H_UNHEALTHY && c->ok_run >= c->healthy)) {
             uint64_t now = ev_mono_ms();
             atomic_store(&t->eligible_ms,
-                         slow_start_applies(c->h->table, t, now) ? now : 0);
+                         slow_start_applies(c->h->table, c, now) ? now : 0);
             atomic_store(&t->reason, PX_R_NONE);
             atomic_store(&t->health, PX_H_HEALTHY);
             log_info("health: %s healthy", t->key);
@@ -174,6 +169,8 @@ static void hc_fire(struct ev_loop *l, void *arg)
     struct hc *c = arg;
     struct px_target *t = c->t;
     struct sockaddr_storage ss;
+    const char *path = c->path ? c->path : "/";
+    size_t cap;
     int one = 1, n;
 
     if (c->fd >= 0) { /* the check in progress timed out */
@@ -202,11 +199,17 @@ static void hc_fire(struct ev_loop *l, void *arg)
         result(c, 0, PX_R_FAILED, 0);
         return;
     }
-    n = snprintf(c->req, sizeof(c->req),
+    cap = strlen(path) + sizeof(t->host) + 160;
+    free(c->req);
+    if ((c->req = malloc(cap)) == NULL) {
+        result(c, 0, PX_R_FAILED, 0);
+        return;
+    }
+    n = snprintf(c->req, cap,
                  "GET %s HTTP/1.1\r\nHost: %s:%d\r\nUser-Agent: ELB-HealthChecker/2.0\r\n"
                  "Accept: */*\r\nConnection: close\r\n\r\n",
-                 c->path, t->host, c->port ? c->port : t->port);
-    c->req_len = n > 0 && (size_t)n < sizeof(c->req) ? (size_t)n : 0;
+                 path, t->host, c->port ? c->port : t->port);
+    c->req_len = n > 0 && (size_t)n < cap ? (size_t)n : 0;
     c->sent = 0;
     c->resp_len = 0;
     ev_fd_set(l, c->fd, EV_WRITE, hc_io, c);
@@ -220,66 +223,112 @@ static void hc_schedule(struct hc *c, uint64_t ms)
 
 static void hc_free(struct hc *c)
 {
+    struct px_health *h = c->h;
+
     hc_end(c);
-    ev_timer_del(c->h->loop, &c->timer);
+    ev_timer_del(h->loop, &c->timer);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        h->all = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
     c->t->hc = NULL;
     px_target_release(c->t);
+    free(c->path);
+    free(c->req);
     free(c);
 }
 
-static void sync_checks(struct px_health *h)
+/* Checks for the targets of group <g>, with its settings. */
+static void sync_group(struct px_health *h, const struct px_tg *g)
 {
-    struct px_table *t = h->table;
-    struct hc **pp, *c;
-    int i, j;
+    const struct px_tg_conf *gc = &g->conf;
+    int j;
 
-    for (c = h->all; c; c = c->next)
-        c->seen = 0;
-    for (i = 0; t && i < t->ntgs; i++) {
-        const struct px_tg *g = &t->tgs[i];
-        for (j = 0; j < g->ntargets; j++) {
-            struct px_target *x = g->targets[j];
-            int fresh = 0;
-            c = x->hc;
-            if (c == NULL) {
-                if ((c = calloc(1, sizeof(*c))) == NULL)
-                    continue;
-                c->h = h;
-                c->t = x;
-                c->fd = -1;
-                px_target_ref(x);
-                x->hc = c;
-                ev_timer_init(&c->timer, hc_fire, c);
-                c->next = h->all;
-                h->all = c;
-                fresh = 1;
+    for (j = 0; j < g->ntargets; j++) {
+        struct px_target *x = g->targets[j];
+        struct hc *c = x->hc;
+        int fresh = 0;
+        if (c == NULL) {
+            if ((c = calloc(1, sizeof(*c))) == NULL)
+                continue;
+            c->h = h;
+            c->t = x;
+            c->fd = -1;
+            px_target_ref(x);
+            x->hc = c;
+            ev_timer_init(&c->timer, hc_fire, c);
+            c->next = h->all;
+            if (h->all)
+                h->all->prev = c;
+            h->all = c;
+            fresh = 1;
+        }
+        c->slot = g->slot;
+        if (c->interval_ms != gc->hc_interval_ms || c->enabled != gc->hc_enabled)
+            fresh = 1;
+        c->enabled = gc->hc_enabled;
+        c->interval_ms = gc->hc_interval_ms > 0 ? gc->hc_interval_ms : 30000;
+        c->timeout_ms = gc->hc_timeout_ms > 0 ? gc->hc_timeout_ms : 5000;
+        if (c->timeout_ms > c->interval_ms)
+            c->timeout_ms = c->interval_ms;
+        c->healthy = gc->hc_healthy > 0 ? gc->hc_healthy : 5;
+        c->unhealthy = gc->hc_unhealthy > 0 ? gc->hc_unhealthy : 2;
+        c->port = gc->hc_port;
+        if (c->path == NULL || strcmp(c->path, gc->hc_path) != 0) {
+            char *p = strdup(gc->hc_path[0] ? gc->hc_path : "/");
+            if (p) {
+                free(c->path);
+                c->path = p;
             }
-            c->seen = 1;
-            if (c->interval_ms != g->hc_interval_ms || c->enabled != g->hc_enabled)
-                fresh = 1;
-            c->enabled = g->hc_enabled;
-            c->interval_ms = g->hc_interval_ms > 0 ? g->hc_interval_ms : 30000;
-            c->timeout_ms = g->hc_timeout_ms > 0 ? g->hc_timeout_ms : 5000;
-            if (c->timeout_ms > c->interval_ms)
-                c->timeout_ms = c->interval_ms;
-            c->healthy = g->hc_healthy > 0 ? g->hc_healthy : 5;
-            c->unhealthy = g->hc_unhealthy > 0 ? g->hc_unhealthy : 2;
-            c->port = g->hc_port;
-            snprintf(c->path, sizeof(c->path), "%s", g->hc_path ? g->hc_path : "/");
-            c->ncodes = g->ncodes;
-            memcpy(c->codes, g->codes, sizeof(c->codes));
-            if (fresh && c->fd < 0)
-                hc_schedule(c, (uint64_t)(rand() % 50));
         }
+        c->ncodes = gc->ncodes;
+        memcpy(c->codes, gc->codes, sizeof(c->codes));
+        if (fresh && c->fd < 0)
+            hc_schedule(c, (uint64_t)(rand() % 50));
     }
-    for (pp = &h->all; (c = *pp) != NULL;) {
-        if (c->seen && atomic_load(&c->t->live)) {
-            pp = &c->next;
+}
+
+/* The checks of a group's targets that left the model. */
+static void drop_dead(const struct px_tg *g)
+{
+    int j;
+
+    for (j = 0; g && j < g->ntargets; j++)
+        if (g->targets[j]->hc && !atomic_load(&g->targets[j]->live))
+            hc_free(g->targets[j]->hc);
+}
+
+/* Only the groups whose part changed: a group part that both tables share
+ * has the same targets and settings. */
+static void sync_checks(struct px_health *h, const struct px_table *old, const struct px_table *t)
+{
+    int i, n = t ? t->nslots : 0, on = old ? old->nslots : 0;
+
+    for (i = 0; i < n || i < on; i++) {
+        const struct px_tg *g = i < n ? t->slots[i] : NULL, *og = i < on ? old->slots[i] : NULL;
+        if (g == og)
             continue;
-        }
-        *pp = c->next;
-        hc_free(c);
+        if (g)
+            sync_group(h, g);
+        drop_dead(og);
     }
+}
+
+/* Once a second: checks of targets that left the model some other way (a
+ * group deleted before its targets, a target that changed address). */
+static void reap(struct ev_loop *l, void *arg)
+{
+    struct px_health *h = arg;
+    struct hc *c, *n;
+
+    for (c = h->all; c; c = n) {
+        n = c->next;
+        if (!atomic_load(&c->t->live))
+            hc_free(c);
+    }
+    ev_timer_add(l, &h->reaper, 1000);
 }
 
 static void before(struct ev_loop *l, void *arg)
@@ -292,11 +341,11 @@ static void before(struct ev_loop *l, void *arg)
         return;
     }
     if (gen != h->gen) {
-        struct px_table *t = px_table_acquire();
-        px_table_release(h->table);
+        struct px_table *t = px_table_acquire(), *old = h->table;
         h->table = t;
         h->gen = gen;
-        sync_checks(h);
+        sync_checks(h, old, t);
+        px_table_release(old);
     }
 }
 
@@ -320,6 +369,8 @@ int px_health_start(struct px_health **out)
         return SL_EIO;
     }
     ev_set_before(h->loop, before, h);
+    ev_timer_init(&h->reaper, reap, h);
+    ev_timer_add(h->loop, &h->reaper, 1000);
     if (pthread_create(&h->th, NULL, health_main, h) != 0) {
         ev_free(h->loop);
         free(h);
@@ -344,10 +395,9 @@ void px_health_stop(struct px_health *h)
     atomic_store(&h->stop, 1);
     ev_wake(h->loop);
     pthread_join(h->th, NULL);
-    while ((c = h->all) != NULL) {
-        h->all = c->next;
+    ev_timer_del(h->loop, &h->reaper);
+    while ((c = h->all) != NULL)
         hc_free(c);
-    }
     px_table_release(h->table);
     ev_free(h->loop);
     free(h);

@@ -4,8 +4,10 @@
  *   sluice-proxy --control-plane http://HOST:PORT [--id NAME]
  *                [--credentials FILE] [--bind-address ADDR] [--workers N]
  *                [--log-level debug|info|warn|error] [--header-timeout SECONDS]
+ *                [--stop-grace SECONDS]
  *
- * SIGTERM/SIGINT stop gracefully: listeners close, requests in flight finish.
+ * SIGTERM/SIGINT stop gracefully: listeners close, requests in flight finish
+ * for up to --stop-grace seconds (default 30), then what is left is closed.
  */
 #include <signal.h>
 #include <sys/prctl.h>
@@ -14,11 +16,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/err.h"
 #include "common/log.h"
-#include "proxy/conn.h"
 #include "proxy/health.h"
+#include "proxy/report.h"
 #include "proxy/sub.h"
 #include "proxy/table.h"
+#include "proxy/worker.h"
 
 static struct px_worker *workers[PX_MAX_WORKERS];
 static int nworkers;
@@ -41,7 +45,7 @@ static int read_token(const char *path, char *out, size_t cap)
     int sections = 0;
 
     if (f == NULL)
-        return -1;
+        return SL_EIO;
     while (fgets(line, sizeof(line), f)) {
         char *p = line, *eq, *k, *v, *e;
         while (*p == ' ' || *p == '\t')
@@ -70,7 +74,7 @@ static int read_token(const char *path, char *out, size_t cap)
         }
     }
     fclose(f);
-    return -1;
+    return SL_ENOTFOUND;
 }
 
 /* Started by sluiced as its co-process (SLUICE_PARENT_PID set): die with it,
@@ -91,73 +95,97 @@ static void usage(void)
 {
     fprintf(stderr, "usage: sluice-proxy --control-plane http://HOST:PORT [--id NAME] "
                     "[--credentials FILE] [--bind-address ADDR] [--workers N] "
-                    "[--log-level L] [--header-timeout SECONDS]\n");
+                    "[--log-level L] [--header-timeout SECONDS] [--stop-grace SECONDS]\n");
+}
+
+struct opts {
+    struct px_cp_cfg cfg;
+    const char *url, *creds, *bind;
+    int workers;
+    int head_timeout_ms; /* 0: the default */
+    int grace_ms;
+};
+
+/* Seconds (fractions allowed) in [<min>, <max>] into *ms.  0 or SL_EINVAL. */
+static int seconds_arg(const char *v, double min, double max, int *ms)
+{
+    char *end;
+    double sec = strtod(v, &end);
+
+    if (*v == '\0' || *end != '\0' || !(sec >= min && sec <= max))
+        return SL_EINVAL;
+    *ms = (int)(sec * 1000 + 0.5);
+    return SL_OK;
+}
+
+/* SL_OK, or a failure with *<exit_code> the status to exit with (0 for
+ * --help, 2 for bad usage). */
+static int parse_args(int argc, char **argv, struct opts *o, int *exit_code)
+{
+    int i;
+
+    for (i = 1; i < argc; i += 2) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int bad = 0;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            *exit_code = 0;
+            return SL_ERR;
+        }
+        if (v == NULL)
+            bad = 1;
+        else if (strcmp(a, "--control-plane") == 0)
+            o->url = v;
+        else if (strcmp(a, "--id") == 0)
+            snprintf(o->cfg.proxy_id, sizeof(o->cfg.proxy_id), "%s", v);
+        else if (strcmp(a, "--credentials") == 0)
+            o->creds = v;
+        else if (strcmp(a, "--bind-address") == 0)
+            o->bind = v;
+        else if (strcmp(a, "--workers") == 0)
+            o->workers = atoi(v);
+        else if (strcmp(a, "--header-timeout") == 0) /* a whole request head; default 10 */
+            bad = seconds_arg(v, 0.001, 3600, &o->head_timeout_ms) != SL_OK;
+        else if (strcmp(a, "--stop-grace") == 0) /* requests in flight at SIGTERM; default 30 */
+            bad = seconds_arg(v, 0, 3600, &o->grace_ms) != SL_OK;
+        else if (strcmp(a, "--log-level") == 0 && log_parse_level(v) >= 0)
+            log_set_level(log_parse_level(v));
+        else
+            bad = 1;
+        if (bad) {
+            *exit_code = 2;
+            return SL_EINVAL;
+        }
+    }
+    if (o->url == NULL || px_cp_parse_url(o->url, &o->cfg) != SL_OK || o->workers < 1 ||
+        o->workers > PX_MAX_WORKERS) {
+        *exit_code = 2;
+        return SL_EINVAL;
+    }
+    return SL_OK;
 }
 
 int main(int argc, char **argv)
 {
-    struct px_sub_cfg cfg = {0};
-    const char *url = NULL, *creds = NULL, *bind = NULL;
+    struct opts o = {.workers = 1, .grace_ms = 30000};
     struct px_sub *sub = NULL;
-    struct px_reg *reg = NULL;
+    struct px_report *rep = NULL;
     sigset_t set;
-    int i, n = 1, sig;
+    int i, sig, code = 0;
 
     log_set_name("sluice-proxy");
     exit_with_supervisor();
-    for (i = 1; i < argc; i += 2) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage();
-            return 0;
-        }
-        if (v == NULL) {
-            usage();
-            return 2;
-        }
-        if (strcmp(a, "--control-plane") == 0)
-            url = v;
-        else if (strcmp(a, "--id") == 0)
-            snprintf(cfg.proxy_id, sizeof(cfg.proxy_id), "%s", v);
-        else if (strcmp(a, "--credentials") == 0)
-            creds = v;
-        else if (strcmp(a, "--bind-address") == 0)
-            bind = v;
-        else if (strcmp(a, "--workers") == 0)
-            n = atoi(v);
-        else if (strcmp(a, "--header-timeout") == 0) {
-            /* seconds (fractions allowed) for a whole request head; default 10 */
-            char *end;
-            double sec = strtod(v, &end);
-            if (*v == '\0' || *end != '\0' || !(sec > 0 && sec <= 3600)) {
-                usage();
-                return 2;
-            }
-            px_worker_set_head_timeout((int)(sec * 1000 + 0.5));
-        }
-        else if (strcmp(a, "--log-level") == 0) {
-            if (log_parse_level(v) < 0) {
-                usage();
-                return 2;
-            }
-            log_set_level(log_parse_level(v));
-        } else {
-            usage();
-            return 2;
-        }
-    }
-    if (url == NULL || px_sub_parse_url(url, &cfg) != 0 || n < 1 || n > PX_MAX_WORKERS) {
+    if (parse_args(argc, argv, &o, &code) != SL_OK) {
         usage();
+        return code;
+    }
+    if (o.creds && read_token(o.creds, o.cfg.token, sizeof(o.cfg.token)) != SL_OK) {
+        fprintf(stderr, "sluice-proxy: no sluice_api_token in %s\n", o.creds);
         return 2;
     }
-    if (creds && read_token(creds, cfg.token, sizeof(cfg.token)) != 0) {
-        fprintf(stderr, "sluice-proxy: no sluice_api_token in %s\n", creds);
-        return 2;
-    }
-    if (cfg.proxy_id[0] == '\0') {
+    if (o.cfg.proxy_id[0] == '\0') {
         char host[64] = "proxy";
         gethostname(host, sizeof(host) - 1);
-        snprintf(cfg.proxy_id, sizeof(cfg.proxy_id), "%s-%d", host, (int)getpid());
+        snprintf(o.cfg.proxy_id, sizeof(o.cfg.proxy_id), "%s-%d", host, (int)getpid());
     }
     signal(SIGPIPE, SIG_IGN);
     sigemptyset(&set);
@@ -165,25 +193,25 @@ int main(int argc, char **argv)
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, NULL); /* threads inherit: only main waits */
     srand((unsigned)getpid());
-    if (px_reg_new(&reg) != 0)
-        return 1;
-    for (i = 0; i < n; i++)
-        if (px_worker_start(i, bind, &workers[nworkers]) == 0)
+    for (i = 0; i < o.workers; i++)
+        if (px_worker_start(i, o.bind, o.head_timeout_ms, &workers[nworkers]) == SL_OK)
             nworkers++;
-    if (nworkers == 0 || px_health_start(&health) != 0 ||
-        px_sub_start(&cfg, reg, on_table, NULL, &sub) != 0) {
+    if (nworkers == 0 || px_health_start(&health) != SL_OK ||
+        px_sub_start(&o.cfg, on_table, NULL, &sub) != SL_OK ||
+        px_report_start(&o.cfg, px_sub_applied, sub, &rep) != SL_OK) {
         fprintf(stderr, "sluice-proxy: start-up failed\n");
         return 1;
     }
-    log_info("proxy %s: %d worker(s), control plane %s:%d", cfg.proxy_id, nworkers, cfg.host,
-             cfg.port);
+    log_info("proxy %s: %d worker(s), control plane %s:%d", o.cfg.proxy_id, nworkers, o.cfg.host,
+             o.cfg.port);
     sigwait(&set, &sig);
-    log_info("signal %d: stopping gracefully", sig);
+    log_info("signal %d: stopping gracefully (up to %d ms for requests in flight)", sig,
+             o.grace_ms);
     for (i = 0; i < nworkers; i++)
-        px_worker_stop(workers[i], 30000);
+        px_worker_stop(workers[i], o.grace_ms);
     px_health_stop(health);
+    px_report_stop(rep);
     px_sub_stop(sub);
-    px_reg_free(reg);
     px_table_publish(NULL);
     return 0;
 }

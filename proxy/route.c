@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/err.h"
 #include "proxy/ev.h"
 
 static inline int lower(int c)
@@ -217,26 +218,42 @@ int route_rule_matches(const struct px_rule *ru, const struct px_req_view *r)
 
 const struct px_rule *route_match(const struct px_listener *l, const struct px_req_view *r)
 {
+    size_t hl = r->host ? host_without_port(r->host, r->host_len) : 0;
+    struct px_rcand it;
+    int64_t i;
+
+    rindex_begin(&l->index, r->host, hl, r->path, r->path_len, &it);
+    while ((i = rindex_next(&it)) >= 0)
+        if (route_rule_matches(&l->rules[i], r))
+            return &l->rules[i];
+    if (l->nrules > 0 && l->rules[l->nrules - 1].def->is_default)
+        return &l->rules[l->nrules - 1];
+    return NULL;
+}
+
+const struct px_rule *route_match_linear(const struct px_listener *l,
+                                         const struct px_req_view *r)
+{
     int i;
 
     for (i = 0; i < l->nrules; i++)
-        if (l->rules[i].prio == INT32_MAX || route_rule_matches(&l->rules[i], r))
+        if (l->rules[i].def->is_default || route_rule_matches(&l->rules[i], r))
             return &l->rules[i];
     return NULL;
 }
 
-struct px_tg *route_pick_group(const struct px_action *a, uint32_t rnd)
+struct px_tg *route_pick_group(const struct px_table *t, const struct px_action *a, uint32_t rnd)
 {
     int i, x;
 
     if (a->nfwd == 1)
-        return a->fwd[0].tg;
+        return px_table_slot(t, a->fwd[0].slot);
     if (a->total_weight <= 0)
         return NULL;
     x = (int)(rnd % (uint32_t)a->total_weight);
     for (i = 0; i < a->nfwd; i++) {
         if (x < a->fwd[i].weight)
-            return a->fwd[i].tg;
+            return px_table_slot(t, a->fwd[i].slot);
         x -= a->fwd[i].weight;
     }
     return NULL;
@@ -267,9 +284,9 @@ static uint32_t ramp(const struct px_tg *g, struct px_target *t, uint64_t now)
 {
     uint64_t since = atomic_load(&t->eligible_ms);
 
-    if (g->slow_start_ms == 0 || since == 0 || now >= since + g->slow_start_ms)
+    if (g->conf.slow_start_ms == 0 || since == 0 || now >= since + g->conf.slow_start_ms)
         return 1000;
-    return 1 + (uint32_t)((now - since) * 999 / g->slow_start_ms);
+    return 1 + (uint32_t)((now - since) * 999 / g->conf.slow_start_ms);
 }
 
 struct px_target *route_pick_target(struct px_tg *g, uint64_t now, uint32_t rnd)
@@ -290,7 +307,7 @@ struct px_target *route_pick_target(struct px_tg *g, uint64_t now, uint32_t rnd)
             }
         if (n == 0)
             continue;
-        if (g->algo == PX_ALGO_WRANDOM || ramping) {
+        if (g->conf.algo == PX_ALGO_WRANDOM || ramping) {
             x = rnd % total;
             for (i = 0; i < g->ntargets; i++) {
                 uint32_t w;
@@ -304,7 +321,7 @@ struct px_target *route_pick_target(struct px_tg *g, uint64_t now, uint32_t rnd)
             return NULL;
         }
         x = atomic_fetch_add(&g->rr, 1) % (uint32_t)n;
-        if (g->algo == PX_ALGO_LOR) {
+        if (g->conf.algo == PX_ALGO_LOR) {
             struct px_target *best = NULL;
             long bl = 0;
             int k;
@@ -328,11 +345,11 @@ struct px_target *route_pick_target(struct px_tg *g, uint64_t now, uint32_t rnd)
     return NULL;
 }
 
-/* Append <s,n> to out; -1 on overflow. */
+/* Append <s,n> to out; SL_EINVAL on overflow. */
 static int put(char *out, size_t cap, size_t *o, const char *s, size_t n)
 {
     if (*o + n >= cap)
-        return -1;
+        return SL_EINVAL;
     memcpy(out + *o, s, n);
     *o += n;
     out[*o] = '\0';
@@ -376,11 +393,11 @@ static int expand(const char *tpl, const struct px_req_view *r, int port, int ht
         }
         if (skip) {
             if (vn && put(out, cap, o, v, vn) < 0)
-                return -1;
+                return SL_EINVAL;
             p += skip;
         } else {
             if (put(out, cap, o, p, 1) < 0)
-                return -1;
+                return SL_EINVAL;
             p++;
         }
     }
@@ -395,27 +412,27 @@ int route_redirect_location(const struct px_action *a, const struct px_req_view 
     int rhttps;
 
     if (cap == 0)
-        return -1;
+        return SL_EINVAL;
     out[0] = '\0';
     if (expand(a->proto, r, listen_port, https, proto, sizeof(proto), &o) < 0)
-        return -1;
+        return SL_EINVAL;
     rhttps = strcasecmp(proto, "HTTPS") == 0;
     o = 0;
     if (expand(a->port, r, listen_port, https, port, sizeof(port), &o) < 0)
-        return -1;
+        return SL_EINVAL;
     o = 0;
     if (put(out, cap, &o, rhttps ? "https://" : "http://", rhttps ? 8 : 7) < 0 ||
         expand(a->host, r, listen_port, https, out, cap, &o) < 0)
-        return -1;
+        return SL_EINVAL;
     if (!((rhttps && strcmp(port, "443") == 0) || (!rhttps && strcmp(port, "80") == 0))) {
         if (put(out, cap, &o, ":", 1) < 0 || put(out, cap, &o, port, strlen(port)) < 0)
-            return -1;
+            return SL_EINVAL;
     }
     if (expand(a->path, r, listen_port, https, out, cap, &o) < 0)
-        return -1;
+        return SL_EINVAL;
     qstart = o;
     if (put(out, cap, &o, "?", 1) < 0 || expand(a->query, r, listen_port, https, out, cap, &o) < 0)
-        return -1;
+        return SL_EINVAL;
     if (o == qstart + 1) { /* empty query: no '?' */
         o = qstart;
         out[o] = '\0';

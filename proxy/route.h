@@ -41,13 +41,21 @@ int route_glob(const char *pat, const char *s, size_t len, int icase, int esc);
 /* 1 if every condition of <r> matches <req>. */
 int route_rule_matches(const struct px_rule *r, const struct px_req_view *req);
 
-/* The first matching rule of <l> (the default rule matches everything);
- * NULL only if the listener has no rule at all.  Borrowed from the table. */
+/* The first matching rule of <l> in priority order, the default rule (which
+ * matches everything) when no other does; NULL only if the listener has no
+ * default rule.  Candidates come from the listener's index (rindex.h).
+ * Borrowed from the table. */
 const struct px_rule *route_match(const struct px_listener *l, const struct px_req_view *req);
 
-/* Choose a target group of a forward action by weight; <rnd> a random
- * 32-bit value.  NULL if none has weight. */
-struct px_tg *route_pick_group(const struct px_action *a, uint32_t rnd);
+/* The same answer by evaluating every rule in turn: the reference the
+ * index is tested against. */
+const struct px_rule *route_match_linear(const struct px_listener *l,
+                                         const struct px_req_view *req);
+
+/* Choose a target group of forward action <a> by weight from table <t>;
+ * <rnd> a random 32-bit value.  NULL if none has weight or its slot holds no
+ * group. */
+struct px_tg *route_pick_group(const struct px_table *t, const struct px_action *a, uint32_t rnd);
 
 /* Choose a target of <g> per its algorithm: healthy (or initial/unavailable
  * when none is healthy: fail-open), never draining or unroutable.  <now_ms>
@@ -55,7 +63,8 @@ struct px_tg *route_pick_group(const struct px_action *a, uint32_t rnd);
 struct px_target *route_pick_target(struct px_tg *g, uint64_t now_ms, uint32_t rnd);
 
 /* Render a redirect Location for <a> into <out> (cap bytes).  <listen_port>
- * and <https> describe the listener.  Returns the length or -1 if too long. */
+ * and <https> describe the listener.  Returns the length, or SL_EINVAL if it
+ * does not fit. */
 int route_redirect_location(const struct px_action *a, const struct px_req_view *req,
                             int listen_port, int https, char *out, size_t cap);
 

@@ -1,12 +1,13 @@
 /*
  * dataplane.c - snapshot, watch stream and reports for sluice-proxy.
  *
- * The watch stream is NDJSON over a chunked response, one change record per
- * line ({"rev","kind","id","op","obj"}), in revision order, and a
- * {"kind":"heartbeat","rev":N} line after each batch of records and at least
- * every DATAPLANE_HEARTBEAT_MS.  A heartbeat's N means every record up to
+ * The snapshot and the watch records are the feed (server/feed.h encodes
+ * them; openapi.yaml documents them).  The watch stream is NDJSON over a
+ * chunked response, one change record per line in revision order, and a
+ * heartbeat line after each batch of records and at least every
+ * DATAPLANE_HEARTBEAT_MS.  A heartbeat's rev N means every record up to
  * revision N has been sent: a revision's records may span reads, and only
- * a heartbeat says it is complete.
+ * a heartbeat (or a record of a later revision) says it is complete.
  * A connection owns its thread (see http.c), so the content reader may block
  * in store_wait().
  */
@@ -20,8 +21,8 @@
 #include "common/buf.h"
 #include "common/log.h"
 #include "common/util.h"
-#include "routes/elbv2/elbv2.h"
 #include "server/dp_report.h"
+#include "server/feed.h"
 #include "store/store.h"
 
 struct dataplane {
@@ -86,37 +87,27 @@ static void reply_json(struct front_reply *out, int status, json_t *body)
 
 /* ---- snapshot ---- */
 
-static int add_obj(const char *id, json_t *obj, void *arg)
-{
-    json_array_append(arg, obj);
-    return 0;
-}
-
 static void snapshot(struct dataplane *dp, struct front_reply *out)
 {
-    static const char *const kinds[][2] = {{K_LB, "load_balancers"}, {K_LISTENER, "listeners"},
-                                           {K_RULE, "rules"},        {K_TG, "target_groups"},
-                                           {K_TARGET, "targets"}};
     struct store_txn *txn;
     struct sl_err err = {0};
     json_t *body;
-    size_t i;
+    uint64_t rev;
 
     if (store_read_begin(dp->app->store, &txn, &err) != SL_OK) {
         front_rest_error(500, err.code, err.message, out);
         return;
     }
-    body = json_pack("{sI}", "revision", (json_int_t)store_txn_revision(txn));
-    for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-        json_t *arr = json_array();
-        store_scan(txn, kinds[i][0], NULL, add_obj, arr);
-        json_object_set_new(body, kinds[i][1], arr);
+    rev = store_txn_revision(txn);
+    if (feed_snapshot(txn, &body, &err) != SL_OK) {
+        store_txn_end(txn);
+        front_rest_error(500, err.code, err.message, out);
+        return;
     }
     store_txn_end(txn);
     /* Never hand out a revision whose sync is still in flight: a crash
      * could lose it, and the watch would then skip its successor. */
-    store_wait_durable(dp->app->store,
-                       (uint64_t)json_integer_value(json_object_get(body, "revision")), 5000);
+    store_wait_durable(dp->app->store, rev, 5000);
     reply_json(out, 200, body);
 }
 
@@ -125,7 +116,7 @@ static void snapshot(struct dataplane *dp, struct front_reply *out)
 struct watch {
     struct dataplane *dp;
     uint64_t since; /* every change up to this revision is in pending or sent */
-    size_t batch;   /* records in pending */
+    size_t batch;   /* change records scanned into pending */
     struct buf pending;
     size_t off;
 };
@@ -136,20 +127,19 @@ static int append_change(json_t *rec, void *arg)
 {
     struct watch *w = arg;
     uint64_t rev = (uint64_t)json_integer_value(json_object_get(rec, "rev"));
-    char *line;
+    struct sl_err err = {0};
 
     /* Cut batches only between revisions: since must never name a revision
      * whose records were only partly sent, or the rest would be skipped. */
     if (w->batch >= WATCH_BATCH && rev != w->since)
         return 1;
-    line = json_dumps(rec, JSON_COMPACT);
     w->batch++;
-
-    if (line) {
-        buf_puts(&w->pending, line);
-        buf_putc(&w->pending, '\n');
-        free(line);
-    }
+    /* Records of kinds outside the feed (ECS) are passed over; one that
+     * cannot be encoded is logged and left out rather than sent in a shape
+     * the proxy would refuse. */
+    if (feed_line_change(rec, &w->pending, &err) == SL_EINVAL)
+        log_error("dataplane: revision %llu: %s; not sent", (unsigned long long)rev,
+                  err.message);
     w->since = rev;
     return 0;
 }
@@ -173,16 +163,16 @@ static ssize_t watch_read(void *cls, uint64_t pos, char *out, size_t max)
         rc = store_changes(w->dp->app->store, w->since, 0, append_change, w);
         if (rc == SL_ENOTFOUND) {
             /* Fell behind the retained log: the proxy re-reads the snapshot. */
-            buf_printf(&w->pending, "{\"kind\":\"gone\",\"rev\":%llu}\n",
-                       (unsigned long long)before);
+            feed_line_marker(&w->pending, FEED_GONE, before);
             w->since = UINT64_MAX;
             break;
         }
-        if (w->pending.len > 0) {
+        if (w->batch > 0) {
             /* Batches end between revisions: tell the proxy that all up to
-             * since is complete, so it can resume from there. */
-            buf_printf(&w->pending, "{\"kind\":\"heartbeat\",\"rev\":%llu}\n",
-                       (unsigned long long)w->since);
+             * since is complete, so it can resume from there (also when
+             * every record scanned was outside the feed, so its applied
+             * revision keeps up). */
+            feed_line_marker(&w->pending, FEED_HEARTBEAT, w->since);
             break;
         }
         if (w->since == UINT64_MAX)
@@ -195,8 +185,7 @@ static ssize_t watch_read(void *cls, uint64_t pos, char *out, size_t max)
          * after the scan must not be claimed as sent. */
         if (store_wait(w->dp->app->store, w->since, DATAPLANE_HEARTBEAT_MS) <= w->since &&
             !is_stopping(w->dp))
-            buf_printf(&w->pending, "{\"kind\":\"heartbeat\",\"rev\":%llu}\n",
-                       (unsigned long long)w->since);
+            feed_line_marker(&w->pending, FEED_HEARTBEAT, w->since);
     }
     n = w->pending.len - w->off;
     if (n > max)

@@ -42,14 +42,18 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         body = ("port=%d version=%s path=%s xff=%s len=%d" % (
             srv.server_address[1], srv.version, self.path,
             self.headers.get("X-Forwarded-For"), len(body_in))).encode()
+        # Counted before the answer goes out: a client that has the answer
+        # must find the request counted (counting after the write raced with
+        # tests that compare counts right after their last request).
+        if not self.path.startswith("/health"):
+            with srv.count_lock:
+                srv.count += 1
         self.send_response(code)
         self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
-        if not self.path.startswith("/health"):
-            srv.count += 1
 
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _reply
 
@@ -62,6 +66,7 @@ class Backend(socketserver.ThreadingMixIn, http.server.HTTPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.version = version
         self.count = 0
+        self.count_lock = threading.Lock()
         self.health_status = 200
         self.delay = 0.0  # seconds added to every non-health request
         self.port = self.server_address[1]

@@ -1,5 +1,6 @@
-/* Unit tests for proxy/route.c and proxy/table.c: ALB matching semantics,
- * rule order, weighted groups, balancing, redirects. */
+/* Unit tests for proxy/route.c over tables made from feed snapshots
+ * (proxy/apply.c): ALB matching semantics, rule order, weighted groups,
+ * balancing, redirects. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,54 +8,66 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "proxy/apply.h"
 #include "proxy/route.h"
 
-static struct px_reg *reg;
+static struct px_apply *feed;
 
 static int setup(void **state)
 {
-    return px_reg_new(&reg);
+    return px_apply_new(&feed);
 }
 
 static int teardown(void **state)
 {
-    px_reg_free(reg);
+    px_apply_free(feed);
     return 0;
 }
 
-/* A model with one listener "L" whose rules are given as JSON. */
+#define TG(id, extra)                                                                       \
+    "{\"id\":\"" id "\",\"arn\":\"arn:" id "\",\"protocol\":\"HTTP\",\"port\":80,"        \
+    "\"algorithm\":\"round_robin\",\"slow_start_seconds\":0,\"health_check\":{\"enabled\":"  \
+    "true,\"protocol\":\"HTTP\",\"path\":\"/\",\"interval_seconds\":30,\"timeout_seconds\":5," \
+    "\"healthy_threshold\":5,\"unhealthy_threshold\":2,\"matcher\":" extra "}}"
+#define TARGET(ip, state)                                                                 \
+    "{\"id\":\"g1|" ip "|80\",\"target_group_id\":\"g1\",\"address\":\"" ip "\",\"port\":80," \
+    "\"state\":\"" state "\"}"
+
+/* A feed with one listener "L" whose non-default rules are given (a JSON
+ * array body) and a default rule answering 404. */
 static struct px_table *table_with_rules(const char *rules_json)
 {
-    json_error_t e;
-    char buf[8192];
-    json_t *m;
+    static char buf[16384];
+    struct sl_err err = {0};
     struct px_table *t;
 
     snprintf(buf, sizeof(buf),
-             "{\"lb\":{\"B\":{\"Scheme\":\"internal\",\"Attributes\":[{\"Key\":\"idle_timeout."
-             "timeout_seconds\",\"Value\":\"7\"}]}},"
-             "\"listener\":{\"L\":{\"Port\":8080,\"Protocol\":\"HTTP\",\"_lb_id\":\"B\","
-             "\"DefaultActions\":[{\"Type\":\"fixed-response\",\"FixedResponseConfig\":"
-             "{\"StatusCode\":\"404\"}}]}},"
-             "\"tg\":{\"g1\":{\"TargetGroupArn\":\"arn:g1\"},\"g2\":{\"TargetGroupArn\":\"arn:g2\","
-             "\"Matcher\":{\"HttpCode\":\"200-299,302\"},\"HealthCheckPort\":\"81\"}},"
-             "\"target\":{\"g1|10.0.0.1|80\":{\"Target\":{\"Id\":\"10.0.0.1\",\"Port\":80},"
-             "\"_state\":\"registered\"},"
-             "\"g1|10.0.0.2|80\":{\"Target\":{\"Id\":\"10.0.0.2\",\"Port\":80},"
-             "\"_state\":\"registered\"},"
-             "\"g1|10.0.0.3|80\":{\"Target\":{\"Id\":\"10.0.0.3\",\"Port\":80},"
-             "\"_state\":\"draining\"}},"
-             "\"rule\":%s}",
-             rules_json);
-    m = json_loads(buf, 0, &e);
-    assert_non_null(m);
-    t = px_table_build(m, 7, reg);
-    json_decref(m);
+             "{\"feed_version\":1,\"revision\":7,"
+             "\"load_balancers\":[{\"id\":\"B\",\"arn\":\"arn:B\",\"scheme\":\"internal\","
+             "\"idle_timeout_seconds\":7}],"
+             "\"listeners\":[{\"id\":\"L\",\"arn\":\"arn:L\",\"load_balancer_id\":\"B\","
+             "\"port\":8080,\"protocol\":\"HTTP\"}],"
+             "\"target_groups\":[" TG("g1", "\"200\"") "," TG("g2", "\"200-299,302\"") "],"
+             "\"targets\":[" TARGET("10.0.0.1", "registered") "," TARGET("10.0.0.2", "registered")
+             "," TARGET("10.0.0.3", "draining") "],"
+             "\"rules\":[{\"id\":\"D\",\"arn\":\"arn:D\",\"listener_id\":\"L\","
+             "\"is_default\":true,\"conditions\":[],\"actions\":[{\"type\":\"fixed-response\","
+             "\"order\":1,\"status_code\":404}]}%s%s]}",
+             rules_json[0] ? "," : "", rules_json);
+    assert_int_equal(px_apply_snapshot(feed, buf, strlen(buf), &err), SL_OK);
+    assert_int_equal(px_apply_commit(feed, &t), 1);
     assert_non_null(t);
     return t;
 }
+
+#define RULE(id, prio, conds, acts)                                                         \
+    "{\"id\":\"" id "\",\"arn\":\"arn:" id "\",\"listener_id\":\"L\",\"is_default\":false," \
+    "\"priority\":" #prio ",\"conditions\":[" conds "],\"actions\":[" acts "]}"
+#define FIXED(code) "{\"type\":\"fixed-response\",\"order\":1,\"status_code\":" #code "}"
+#define COND(field, vals) "{\"field\":\"" field "\",\"values\":[" vals "]}"
 
 static struct px_req_view view(const char *method, const char *target, const char *host)
 {
@@ -74,9 +87,10 @@ static struct px_req_view view(const char *method, const char *target, const cha
 
 static int matched_prio(struct px_table *t, const struct px_req_view *r)
 {
-    const struct px_rule *ru = route_match(&t->listeners[0], r);
+    const struct px_rule *ru = route_match(t->listeners[0], r);
 
     assert_non_null(ru);
+    assert_ptr_equal(ru, route_match_linear(t->listeners[0], r));
     return ru->prio;
 }
 
@@ -104,14 +118,8 @@ static void test_glob(void **state)
 static void test_host_and_path(void **state)
 {
     struct px_table *t = table_with_rules(
-        "{\"r1\":{\"Priority\":\"10\",\"_listener_id\":\"L\",\"Conditions\":[{\"Field\":"
-        "\"host-header\",\"HostHeaderConfig\":{\"Values\":[\"*.example.com\"]}}],"
-        "\"Actions\":[{\"Type\":\"fixed-response\",\"FixedResponseConfig\":{\"StatusCode\":"
-        "\"200\"}}]},"
-        "\"r2\":{\"Priority\":\"5\",\"_listener_id\":\"L\",\"Conditions\":[{\"Field\":"
-        "\"path-pattern\",\"Values\":[\"/api/*\",\"/v?/x\"]}],"
-        "\"Actions\":[{\"Type\":\"fixed-response\",\"FixedResponseConfig\":{\"StatusCode\":"
-        "\"201\"}}]}}");
+        RULE("r1", 10, COND("host-header", "\"*.example.com\""), FIXED(200)) ","
+        RULE("r2", 5, COND("path-pattern", "\"/api/*\",\"/v?/x\""), FIXED(201)));
     struct px_req_view r;
 
     r = view("GET", "/", "www.EXAMPLE.com:8080");
@@ -127,33 +135,25 @@ static void test_host_and_path(void **state)
     r = view("GET", "/", "[::1]:80");
     assert_int_equal(matched_prio(t, &r), INT32_MAX);
     /* default rule: listener DefaultActions */
-    assert_int_equal(t->listeners[0].rules[t->listeners[0].nrules - 1].act.code, 404);
-    assert_int_equal(t->listeners[0].idle_timeout_s, 7);
-    assert_int_equal(t->listeners[0].port, 8080);
-    assert_int_equal(t->listeners[0].internet, 0);
+    assert_int_equal(t->listeners[0]->rules[t->listeners[0]->nrules - 1].act->code, 404);
+    assert_int_equal(t->listeners[0]->idle_timeout_s, 7);
+    assert_int_equal(t->listeners[0]->port, 8080);
+    assert_int_equal(t->listeners[0]->internet, 0);
     px_table_release(t);
 }
 
 static void test_header_method_query_source(void **state)
 {
     struct px_table *t = table_with_rules(
-        "{\"h\":{\"Priority\":\"1\",\"_listener_id\":\"L\",\"Conditions\":[{\"Field\":"
-        "\"http-header\",\"HttpHeaderConfig\":{\"HttpHeaderName\":\"X-Env\",\"Values\":"
-        "[\"beta*\"]}}],\"Actions\":[]},"
-        "\"m\":{\"Priority\":\"2\",\"_listener_id\":\"L\",\"Conditions\":[{\"Field\":"
-        "\"http-request-method\",\"HttpRequestMethodConfig\":{\"Values\":[\"PUT\"]}}],"
-        "\"Actions\":[]},"
-        "\"q\":{\"Priority\":\"3\",\"_listener_id\":\"L\",\"Conditions\":[{\"Field\":"
-        "\"query-string\",\"QueryStringConfig\":{\"Values\":[{\"Key\":\"ver\",\"Value\":"
-        "\"v1*\"},{\"Value\":\"a\\\\*b\"},{\"Key\":\"sp\",\"Value\":\"x y\"}]}}],"
-        "\"Actions\":[]},"
-        "\"s\":{\"Priority\":\"4\",\"_listener_id\":\"L\",\"Conditions\":[{\"Field\":"
-        "\"source-ip\",\"SourceIpConfig\":{\"Values\":[\"192.168.0.0/16\",\"2001:db8::/32\"]}}],"
-        "\"Actions\":[]},"
-        "\"and\":{\"Priority\":\"5\",\"_listener_id\":\"L\",\"Conditions\":[{\"Field\":"
-        "\"http-request-method\",\"HttpRequestMethodConfig\":{\"Values\":[\"POST\"]}},"
-        "{\"Field\":\"path-pattern\",\"PathPatternConfig\":{\"Values\":[\"/p\"]}}],"
-        "\"Actions\":[]}}");
+        RULE("h", 1, "{\"field\":\"http-header\",\"header_name\":\"X-Env\",\"values\":[\"beta*\"]}",
+             FIXED(200)) ","
+        RULE("m", 2, COND("http-request-method", "\"PUT\""), FIXED(200)) ","
+        RULE("q", 3, "{\"field\":\"query-string\",\"values\":[{\"key\":\"ver\",\"value\":\"v1*\"},"
+                     "{\"value\":\"a\\\\*b\"},{\"key\":\"sp\",\"value\":\"x y\"}]}",
+             FIXED(200)) ","
+        RULE("s", 4, COND("source-ip", "\"192.168.0.0/16\",\"2001:db8::/32\""), FIXED(200)) ","
+        RULE("and", 5, COND("http-request-method", "\"POST\"") "," COND("path-pattern", "\"/p\""),
+             FIXED(200)));
     struct h1_header hd[2] = {{"x-ENV", 5, "BETA-2", 6}, {"Other", 5, "z", 1}};
     struct sockaddr_in a4 = {0};
     struct sockaddr_in6 a6 = {0};
@@ -202,20 +202,19 @@ static void test_header_method_query_source(void **state)
 
 static void test_forward_groups_and_balancing(void **state)
 {
-    struct px_table *t = table_with_rules(
-        "{\"w\":{\"Priority\":\"1\",\"_listener_id\":\"L\",\"Conditions\":[],\"Actions\":[{"
-        "\"Type\":\"forward\",\"Order\":1,\"ForwardConfig\":{\"TargetGroups\":[{"
-        "\"TargetGroupArn\":\"arn:g1\",\"Weight\":1},{\"TargetGroupArn\":\"arn:g2\","
-        "\"Weight\":3}]}}]}}");
-    const struct px_action *a = &t->listeners[0].rules[0].act;
+    struct px_table *t = table_with_rules(RULE(
+        "w", 1, "",
+        "{\"type\":\"forward\",\"order\":1,\"target_groups\":[{\"arn\":\"arn:g1\",\"weight\":1},"
+        "{\"arn\":\"arn:g2\",\"weight\":3}]}"));
+    const struct px_action *a = t->listeners[0]->rules[0].act;
     struct px_tg *g1 = (struct px_tg *)px_table_tg(t, "g1");
     int c1 = 0, c2 = 0, i, seen[3] = {0};
 
     assert_int_equal(a->type, PX_A_FORWARD);
     assert_int_equal(a->nfwd, 2);
     for (i = 0; i < 4000; i++) {
-        struct px_tg *g = route_pick_group(a, route_rand());
-        if (strcmp(g->id, "g1") == 0)
+        struct px_tg *g = route_pick_group(t, a, route_rand());
+        if (strcmp(g->conf.id, "g1") == 0)
             c1++;
         else
             c2++;
@@ -223,9 +222,9 @@ static void test_forward_groups_and_balancing(void **state)
     assert_true(c1 > 800 && c1 < 1200);
     assert_true(c2 > 2800 && c2 < 3200);
     /* health: g2's matcher and port */
-    assert_int_equal(px_table_tg(t, "g2")->ncodes, 2);
-    assert_int_equal(px_table_tg(t, "g2")->codes[0].hi, 299);
-    assert_int_equal(px_table_tg(t, "g2")->hc_port, 81);
+    assert_int_equal(px_table_tg(t, "g2")->conf.ncodes, 2);
+    assert_int_equal(px_table_tg(t, "g2")->conf.codes[0].hi, 299);
+    assert_int_equal(px_table_tg(t, "g2")->conf.codes[1].lo, 302);
     /* fail-open: no healthy target -> non-draining ones in turn */
     assert_int_equal(g1->ntargets, 3);
     for (i = 0; i < 6; i++) {
@@ -243,13 +242,13 @@ static void test_forward_groups_and_balancing(void **state)
         assert_ptr_equal(route_pick_target(g1, 1000, route_rand()), g1->targets[1]);
     /* least outstanding requests */
     atomic_store(&g1->targets[0]->health, PX_H_HEALTHY);
-    g1->algo = PX_ALGO_LOR;
+    g1->conf.algo = PX_ALGO_LOR;
     atomic_store(&g1->targets[0]->in_flight, 5);
     for (i = 0; i < 5; i++)
         assert_ptr_equal(route_pick_target(g1, 1000, route_rand()), g1->targets[1]);
     /* slow start: a target just made eligible gets a small share */
-    g1->algo = PX_ALGO_RR;
-    g1->slow_start_ms = 100000;
+    g1->conf.algo = PX_ALGO_RR;
+    g1->conf.slow_start_ms = 100000;
     atomic_store(&g1->targets[0]->in_flight, 0);
     atomic_store(&g1->targets[0]->eligible_ms, 1000);
     atomic_store(&g1->targets[1]->eligible_ms, 0);
@@ -262,7 +261,7 @@ static void test_forward_groups_and_balancing(void **state)
 
 static void test_round_robin_even(void **state)
 {
-    struct px_table *t = table_with_rules("{}");
+    struct px_table *t = table_with_rules("");
     struct px_tg *g1 = (struct px_tg *)px_table_tg(t, "g1");
     int n0 = 0, n1 = 0, i;
 
@@ -299,7 +298,7 @@ static void test_redirect(void **state)
     r = view("GET", "/p", "h");
     assert_true(route_redirect_location(&a, &r, 8080, 0, out, sizeof(out)) > 0);
     assert_string_equal(out, "http://x.org:8080/p");
-    assert_int_equal(route_redirect_location(&a, &r, 8080, 0, out, 8), -1);
+    assert_int_equal(route_redirect_location(&a, &r, 8080, 0, out, 8), SL_EINVAL);
 }
 
 int main(void)

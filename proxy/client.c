@@ -1,0 +1,395 @@
+/*
+ * client.c - the state machine of one client connection.
+ *
+ * One function, pump(), drives a connection: it flushes pending output,
+ * then runs the step of the connection's state (a request head being read,
+ * an exchange with an upstream, a local answer, a tunnel), which parses what
+ * has arrived and moves body bytes one span at a time per direction (so
+ * reading stops while a write is pending: backpressure), and finally sets
+ * the epoll interest from what it waits for.
+ */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/err.h"
+#include "proxy/conn.h"
+
+static int fill_client(struct px_conn *c)
+{
+    int n = px_buf_fill(&c->io, &c->cb, &c->cb_off, &c->cb_len, &c->cb_cap, H1_MAX_REQUEST_HEAD);
+
+    if (n == 0)
+        c->client_eof = 1;
+    return n;
+}
+
+static int fill_up(struct px_conn *c)
+{
+    return px_buf_fill(&c->up->io, &c->ub, &c->ub_off, &c->ub_len, &c->ub_cap,
+                       H1_MAX_RESPONSE_HEAD);
+}
+
+/* More request body: PX_STEP_*, or SL_EIO when the client gave up mid-body. */
+static int fill_body(struct px_conn *c)
+{
+    int rc = fill_client(c);
+
+    if (rc == 0 || (rc < 0 && rc != SL_EAGAIN))
+        return SL_EIO;
+    return rc > 0 ? PX_STEP_PROGRESS : PX_STEP_NONE;
+}
+
+static void arm_timer(struct px_conn *c)
+{
+    if (c->state == S_HEAD && c->head_started)
+        return; /* the head deadline does not move */
+    ev_timer_add(c->w->loop, &c->timer,
+                 c->state == S_UP && c->connecting ? PX_CONNECT_TIMEOUT_MS : (uint64_t)c->idle_ms);
+}
+
+/* ---- steps, one per state ---- */
+
+static int step_head(struct px_conn *c)
+{
+    int status = 0, rc;
+
+    if (c->to_cl.n)
+        return PX_STEP_NONE;
+    if (c->cb_off >= c->cb_len && c->close_after)
+        return SL_EIO;
+    if (c->cb_off < c->cb_len) {
+        rc = h1_parse_request(c->cb + c->cb_off, c->cb_len - c->cb_off, &c->scan, &c->req,
+                              &status);
+        if (rc > 0) {
+            px_req_handle(c, (size_t)rc);
+            return PX_STEP_PROGRESS;
+        }
+        if (rc == H1_ERROR) {
+            c->client_minor = 1;
+            c->head_req = 0;
+            c->resp_started = 0;
+            px_reply_error(c, status ? status : 400, 1);
+            return PX_STEP_PROGRESS;
+        }
+        if (!c->head_started) {
+            c->head_started = 1;
+            ev_timer_add(c->w->loop, &c->timer, (uint64_t)c->w->head_timeout_ms);
+        }
+    }
+    if (c->client_eof)
+        return SL_EIO;
+    rc = fill_client(c);
+    if (rc < 0 && rc != SL_EAGAIN)
+        return SL_EIO;
+    return rc >= 0 ? PX_STEP_PROGRESS : PX_STEP_NONE;
+}
+
+/* The upstream's side of an exchange: its response, or its end. */
+static int step_up_response(struct px_conn *c, int head_just_sent)
+{
+    int rc;
+
+    if (!c->up || c->connecting || c->res_state == R_DONE || c->to_cl.n || c->defer_up ||
+        head_just_sent)
+        return PX_STEP_NONE;
+    if ((rc = px_resp_move(c)) != PX_STEP_NONE)
+        return rc;
+    rc = fill_up(c);
+    if (rc > 0 || rc == SL_EAGAIN)
+        return rc > 0 ? PX_STEP_PROGRESS : PX_STEP_NONE;
+    /* the upstream hung up (0) or its head is over the limit (< 0) */
+    if (rc == 0 && c->res_state == R_BODY && c->res_close_delim)
+        c->res_state = R_DONE;
+    else if (c->res_state == R_HEAD)
+        px_xchg_failed(c, 502);
+    else
+        return SL_EIO; /* a truncated body: the client cannot be told otherwise */
+    c->up_reusable = 0;
+    return PX_STEP_PROGRESS;
+}
+
+static int step_up(struct px_conn *c, int head_just_sent)
+{
+    int progress = PX_STEP_NONE, rc;
+
+    if (!c->req_done) {
+        if (px_req_move_body(c))
+            progress = PX_STEP_PROGRESS;
+        else if (!c->to_up.n && !c->connecting && c->cb_off >= c->cb_len && !c->client_eof) {
+            if ((rc = fill_body(c)) < 0)
+                return rc;
+            progress |= rc;
+        }
+        if (c->state != S_UP)
+            return progress;
+    }
+    if ((rc = step_up_response(c, head_just_sent)) < 0)
+        return rc;
+    if (rc == PX_STEP_PROGRESS)
+        return rc;
+    if (c->state == S_UP && c->res_state == R_DONE && c->req_done && !c->to_cl.n && !c->to_up.n) {
+        px_xchg_finish(c);
+        /* Nothing pipelined: the client has not had time to send the next
+         * request, so do not read() just to see EAGAIN. */
+        if (c->cb_off >= c->cb_len && !c->client_eof && !c->close_after)
+            return PX_STEP_WAIT;
+        return PX_STEP_PROGRESS;
+    }
+    return progress;
+}
+
+static int step_local(struct px_conn *c)
+{
+    int progress = PX_STEP_NONE, rc;
+
+    if (!c->req_done && !c->close_after) {
+        if (px_req_discard(c))
+            progress = PX_STEP_PROGRESS;
+        else if (c->cb_off >= c->cb_len && !c->client_eof) {
+            if ((rc = fill_body(c)) < 0)
+                return rc;
+            progress |= rc;
+        }
+    }
+    if (!c->to_cl.n && (c->req_done || c->close_after)) {
+        if (c->close_after)
+            return SL_EIO;
+        c->state = S_HEAD;
+        c->head_started = 0;
+        memset(&c->scan, 0, sizeof(c->scan));
+        progress = PX_STEP_PROGRESS;
+    }
+    return progress;
+}
+
+/* Bytes both ways as they come, after a 101. */
+static int step_tunnel(struct px_conn *c)
+{
+    int progress = PX_STEP_NONE, rc;
+
+    if (!c->to_up.n && c->cb_off < c->cb_len) {
+        px_outq_add(&c->to_up, c->cb + c->cb_off, c->cb_len - c->cb_off);
+        c->cb_off = c->cb_len;
+        progress = PX_STEP_PROGRESS;
+    } else if (!c->to_up.n) {
+        rc = fill_client(c);
+        if (rc == 0 || (rc < 0 && rc != SL_EAGAIN))
+            return SL_EIO;
+        progress |= rc > 0;
+    }
+    if (!c->to_cl.n && c->ub_off < c->ub_len) {
+        px_outq_add(&c->to_cl, c->ub + c->ub_off, c->ub_len - c->ub_off);
+        c->ub_off = c->ub_len;
+        progress = PX_STEP_PROGRESS;
+    } else if (!c->to_cl.n) {
+        rc = fill_up(c);
+        if (rc == 0 || (rc < 0 && rc != SL_EAGAIN))
+            return SL_EIO;
+        progress |= rc > 0;
+    }
+    return progress;
+}
+
+/* ---- the pump ---- */
+
+static void set_interest(struct px_conn *c)
+{
+    int cm = 0, um = 0;
+
+    if (c->to_cl.n)
+        cm |= EV_WRITE;
+    switch (c->state) {
+    case S_HEAD:
+        if (!c->to_cl.n && !c->client_eof)
+            cm |= EV_READ;
+        break;
+    case S_UP:
+        if (!c->req_done && !c->to_up.n && !c->client_eof)
+            cm |= EV_READ;
+        if (c->up) {
+            if (c->connecting || (c->to_up.n && !c->defer_up))
+                um |= EV_WRITE;
+            if (!c->connecting && c->res_state != R_DONE && !c->to_cl.n)
+                um |= EV_READ;
+        }
+        break;
+    case S_LOCAL:
+        if (!c->req_done && !c->close_after && !c->client_eof)
+            cm |= EV_READ;
+        break;
+    case S_TUNNEL:
+        if (!c->to_up.n && !c->client_eof)
+            cm |= EV_READ;
+        if (c->up) {
+            if (c->to_up.n)
+                um |= EV_WRITE;
+            if (!c->to_cl.n)
+                um |= EV_READ;
+        }
+        break;
+    }
+    ev_fd_mask(c->w->loop, c->io.fd, px_io_mask(&c->io, cm));
+    if (c->up)
+        ev_fd_mask(c->w->loop, c->up->io.fd, px_io_mask(&c->up->io, um));
+}
+
+/* Flush what waits for either side.  PX_STEP_*, or SL_EIO (close). */
+static int flush(struct px_conn *c, int *head_just_sent)
+{
+    int progress = PX_STEP_NONE, rc;
+
+    if (c->to_cl.n) {
+        if ((rc = px_outq_flush(&c->io, &c->to_cl)) < 0)
+            return SL_EIO;
+        progress |= rc;
+    }
+    if (c->up && !c->connecting && c->to_up.n && !c->defer_up) {
+        if ((rc = px_outq_flush(&c->up->io, &c->to_up)) < 0) {
+            if (c->state == S_TUNNEL)
+                return SL_EIO;
+            px_xchg_failed(c, 502);
+            return PX_STEP_PROGRESS;
+        }
+        progress |= rc;
+        /* the answer cannot be there yet: let epoll say when it is */
+        *head_just_sent = c->state == S_UP && c->res_state == R_HEAD && !c->to_up.n &&
+                          c->req_done && c->ub_len == 0;
+    }
+    return progress;
+}
+
+static void pump(struct px_conn *c)
+{
+    int guard = 0, head_just_sent = 0;
+
+    for (;;) {
+        int progress, rc;
+
+        if (++guard > 64)
+            break; /* let other connections run; level-triggered epoll returns */
+        if ((progress = flush(c, &head_just_sent)) < 0)
+            goto close;
+        switch (c->state) {
+        case S_HEAD: rc = step_head(c); break;
+        case S_UP: rc = step_up(c, head_just_sent); break;
+        case S_LOCAL: rc = step_local(c); break;
+        default: rc = step_tunnel(c); break;
+        }
+        if (rc < 0)
+            goto close;
+        if (rc == PX_STEP_WAIT) {
+            arm_timer(c);
+            break;
+        }
+        if (!(progress | rc))
+            break;
+        arm_timer(c);
+    }
+    set_interest(c);
+    return;
+close:
+    px_conn_close(c);
+}
+
+void px_conn_pump(struct px_conn *c)
+{
+    pump(c);
+}
+
+static void client_event(struct ev_loop *l, int fd, void *arg, int mask)
+{
+    pump(arg);
+}
+
+void px_conn_up_event(struct ev_loop *l, int fd, void *arg, int mask)
+{
+    struct px_conn *c = arg;
+
+    if (c->connecting) {
+        if (px_up_connected(c->up) != SL_OK) {
+            px_xchg_failed(c, 502);
+            pump(c);
+            return;
+        }
+        c->connecting = 0;
+    }
+    pump(c);
+}
+
+/* The idle, head or connect deadline passed.  Waiting for a target - to
+ * connect or to answer - is answered 504, as ALB does for both. */
+static void conn_timer(struct ev_loop *l, void *arg)
+{
+    struct px_conn *c = arg;
+
+    if (c->state == S_UP && !c->resp_started) {
+        px_xchg_release(c, 0);
+        c->close_after = 1;
+        px_reply_error(c, 504, 1);
+        pump(c);
+        return;
+    }
+    px_conn_close(c);
+}
+
+void px_conn_close(struct px_conn *c)
+{
+    struct px_worker *w = c->w;
+
+    px_xchg_release(c, 0);
+    ev_timer_del(w->loop, &c->timer);
+    px_io_close(&c->io, w->loop);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        w->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    w->nconns--;
+    free(c->cb);
+    free(c->ub);
+    free(c->hu);
+    free(c->hc);
+    free(c);
+}
+
+int px_conn_accept(struct px_worker *w, int fd, const struct sockaddr_storage *peer,
+                   const struct px_lsock *ls)
+{
+    struct px_conn *c = calloc(1, sizeof(*c));
+    const struct px_listener *lis;
+
+    if (c == NULL || px_buf_ensure(&c->cb, &c->cb_cap, PX_BUF_INIT) != SL_OK ||
+        px_buf_ensure(&c->ub, &c->ub_cap, PX_BUF_INIT) != SL_OK) {
+        if (c) {
+            free(c->cb);
+            free(c);
+        }
+        close(fd);
+        return SL_ENOMEM;
+    }
+    c->w = w;
+    px_io_plain(&c->io, fd);
+    c->peer = *peer;
+    if (peer->ss_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)peer)->sin_addr, c->peer_ip,
+                  sizeof(c->peer_ip));
+    else if (peer->ss_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)peer)->sin6_addr, c->peer_ip,
+                  sizeof(c->peer_ip));
+    memcpy(c->lid, ls->lid, sizeof(c->lid));
+    c->lport = ls->port;
+    lis = px_table_listener(w->table, c->lid);
+    c->idle_ms = lis && lis->idle_timeout_s > 0 ? lis->idle_timeout_s * 1000 : PX_IDLE_DEFAULT_MS;
+    ev_timer_init(&c->timer, conn_timer, c);
+    c->next = w->conns;
+    if (w->conns)
+        w->conns->prev = c;
+    w->conns = c;
+    w->nconns++;
+    ev_fd_set(w->loop, fd, px_io_mask(&c->io, EV_READ), client_event, c);
+    ev_timer_add(w->loop, &c->timer, (uint64_t)c->idle_ms);
+    return SL_OK;
+}

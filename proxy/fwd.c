@@ -1,0 +1,128 @@
+/*
+ * fwd.c - the heads the proxy sends on.  Framing is derived, never copied:
+ * Content-Length and Transfer-Encoding are written from what the parser
+ * worked out, hop-by-hop fields are dropped (RFC 9110 7.6.1), Host is sent
+ * once, X-Forwarded-For appends the peer (ALB's default "append" mode) and
+ * X-Forwarded-Proto/-Port name the listener.
+ */
+#include <strings.h>
+
+#include "common/err.h"
+#include "proxy/conn.h"
+#include "proxy/hbuf.h"
+
+static int named(const struct h1_header *h, const char *name, size_t n)
+{
+    return h->name_len == n && strncasecmp(h->name, name, n) == 0;
+}
+
+static void put_field(struct px_hbuf *b, const struct h1_header *h)
+{
+    px_hput(b, h->name, h->name_len);
+    px_hput(b, ": ", 2);
+    px_hput(b, h->value, h->value_len);
+    px_hput(b, "\r\n", 2);
+}
+
+/* X-Forwarded-For in append mode: the client's chain, then the peer. */
+static void put_xff(struct px_hbuf *b, const struct h1_request *r, const char *peer)
+{
+    size_t i;
+
+    px_hputs(b, "X-Forwarded-For: ");
+    for (i = 0; i < r->nheaders; i++) {
+        const struct h1_header *h = &r->headers[i];
+        if (named(h, "x-forwarded-for", 15) && h->value_len) {
+            px_hput(b, h->value, h->value_len);
+            px_hput(b, ", ", 2);
+        }
+    }
+    px_hputs(b, peer);
+    px_hputs(b, "\r\n");
+}
+
+int px_fwd_request_head(struct px_conn *c)
+{
+    const struct h1_request *r = &c->req;
+    struct px_hbuf b = px_hbuf_at(&c->hu, &c->hu_cap);
+    const char *path = r->path && r->path_len ? r->path : "/";
+    size_t plen = r->path && r->path_len ? r->path_len : 1, i;
+
+    px_hput(&b, r->method, r->method_len);
+    px_hput(&b, " ", 1);
+    px_hput(&b, path, plen);
+    px_hputs(&b, " HTTP/1.1\r\nHost: ");
+    if (r->host)
+        px_hput(&b, r->host, r->host_len);
+    else
+        px_hputs(&b, c->target->host);
+    px_hputs(&b, "\r\n");
+    for (i = 0; i < r->nheaders; i++) {
+        const struct h1_header *h = &r->headers[i];
+        if (h1_is_hop_by_hop(r->headers, r->nheaders, h->name, h->name_len) ||
+            named(h, "host", 4) || named(h, "content-length", 14) ||
+            named(h, "x-forwarded-proto", 17) || named(h, "x-forwarded-port", 16) ||
+            named(h, "x-forwarded-for", 15))
+            continue;
+        put_field(&b, h);
+    }
+    put_xff(&b, r, c->peer_ip);
+    px_hput_num(&b, "X-Forwarded-Proto: http\r\nX-Forwarded-Port: ", 43, c->lport);
+    if (c->req_chunked)
+        px_hputs(&b, "Transfer-Encoding: chunked\r\n");
+    else if (r->content_length >= 0)
+        px_hput_num(&b, "Content-Length: ", 16, (long long)r->content_length);
+    if (c->upgrade) {
+        int k = h1_find_header(r->headers, r->nheaders, 0, "upgrade");
+        px_hputs(&b, "Connection: Upgrade\r\nUpgrade: ");
+        if (k >= 0)
+            px_hput(&b, r->headers[k].value, r->headers[k].value_len);
+        px_hputs(&b, "\r\n");
+    }
+    px_hputs(&b, "\r\n");
+    c->to_up.n = 0;
+    if (px_hbuf_ok(&b) != 0)
+        return SL_ENOMEM;
+    px_outq_add(&c->to_up, c->hu, b.len);
+    return SL_OK;
+}
+
+int px_fwd_response_head(struct px_conn *c)
+{
+    const struct h1_response *r = &c->res;
+    struct px_hbuf b = px_hbuf_at(&c->hc, &c->hc_cap);
+    char line[32];
+    size_t i, n;
+
+    memcpy(line, "HTTP/1.1 ", 9);
+    n = 9 + px_fmt_u64(line + 9, (unsigned long long)(r->status < 0 ? 0 : r->status));
+    line[n++] = ' ';
+    px_hput(&b, line, n);
+    px_hput(&b, r->reason, r->reason_len);
+    px_hput(&b, "\r\n", 2);
+    for (i = 0; i < r->nheaders; i++) {
+        const struct h1_header *h = &r->headers[i];
+        if (r->status != 101 && h1_is_hop_by_hop(r->headers, r->nheaders, h->name, h->name_len))
+            continue;
+        if (named(h, "content-length", 14) ||
+            (r->status == 101 && named(h, "transfer-encoding", 17)))
+            continue;
+        put_field(&b, h);
+    }
+    if (r->status != 101) {
+        if (r->content_length >= 0 && !r->chunked && (!r->no_body || c->head_req || r->status == 304))
+            px_hput_num(&b, "Content-Length: ", 16, (long long)r->content_length);
+        else if (!r->no_body && c->res_rechunk)
+            px_hputs(&b, "Transfer-Encoding: chunked\r\n");
+        if (c->close_after)
+            px_hputs(&b, "Connection: close\r\n");
+        else if (c->client_minor == 0)
+            px_hputs(&b, "Connection: keep-alive\r\n");
+    }
+    px_hputs(&b, "\r\n");
+    if (px_hbuf_ok(&b) != 0)
+        return SL_ENOMEM;
+    px_outq_add(&c->to_cl, c->hc, b.len);
+    c->resp_started = 1;
+    return SL_OK;
+}

@@ -1,0 +1,21 @@
+/*
+ * listen.h - a worker's listening sockets: one per listener of the current
+ * table (SO_REUSEPORT, so every worker has its own and the kernel spreads
+ * connections), opened and closed to follow the table.
+ *
+ * Caveats:
+ *  - Worker thread only.  The address is the worker's bind address, else
+ *    0.0.0.0 for internet-facing load balancers and 127.0.0.1 for internal
+ *    ones.  HTTPS listeners are not opened (TLS termination: issue 14).
+ */
+#ifndef SL_PROXY_LISTEN_H
+#define SL_PROXY_LISTEN_H
+
+#include "proxy/conn.h"
+
+/* Open the sockets of listeners new in w->table, close those gone. */
+void px_listen_sync(struct px_worker *w);
+/* Close every listening socket (stop). */
+void px_listen_close_all(struct px_worker *w);
+
+#endif
