@@ -6,6 +6,8 @@
  *   worker.c    loop, table pick-up, graceful stop        (public: worker.h)
  *   listen.c    listening sockets, accept
  *   client.c    the state machine: pump(), events, timers, interest
+ *   park.c      connections between requests, in a small record
+ *   admit.c     the connection cap and EMFILE: accepting paused, resumed
  *   request.c   a request head: routing, local answers, the body upstream
  *   response.c  the upstream's response: head and body to the client
  *   exchange.c  binding a request to an upstream connection, retry, 502/504
@@ -21,6 +23,13 @@
  *    head sent to the client hc) that grow only for large heads.  Bodies
  *    stream through with backpressure: a side is read only when the bytes
  *    already read have been written on.
+ *  - A connection that waits for its first request, or has waited
+ *    PX_PARK_MS for its next one, is parked (park.c): its struct px_conn
+ *    and buffers go back to the worker's cache and a struct px_parked of a
+ *    few hundred bytes keeps the socket, until bytes arrive.  So an idle
+ *    connection costs well under 4 KiB.  A px_conn pointer is therefore
+ *    valid only while the connection is active; nothing keeps one across
+ *    a park.
  *  - Functions below return the house's status codes; the step functions
  *    of the state machine return PX_STEP_* (>= 0) or SL_EIO, which means
  *    "close the client connection" (the caller closes; nothing below
@@ -44,6 +53,8 @@
 #define PX_HEAD_TIMEOUT_MS 10000 /* default: a request head must arrive within this */
 #define PX_CONNECT_TIMEOUT_MS 5000
 #define PX_IDLE_DEFAULT_MS 60000
+#define PX_PARK_MS 1000    /* a kept-alive connection idle this long is parked */
+#define PX_CONN_CACHE 8    /* free px_conn (with buffers) a worker keeps */
 /* A request body the proxy answers itself is read and dropped up to this,
  * so the connection stays usable (as nginx does); see request.c. */
 #define PX_DISCARD_MAX (1024 * 1024)
@@ -96,8 +107,26 @@ struct px_conn {
     struct px_outq to_up, to_cl;
     struct ev_timer timer;
     int idle_ms;
+    int parking;  /* the timer is the park timer: PX_PARK_MS into idle_ms */
     int defer_up; /* slot + 1 in w->deferred: the head to upstream waits */
 };
+
+/* A client connection between requests (park.c): what survives a park. */
+struct px_parked {
+    struct px_worker *w;
+    struct px_parked *next, *prev;
+    struct px_io io;
+    struct sockaddr_storage peer;
+    char lid[PX_ID_MAX];
+    int lport;
+    int idle_ms;
+    int fresh;         /* no request yet: <deadline> is the head deadline */
+    uint64_t deadline; /* ev_mono_ms() at which it is closed */
+    struct ev_timer timer;
+};
+
+/* The cap on client connections, shared by every worker (worker.h). */
+struct px_admit;
 
 struct px_lsock {
     int fd;
@@ -120,6 +149,15 @@ struct px_worker {
     struct px_pool pool; /* idle upstream connections */
     struct px_conn *conns;
     int nconns;
+    struct px_parked *parked; /* connections between requests */
+    int nparked;
+    struct px_conn *free_conns; /* up to PX_CONN_CACHE, buffers attached */
+    int nfree;
+    /* admit.c: accepting is paused at the cap or when out of descriptors */
+    struct px_admit *admit;
+    int accept_paused;
+    struct ev_timer admit_timer;
+    uint64_t emfile_logged_ms;
     atomic_int stopping;
     atomic_int grace_ms;
     uint64_t stop_deadline;
@@ -133,12 +171,17 @@ struct px_worker {
     /* client.c's handler of upstream socket events, registered by the
      * modules below it (they cannot name client.c) */
     ev_fd_cb *up_event;
+    /* client.c: bytes (or the end) arrived on a parked connection; it
+     * becomes a px_conn again (park.c cannot name client.c either) */
+    void (*unpark)(struct px_parked *p);
 };
 
 /* ---- client.c ---- */
 
 /* A new client connection on <fd> (accepted, non-blocking) from <peer> on
- * listening socket <ls>.  0, or SL_ENOMEM (fd closed). */
+ * listening socket <ls>: parked until its first bytes, closed if no whole
+ * request head arrives within the header timeout.  0, or SL_ENOMEM (fd
+ * closed).  The caller counted it in (px_admit_opened()). */
 int px_conn_accept(struct px_worker *w, int fd, const struct sockaddr_storage *peer,
                    const struct px_lsock *ls);
 /* Run the state machine (worker.c: deferred heads, stop). */
@@ -146,6 +189,42 @@ void px_conn_pump(struct px_conn *c);
 void px_conn_close(struct px_conn *c);
 /* The handler of upstream socket events (worker.c installs it). */
 void px_conn_up_event(struct ev_loop *l, int fd, void *arg, int mask);
+/* Make parked <p> a connection again and run it (worker.c installs it as
+ * w->unpark).  <p> is freed. */
+void px_conn_unpark(struct px_parked *p);
+/* Free the worker's cache of connections (worker.c, at the end). */
+void px_conn_cache_free(struct px_worker *w);
+
+/* ---- park.c ---- */
+
+/* Park a new connection on <fd> from <peer> on <ls>, to be closed at
+ * <deadline> (the header timeout from now) unless bytes come.  0, or
+ * SL_ENOMEM (the caller closes the fd). */
+int px_park_fresh(struct px_worker *w, int fd, const struct sockaddr_storage *peer,
+                  const struct px_lsock *ls, int idle_ms, uint64_t deadline);
+/* A parked record for <c>'s socket, peer and listener, closed after
+ * <idle_left_ms> unless bytes come; the caller then frees <c> without
+ * closing its socket.  0, or SL_ENOMEM (nothing changed). */
+int px_park(struct px_conn *c, uint64_t idle_left_ms);
+/* Unlink <p> from its worker and free it; its socket is the caller's now
+ * (still registered, events to be redirected). */
+void px_park_release(struct px_parked *p);
+/* Close a parked connection (timer, stop): socket closed, counted out. */
+void px_park_close(struct px_parked *p);
+
+/* ---- admit.c ---- */
+
+/* 1 when one more connection may be accepted now; else accepting is paused
+ * (listening sockets silent) until a connection closes or 100 ms pass. */
+int px_admit_may_accept(struct px_worker *w);
+/* accept() failed with <err> (errno): EMFILE and its kind pause accepting
+ * for 100 ms or until a connection closes (logged once a minute). */
+void px_admit_accept_failed(struct px_worker *w, int err);
+void px_admit_opened(struct px_worker *w);
+/* A client connection closed: counted out, accepting resumed if paused. */
+void px_admit_closed(struct px_worker *w);
+/* Listening sockets opened while paused start silent. */
+int px_admit_listen_mask(const struct px_worker *w);
 
 /* ---- request.c ---- */
 

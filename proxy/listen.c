@@ -28,15 +28,19 @@ static void accept_event(struct ev_loop *l, int fd, void *arg, int mask)
             ls = &w->ls[i];
     if (ls == NULL)
         return;
-    for (k = 0; k < 64; k++) { /* a bounded batch: other sockets wait too */
+    for (k = 0; k < 64 && px_admit_may_accept(w); k++) { /* a bounded batch */
         struct sockaddr_storage ss;
         socklen_t sl = sizeof(ss);
         int cfd = accept4(fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC), one = 1;
 
-        if (cfd < 0)
+        if (cfd < 0) {
+            px_admit_accept_failed(w, errno);
             return;
+        }
         setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        px_conn_accept(w, cfd, &ss, ls); /* closes cfd itself on failure */
+        px_admit_opened(w);
+        if (px_conn_accept(w, cfd, &ss, ls) != SL_OK) /* it closed cfd */
+            px_admit_closed(w);
     }
 }
 
@@ -113,7 +117,7 @@ static void open_lsock(struct px_worker *w, const struct px_listener *l, const c
     w->ls[w->nls].used = 1;
     snprintf(w->ls[w->nls].lid, sizeof(w->ls[0].lid), "%s", l->id);
     snprintf(w->ls[w->nls].addr, sizeof(w->ls[0].addr), "%s", addr);
-    ev_fd_set(w->loop, fd, EV_READ, accept_event, w);
+    ev_fd_set(w->loop, fd, px_admit_listen_mask(w), accept_event, w);
     w->nls++;
     if (w->idx == 0)
         log_info("listening on %s:%d (listener %s)", addr, l->port, l->id);

@@ -38,6 +38,8 @@ static void stop_step(struct ev_loop *l, struct px_worker *w)
         w->stop_deadline = ev_mono_ms() + (uint64_t)atomic_load(&w->grace_ms);
         px_listen_close_all(w);
         px_pool_sweep(&w->pool, 1);
+        while (w->parked)
+            px_park_close(w->parked);
     }
     for (c = w->conns; c; c = n) {
         n = c->next;
@@ -83,23 +85,28 @@ static void *worker_main(void *arg)
     ev_run(w->loop);
     while ((c = w->conns) != NULL) /* past the grace deadline */
         px_conn_close(c);
+    while (w->parked)
+        px_park_close(w->parked);
     px_pool_sweep(&w->pool, 1);
     px_listen_close_all(w);
+    px_conn_cache_free(w);
     return NULL;
 }
 
-int px_worker_start(int idx, const char *bind_addr, int head_timeout_ms, struct px_worker **out)
+int px_worker_start(int idx, const struct px_worker_cfg *cfg, struct px_worker **out)
 {
     struct px_worker *w = calloc(1, sizeof(*w));
 
     if (w == NULL)
         return SL_ENOMEM;
     w->idx = idx;
-    if (bind_addr)
-        snprintf(w->bind, sizeof(w->bind), "%s", bind_addr);
-    w->head_timeout_ms = head_timeout_ms > 0 ? head_timeout_ms : PX_HEAD_TIMEOUT_MS;
+    if (cfg->bind_addr)
+        snprintf(w->bind, sizeof(w->bind), "%s", cfg->bind_addr);
+    w->head_timeout_ms = cfg->head_timeout_ms > 0 ? cfg->head_timeout_ms : PX_HEAD_TIMEOUT_MS;
+    w->admit = cfg->admit;
     w->gen = (unsigned)-1;
     w->up_event = px_conn_up_event;
+    w->unpark = px_conn_unpark;
     if (ev_new(&w->loop) != SL_OK) {
         free(w);
         return SL_EIO;
@@ -133,6 +140,7 @@ void px_worker_stop(struct px_worker *w, int grace_ms)
     ev_wake(w->loop);
     pthread_join(w->th, NULL);
     ev_timer_del(w->loop, &w->tick);
+    ev_timer_del(w->loop, &w->admit_timer);
     px_table_release(w->table);
     ev_free(w->loop);
     free(w->ls);

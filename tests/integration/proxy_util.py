@@ -78,13 +78,13 @@ class Backend(socketserver.ThreadingMixIn, http.server.HTTPServer):
 
 
 class Proxy:
-    def __init__(self, sluiced, workers=1, extra=()):
+    def __init__(self, sluiced, workers=1, extra=(), preexec_fn=None):
         self.log_path = sluiced.data_dir + ".proxy.log"
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [os.path.join(BUILD, "sluice-proxy"), "--control-plane", sluiced.url,
              "--id", "it-proxy", "--workers", str(workers), "--log-level", "debug"] + list(extra),
-            stdout=self.log, stderr=subprocess.STDOUT)
+            stdout=self.log, stderr=subprocess.STDOUT, preexec_fn=preexec_fn)
 
     def stop(self):
         if self.proc.poll() is None:
@@ -97,9 +97,22 @@ class Proxy:
         self.log.close()
         return self.proc.returncode
 
-    def read_log(self):
+    def read_log(self, tail=3000):
         with open(self.log_path, "rb") as f:
-            return f.read().decode("utf-8", "replace")[-3000:]
+            return f.read().decode("utf-8", "replace")[-tail:]
+
+    def cpu_seconds(self):
+        """User + system CPU time the proxy has used so far."""
+        with open("/proc/%d/stat" % self.proc.pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def rss(self):
+        with open("/proc/%d/status" % self.proc.pid) as f:
+            for ln in f:
+                if ln.startswith("VmRSS:"):
+                    return int(ln.split()[1]) * 1024
+        return 0
 
 
 def get(port, path="/", headers=None, method="GET", body=None, timeout=10):
