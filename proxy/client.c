@@ -260,6 +260,7 @@ static int flush(struct px_conn *c, int *head_just_sent)
             return PX_STEP_PROGRESS;
         }
         progress |= rc;
+        c->up_sent |= rc > 0;
         /* the answer cannot be there yet: let epoll say when it is */
         *head_just_sent = c->state == S_UP && c->res_state == R_HEAD && !c->to_up.n &&
                           c->req_done && c->ub_len == 0;

@@ -94,7 +94,8 @@ struct px_conn {
     struct px_target *target;
     int connecting;
     int retried;
-    int body_sent_any; /* request body bytes went upstream */
+    int up_sent;       /* request bytes were written to the target's socket */
+    int body_sent_any; /* request body bytes were taken for upstream */
     size_t discarded;  /* body bytes dropped after a local answer */
     int resp_started;  /* response bytes went to the client */
     int64_t req_left;
@@ -168,6 +169,9 @@ struct px_worker {
      * shares the core). */
     struct px_conn **deferred;
     int ndeferred, capdeferred;
+    /* request.c: a request's normalized path, while it is routed
+     * (H1_MAX_LINE + 2 bytes) */
+    char *pathbuf;
     /* client.c's handler of upstream socket events, registered by the
      * modules below it (they cannot name client.c) */
     ev_fd_cb *up_event;
@@ -249,9 +253,14 @@ int px_xchg_start(struct px_conn *c);
 /* End the exchange: park the upstream connection when <reusable>, else
  * close it; drop the target. */
 void px_xchg_release(struct px_conn *c, int reusable);
-/* The upstream failed with <code> (502/504): retry once on a fresh
- * connection when nothing has been sent or received yet, else answer. */
+/* The upstream failed with <code> (502/504): retry a 502 once on a fresh
+ * connection when px_xchg_may_resend(), else answer <code>. */
 void px_xchg_failed(struct px_conn *c, int code);
+/* 1 when the failed request may go to the target again: nothing of the
+ * response came, and either none of the request reached the target or it
+ * is a GET, HEAD or OPTIONS without a body.  A POST the target took and
+ * then hung up on is answered 502, as ALB does: it may have acted on it. */
+int px_xchg_may_resend(const struct px_conn *c);
 /* Write the head to a pooled upstream in the before-sleep hook. */
 void px_xchg_defer(struct px_conn *c);
 void px_xchg_undefer(struct px_conn *c);

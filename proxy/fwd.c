@@ -45,12 +45,16 @@ int px_fwd_request_head(struct px_conn *c)
 {
     const struct h1_request *r = &c->req;
     struct px_hbuf b = px_hbuf_at(&c->hu, &c->hu_cap);
-    const char *path = r->path && r->path_len ? r->path : "/";
-    size_t plen = r->path && r->path_len ? r->path_len : 1, i;
+    size_t i;
 
     px_hput(&b, r->method, r->method_len);
     px_hput(&b, " ", 1);
-    px_hput(&b, path, plen);
+    /* An absolute-form target with an empty path ("http://h" or
+     * "http://h?q") names "/" (RFC 9112 3.2.2). */
+    if (r->path == NULL || r->path_len == 0 || r->path[0] == '?')
+        px_hput(&b, "/", 1);
+    if (r->path)
+        px_hput(&b, r->path, r->path_len);
     px_hputs(&b, " HTTP/1.1\r\nHost: ");
     if (r->host)
         px_hput(&b, r->host, r->host_len);

@@ -8,6 +8,7 @@
 
 #include "common/err.h"
 #include "proxy/conn.h"
+#include "proxy/pathnorm.h"
 #include "proxy/route.h"
 
 /* A request body the proxy answers itself (fixed-response, redirect, 503)
@@ -110,18 +111,29 @@ static void reset_exchange(struct px_conn *c, size_t head_len)
     c->retried = 0;
 }
 
+/* The view rules match: the path normalized (pathnorm.h) into the
+ * worker's buffer when it is not already normal; an empty path (absolute
+ * form "http://h?q") is "/". */
 static void view_of(const struct px_conn *c, struct px_req_view *v)
 {
     const struct h1_request *r = &c->req;
     const char *q = memchr(r->path, '?', r->path_len);
+    size_t plen = q ? (size_t)(q - r->path) : r->path_len;
 
     memset(v, 0, sizeof(*v));
     v->method = r->method;
     v->method_len = r->method_len;
-    v->path = r->path;
-    v->path_len = q ? (size_t)(q - r->path) : r->path_len;
+    v->raw_path = r->path;
+    v->raw_path_len = plen;
+    if (r->form == H1_TARGET_ASTERISK || px_path_is_normal(r->path, plen)) {
+        v->path = r->path;
+        v->path_len = plen;
+    } else {
+        v->path = c->w->pathbuf;
+        v->path_len = px_path_normalize(r->path, plen, c->w->pathbuf);
+    }
     v->query = q ? q + 1 : NULL;
-    v->query_len = q ? r->path_len - v->path_len - 1 : 0;
+    v->query_len = q ? r->path_len - plen - 1 : 0;
     v->host = r->host;
     v->host_len = r->host_len;
     v->hdrs = r->headers;

@@ -107,7 +107,8 @@ int px_worker_start(int idx, const struct px_worker_cfg *cfg, struct px_worker *
     w->gen = (unsigned)-1;
     w->up_event = px_conn_up_event;
     w->unpark = px_conn_unpark;
-    if (ev_new(&w->loop) != SL_OK) {
+    if ((w->pathbuf = malloc(H1_MAX_LINE + 2)) == NULL || ev_new(&w->loop) != SL_OK) {
+        free(w->pathbuf);
         free(w);
         return SL_EIO;
     }
@@ -119,6 +120,7 @@ int px_worker_start(int idx, const struct px_worker_cfg *cfg, struct px_worker *
     ev_timer_add(w->loop, &w->tick, 1000);
     if (pthread_create(&w->th, NULL, worker_main, w) != 0) {
         ev_free(w->loop);
+        free(w->pathbuf);
         free(w);
         return SL_ERR;
     }
@@ -145,5 +147,6 @@ void px_worker_stop(struct px_worker *w, int grace_ms)
     ev_free(w->loop);
     free(w->ls);
     free(w->deferred);
+    free(w->pathbuf);
     free(w);
 }
