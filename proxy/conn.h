@@ -70,6 +70,7 @@ enum px_step {
 };
 
 struct px_worker;
+struct px_bind_error; /* bindstate.h */
 
 struct px_conn {
     struct px_worker *w;
@@ -147,6 +148,8 @@ struct px_worker {
     unsigned gen;
     struct px_lsock *ls;
     int nls, capls;
+    struct px_bind_error *unbound; /* listen.c: listeners that failed to bind */
+    int nunbound;
     struct px_pool pool; /* idle upstream connections */
     struct px_conn *conns;
     int nconns;

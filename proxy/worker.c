@@ -74,6 +74,8 @@ static void tick(struct ev_loop *l, void *arg)
     struct px_worker *w = arg;
 
     px_pool_sweep(&w->pool, 0);
+    if (px_listen_retry_due(w)) /* a port was taken: try it again */
+        px_listen_sync(w);
     ev_timer_add(l, &w->tick, atomic_load(&w->stopping) ? 100 : 1000);
 }
 
@@ -146,6 +148,7 @@ void px_worker_stop(struct px_worker *w, int grace_ms)
     px_table_release(w->table);
     ev_free(w->loop);
     free(w->ls);
+    free(w->unbound);
     free(w->deferred);
     free(w->pathbuf);
     free(w);
