@@ -66,13 +66,15 @@ static int step_head(struct px_conn *c)
     if (c->cb_off >= c->cb_len && c->close_after)
         return SL_EIO;
     if (c->cb_off < c->cb_len) {
-        rc = h1_parse_request(c->cb + c->cb_off, c->cb_len - c->cb_off, &c->scan, &c->req,
-                              &status);
+        rc = h1_parse_request_tol(c->cb + c->cb_off, c->cb_len - c->cb_off, &c->scan, c->tol,
+                                  &c->req, &status);
         if (rc > 0) {
             px_req_handle(c, (size_t)rc);
             return PX_STEP_PROGRESS;
         }
         if (rc == H1_ERROR) {
+            px_desync_classify_refusal(&c->scan, c->cb + c->cb_off, c->cb_len - c->cb_off,
+                                       &c->dsc);
             c->client_minor = 1;
             c->head_req = 0;
             c->resp_started = 0;
@@ -492,6 +494,7 @@ void px_conn_unpark(struct px_parked *p)
     memcpy(c->lid, p->lid, sizeof(c->lid));
     c->lport = p->lport;
     c->idle_ms = p->idle_ms;
+    px_req_hygiene(c, px_table_listener(w->table, c->lid));
     if (p->fresh) {
         /* The header timeout runs from accept: a client that connects and
          * then trickles gets no more time than one that never spoke. */

@@ -44,6 +44,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "proxy/desync.h"
 #include "proxy/ev.h"
 #include "proxy/http1.h"
 #include "proxy/io.h"
@@ -85,6 +86,13 @@ struct px_conn {
     struct h1_scan scan, uscan;
     struct h1_request req;
     struct h1_response res;
+    /* header hygiene (desync.h), from the listener's load balancer */
+    unsigned tol;       /* H1_DEV_* the parser may pass */
+    int desync_mode;
+    int drop_invalid;
+    struct px_dsc dsc;  /* this request's classification (access logs) */
+    int dsc_close;      /* Ambiguous in defensive mode: close both sides after */
+    uint64_t drop[2];   /* request fields not forwarded (px_desync_drop_mask) */
     int state; /* enum px_conn_state */
     int head_started;
     int client_eof;
@@ -235,9 +243,12 @@ int px_admit_listen_mask(const struct px_worker *w);
 
 /* ---- request.c ---- */
 
-/* A request head of <head_len> bytes was parsed into c->req: route it and
- * start the local answer or the exchange. */
+/* A request head of <head_len> bytes was parsed into c->req: classify it
+ * (desync.h), route it and start the local answer or the exchange. */
 void px_req_handle(struct px_conn *c, size_t head_len);
+/* Take listener <lis>'s header hygiene (NULL: the defaults) for the
+ * connection's requests from now on. */
+void px_req_hygiene(struct px_conn *c, const struct px_listener *lis);
 /* Move one span of request body to the upstream.  PX_STEP_*. */
 int px_req_move_body(struct px_conn *c);
 /* Drop request body bytes after a local answer.  PX_STEP_*. */

@@ -103,6 +103,20 @@ static int get_enum(struct ctx *c, json_t *o, const char *key, const char *const
 
 /* ---- load balancers, listeners, targets ---- */
 
+/* The optional header hygiene members: false and defensive when absent. */
+static int dec_lb_hygiene(struct ctx *c, json_t *o, struct pxd_lb *out)
+{
+    static const char *const modes[] = {"defensive", "monitor", "strictest", NULL};
+
+    if (json_object_get(o, "drop_invalid_header_fields") &&
+        get_bool(c, o, "drop_invalid_header_fields", &out->drop_invalid) != SL_OK)
+        return SL_EINVAL;
+    if (json_object_get(o, "desync_mitigation_mode") &&
+        get_enum(c, o, "desync_mitigation_mode", modes, &out->desync_mode) != SL_OK)
+        return SL_EINVAL;
+    return SL_OK;
+}
+
 static int dec_lb(struct ctx *c, json_t *o, struct pxd_lb *out)
 {
     static const char *const schemes[] = {"internal", "internet-facing", NULL};
@@ -114,7 +128,7 @@ static int dec_lb(struct ctx *c, json_t *o, struct pxd_lb *out)
         get_enum(c, o, "scheme", schemes, &out->internet) != SL_OK ||
         get_int(c, o, "idle_timeout_seconds", 1, 1, 4000, &out->idle_timeout_s) != SL_OK)
         return SL_EINVAL;
-    return SL_OK;
+    return dec_lb_hygiene(c, o, out);
 }
 
 static int dec_listener(struct ctx *c, json_t *o, struct pxd_listener *out)

@@ -30,6 +30,8 @@ struct pxd_lb {
     char id[PX_ID_MAX];
     int internet;
     int idle_timeout_s;
+    int drop_invalid; /* drop_invalid_header_fields */
+    int desync_mode;  /* enum px_desync_mode (desync.h) */
 };
 
 struct pxd_listener {

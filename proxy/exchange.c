@@ -121,7 +121,8 @@ void px_xchg_failed(struct px_conn *c, int code)
 
 void px_xchg_finish(struct px_conn *c)
 {
-    int reuse = c->up_reusable && c->req_done && c->ub_off >= c->ub_len && !c->connecting;
+    int reuse = c->up_reusable && c->req_done && c->ub_off >= c->ub_len && !c->connecting &&
+                !c->dsc_close; /* an Ambiguous request: the target may have read it otherwise */
 
     px_xchg_release(c, reuse);
     c->state = S_HEAD;

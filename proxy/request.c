@@ -109,6 +109,10 @@ static void reset_exchange(struct px_conn *c, size_t head_len)
     c->body_sent_any = 0;
     c->discarded = 0;
     c->retried = 0;
+    c->dsc_close = 0;
+    c->dsc.cls = PX_DSC_COMPLIANT;
+    c->dsc.reason = PX_DSR_NONE;
+    c->drop[0] = c->drop[1] = 0;
 }
 
 /* The view rules match: the path normalized (pathnorm.h) into the
@@ -194,6 +198,33 @@ static void forward(struct px_conn *c, const struct px_action *act)
         px_xchg_defer(c);
 }
 
+void px_req_hygiene(struct px_conn *c, const struct px_listener *lis)
+{
+    c->desync_mode = lis ? lis->desync_mode : PX_DSM_DEFENSIVE;
+    c->drop_invalid = lis ? lis->drop_invalid : 0;
+    c->tol = px_desync_tolerance(c->desync_mode);
+}
+
+/* ALB's desync mitigation: 0 to go on with the request (closing both
+ * sides after it when it is Ambiguous in defensive mode), SL_EINVAL when
+ * it was answered 400. */
+static int mitigate(struct px_conn *c)
+{
+    int verdict;
+
+    px_desync_classify(&c->req, &c->dsc);
+    verdict = px_desync_verdict(c->desync_mode, c->dsc.cls);
+    c->dsc_close = verdict == PX_DSV_FORWARD_CLOSE;
+    if (c->dsc_close)
+        c->close_after = 1;
+    if (verdict == PX_DSV_BLOCK) {
+        px_reply_error(c, 400, 1);
+        return SL_EINVAL;
+    }
+    px_desync_drop_mask(&c->req, c->drop_invalid, c->drop);
+    return SL_OK;
+}
+
 void px_req_handle(struct px_conn *c, size_t head_len)
 {
     const struct px_listener *lis = px_table_listener(c->w->table, c->lid);
@@ -205,6 +236,9 @@ void px_req_handle(struct px_conn *c, size_t head_len)
         px_reply_error(c, 503, 1);
         return;
     }
+    px_req_hygiene(c, lis);
+    if (mitigate(c) != SL_OK)
+        return;
     c->idle_ms = lis->idle_timeout_s > 0 ? lis->idle_timeout_s * 1000 : PX_IDLE_DEFAULT_MS;
     if (c->req.path == NULL) { /* CONNECT */
         px_reply_error(c, 405, 1);

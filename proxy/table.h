@@ -151,6 +151,8 @@ struct px_listener {
     int internet; /* scheme internet-facing */
     int https;
     int idle_timeout_s;
+    int drop_invalid; /* the load balancer's drop_invalid_header_fields */
+    int desync_mode;  /* and its desync_mitigation_mode (desync.h) */
     int nrules;
     struct px_rule *rules; /* priority order, default last */
     struct px_rindex index;

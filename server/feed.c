@@ -85,6 +85,22 @@ static int missing(struct sl_err *err, const char *kind, const char *id, const c
 
 /* ---- kinds ---- */
 
+/* ALB's header hygiene attributes, absent when they have their defaults
+ * (false, defensive) so that a proxy of any version reads the same. */
+static int enc_lb_hygiene(json_t *o, json_t *out)
+{
+    const char *drop = attr(o, "routing.http.drop_invalid_header_fields.enabled");
+    const char *mode = attr(o, "routing.http.desync_mitigation_mode");
+
+    if (drop && strcmp(drop, "true") == 0 &&
+        json_object_set_new(out, "drop_invalid_header_fields", json_true()) != 0)
+        return SL_ENOMEM;
+    if (mode && (strcmp(mode, "monitor") == 0 || strcmp(mode, "strictest") == 0) &&
+        json_object_set_new(out, "desync_mitigation_mode", json_string(mode)) != 0)
+        return SL_ENOMEM;
+    return SL_OK;
+}
+
 static int enc_lb(const char *id, json_t *o, json_t **out, struct sl_err *err)
 {
     const char *arn = str(o, "arn"), *scheme = str(o, "Scheme");
@@ -96,7 +112,9 @@ static int enc_lb(const char *id, json_t *o, json_t **out, struct sl_err *err)
     *out = json_pack("{ss ss ss sI}", "id", id, "arn", arn, "scheme", scheme,
                      "idle_timeout_seconds",
                      (json_int_t)attr_num(o, "idle_timeout.timeout_seconds", 60));
-    return *out ? SL_OK : SL_ENOMEM;
+    if (*out == NULL)
+        return SL_ENOMEM;
+    return enc_lb_hygiene(o, *out);
 }
 
 static int enc_listener(const char *id, json_t *o, json_t **out, struct sl_err *err)
