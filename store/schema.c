@@ -54,8 +54,8 @@ int store_schema_check(MDB_txn *txn, MDB_dbi meta, MDB_dbi index, const char *di
                           ", newer than this sluiced understands (%d); upgrade sluiced or "
                           "use another --data-dir",
                           dir, ver, STORE_SCHEMA_VERSION);
-    /* 2 -> 3 and 3 -> 4 change nothing in the data (a schema-3 directory
-     * with its redo log is refused before this). */
+    /* 2 -> 3 and 3 -> 4 change nothing in the data: a schema-3 log has
+     * been converted by now (convert.h). */
     if (ver < 2 && (*mdb_rc = drop_v1_counters(txn, index)) != 0)
         return SL_EIO;
     if (rc == SL_ENOTFOUND || ver < STORE_SCHEMA_VERSION) {

@@ -9,7 +9,7 @@
  *   4  LMDB's own durability: data.mdb alone is the store
  *
  * Caveats:
- * - A schema-3 directory (with a redo log) is refused before the
+ * - A schema-3 directory's log is converted (convert.h) before the
  *   environment opens; by the time store_schema_check() runs, data.mdb is
  *   current on its own whatever its version.
  * - A newer version than STORE_SCHEMA_VERSION is refused, never touched.

@@ -1,6 +1,7 @@
 /*
- * store.c - opening and closing the store: the LMDB environment, the schema
- * check, and the writer's threads.
+ * store.c - opening and closing the store: the conversion of a schema-3
+ * directory, the LMDB environment, the schema check, and the writer's
+ * threads.
  *
  * The rest lives beside it: layout.h (how data sits in LMDB), objects.c
  * and cache.h (objects), index.c, counters.h, changes.h (the change log),
@@ -9,6 +10,7 @@
 #include "store/store.h"
 
 #include "store/cache.h"
+#include "store/convert.h"
 #include "store/counters.h"
 #include "store/layout.h"
 #include "store/schema.h"
@@ -17,7 +19,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -147,22 +148,6 @@ static int mkdir_p(const char *dir)
     return 0;
 }
 
-/* A schema-3 directory's data file is current only together with its redo
- * log after a crash: refused until the log can be converted. */
-static int schema3_refused(const char *dir, struct sl_err *err)
-{
-    char path[4096];
-    struct stat st;
-
-    snprintf(path, sizeof(path), "%s/wal-0.log", dir);
-    if (stat(path, &st) != 0)
-        return SL_OK;
-    return sl_err_set(err, 500, "InternalFailure",
-                      "store in %s has a redo log (schema 3), which this sluiced cannot "
-                      "convert yet",
-                      dir);
-}
-
 int store_open(const char *dir, const struct store_options *opt, struct store **out,
                struct sl_err *err)
 {
@@ -170,14 +155,15 @@ int store_open(const char *dir, const struct store_options *opt, struct store **
     struct store *s;
 
     *out = NULL;
-    if (mkdir_p(dir) != 0)
-        return sl_err_set(err, 500, "InternalFailure", "cannot create data directory %s: %s",
-                          dir, strerror(errno));
-    if (schema3_refused(dir, err) != SL_OK)
-        return SL_ERR;
     if ((s = store_new(opt)) == NULL)
         return sl_err_set(err, 500, "InternalFailure", "out of memory");
-    if (open_env(s, dir, map_size, err) != SL_OK || store_writer_start(s, err) != SL_OK) {
+    if (mkdir_p(dir) != 0) {
+        store_free(s);
+        return sl_err_set(err, 500, "InternalFailure", "cannot create data directory %s: %s",
+                          dir, strerror(errno));
+    }
+    if (store_convert_v3(dir, map_size, err) != SL_OK || open_env(s, dir, map_size, err) != SL_OK ||
+        store_writer_start(s, err) != SL_OK) {
         store_writer_stop(s);
         store_free(s);
         return SL_ERR;

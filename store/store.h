@@ -12,7 +12,8 @@
  *   callers share one commit (group commit).
  * - Durable means in LMDB's data file, synced by LMDB's own commit and the
  *   meta page's sync (writer.c): the directory holds data.mdb and lock.mdb,
- *   nothing else.  A schema-3 directory (with a redo log) is refused.
+ *   nothing else.  A schema-3 directory (with a redo log) is
+ *   converted once on open (convert.h).
  * - Readers see durable commits only: a read transaction that would see a
  *   commit still being synced waits for that sync (durable.h).  So do the
  *   change feed and the revision (store_revision(), store_wait()).
@@ -47,10 +48,11 @@ struct store_options {
 };
 
 /* Open or create the store in directory <dir> (created if missing).  No
- * copy of the data: the cost does not grow with the store's size.  SL_ERR
- * for a store whose schema version is newer than this build's, a schema-3
- * directory and other failures, with a message in <err>.  On success *out
- * owns the store; free with store_close(). */
+ * copy of the data: the cost does not grow with the store's size (a
+ * schema-3 directory's one-time conversion aside).  SL_ERR for a store
+ * whose schema version is newer than this build's and other failures, with
+ * a message in <err>.  On success *out owns the store; free with
+ * store_close(). */
 int store_open(const char *dir, const struct store_options *opt, struct store **out,
                struct sl_err *err);
 
