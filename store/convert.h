@@ -21,8 +21,7 @@
  *   a missing or older snapshot, a record that fails to apply, and a log
  *   damaged in the middle (a record of the run checks out after the one
  *   where replay stopped: converting would drop acknowledged writes).
- * - Run before the environment opens, by the only process using the
- *   directory.
+ * - Run with the directory locked (lock.h), before the environment opens.
  */
 #ifndef SL_STORE_CONVERT_H
 #define SL_STORE_CONVERT_H

@@ -1,7 +1,7 @@
 /*
- * store.c - opening and closing the store: the conversion of a schema-3
- * directory, the LMDB environment, the schema check, and the writer's
- * threads.
+ * store.c - opening and closing the store: the data directory's lock, the
+ * conversion of a schema-3 directory, the LMDB environment, the schema
+ * check, and the writer's threads.
  *
  * The rest lives beside it: layout.h (how data sits in LMDB), objects.c
  * and cache.h (objects), index.c, counters.h, changes.h (the change log),
@@ -13,6 +13,7 @@
 #include "store/convert.h"
 #include "store/counters.h"
 #include "store/layout.h"
+#include "store/lock.h"
 #include "store/schema.h"
 #include "store/store_int.h"
 #include "store/writer.h"
@@ -21,7 +22,6 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #define DEFAULT_MAP_SIZE ((size_t)4 << 30)
@@ -31,6 +31,7 @@ static void store_free(struct store *s)
 {
     if (s->env)
         mdb_env_close(s->env);
+    store_lock_release(s->lock); /* after the environment is closed */
     store_cache_free(s->cache);
     store_counters_free(s->counters);
     pthread_mutex_destroy(&s->mu);
@@ -126,41 +127,20 @@ fail_mdb:
     return store_mdb_fail(err, "open", rc);
 }
 
-static int mkdir_p(const char *dir)
-{
-    char path[4096];
-    size_t i, n = strlen(dir);
-
-    if (n == 0 || n >= sizeof(path)) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    memcpy(path, dir, n + 1);
-    for (i = 1; i <= n; i++) {
-        if (path[i] == '/' || path[i] == '\0') {
-            char c = path[i];
-            path[i] = '\0';
-            if (mkdir(path, 0700) == -1 && errno != EEXIST)
-                return -1;
-            path[i] = c;
-        }
-    }
-    return 0;
-}
-
 int store_open(const char *dir, const struct store_options *opt, struct store **out,
                struct sl_err *err)
 {
     size_t map_size = opt && opt->map_size ? opt->map_size : DEFAULT_MAP_SIZE;
     struct store *s;
+    int rc;
 
     *out = NULL;
     if ((s = store_new(opt)) == NULL)
         return sl_err_set(err, 500, "InternalFailure", "out of memory");
-    if (mkdir_p(dir) != 0) {
+    /* The lock first: until it is ours, nothing in <dir> is read or written. */
+    if ((rc = store_lock_take(dir, &s->lock, err)) != SL_OK) {
         store_free(s);
-        return sl_err_set(err, 500, "InternalFailure", "cannot create data directory %s: %s",
-                          dir, strerror(errno));
+        return rc;
     }
     if (store_convert_v3(dir, map_size, err) != SL_OK || open_env(s, dir, map_size, err) != SL_OK ||
         store_writer_start(s, err) != SL_OK) {

@@ -2,6 +2,9 @@
  * store.h - durable state of sluiced in one LMDB environment.
  *
  * Caveats:
+ * - One process per data directory: store_open() locks it first (lock.h)
+ *   and refuses, with SL_EAGAIN, a directory another process (or another
+ *   open store in this one) holds.
  * - An MDB_env must not be used across fork(): a child of this process
  *   must exec (posix_spawn) before it does anything, and never touches the
  *   store.  The store's files are opened close-on-exec.
@@ -11,8 +14,8 @@
  *   before store_write() returns) or not at all.  Concurrent store_write()
  *   callers share one commit (group commit).
  * - Durable means in LMDB's data file, synced by LMDB's own commit and the
- *   meta page's sync (writer.c): the directory holds data.mdb and lock.mdb,
- *   nothing else.  A schema-3 directory (with a redo log) is
+ *   meta page's sync (writer.c): the directory holds data.mdb, lock.mdb and
+ *   sluiced.lock, nothing else.  A schema-3 directory (with a redo log) is
  *   converted once on open (convert.h).
  * - Readers see durable commits only: a read transaction that would see a
  *   commit still being synced waits for that sync (durable.h).  So do the
@@ -49,15 +52,17 @@ struct store_options {
 
 /* Open or create the store in directory <dir> (created if missing).  No
  * copy of the data: the cost does not grow with the store's size (a
- * schema-3 directory's one-time conversion aside).  SL_ERR for a store
- * whose schema version is newer than this build's and other failures, with
- * a message in <err>.  On success *out owns the store; free with
- * store_close(). */
+ * schema-3 directory's one-time conversion aside).  SL_EAGAIN, with <err>'s
+ * message exactly "data directory DIR is in use by pid N", when another
+ * process holds <dir>; SL_ERR for a store whose schema version is newer
+ * than this build's and other failures, with a message in <err>.  On
+ * success *out owns the store; free with store_close(). */
 int store_open(const char *dir, const struct store_options *opt, struct store **out,
                struct sl_err *err);
 
 /* Stop the writer thread (queued writes finish first and are made
- * durable) and close the environment.  NULL is a no-op. */
+ * durable), close the environment and release the directory.  NULL is a
+ * no-op. */
 void store_close(struct store *s);
 
 /* Begin a read-only snapshot of the last durable commit (it may wait for a

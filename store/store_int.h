@@ -18,6 +18,7 @@
 
 #include "store/store.h"
 
+struct store_lock;
 struct store_cache;
 struct store_counters;
 struct store_undo;
@@ -41,6 +42,7 @@ struct store {
     size_t psize; /* LMDB page size: the meta pages are the file's first two */
     MDB_dbi meta, objects, index, changes;
     uint64_t changes_keep;
+    struct store_lock *lock;
     struct store_cache *cache;
     struct store_counters *counters; /* writer */
     struct store_undo *undo;         /* writer: the running mutation's counter sets */

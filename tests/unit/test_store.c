@@ -1,5 +1,5 @@
 /* Unit tests for store/: objects, revisions, the change log, atomicity,
- * group commit, schema versions, reads that see
+ * group commit, schema versions, the data directory's lock, reads that see
  * durable commits only, failed commits and syncs, and crashes: a child
  * writes, is killed, and what it had synced is all the disk keeps.
  *
@@ -458,7 +458,7 @@ static void test_reopen_keeps_everything(void **state)
     assert_true(has_tg(f->s, "durable"));
 }
 
-/* The directory holds the store and LMDB's lock file, nothing else. */
+/* The directory holds the store and its locks, nothing else. */
 static void test_directory_holds_data_only(void **state)
 {
     struct fixture *f = *state;
@@ -472,7 +472,7 @@ static void test_directory_holds_data_only(void **state)
     assert_non_null(p);
     assert_non_null(fgets(names, sizeof(names), p));
     pclose(p);
-    assert_string_equal(names, "data.mdb lock.mdb ");
+    assert_string_equal(names, "data.mdb lock.mdb sluiced.lock ");
 }
 
 static int count_then_fail(struct store_txn *txn, void *arg, struct sl_err *err)
@@ -704,8 +704,98 @@ static void test_schema1_upgraded(void **state)
     assert_int_equal(store_revision(f->s), 42); /* from the change log now */
 }
 
+/* ---- one process per data directory ---- */
+
+static void assert_in_use(const char *dir, long pid)
+{
+    struct store *s = NULL;
+    struct sl_err err = {0};
+    char want[256];
+
+    assert_int_equal(store_open(dir, NULL, &s, &err), SL_EAGAIN);
+    assert_null(s);
+    snprintf(want, sizeof(want), "data directory %s is in use by pid %ld", dir, pid);
+    assert_string_equal(err.message, want);
+}
+
+/* Fork a child that runs <fn>(<dir>), then tells the parent through a pipe
+ * and waits to be killed; returns its pid once it has told. */
+static pid_t child_holding(const char *dir, void (*fn)(const char *))
+{
+    int p[2];
+    pid_t pid;
+    char c;
+
+    assert_int_equal(pipe(p), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(p[0]);
+        fn(dir);
+        if (write(p[1], "x", 1) != 1)
+            _exit(3);
+        for (;;)
+            pause();
+    }
+    close(p[1]);
+    assert_int_equal(read(p[0], &c, 1), 1);
+    close(p[0]);
+    return pid;
+}
+
+static void kill_child(pid_t pid)
+{
+    int status;
+
+    kill(pid, SIGKILL);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+}
+
+static void hold_store(const char *dir)
+{
+    struct store *s;
+    struct sl_err err = {0};
+
+    if (store_open(dir, NULL, &s, &err) != SL_OK)
+        _exit(4);
+}
+
+static void hold_env(const char *dir)
+{
+    MDB_env *env;
+
+    if (mdb_env_create(&env) != 0 || mdb_env_open(env, dir, 0, 0600) != 0)
+        _exit(4);
+}
+
+static void test_lock_one_store_per_directory(void **state)
+{
+    struct fixture *f = *state;
+    struct sl_err err = {0};
+    pid_t pid;
+
+    assert_int_equal(store_write(f->s, put_one, "first", NULL, &err), SL_OK);
+    assert_in_use(f->dir, (long)getpid()); /* in this very process, too */
+    store_close(f->s);
+    f->s = NULL;
+
+    pid = child_holding(f->dir, hold_store);
+    assert_in_use(f->dir, (long)pid);
+    kill_child(pid); /* the lock goes with its process */
+    assert_int_equal(store_open(f->dir, NULL, &f->s, &err), SL_OK);
+    assert_true(has_tg(f->s, "first"));
+    store_close(f->s);
+    f->s = NULL;
+
+    /* Another program with the environment open: LMDB's own lock shows. */
+    pid = child_holding(f->dir, hold_env);
+    assert_in_use(f->dir, (long)pid);
+    kill_child(pid);
+    assert_int_equal(store_open(f->dir, NULL, &f->s, &err), SL_OK);
+}
+
 /* The store's descriptors are all close-on-exec: sluice-proxy and tasks,
- * started with fork+exec, never hold the files. */
+ * started with fork+exec, never hold the lock or the files. */
 static void test_files_close_on_exec(void **state)
 {
     char link[64], path[4096];
@@ -724,7 +814,7 @@ static void test_files_close_on_exec(void **state)
         seen++;
         assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
     }
-    assert_true(seen >= 2); /* data.mdb, lock.mdb */
+    assert_true(seen >= 3); /* sluiced.lock, data.mdb, lock.mdb */
 }
 
 /* ---- readers see durable commits only ---- */
@@ -1097,6 +1187,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_concurrent_writers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema1_upgraded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lock_one_store_per_directory, setup, teardown),
         cmocka_unit_test_setup_teardown(test_files_close_on_exec, setup, teardown),
         cmocka_unit_test_setup_teardown(test_readers_see_durable_commits_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed_commit_leaves_nothing, setup, teardown),
