@@ -14,9 +14,10 @@
  *   before store_write() returns) or not at all.  Concurrent store_write()
  *   callers share one commit (group commit).
  * - Durable means in LMDB's data file, synced by LMDB's own commit and the
- *   meta page's sync (writer.c): the directory holds data.mdb, lock.mdb and
- *   sluiced.lock, nothing else.  A schema-3 directory (with a redo log) is
- *   converted once on open (convert.h).
+ *   meta page's sync (writer.c).  The store's files in the directory are
+ *   data.mdb, lock.mdb and sluiced.lock: no copies, no second log.  A
+ *   schema-3 directory (with a redo log) is converted once on open
+ *   (convert.h).
  * - Readers see durable commits only: a read transaction that would see a
  *   commit still being synced waits for that sync (durable.h).  So do the
  *   change feed and the revision (store_revision(), store_wait()).
@@ -145,19 +146,20 @@ int store_counter_set(struct store_txn *txn, const char *name, uint64_t value);
 uint64_t store_revision(struct store *s);
 
 /* Oldest revision still in the change log (records with rev >= it are all
- * present); 0 when the log is empty. */
+ * present), as of the last durable commit; 0 when the log is empty. */
 uint64_t store_oldest_change(struct store *s);
 
-/* Call <cb> for every change record with revision > <since>, in order, up to
- * <limit> records (0 = no limit).  <rec> is borrowed for the call:
- * {"rev":N,"kind":..,"id":..,"op":"put"|"delete","obj":{..}|null}.
+/* Call <cb> for every durable change record with revision > <since>, in
+ * order, up to <limit> records (0 = no limit).  <rec> is borrowed for the
+ * call: {"rev":N,"kind":..,"id":..,"op":"put"|"delete","obj":{..}|null}.
  * Returns SL_ENOTFOUND (HTTP 410 for watchers) when <since> is older than the
- * retained log, i.e. records after <since> were trimmed. */
+ * retained log, i.e. records after <since> were trimmed; SL_EIO after a
+ * failed sync; else the last non-zero return of <cb>, or SL_OK. */
 typedef int (*store_change_fn)(json_t *rec, void *arg);
 int store_changes(struct store *s, uint64_t since, size_t limit, store_change_fn cb, void *arg);
 
-/* Block until the committed revision exceeds <since> or <timeout_ms> passes,
- * or store_wake_all() is called.  Returns the current revision. */
+/* Block until the durable revision exceeds <since> or <timeout_ms> passes,
+ * or store_wake_all() is called.  Returns the durable revision. */
 uint64_t store_wait(struct store *s, uint64_t since, int timeout_ms);
 
 /* Block until revision <rev> is durable (or <timeout_ms> passes).  Returns
