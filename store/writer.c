@@ -57,7 +57,7 @@ int store_write(struct store *s, store_write_fn fn, void *arg, uint64_t *rev_out
         pthread_mutex_unlock(&s->mu);
         return sl_err_set(err, 500, "InternalFailure",
                           "store: a write to disk failed (%s); restart sluiced",
-                          strerror(s->sync_error));
+                          mdb_strerror(s->sync_error));
     }
     sem_init(&req.done, 0, 0);
     if (s->tail)
@@ -106,23 +106,29 @@ static uint64_t run_one(struct store *s, MDB_txn *parent, struct store_undo *und
 
 /* Run <batch> in one parent transaction starting from revision *committed
  * and commit it; *committed becomes the last revision it gave out.
- * Returns 0, or the LMDB error that lost the whole batch. */
+ * Returns 0, or the LMDB error that lost the whole batch: then *fatal gets
+ * it too if the loss may have come from a failed write or fdatasync.  A
+ * failed commit may have been a failed fdatasync, and the kernel may have
+ * dropped the pages: a later sync could report success for a meta page
+ * that never reached the disk.  MDB_MAP_FULL and MDB_TXN_FULL, and any
+ * failure before the commit, lose the batch before any I/O. */
 static int run_batch(struct store *s, struct write_req *batch, struct store_undo *undo,
-                     uint64_t *committed)
+                     uint64_t *committed, int *fatal)
 {
     struct write_req *r;
     MDB_txn *parent;
     uint64_t rev = *committed, trim = s->trimmed;
     int rc;
 
+    *fatal = 0;
     if ((rc = mdb_txn_begin(s->env, NULL, 0, &parent)) == 0) {
         for (r = batch; r; r = r->next)
             rev = run_one(s, parent, undo, r, rev);
         if (store_changelog_trim(s, parent, rev, &trim) != SL_OK) {
             mdb_txn_abort(parent);
             rc = EIO;
-        } else {
-            rc = mdb_txn_commit(parent);
+        } else if ((rc = mdb_txn_commit(parent)) != 0) {
+            *fatal = rc != MDB_MAP_FULL && rc != MDB_TXN_FULL ? rc : 0;
         }
     }
     if (rc != 0) {
@@ -282,14 +288,19 @@ static void *writer_main(void *arg)
     struct write_req *batch;
     struct acks acks = {0};
     uint64_t committed, txnid;
-    int rc, fresh;
+    int fatal, fresh;
 
     thread_init("store-writer");
     committed = s->rev;
     pthread_mutex_lock(&s->mu);
     while ((batch = take_batch(s)) != NULL) {
+        int failed = s->sync_error;
+
         pthread_mutex_unlock(&s->mu);
-        rc = run_batch(s, batch, s->undo, &committed);
+        /* After a failure nothing more is committed: batch_ran() fails it. */
+        fatal = 0;
+        if (!failed)
+            run_batch(s, batch, s->undo, &committed, &fatal);
         txnid = store_last_txnid(s->env);
         /* Only this thread changes committed_txnid. */
         fresh = txnid != s->committed_txnid;
@@ -297,13 +308,8 @@ static void *writer_main(void *arg)
             sync_file_range(s->fd, 0, (off_t)(2 * s->psize), SYNC_FILE_RANGE_WRITE);
 
         pthread_mutex_lock(&s->mu);
-        /* A failed commit may have been a failed fdatasync, and the kernel
-         * may have dropped the pages: a later sync could then report
-         * success for a meta page that never reached the disk.  So every
-         * write is refused from now on; MDB_MAP_FULL fails before any I/O
-         * and costs only its batch. */
-        if (rc != 0 && rc != MDB_MAP_FULL && rc != MDB_TXN_FULL)
-            store_durable_fail(s, rc);
+        if (fatal)
+            store_durable_fail(s, fatal); /* every later write is refused */
         batch_ran(s, batch, txnid, committed, fresh, &acks);
         pthread_mutex_unlock(&s->mu);
         /* Signalled after the unlock: woken under s->mu, the syncer would
