@@ -965,6 +965,39 @@ static void test_failed_sync_acknowledges_nothing(void **state)
     assert_false(has_tg(f->s, "after"));
 }
 
+static int put_huge(struct store_txn *txn, void *arg, struct sl_err *err)
+{
+    size_t n = 4u << 20;
+    char *pad = malloc(n + 1);
+    json_t *o;
+    int rc;
+
+    memset(pad, 'h', n);
+    pad[n] = '\0';
+    o = json_pack("{ss}", "pad", pad);
+    free(pad);
+    rc = store_put(txn, "tg", "huge", o);
+    json_decref(o);
+    return rc;
+}
+
+/* A write that does not fit the map fails alone, before any I/O: the
+ * store goes on. */
+static void test_map_full_fails_one_write(void **state)
+{
+    struct fixture *f = *state;
+    struct store_options opt = {.map_size = 2u << 20};
+    struct sl_err err = {0};
+
+    reopen(f, &opt);
+    put_range(f, 0, 3);
+    assert_int_equal(store_write(f->s, put_huge, NULL, NULL, &err), SL_EIO);
+    assert_int_equal(err.status, 500);
+    assert_false(has_tg(f->s, "huge"));
+    put_range(f, 3, 6);
+    assert_int_equal(store_revision(f->s), 6);
+}
+
 /* ---- crashes ---- */
 
 /* Object "c<i>" with a pad of <size> bytes. */
@@ -1192,6 +1225,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_readers_see_durable_commits_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed_commit_leaves_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed_sync_acknowledges_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_map_full_fails_one_write, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crash_keeps_acknowledged, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crash_with_writes_in_flight, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crash_large_objects_then_twice, setup, teardown),
