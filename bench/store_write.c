@@ -14,7 +14,8 @@
  * Prints, after a 1 s warm-up: "writes_per_s N", "writes_per_commit N"
  * (every write of the run over the environment's transactions), and with
  * readers "reads_per_s N" and the read latency "read_p50_us", "read_p90_us",
- * "read_p99_us", "read_max_us".  A read that would see a commit not yet durable waits for
+ * "read_p99_us", "read_max_us", and "read_slow_pct", the share of reads
+ * that took 50 us or more.  A read that would see a commit not yet durable waits for
  * its sync (store/durable.h): that wait is in these latencies.
  */
 #include <jansson.h>
@@ -170,6 +171,9 @@ static void print_reads(struct worker *r, int readers, long reads, int seconds)
     printf("read_p90_us %u\n", all[n * 9 / 10]);
     printf("read_p99_us %u\n", all[n * 99 / 100]);
     printf("read_max_us %u\n", all[n - 1]);
+    for (i = n; i > 0 && all[i - 1] >= 50; i--)
+        ;
+    printf("read_slow_pct %.2f\n", 100.0 * (double)(n - i) / (double)n);
     free(all);
 }
 

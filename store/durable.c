@@ -24,41 +24,51 @@ int store_durable_read(struct store *s, MDB_txn **out)
         return rc;
     id = (uint64_t)mdb_txn_id(txn);
     if (id > __atomic_load_n(&s->durable_txnid, __ATOMIC_ACQUIRE)) {
-        pthread_mutex_lock(&s->mu);
-        while (s->durable_txnid < id && !s->sync_error)
-            pthread_cond_wait(&s->durable_cv, &s->mu);
-        rc = s->durable_txnid < id ? EIO : 0;
-        pthread_mutex_unlock(&s->mu);
-        if (rc != 0) {
+        pthread_mutex_lock(&s->gate_mu);
+        __atomic_add_fetch(&s->gate_waiters, 1, __ATOMIC_SEQ_CST);
+        while (__atomic_load_n(&s->durable_txnid, __ATOMIC_SEQ_CST) < id &&
+               !__atomic_load_n(&s->sync_error, __ATOMIC_SEQ_CST))
+            pthread_cond_wait(&s->gate_cv, &s->gate_mu);
+        __atomic_sub_fetch(&s->gate_waiters, 1, __ATOMIC_SEQ_CST);
+        pthread_mutex_unlock(&s->gate_mu);
+        if (__atomic_load_n(&s->durable_txnid, __ATOMIC_SEQ_CST) < id) {
             mdb_txn_abort(txn);
-            return rc;
+            return EIO;
         }
     }
     *out = txn;
     return 0;
 }
 
+/* Wake the readers in the gate, if any.  Called after durable_txnid or
+ * sync_error moved (a reader that counted itself in before it looked at
+ * them is woken; one that comes later sees the new values). */
+static void gate_open(struct store *s)
+{
+    if (__atomic_load_n(&s->gate_waiters, __ATOMIC_SEQ_CST) == 0)
+        return;
+    pthread_mutex_lock(&s->gate_mu);
+    pthread_cond_broadcast(&s->gate_cv);
+    pthread_mutex_unlock(&s->gate_mu);
+}
+
 void store_durable_publish(struct store *s, uint64_t txnid, uint64_t rev)
 {
-    int moved = 0;
-
     if (txnid > s->durable_txnid) {
-        __atomic_store_n(&s->durable_txnid, txnid, __ATOMIC_RELEASE);
-        moved = 1;
+        __atomic_store_n(&s->durable_txnid, txnid, __ATOMIC_SEQ_CST);
+        gate_open(s);
     }
     if (rev > s->rev) {
         s->rev = rev;
-        moved = 1;
+        pthread_cond_broadcast(&s->rev_cv);
     }
-    if (moved)
-        pthread_cond_broadcast(&s->durable_cv);
 }
 
 void store_durable_fail(struct store *s, int rc)
 {
     if (s->sync_error == 0)
-        s->sync_error = rc ? rc : EIO;
-    pthread_cond_broadcast(&s->durable_cv);
+        __atomic_store_n(&s->sync_error, rc ? rc : EIO, __ATOMIC_SEQ_CST);
+    gate_open(s);
 }
 
 int store_read_begin(struct store *s, struct store_txn **out, struct sl_err *err)
@@ -128,7 +138,7 @@ uint64_t store_wait(struct store *s, uint64_t since, int timeout_ms)
     pthread_mutex_lock(&s->mu);
     gen = s->wake_gen;
     while (s->rev <= since && !s->stopping && gen == s->wake_gen)
-        if (pthread_cond_timedwait(&s->durable_cv, &s->mu, &ts) == ETIMEDOUT)
+        if (pthread_cond_timedwait(&s->rev_cv, &s->mu, &ts) == ETIMEDOUT)
             break;
     r = s->rev;
     pthread_mutex_unlock(&s->mu);
@@ -152,6 +162,6 @@ void store_wake_all(struct store *s)
 {
     pthread_mutex_lock(&s->mu);
     s->wake_gen++;
-    pthread_cond_broadcast(&s->durable_cv);
+    pthread_cond_broadcast(&s->rev_cv);
     pthread_mutex_unlock(&s->mu);
 }

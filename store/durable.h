@@ -12,6 +12,13 @@
  * published to store_revision(), store_wait() and the change feed moves
  * only with the durable point.
  *
+ * What it costs (bench/store, reads part): nothing when no commit is in
+ * flight.  Beside 8 writers, a commit is not yet durable for roughly a
+ * third of each commit cycle, and a read that begins then waits: 2 to 3 %
+ * of reads in a tight loop take a sync's time (p99 about 300 us instead of
+ * 10 to 30 us), and such a loop does a third of the reads.  The waiting
+ * readers have a lock of their own (store_int.h), so writes are not slowed.
+ *
  * Caveats:
  * - store_durable_publish() runs with s->mu held (writer.c).
  * - After a failed commit or sync, a reader whose snapshot is not durable

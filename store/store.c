@@ -37,7 +37,9 @@ static void store_free(struct store *s)
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->queue_cv);
     pthread_cond_destroy(&s->sync_cv);
-    pthread_cond_destroy(&s->durable_cv);
+    pthread_cond_destroy(&s->rev_cv);
+    pthread_mutex_destroy(&s->gate_mu);
+    pthread_cond_destroy(&s->gate_cv);
     free(s);
 }
 
@@ -50,7 +52,9 @@ static struct store *store_new(const struct store_options *opt)
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->queue_cv, NULL);
     pthread_cond_init(&s->sync_cv, NULL);
-    pthread_cond_init(&s->durable_cv, NULL);
+    pthread_cond_init(&s->rev_cv, NULL);
+    pthread_mutex_init(&s->gate_mu, NULL);
+    pthread_cond_init(&s->gate_cv, NULL);
     s->changes_keep = opt && opt->changes_keep ? opt->changes_keep : DEFAULT_CHANGES_KEEP;
     if (store_cache_new(&s->cache) != SL_OK || store_counters_new(&s->counters) != SL_OK) {
         store_free(s);

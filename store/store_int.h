@@ -4,8 +4,10 @@
  *
  * Caveats:
  * - s->mu guards the queue, the durability state (committed_txnid,
- *   durable_txnid, rev, sync_error) and the flags; durable_txnid is also
- *   read without it (atomically) by readers on their fast path.
+ *   durable_txnid, rev, sync_error) and the flags.  Readers read
+ *   durable_txnid and sync_error atomically, and wait for them under
+ *   gate_mu; whoever moves them takes gate_mu after s->mu (never the other
+ *   way round) to wake the readers.
  * - Fields marked "writer" belong to the writer thread: no lock.
  */
 #ifndef SL_STORE_INT_H
@@ -50,7 +52,12 @@ struct store {
     pthread_mutex_t mu;
     pthread_cond_t queue_cv;   /* writer waits for work */
     pthread_cond_t sync_cv;    /* syncer waits for a commit to make durable */
-    pthread_cond_t durable_cv; /* readers, waiters: durable_txnid and rev moved */
+    pthread_cond_t rev_cv;     /* store_wait(): rev moved, or woken */
+    /* Readers waiting for a commit to be durable use a lock of their own, so
+     * that they never contend with the writer and the syncer for s->mu. */
+    pthread_mutex_t gate_mu;
+    pthread_cond_t gate_cv;
+    unsigned gate_waiters;     /* readers in the gate: under gate_mu, read atomically */
     struct write_req *head, *tail;              /* queued for the writer */
     struct write_req *unsynced, *unsynced_tail; /* run, awaiting durability */
     uint64_t committed_txnid; /* last LMDB txn committed (its meta page written) */

@@ -385,7 +385,7 @@ int store_writer_stop(struct store *s)
     if (!s->writer_started)
         s->writer_done = 1;
     pthread_cond_broadcast(&s->queue_cv);
-    pthread_cond_broadcast(&s->durable_cv);
+    pthread_cond_broadcast(&s->rev_cv);
     pthread_cond_signal(&s->sync_cv);
     pthread_mutex_unlock(&s->mu);
     if (s->writer_started)
