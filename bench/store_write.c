@@ -7,7 +7,7 @@
  * round-robin over 200 groups, as in bench/api (each write lands in another
  * B-tree leaf); with "sequential" every key follows the last (all writes
  * land in one leaf).  Built and run by bench/store against
- * build-release/libsluice_core.a:
+ * build-release/libsluice_store.a:
  *
  *   store_write DIR [writers 8] [seconds 3] [spread|sequential] [readers 0]
  *
