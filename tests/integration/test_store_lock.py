@@ -11,13 +11,19 @@ from sluice_harness import BUILD, Sluiced, check, check_eq, free_port, report, r
 
 
 def files_of(d):
-    """Every file of directory <d> with its size, mtime and content hash."""
+    """Every file of directory <d> with its inode, size, mtime and content
+    hash.  lock.mdb is LMDB's shared reader table, which the first
+    instance's own read transactions write to: its inode and size only."""
     out = {}
     for name in sorted(os.listdir(d)):
         p = os.path.join(d, name)
         st = os.stat(p)
+        if name == "lock.mdb":
+            out[name] = (st.st_ino, st.st_size)
+            continue
         with open(p, "rb") as f:
-            out[name] = (st.st_size, st.st_mtime_ns, hashlib.sha256(f.read()).hexdigest())
+            out[name] = (st.st_ino, st.st_size, st.st_mtime_ns,
+                         hashlib.sha256(f.read()).hexdigest())
     return out
 
 
