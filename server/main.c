@@ -104,9 +104,12 @@ int main(int argc, char **argv)
     }
 
 
+    /* The store first: it locks the data directory, so a second sluiced
+     * on it stops here, before it binds, forks or schedules anything. */
     store_opt.changes_keep = cfg.changes_keep;
-    if (store_open(cfg.data_dir, &store_opt, &app.store, &err) != SL_OK) {
-        fprintf(stderr, "sluiced: %s\n", err.message);
+    if ((rc = store_open(cfg.data_dir, &store_opt, &app.store, &err)) != SL_OK) {
+        /* "data directory DIR is in use by pid N" is the whole line. */
+        fprintf(stderr, "%s%s\n", rc == SL_EAGAIN ? "" : "sluiced: ", err.message);
         goto out;
     }
     if (elb_health_new(&app.health) != SL_OK || dataplane_new(&app, &app.dataplane) != SL_OK ||
