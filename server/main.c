@@ -91,10 +91,15 @@ int main(int argc, char **argv)
     app.cfg = &cfg;
 
     if (cfg.credentials[0]) {
-        if (auth_load(cfg.credentials, &app.creds, msg, sizeof(msg)) != SL_OK) {
+        char warn[512];
+
+        if (auth_load(cfg.credentials, &app.creds, msg, sizeof(msg), warn, sizeof(warn)) !=
+            SL_OK) {
             fprintf(stderr, "sluiced: --credentials: %s\n", msg);
             return 2;
         }
+        if (warn[0])
+            log_warn("--credentials: %s", warn);
     } else if (!config_is_loopback(cfg.listen_host)) {
         fprintf(stderr,
                 "sluiced: refusing to listen on non-loopback address %s without "
