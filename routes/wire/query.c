@@ -158,8 +158,14 @@ static json_t *normalize(json_t *v, struct sl_err *err)
         for (i = 0; i < n; i++) {
             json_t *e = json_object_get(inner, keys[i]);
             json_t *ek = json_object_get(e, "key"), *ev = json_object_get(e, "value");
-            if (json_is_string(ek))
-                json_object_set(map, json_string_value(ek), ev ? ev : json_string(""));
+            if (!json_is_string(ek)) {
+                sl_err_set(err, 400, "ValidationError", "map entry %s has no key", keys[i]);
+                json_decref(map);
+                map = NULL;
+                break;
+            }
+            /* A key without a value maps to "": a new string, not a leak. */
+            json_object_set_new(map, json_string_value(ek), ev ? json_incref(ev) : json_string(""));
         }
         free(keys);
         json_decref(out);
