@@ -351,8 +351,8 @@ static int parse_lines(struct parser *ps, struct section *s, const char *p, cons
     return section_finish(ps, s);
 }
 
-int creds_parse(const char *text, size_t len, const char *origin, struct creds **out,
-                char *errbuf, size_t errlen)
+int creds_parse(const char *text, size_t len, const char *origin, struct creds **out, char *errbuf,
+                size_t errlen)
 {
     struct parser ps = {
         .origin = origin ? origin : "credentials", .errbuf = errbuf, .errlen = errlen};
@@ -545,8 +545,8 @@ int creds_add(struct creds *c, const char *profile, const char *key_id, const ch
     struct creds_entry *e;
 
     if (c == NULL || profile == NULL || key_id == NULL || strchr(key_id, '/') == NULL ||
-        creds_find_key(c, key_id) || (token && (*token == '\0' || creds_match_token(c, token,
-                                                                                strlen(token)))))
+        creds_find_key(c, key_id) ||
+        (token && (*token == '\0' || creds_match_token(c, token, strlen(token)))))
         return SL_EINVAL;
     if ((e = grow(c)) == NULL)
         return SL_ENOMEM;

@@ -29,8 +29,8 @@ enum creds_role { CREDS_ROLE_ADMIN = 0, CREDS_ROLE_PROXY = 1 };
 struct creds_entry {
     char *profile; /* section name, without "profile " */
     char *key_id;
-    char *secret;  /* NULL only for entries added by creds_add() without one */
-    char *token;   /* sluice_api_token, NULL when the section has none */
+    char *secret; /* NULL only for entries added by creds_add() without one */
+    char *token;  /* sluice_api_token, NULL when the section has none */
     enum creds_role role;
     unsigned char token_digest[32]; /* SHA-256 of token, for constant-time matching */
 };
@@ -57,8 +57,8 @@ struct creds; /* opaque: the entries of one file */
  *
  * Returns SL_OK and a struct the caller frees with creds_free(), or SL_ERR /
  * SL_ENOMEM with *out NULL and the reason in <errbuf>. */
-int creds_parse(const char *text, size_t len, const char *origin, struct creds **out,
-                char *errbuf, size_t errlen);
+int creds_parse(const char *text, size_t len, const char *origin, struct creds **out, char *errbuf,
+                size_t errlen);
 
 /* creds_parse() on the file at <path> (a regular file of at most 1 MiB).
  * When the file is readable or writable by other users, <warnbuf> gets a

@@ -44,8 +44,8 @@ int auth_parse(const char *text, size_t len, const char *origin, struct auth_cre
     return wrap(c, out);
 }
 
-int auth_load(const char *path, struct auth_creds **out, char *errbuf, size_t errlen,
-              char *warnbuf, size_t warnlen)
+int auth_load(const char *path, struct auth_creds **out, char *errbuf, size_t errlen, char *warnbuf,
+              size_t warnlen)
 {
     struct creds *c;
     int rc;

@@ -80,8 +80,8 @@ struct auth_identity {
  *
  * Returns SL_OK and a struct the caller frees with auth_free(), or SL_ERR
  * (SL_ENOMEM, SL_EIO) with *out set to NULL. */
-int auth_load(const char *path, struct auth_creds **out, char *errbuf, size_t errlen,
-              char *warnbuf, size_t warnlen);
+int auth_load(const char *path, struct auth_creds **out, char *errbuf, size_t errlen, char *warnbuf,
+              size_t warnlen);
 
 /* auth_load() from memory: <text> of <len> bytes, <origin> names it in
  * messages.  Same rules and ownership; a fuzzing and test entry point. */

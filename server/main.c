@@ -23,39 +23,6 @@
 #include "store/store.h"
 #include "version.h"
 
-/* Run sluice-proxy beside us, subscribed over loopback. */
-static void start_proxy(const struct sl_config *cfg, int port, struct supervisor **out)
-{
-    char bin[1024], url[64];
-    char *argv[8];
-    int n = 0;
-
-    if (cfg->proxy_bin[0])
-        snprintf(bin, sizeof(bin), "%s", cfg->proxy_bin);
-    else if (supervise_sibling("sluice-proxy", bin, sizeof(bin)) != SL_OK)
-        bin[0] = '\0';
-    if (bin[0] == '\0' || access(bin, X_OK) != 0) {
-        log_warn("sluice-proxy not found at '%s': running the control plane alone "
-                 "(use --proxy-bin PATH, or --no-proxy to silence this)",
-                 bin);
-        return;
-    }
-    snprintf(url, sizeof(url), "http://%s:%d",
-             strchr(cfg->listen_host, ':') ? "[::1]" : "127.0.0.1", port);
-    argv[n++] = bin;
-    argv[n++] = "--control-plane";
-    argv[n++] = url;
-    argv[n++] = "--id";
-    argv[n++] = "local";
-    if (cfg->credentials[0]) {
-        argv[n++] = "--credentials";
-        argv[n++] = (char *)cfg->credentials;
-    }
-    argv[n] = NULL;
-    if (supervise_start(argv, out) != SL_OK)
-        log_error("cannot supervise sluice-proxy");
-}
-
 int main(int argc, char **argv)
 {
     struct sl_config cfg;
@@ -66,7 +33,7 @@ int main(int argc, char **argv)
     struct scheduler *scheduler = NULL;
     struct sl_err err = {0};
     struct store_options store_opt = {0};
-    char msg[512] = "";
+    char msg[512] = "", token[80] = "";
     sigset_t sigs;
     int rc, sig, status = 1;
 
@@ -100,6 +67,12 @@ int main(int argc, char **argv)
         }
         if (warn[0])
             log_warn("--credentials: %s", warn);
+        /* The co-process's own key: it reports in every configuration. */
+        if (!cfg.no_proxy && auth_add_coprocess_token(app.creds, token, sizeof(token)) != SL_OK) {
+            fprintf(stderr, "sluiced: cannot make the co-process's token\n");
+            auth_free(app.creds);
+            return 1;
+        }
     } else if (!config_is_loopback(cfg.listen_host)) {
         fprintf(stderr,
                 "sluiced: refusing to listen on non-loopback address %s without "
@@ -128,7 +101,8 @@ int main(int argc, char **argv)
              app.creds ? "on" : "off (loopback only)");
 
     if (!cfg.no_proxy)
-        start_proxy(&cfg, http_port(http), &proxy);
+        supervise_proxy_start(&cfg, http_port(http), token, &proxy);
+    explicit_bzero(token, sizeof(token));
     /* ECS: tasks started by an earlier sluiced are adopted on its first pass. */
     if (strcmp(cfg.runtime, "none") != 0 && scheduler_start(&app, &scheduler, &err) != SL_OK) {
         fprintf(stderr, "sluiced: %s\n", err.message);

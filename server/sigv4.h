@@ -37,12 +37,12 @@ struct sigv4_auth {
     struct sigv4_span credential, signed_headers, signature;
     struct sigv4_span names[SIGV4_MAX_SIGNED_HEADERS];
     size_t nnames;
-    char key[128];      /* access key id from the scope */
-    char date[9];       /* scope date, yyyymmdd */
+    char key[128]; /* access key id from the scope */
+    char date[9];  /* scope date, yyyymmdd */
     char region[32];
     char service[64];
     char amz_date[SIGV4_AMZ_DATE_LEN + 1]; /* X-Amz-Date, or Date rewritten */
-    time_t t;                               /* the same as a time */
+    time_t t;                              /* the same as a time */
 };
 
 /* Parse and check everything of <r>'s signature that needs no secret and no
