@@ -16,7 +16,9 @@
 #include "server/config.h"
 #include "server/dataplane.h"
 #include "server/drain.h"
+#include "server/guard.h"
 #include "server/http.h"
+#include "server/park.h"
 #include "server/scheduler.h"
 #include "server/supervise.h"
 #include "routes/elbv2/health.h"
@@ -67,6 +69,12 @@ int main(int argc, char **argv)
         }
         if (warn[0])
             log_warn("--credentials: %s", warn);
+        if (cfg.allowed_hosts[0]) {
+            fprintf(stderr, "sluiced: --allowed-hosts applies only without --credentials "
+                            "(signed requests are accepted from any host)\n");
+            auth_free(app.creds);
+            return 2;
+        }
         /* The co-process's own key: it reports in every configuration. */
         if (!cfg.no_proxy && auth_add_coprocess_token(app.creds, token, sizeof(token)) != SL_OK) {
             fprintf(stderr, "sluiced: cannot make the co-process's token\n");
@@ -79,6 +87,10 @@ int main(int argc, char **argv)
                 "--credentials (anyone could change your load balancers)\n",
                 cfg.listen_host);
         return 2;
+    } else if (guard_new(cfg.listen_host, cfg.allowed_hosts, &app.guard, msg, sizeof(msg)) !=
+               SL_OK) {
+        fprintf(stderr, "%s\n", msg[0] ? msg : "sluiced: out of memory");
+        return 2;
     }
 
 
@@ -88,6 +100,7 @@ int main(int argc, char **argv)
         goto out;
     }
     if (elb_health_new(&app.health) != SL_OK || dataplane_new(&app, &app.dataplane) != SL_OK ||
+        park_start(app.store, &app.park) != SL_OK ||
         drain_start(app.store, app.health, 250, &drainer) != SL_OK) {
         fprintf(stderr, "sluiced: cannot start: out of memory or threads\n");
         goto out;
@@ -121,10 +134,12 @@ out:
     if (app.dataplane)
         dataplane_shutdown(app.dataplane);
     http_stop(http);
+    park_free(app.park);
     dataplane_free(app.dataplane);
     drain_stop(drainer);
     store_close(app.store);
     elb_health_free(app.health);
     auth_free(app.creds);
+    guard_free(app.guard);
     return status;
 }

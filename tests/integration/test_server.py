@@ -130,7 +130,7 @@ def oversized(port, path, ctype, chunked):
     c = socket.create_connection(("127.0.0.1", port))
     c.settimeout(10)
     size = 2 * 1024 * 1024
-    head = "POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: %s\r\n" % (path, ctype)
+    head = "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: %s\r\n" % (path, ctype)
     head += "Transfer-Encoding: chunked\r\n\r\n" if chunked else "Content-Length: %d\r\n\r\n" % size
     c.sendall(head.encode())
     chunk = b"a" * 65536
