@@ -1,5 +1,6 @@
 """sluiced as a process: flags, env vars, /healthz, clean shutdown, protocol
 errors for bad input, and the loopback-only rule without credentials."""
+import json
 import os
 import signal
 import socket
@@ -204,8 +205,37 @@ def test_query_map_entries_do_not_leak():
               "entry without a key: %r" % payload)
 
 
+def test_bytes_that_are_not_utf8():
+    """Every wire format is UTF-8: a parameter that is not is refused as
+    malformed (it was silently dropped), and an error quoting a client's
+    bytes keeps its code and message (the JSON encoders dropped both)."""
+    with Sluiced(extra_args=["--runtime", "none"]) as s:
+        st, _, payload = query(s, "Action=CreateTargetGroup&Version=2015-12-01&Name=%FFweb"
+                                  "&Protocol=HTTP&Port=80&VpcId=vpc-1")
+        check_eq(st, 400, "a value that is not UTF-8")
+        check(b"<Code>MalformedQueryString</Code>" in payload and b"UTF-8" in payload,
+              "MalformedQueryString: %r" % payload)
+        st, _, payload = query(s, "Action=DescribeTargetGroups&Version=2015-12-01&%C3%28.a=1")
+        check_eq(st, 400, "a name that is not UTF-8")
+        c = socket.create_connection(("127.0.0.1", s.port), timeout=10)
+        c.sendall(b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+                  b"X-Amz-Target: AmazonEC2ContainerServiceV20141113.List\xeeTasks\r\n"
+                  b"Content-Type: application/x-amz-json-1.1\r\nContent-Length: 2\r\n\r\n{}")
+        out = b""
+        while True:
+            part = c.recv(65536)
+            if not part:
+                break
+            out += part
+        c.close()
+        body = json.loads(out.split(b"\r\n\r\n", 1)[1])
+        check_eq(body.get("__type"), "UnknownOperationException", "JSON 1.1 error code")
+        check("Unknown operation" in body.get("message", ""), "message kept: %r" % body)
+
+
 for t in (test_flags, test_non_loopback_needs_credentials, test_env_vars_configure,
           test_healthz_and_shutdown, test_query_protocol_errors,
-          test_slow_and_garbage_connections, test_query_map_entries_do_not_leak):
+          test_slow_and_garbage_connections, test_query_map_entries_do_not_leak,
+          test_bytes_that_are_not_utf8):
     run_case(t)
 report()
