@@ -3,11 +3,16 @@
  *
  * No thread per connection: libmicrohttpd runs HTTP_POLL_THREADS epoll
  * threads, so an idle or slow connection costs a socket and a little memory,
- * not a thread.  A request that reads or writes the store (every API call,
- * the data-plane snapshot and report) runs on the worker pool (workers.h)
- * while its connection is suspended; the data-plane watch stream parks
- * between revisions (park.h).  Connections are bounded in total and per
- * client address, and slow clients are cut off (conntrack.h).
+ * not a thread.  The acceptor (acceptor.h) hands connections over one at a
+ * time, so they spread over the threads, and caps the total.  A request
+ * runs on its connection's polling thread, as it did on a thread of its
+ * own: an API call blocks there on LMDB or the store's group commit, which
+ * is why there are more polling threads than cores.  The data plane's
+ * snapshot and report and a container's log, which can wait for seconds,
+ * run on a small pool (workers.h) while their connection is suspended, and
+ * the watch stream parks between revisions (park.h).  Slow clients are cut
+ * off (conntrack.h), and libmicrohttpd bounds connections per client
+ * address.
  *
  * A request's head is judged before its body is read (check_head()): the
  * browser guard without credentials (guard.h), the size limit, the
@@ -36,6 +41,7 @@
 #include "common/util.h"
 #include "routes/api/front.h"
 #include "routes/api/openapi.h"
+#include "server/acceptor.h"
 #include "server/auth.h"
 #include "server/conntrack.h"
 #include "server/dataplane.h"
@@ -45,8 +51,8 @@
 #include "server/workers.h"
 
 #define MAX_HEADERS       128
-#define HTTP_POLL_THREADS 2
-#define HTTP_WORKERS      32
+#define HTTP_POLL_THREADS 16 /* blocking API calls run here: concurrent ones need threads */
+#define HTTP_WORKERS      8  /* the data plane's snapshot and report */
 #define BODY_BUDGET       ((size_t)32 << 20) /* buffered request bodies, all connections */
 #define FD_RESERVE        512                /* descriptors kept for the store, tasks, ... */
 #define STOP_FLUSH_MS     5000               /* for answered requests to reach their clients */
@@ -55,6 +61,7 @@
 struct http_server {
     struct app *app;
     struct MHD_Daemon *d;
+    struct acceptor *acc;
     struct workers *workers;
     struct conntrack *ct;
     int port;
@@ -87,13 +94,15 @@ struct req_state {
     enum phase phase;
     int bearer;     /* authenticated by a bearer token in the head */
     int dispatched; /* counted in h->pending */
-    struct hdr_collect hc;
+    int refused;    /* answer refusal once the body is in (read and dropped) */
     struct buf body;
-    size_t charged;        /* of body, counted in h->body_bytes */
-    struct sl_err refusal; /* status != 0: answer this once the body is in */
+    size_t charged; /* of body, counted in h->body_bytes */
+    struct sl_err *refusal;
     struct front_reply reply;
     char rid[37];
 };
+/* Kept under 1 KiB (malloc's small bins): a larger allocation per request
+ * makes glibc consolidate its fast bins every time (5 % of a read). */
 
 static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *key,
                                       const char *value)
@@ -108,22 +117,10 @@ static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const 
     return MHD_YES;
 }
 
-/* The first header <name> of <st>, NULL if none; *count (may be NULL) gets
- * how many were sent. */
-static const char *header(const struct req_state *st, const char *name, int *count)
+/* The first header <name> of <st>, NULL if none. */
+static const char *header(const struct req_state *st, const char *name)
 {
-    const char *v = NULL;
-    size_t i;
-    int n = 0;
-
-    for (i = 0; i < st->hc.n; i++)
-        if (strcasecmp(st->hc.h[i].name, name) == 0) {
-            if (n++ == 0)
-                v = st->hc.h[i].value;
-        }
-    if (count)
-        *count = n;
-    return v;
+    return MHD_lookup_connection_value(st->c, MHD_HEADER_KIND, name);
 }
 
 static void pct_encode(struct buf *b, const char *s)
@@ -174,6 +171,11 @@ static enum door door_for(const char *method, const char *url, struct MHD_Connec
 static int is_dataplane(const char *url)
 {
     return strncmp(url, "/v1/dataplane/", 14) == 0;
+}
+
+static int is_task_logs(const char *url)
+{
+    return strncmp(url, TASK_LOGS_PREFIX, strlen(TASK_LOGS_PREFIX)) == 0;
 }
 
 static void door_error(enum door d, const struct sl_err *e, const char *rid,
@@ -249,26 +251,31 @@ static enum MHD_Result answer_error(struct http_server *h, struct req_state *st,
 
 /* ---- the head: judged before any of the body is read -------------------- */
 
-static void fill_auth_request(const struct req_state *st, struct auth_request *ar)
+/* <hc> is the caller's (2 KiB: on its stack, not in every request's state). */
+static void fill_auth_request(const struct req_state *st, struct hdr_collect *hc,
+                              struct auth_request *ar)
 {
+    hc->n = 0;
+    MHD_get_connection_values(st->c, MHD_HEADER_KIND, collect_header, hc);
     memset(ar, 0, sizeof(*ar));
     ar->method = st->method;
-    ar->headers = st->hc.h;
-    ar->nheaders = st->hc.n;
+    ar->headers = hc->h;
+    ar->nheaders = hc->n;
     ar->now = time(NULL);
 }
 
 /* With credentials: who signed, and may that key do this? */
 static int check_identity(struct http_server *h, struct req_state *st, struct sl_err *err)
 {
+    struct hdr_collect hc;
     struct auth_identity id;
     struct auth_request ar;
     const char *authz;
 
-    fill_auth_request(st, &ar);
+    fill_auth_request(st, &hc, &ar);
     if (auth_precheck(h->app->creds, &ar, st->door == DOOR_REST, &id, err) != SL_OK)
         return SL_ERR;
-    authz = header(st, "Authorization", NULL);
+    authz = header(st, "Authorization");
     st->bearer = authz && strncasecmp(authz, "Bearer ", 7) == 0;
     if (strcmp(st->url, "/v1/dataplane/report") == 0 && id.role != CREDS_ROLE_PROXY)
         return sl_err_set(err, 403, "AccessDenied",
@@ -300,17 +307,31 @@ static int busy(struct sl_err *err)
                       BODY_BUDGET >> 20);
 }
 
+static enum MHD_Result guard_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value)
+{
+    struct guard_request *g = cls;
+
+    value = value ? value : "";
+    if (strcasecmp(key, "Host") == 0 && g->nhost++ == 0)
+        g->host = value;
+    else if (strcasecmp(key, "Origin") == 0 && g->norigin++ == 0)
+        g->origin = value;
+    else if (strcasecmp(key, "Sec-Fetch-Site") == 0 && g->sec_fetch_site == NULL)
+        g->sec_fetch_site = value;
+    return MHD_YES;
+}
+
 static int check_head(struct http_server *h, struct req_state *st, struct sl_err *err)
 {
-    const char *cl = header(st, "Content-Length", NULL);
+    const char *cl = header(st, "Content-Length");
     unsigned long long len = cl ? strtoull(cl, NULL, 10) : 0;
 
     if (h->app->guard) {
         struct guard_request g = {0};
 
-        g.host = header(st, "Host", &g.nhost);
-        g.origin = header(st, "Origin", &g.norigin);
-        g.sec_fetch_site = header(st, "Sec-Fetch-Site", NULL);
+        /* every header, not the first MAX_HEADERS: a page may send many */
+        MHD_get_connection_values(st->c, MHD_HEADER_KIND, guard_header, &g);
         if (guard_check(h->app->guard, &g, err) != SL_OK)
             return SL_ERR;
     }
@@ -337,14 +358,27 @@ static void release_body(struct http_server *h, struct req_state *st)
     buf_free(&st->body);
 }
 
+static const struct sl_err OOM = {500, "InternalFailure", "out of memory"};
+
+/* Where a refusal found in the body is written (allocated then: it is 580
+ * bytes and rare), or NULL without memory (sl_err_set() takes NULL, and the
+ * answer is OOM); st->refused is set either way. */
+static struct sl_err *refuse(struct req_state *st)
+{
+    st->refused = 1;
+    if (st->refusal == NULL)
+        st->refusal = calloc(1, sizeof(*st->refusal));
+    return st->refusal;
+}
+
 static void on_body(struct http_server *h, struct req_state *st, const char *p, size_t n)
 {
     int over;
 
-    if (st->refusal.status)
+    if (st->refused)
         return; /* refused: the rest is read and dropped */
     if (st->body.len + n > FRONT_MAX_BODY) {
-        sl_err_set(&st->refusal, 413, "RequestEntityTooLarge", "request body exceeds %d bytes",
+        sl_err_set(refuse(st), 413, "RequestEntityTooLarge", "request body exceeds %d bytes",
                    FRONT_MAX_BODY);
         release_body(h, st);
         return;
@@ -357,7 +391,7 @@ static void on_body(struct http_server *h, struct req_state *st, const char *p, 
     }
     pthread_mutex_unlock(&h->mu);
     if (over) {
-        busy(&st->refusal);
+        busy(refuse(st));
         release_body(h, st);
         return;
     }
@@ -373,6 +407,7 @@ static int authenticate(struct http_server *h, struct req_state *st, struct sl_e
     const char *raw_uri = st->raw_uri ? st->raw_uri : st->url;
     char raw_path[4096];
     size_t pl = strcspn(raw_uri, "?");
+    struct hdr_collect hc;
     struct auth_request ar;
     struct buf q;
     int rc;
@@ -385,7 +420,7 @@ static int authenticate(struct http_server *h, struct req_state *st, struct sl_e
     raw_path[pl] = '\0';
     buf_init(&q);
     MHD_get_connection_values(st->c, MHD_GET_ARGUMENT_KIND, collect_arg, &q);
-    fill_auth_request(st, &ar);
+    fill_auth_request(st, &hc, &ar);
     ar.path = raw_path;
     ar.query = q.data ? q.data : "";
     ar.body = st->body.data ? st->body.data : "";
@@ -407,7 +442,7 @@ static void front_request_of(struct req_state *st, struct front_request *fr)
     fr->content_type = MHD_lookup_connection_value(st->c, MHD_HEADER_KIND, "Content-Type");
 }
 
-/* On a pool thread: authenticate and run the operation into st->reply. */
+/* Authenticate and run the operation into st->reply (polling thread or pool). */
 static void execute(struct http_server *h, struct req_state *st)
 {
     struct app *app = h->app;
@@ -426,17 +461,21 @@ static void execute(struct http_server *h, struct req_state *st)
         front_query(&ctx, &fr, &st->reply);
         break;
     case DOOR_JSON11:
-        front_json11(&ctx, header(st, "X-Amz-Target", NULL), &fr, &st->reply);
+        front_json11(&ctx, header(st, "X-Amz-Target"), &fr, &st->reply);
         break;
     default:
         if (is_dataplane(st->url) && app->dataplane)
             dataplane_handle(app->dataplane, st->c, &fr, &st->reply);
-        else if (strncmp(st->url, TASK_LOGS_PREFIX, strlen(TASK_LOGS_PREFIX)) == 0)
+        else if (is_task_logs(st->url))
             task_logs_handle(app, &fr, &st->reply);
         else
             front_rest(&ctx, &fr, &st->reply);
         break;
     }
+    /* Decoding a large body leaves this thread's malloc arena holding its
+     * peak (16 threads and more, up to 16 arenas): give the pages back. */
+    if (st->body.len > TRIM_AFTER_BYTES)
+        malloc_trim(0);
 }
 
 static void run_request(struct workers_job *j)
@@ -445,10 +484,6 @@ static void run_request(struct workers_job *j)
     struct http_server *h = st->h;
 
     execute(h, st);
-    /* Decoding a large body leaves this thread's malloc arena holding its
-     * peak (32 threads, up to 16 arenas): give the pages back. */
-    if (st->body.len > TRIM_AFTER_BYTES)
-        malloc_trim(0);
     st->phase = PH_DONE;
     /* After this the polling thread may answer and free st. */
     MHD_resume_connection(st->c);
@@ -531,8 +566,8 @@ static enum MHD_Result on_request(struct http_server *h, struct req_state *st)
 {
     struct sl_err err = {0};
 
-    if (st->refusal.status)
-        return answer_error(h, st, &st->refusal);
+    if (st->refused)
+        return answer_error(h, st, st->refusal ? st->refusal : &OOM);
     if (buf_failed(&st->body)) {
         sl_err_set(&err, 500, "InternalFailure", "out of memory");
         return answer_error(h, st, &err);
@@ -544,7 +579,15 @@ static enum MHD_Result on_request(struct http_server *h, struct req_state *st)
     if (strcmp(st->url, "/v1/dataplane/watch") == 0 && strcmp(st->method, "GET") == 0 &&
         h->app->dataplane)
         return serve_watch(h, st);
-    return dispatch(h, st);
+    /* The data plane's snapshot waits for its revision to be durable, a
+     * report may finish drains in a write, and a container's log may take
+     * an engine call of seconds: those wait on the pool.  The API runs on
+     * its polling thread, as a thread per connection would: a hand-off
+     * there and back costs a read more than the read itself. */
+    if (is_dataplane(st->url) || is_task_logs(st->url))
+        return dispatch(h, st);
+    execute(h, st);
+    return send_reply(h, st);
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
@@ -553,6 +596,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 {
     struct http_server *h = cls;
     struct req_state *st = *con_cls;
+    struct sl_err err;
 
     if (st == NULL)
         return MHD_NO; /* uri_start() failed to allocate */
@@ -562,10 +606,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         st->url = url;
         st->method = method;
         st->phase = PH_BODY;
-        MHD_get_connection_values(c, MHD_HEADER_KIND, collect_header, &st->hc);
         st->door = door_for(method, url, c);
-        if (check_head(h, st, &st->refusal) != SL_OK)
-            return answer_error(h, st, &st->refusal); /* the body is never read */
+        if (check_head(h, st, &err) != SL_OK)
+            return answer_error(h, st, &err); /* the body is never read */
         return MHD_YES;
     case PH_BODY:
         if (*upload_size != 0) {
@@ -602,6 +645,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
         pthread_mutex_unlock(&h->mu);
     }
     front_reply_free(&st->reply);
+    free(st->refusal);
     free(st->raw_uri);
     free(st);
     *con_cls = NULL;
@@ -637,6 +681,7 @@ static void notify_connection(void *cls, struct MHD_Connection *c, void **socket
     } else {
         conntrack_close(h->ct, *socket_context); /* before the socket is closed */
         *socket_context = NULL;
+        acceptor_closed(h->acc);
     }
 }
 
@@ -679,20 +724,21 @@ static int fit_descriptors(const struct sl_config *cfg, int *max, struct sl_err 
     return SL_OK;
 }
 
-static int listen_addr(const struct sl_config *cfg, struct sockaddr_storage *ss, unsigned *flags,
+static int listen_addr(const struct sl_config *cfg, struct sockaddr_storage *ss, socklen_t *len,
                        struct sl_err *err)
 {
     struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
     struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
 
     memset(ss, 0, sizeof(*ss));
+    *len = sizeof(*in4);
     if (inet_pton(AF_INET, cfg->listen_host, &in4->sin_addr) == 1) {
         in4->sin_family = AF_INET;
         in4->sin_port = htons((uint16_t)cfg->listen_port);
     } else if (inet_pton(AF_INET6, cfg->listen_host, &in6->sin6_addr) == 1) {
         in6->sin6_family = AF_INET6;
         in6->sin6_port = htons((uint16_t)cfg->listen_port);
-        *flags |= MHD_USE_IPv6;
+        *len = sizeof(*in6);
     } else if (strcmp(cfg->listen_host, "localhost") == 0) {
         in4->sin_family = AF_INET;
         in4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -704,8 +750,20 @@ static int listen_addr(const struct sl_config *cfg, struct sockaddr_storage *ss,
     return SL_OK;
 }
 
+/* The acceptor's hand-over: libmicrohttpd takes the socket (and closes it
+ * if it cannot serve it). */
+static int add_connection(void *arg, int fd, const struct sockaddr *sa, socklen_t len)
+{
+    struct http_server *h = arg;
+
+    return MHD_add_connection(h->d, fd, sa, len) == MHD_YES ? 0 : -1;
+}
+
 static void server_free(struct http_server *h)
 {
+    acceptor_free(h->acc);
+    if (h->d)
+        MHD_stop_daemon(h->d);
     workers_stop(h->workers);
     conntrack_stop(h->ct);
     pthread_cond_destroy(&h->cv);
@@ -713,17 +771,37 @@ static void server_free(struct http_server *h)
     free(h);
 }
 
+/* The total is the acceptor's: libmicrohttpd divides its own limit among
+ * its threads, so each may take them all. */
+static struct MHD_Daemon *start_daemon(struct http_server *h, int max_conn)
+{
+    const struct sl_config *cfg = h->app->cfg;
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_NO_LISTEN_SOCKET |
+                     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+
+    /* 32 KiB per connection (libmicrohttpd's default) holds the headers of
+     * any API request (larger get 431); bodies stream through handle().
+     * The pool is cleared for every request, so a larger one costs each
+     * request a larger memset. */
+    return MHD_start_daemon(
+        flags, 0, NULL, NULL, handle, h, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)HTTP_POLL_THREADS,
+        MHD_OPTION_NOTIFY_COMPLETED, completed, h, MHD_OPTION_NOTIFY_CONNECTION, notify_connection,
+        h, MHD_OPTION_URI_LOG_CALLBACK, uri_start, h, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)cfg->client_timeout, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)max_conn * HTTP_POLL_THREADS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned)cfg->max_connections_per_client, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)(32 * 1024), MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
+}
+
 int http_start(struct app *app, struct http_server **out, struct sl_err *err)
 {
     const struct sl_config *cfg = app->cfg;
     struct sockaddr_storage ss;
     struct http_server *h;
-    const union MHD_DaemonInfo *info;
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+    socklen_t len;
     int max_conn = cfg->max_connections;
 
-    if (listen_addr(cfg, &ss, &flags, err) != SL_OK ||
-        fit_descriptors(cfg, &max_conn, err) != SL_OK)
+    if (listen_addr(cfg, &ss, &len, err) != SL_OK || fit_descriptors(cfg, &max_conn, err) != SL_OK)
         return SL_ERR;
     if ((h = calloc(1, sizeof(*h))) == NULL)
         return sl_err_set(err, 500, "InternalFailure", "out of memory");
@@ -731,30 +809,18 @@ int http_start(struct app *app, struct http_server **out, struct sl_err *err)
     pthread_mutex_init(&h->mu, NULL);
     pthread_cond_init(&h->cv, NULL);
     if (workers_start(HTTP_WORKERS, &h->workers) != SL_OK ||
-        conntrack_start(cfg->client_timeout * 1000, &h->ct) != SL_OK) {
+        conntrack_start(cfg->client_timeout * 1000, &h->ct) != SL_OK ||
+        (h->d = start_daemon(h, max_conn)) == NULL) {
         server_free(h);
-        return sl_err_set(err, 500, "InternalFailure", "cannot start threads");
+        return sl_err_set(err, 500, "InternalFailure", "cannot start the HTTP server's threads");
     }
-    /* 32 KiB per connection (libmicrohttpd's default) holds the headers of
-     * any API request (larger get 431); bodies stream through handle().
-     * The pool is cleared for every request, so a larger one costs each
-     * request a larger memset. */
-    h->d = MHD_start_daemon(
-        flags, 0, NULL, NULL, handle, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)HTTP_POLL_THREADS, MHD_OPTION_NOTIFY_COMPLETED,
-        completed, h, MHD_OPTION_NOTIFY_CONNECTION, notify_connection, h,
-        MHD_OPTION_URI_LOG_CALLBACK, uri_start, h, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)cfg->client_timeout, MHD_OPTION_CONNECTION_LIMIT, (unsigned)max_conn,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->max_connections_per_client,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024), MHD_OPTION_EXTERNAL_LOGGER,
-        mhd_log, NULL, MHD_OPTION_END);
-    if (h->d == NULL) {
+    if (acceptor_start((struct sockaddr *)&ss, len, max_conn, add_connection, h, &h->port, &h->acc,
+                       err) != SL_OK) {
+        sl_err_set(err, 500, "InternalFailure", "cannot listen on %s:%d: %s", cfg->listen_host,
+                   cfg->listen_port, err->message);
         server_free(h);
-        return sl_err_set(err, 500, "InternalFailure", "cannot listen on %s:%d (in use?)",
-                          cfg->listen_host, cfg->listen_port);
+        return SL_ERR;
     }
-    info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
-    h->port = info ? info->port : cfg->listen_port;
     *out = h;
     return SL_OK;
 }
@@ -767,13 +833,10 @@ int http_port(const struct http_server *h)
 void http_stop(struct http_server *h)
 {
     struct timespec ts;
-    MHD_socket fd;
 
     if (h == NULL)
         return;
-    fd = MHD_quiesce_daemon(h->d); /* no new connections */
-    if (fd != MHD_INVALID_SOCKET)
-        close(fd);
+    acceptor_close(h->acc); /* no new connections */
     pthread_mutex_lock(&h->mu);
     h->stopping = 1; /* no new request reaches the pool */
     /* libmicrohttpd must find no connection suspended: wait for the pool. */
@@ -786,5 +849,6 @@ void http_stop(struct http_server *h)
     pthread_mutex_unlock(&h->mu);
     park_close(h->app->park); /* watch streams end */
     MHD_stop_daemon(h->d);
+    h->d = NULL;
     server_free(h);
 }

@@ -1,6 +1,6 @@
 /*
- * http.h - sluiced's HTTP front door (libmicrohttpd on a few epoll threads,
- * the API's blocking work on a worker pool).  Routes `POST /` to the AWS
+ * http.h - sluiced's HTTP front door (libmicrohttpd on a fixed set of epoll
+ * threads, connections handed over by an accept thread of its own).  Routes `POST /` to the AWS
  * protocols, `/v1/...` to the REST API, and serves /healthz and
  * /openapi.json.  Authenticates each request when credentials are
  * configured, keeps web pages out when they are not (guard.h), bounds

@@ -95,6 +95,11 @@ def test_dns_rebinding():
                      "[::ffff:127.0.0.1]"):
             st, _, _ = s.http("GET", "/v1/target-groups", headers={"Host": host})
             check_eq(st, 200, "loopback Host %s" % host)
+        # A rebound page may send many headers before its Host.
+        junk = b"".join(b"X-Junk-%d: x\r\n" % i for i in range(200))
+        st, payload = raw_request(s.port, b"GET /v1/target-groups HTTP/1.1\r\n" + junk +
+                                  b"Host: evil.example\r\nConnection: close\r\n\r\n")
+        check_eq(st, 403, "a Host after 200 other headers")
         # Two Host headers (one loopback, one not) are refused too.
         st, payload = raw_request(s.port, b"GET /v1/target-groups HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                                           b"Host: evil.example\r\nConnection: close\r\n\r\n")
