@@ -310,8 +310,45 @@ def test_shutdown_with_streams_and_requests():
             c.close()
 
 
+def test_open_file_limit():
+    """--max-connections must fit the open-file limit: sluiced raises its
+    soft limit as far as the hard one allows, lowers the default (with a
+    warning) and refuses an explicit value that cannot fit."""
+    import subprocess
+    from sluice_harness import BUILD, free_port
+
+    def low_limit():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (256, 1200))
+
+    d = tempfile.mkdtemp()
+    p = subprocess.run([os.path.join(BUILD, "sluiced"), "--listen", "127.0.0.1:%d" % free_port(),
+                        "--data-dir", d, "--no-proxy", "--runtime", "none",
+                        "--max-connections", "5000"], capture_output=True, text=True,
+                       timeout=20, preexec_fn=low_limit)
+    check(p.returncode != 0 and "--max-connections 5000" in p.stderr and "ulimit -n" in p.stderr,
+          "an explicit --max-connections beyond the limit is refused: %r" % p.stderr)
+    s = Sluiced(extra_args=["--runtime", "none"])
+    s.env = dict(s.env)
+    orig = subprocess.Popen
+
+    def popen(*a, **kw):
+        kw["preexec_fn"] = low_limit
+        return orig(*a, **kw)
+    subprocess.Popen = popen
+    try:
+        s.start()
+    finally:
+        subprocess.Popen = orig
+    try:
+        check("serving at most 688 connections" in s.read_log(),
+              "the default is lowered to fit, with a warning: %r" % s.read_log())
+        check_eq(healthz(s.port), 200, "and serves")
+    finally:
+        s.cleanup()
+
+
 for t in (test_idle_connections, test_connection_limits, test_body_memory_bounded,
           test_refused_before_the_body, test_slow_clients_time_out,
-          test_shutdown_with_streams_and_requests):
+          test_shutdown_with_streams_and_requests, test_open_file_limit):
     run_case(t)
 report()
