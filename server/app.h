@@ -11,6 +11,8 @@ struct store;
 struct auth_creds;
 struct elb_health;
 struct dataplane;
+struct park;
+struct guard;
 
 struct app {
     const struct sl_config *cfg;
@@ -18,6 +20,8 @@ struct app {
     struct auth_creds *creds; /* NULL: unauthenticated (loopback only) */
     struct elb_health *health; /* data-plane reports; may be NULL */
     struct dataplane *dataplane;
+    struct park *park;   /* parked watch streams (server/park.h) */
+    struct guard *guard; /* browser guard, NULL with credentials (server/guard.h) */
 };
 
 #endif

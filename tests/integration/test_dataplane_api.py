@@ -19,7 +19,7 @@ def watch_lines(s, since, want, timeout=8.0):
     """Read NDJSON lines from /v1/dataplane/watch until <want>(lines) or timeout."""
     c = socket.create_connection(("127.0.0.1", s.port))
     c.settimeout(timeout)
-    c.sendall(("GET /v1/dataplane/watch?since=%d HTTP/1.1\r\nHost: x\r\n\r\n" % since).encode())
+    c.sendall(("GET /v1/dataplane/watch?since=%d HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" % since).encode())
     data, lines, deadline = b"", [], time.time() + timeout
     head = None
     while time.time() < deadline:
