@@ -18,6 +18,9 @@ static const char usage[] =
     "  --region NAME         region in ARNs (default us-east-1)\n"
     "  --account-id ID       12-digit account in ARNs (default 000000000000)\n"
     "  --credentials FILE    AWS shared-credentials file; enables SigV4/Bearer auth\n"
+    "  --tls-cert FILE       serve the whole API over HTTPS with this PEM certificate\n"
+    "                        (leaf first, then intermediates); needs --tls-key\n"
+    "  --tls-key FILE        the certificate's PEM private key (unencrypted)\n"
     "  --log-level LEVEL     debug|info|warn|error (default info)\n"
     "  --proxy-bin PATH      sluice-proxy binary (default: beside sluiced)\n"
     "  --no-proxy            run the control plane alone\n"
@@ -54,6 +57,7 @@ static const struct opt opts[] = {
     {"runtime", OPT_STR},     {"task-port-range", OPT_STR}, {"task-dir", OPT_STR},
     {"stopped-task-retention", OPT_STR}, {"docker-host", OPT_STR},
     {"task-host-address", OPT_STR}, {"task-metadata-address", OPT_STR},
+    {"tls-cert", OPT_STR},    {"tls-key", OPT_STR},
     {NULL, OPT_STR},
 };
 
@@ -147,6 +151,10 @@ static int apply(struct sl_config *cfg, const char *name, const char *v, char *e
         cfg->log_level = l;
         return CONFIG_RUN;
     }
+    if (strcmp(name, "tls-cert") == 0)
+        return copy(cfg->tls_cert, sizeof(cfg->tls_cert), v, name, errbuf, errlen);
+    if (strcmp(name, "tls-key") == 0)
+        return copy(cfg->tls_key, sizeof(cfg->tls_key), v, name, errbuf, errlen);
     if (strcmp(name, "proxy-bin") == 0)
         return copy(cfg->proxy_bin, sizeof(cfg->proxy_bin), v, name, errbuf, errlen);
     if (strcmp(name, "no-proxy") == 0) {
@@ -337,6 +345,10 @@ int config_load(struct sl_config *cfg, int argc, char **argv, char *errbuf, size
         }
         if ((rc = apply(cfg, name, val, errbuf, errlen)) != CONFIG_RUN)
             return rc;
+    }
+    if ((cfg->tls_cert[0] == '\0') != (cfg->tls_key[0] == '\0')) {
+        snprintf(errbuf, errlen, "sluiced: --tls-cert and --tls-key go together");
+        return CONFIG_EXIT_USAGE;
     }
     return CONFIG_RUN;
 }

@@ -24,6 +24,7 @@
 #include "routes/api/openapi.h"
 #include "server/auth.h"
 #include "server/dataplane.h"
+#include "server/http_tls.h"
 #include "server/task_logs.h"
 
 #define MAX_HEADERS 128
@@ -31,6 +32,7 @@
 struct http_server {
     struct app *app;
     struct MHD_Daemon *d;
+    struct http_tls *tls; /* NULL: plain HTTP */
     int port;
 };
 
@@ -283,6 +285,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     }
 
     api_ctx_init(&ctx, app->store, app->cfg->region, app->cfg->account_id, app->health, rid);
+    ctx.acm.ca = app->ca;
     memset(&fr, 0, sizeof(fr));
     fr.method = method;
     fr.path = url;
@@ -388,6 +391,11 @@ int http_start(struct app *app, struct http_server **out, struct sl_err *err)
     if (h == NULL)
         return sl_err_set(err, 500, "InternalFailure", "out of memory");
     h->app = app;
+    if (http_tls_load(cfg, &h->tls, err) != SL_OK) {
+        free(h);
+        return SL_ERR;
+    }
+    flags |= http_tls_flags(h->tls);
     /* 32 KiB per connection (libmicrohttpd's default) holds the headers of
      * any API request (larger get 431); bodies stream through handle().
      * The pool is cleared for every request, so a larger one costs each
@@ -398,8 +406,10 @@ int http_start(struct app *app, struct http_server **out, struct sl_err *err)
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
-                            MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
+                            MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_ARRAY,
+                            http_tls_options(h->tls), MHD_OPTION_END);
     if (h->d == NULL) {
+        http_tls_free(h->tls);
         free(h);
         return sl_err_set(err, 500, "InternalFailure", "cannot listen on %s:%d (in use?)",
                           cfg->listen_host, cfg->listen_port);
@@ -420,5 +430,6 @@ void http_stop(struct http_server *h)
     if (h == NULL)
         return;
     MHD_stop_daemon(h->d);
+    http_tls_free(h->tls);
     free(h);
 }

@@ -19,15 +19,18 @@
 #include "server/http.h"
 #include "server/scheduler.h"
 #include "server/supervise.h"
+#include "routes/acm/ca.h"
 #include "routes/elbv2/health.h"
 #include "store/store.h"
 #include "version.h"
 
-/* Run sluice-proxy beside us, subscribed over loopback. */
+/* Run sluice-proxy beside us, subscribed over loopback: over HTTPS when
+ * sluiced serves it, verified against sluiced's own certificate file
+ * (contracts/https-feed.md: --control-plane https://... --ca FILE). */
 static void start_proxy(const struct sl_config *cfg, int port, struct supervisor **out)
 {
     char bin[1024], url[64];
-    char *argv[8];
+    char *argv[10];
     int n = 0;
 
     if (cfg->proxy_bin[0])
@@ -40,7 +43,7 @@ static void start_proxy(const struct sl_config *cfg, int port, struct supervisor
                  bin);
         return;
     }
-    snprintf(url, sizeof(url), "http://%s:%d",
+    snprintf(url, sizeof(url), "%s://%s:%d", cfg->tls_cert[0] ? "https" : "http",
              strchr(cfg->listen_host, ':') ? "[::1]" : "127.0.0.1", port);
     argv[n++] = bin;
     argv[n++] = "--control-plane";
@@ -50,6 +53,10 @@ static void start_proxy(const struct sl_config *cfg, int port, struct supervisor
     if (cfg->credentials[0]) {
         argv[n++] = "--credentials";
         argv[n++] = (char *)cfg->credentials;
+    }
+    if (cfg->tls_cert[0]) {
+        argv[n++] = "--ca";
+        argv[n++] = (char *)cfg->tls_cert;
     }
     argv[n] = NULL;
     if (supervise_start(argv, out) != SL_OK)
@@ -102,10 +109,17 @@ int main(int argc, char **argv)
                 cfg.listen_host);
         return 2;
     }
-
+    if (cfg.credentials[0] && !cfg.tls_cert[0] && !config_is_loopback(cfg.listen_host))
+        log_warn("serving %s over plain HTTP: requests and bearer tokens can be read on the "
+                 "network; use --tls-cert FILE --tls-key FILE",
+                 cfg.listen_host);
 
     store_opt.changes_keep = cfg.changes_keep;
     if (store_open(cfg.data_dir, &store_opt, &app.store, &err) != SL_OK) {
+        fprintf(stderr, "sluiced: %s\n", err.message);
+        goto out;
+    }
+    if (acm_ca_open(cfg.data_dir, &app.ca, &err) != SL_OK) {
         fprintf(stderr, "sluiced: %s\n", err.message);
         goto out;
     }
@@ -118,9 +132,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "sluiced: %s\n", err.message);
         goto out;
     }
-    log_info("sluiced %s listening on %s:%d, data in %s, region %s, auth %s", SLUICE_VERSION,
-             cfg.listen_host, http_port(http), cfg.data_dir, cfg.region,
-             app.creds ? "on" : "off (loopback only)");
+    log_info("sluiced %s listening on %s://%s:%d, data in %s, region %s, auth %s", SLUICE_VERSION,
+             cfg.tls_cert[0] ? "https" : "http", cfg.listen_host, http_port(http), cfg.data_dir,
+             cfg.region, app.creds ? "on" : "off (loopback only)");
 
     if (!cfg.no_proxy)
         start_proxy(&cfg, http_port(http), &proxy);
@@ -146,6 +160,7 @@ out:
     drain_stop(drainer);
     store_close(app.store);
     elb_health_free(app.health);
+    acm_ca_free(app.ca);
     auth_free(app.creds);
     return status;
 }
