@@ -135,7 +135,7 @@ json_t *api_acm_import_certificate(const struct api_ctx *ctx, json_t *req, struc
                                         "CertificateChain", "Tags", NULL};
     struct import_call c = {ctx, NULL, {0}, NULL, 0, NULL};
     char *cert = NULL, *key = NULL, *chain = NULL;
-    size_t cert_len, key_len, chain_len;
+    size_t cert_len = 0, key_len = 0, chain_len = 0;
 
     if (members_check(req, known, err) != SL_OK ||
         p_str(req, "CertificateArn", P_OPTIONAL, &c.arn, err) == SL_ERR ||
