@@ -110,6 +110,8 @@ static int key_algorithm(EVP_PKEY *pk, char out[16], struct sl_err *err)
     char group[64];
     size_t glen = 0;
 
+    if (pk == NULL)
+        return invalid(err, "The certificate's public key cannot be read");
     switch (EVP_PKEY_get_base_id(pk)) {
     case EVP_PKEY_RSA:
         switch (EVP_PKEY_get_bits(pk)) {
@@ -248,7 +250,7 @@ static int chain_leads(X509 *leaf, STACK_OF(X509) *chain, struct sl_err *err)
     for (i = 0; i < sk_X509_num(chain); i++) {
         X509 *issuer = sk_X509_value(chain, i);
         char msg[160];
-        if (X509_check_issued(issuer, child) != X509_V_OK ||
+        if (X509_check_issued(issuer, child) != X509_V_OK || X509_get0_pubkey(issuer) == NULL ||
             X509_verify(child, X509_get0_pubkey(issuer)) != 1) {
             snprintf(msg, sizeof(msg),
                      "The certificate chain does not lead to the certificate: chain "
