@@ -151,10 +151,9 @@ static int apply(struct sl_config *cfg, const char *name, const char *v, char *e
         cfg->log_level = l;
         return CONFIG_RUN;
     }
-    if (strcmp(name, "tls-cert") == 0)
-        return copy(cfg->tls_cert, sizeof(cfg->tls_cert), v, name, errbuf, errlen);
-    if (strcmp(name, "tls-key") == 0)
-        return copy(cfg->tls_key, sizeof(cfg->tls_key), v, name, errbuf, errlen);
+    if (strncmp(name, "tls-", 4) == 0)
+        return copy(strcmp(name, "tls-cert") == 0 ? cfg->tls_cert : cfg->tls_key,
+                    sizeof(cfg->tls_cert), v, name, errbuf, errlen);
     if (strcmp(name, "proxy-bin") == 0)
         return copy(cfg->proxy_bin, sizeof(cfg->proxy_bin), v, name, errbuf, errlen);
     if (strcmp(name, "no-proxy") == 0) {
