@@ -247,11 +247,11 @@ static json_t *validations(const struct acm_request *r, const char *id)
         const char *base = strncmp(name, "*.", 2) == 0 ? name + 2 : name;
         const char *vd = r->validation_domains && r->validation_domains[i]
                              ? r->validation_domains[i] : base;
-        char rname[300], rvalue[120], hex[33];
+        char rname[320], rvalue[120], hex[48];
         json_t *v;
 
         /* stable per certificate and name, like ACM's tokens */
-        snprintf(hex, sizeof(hex), "%.8s%08zx%.16s", id, i, id + (strlen(id) > 20 ? 20 : 0));
+        snprintf(hex, sizeof(hex), "%.8s%08x%.16s", id, (unsigned)i, id + (strlen(id) > 20 ? 20 : 0));
         snprintf(rname, sizeof(rname), "_%s.%s.", hex, base);
         snprintf(rvalue, sizeof(rvalue), "_%s.acm-validations.aws.", hex);
         v = json_pack("{ss ss ss ss}", "DomainName", name, "ValidationDomain", vd,
