@@ -13,6 +13,7 @@ struct elb_health;
 struct dataplane;
 struct park;
 struct guard;
+struct acm_ca;
 
 struct app {
     const struct sl_config *cfg;
@@ -22,6 +23,7 @@ struct app {
     struct dataplane *dataplane;
     struct park *park;   /* parked watch streams (server/park.h) */
     struct guard *guard; /* browser guard, NULL with credentials (server/guard.h) */
+    struct acm_ca *ca;         /* the local certificate authority (RequestCertificate) */
 };
 
 #endif

@@ -24,6 +24,9 @@ static const char usage[] =
     "  --max-connections-per-client N  from one client address (default 1024)\n"
     "  --client-timeout SECONDS  for a client to send its request or take its\n"
     "                        response, and for an idle connection (default 30)\n"
+    "  --tls-cert FILE       serve the whole API over HTTPS with this PEM certificate\n"
+    "                        (leaf first, then intermediates); needs --tls-key\n"
+    "  --tls-key FILE        the certificate's PEM private key (unencrypted)\n"
     "  --log-level LEVEL     debug|info|warn|error (default info)\n"
     "  --proxy-bin PATH      sluice-proxy binary (default: beside sluiced)\n"
     "  --no-proxy            run the control plane alone\n"
@@ -62,6 +65,7 @@ static const struct opt opts[] = {
     {"task-host-address", OPT_STR}, {"task-metadata-address", OPT_STR},
     {"allowed-hosts", OPT_STR}, {"max-connections", OPT_STR},
     {"max-connections-per-client", OPT_STR}, {"client-timeout", OPT_STR},
+    {"tls-cert", OPT_STR},    {"tls-key", OPT_STR},
     {NULL, OPT_STR},
 };
 
@@ -189,6 +193,9 @@ static int apply(struct sl_config *cfg, const char *name, const char *v, char *e
         cfg->log_level = l;
         return CONFIG_RUN;
     }
+    if (strncmp(name, "tls-", 4) == 0)
+        return copy(strcmp(name, "tls-cert") == 0 ? cfg->tls_cert : cfg->tls_key,
+                    sizeof(cfg->tls_cert), v, name, errbuf, errlen);
     if (strcmp(name, "proxy-bin") == 0)
         return copy(cfg->proxy_bin, sizeof(cfg->proxy_bin), v, name, errbuf, errlen);
     if (strcmp(name, "no-proxy") == 0) {
@@ -381,6 +388,10 @@ int config_load(struct sl_config *cfg, int argc, char **argv, char *errbuf, size
         }
         if ((rc = apply(cfg, name, val, errbuf, errlen)) != CONFIG_RUN)
             return rc;
+    }
+    if ((cfg->tls_cert[0] == '\0') != (cfg->tls_key[0] == '\0')) {
+        snprintf(errbuf, errlen, "sluiced: --tls-cert and --tls-key go together");
+        return CONFIG_EXIT_USAGE;
     }
     return CONFIG_RUN;
 }

@@ -15,6 +15,8 @@ struct sl_config {
     char region[64];
     char account_id[16];
     char credentials[1024]; /* empty: no authentication */
+    char tls_cert[1024];    /* PEM certificate (chain) file: serve the API over HTTPS */
+    char tls_key[1024];     /* its PEM private key; both or neither */
     int log_level;
     char proxy_bin[1024];   /* empty: sibling of sluiced */
     int no_proxy;

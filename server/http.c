@@ -46,6 +46,7 @@
 #include "server/conntrack.h"
 #include "server/dataplane.h"
 #include "server/guard.h"
+#include "server/http_tls.h"
 #include "server/park.h"
 #include "server/task_logs.h"
 #include "server/workers.h"
@@ -64,6 +65,7 @@ struct http_server {
     struct acceptor *acc;
     struct workers *workers;
     struct conntrack *ct;
+    struct http_tls *tls; /* NULL: plain HTTP */
     int port;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -455,6 +457,7 @@ static void execute(struct http_server *h, struct req_state *st)
         return;
     }
     api_ctx_init(&ctx, app->store, app->cfg->region, app->cfg->account_id, app->health, st->rid);
+    ctx.acm.ca = app->ca;
     front_request_of(st, &fr);
     switch (st->door) {
     case DOOR_QUERY:
@@ -766,6 +769,7 @@ static void server_free(struct http_server *h)
         MHD_stop_daemon(h->d);
     workers_stop(h->workers);
     conntrack_stop(h->ct);
+    http_tls_free(h->tls);
     pthread_cond_destroy(&h->cv);
     pthread_mutex_destroy(&h->mu);
     free(h);
@@ -777,7 +781,7 @@ static struct MHD_Daemon *start_daemon(struct http_server *h, int max_conn)
 {
     const struct sl_config *cfg = h->app->cfg;
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_NO_LISTEN_SOCKET |
-                     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+                     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | http_tls_flags(h->tls);
 
     /* 32 KiB per connection (libmicrohttpd's default) holds the headers of
      * any API request (larger get 431); bodies stream through handle().
@@ -790,7 +794,8 @@ static struct MHD_Daemon *start_daemon(struct http_server *h, int max_conn)
         (unsigned)cfg->client_timeout, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)max_conn * HTTP_POLL_THREADS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         (unsigned)cfg->max_connections_per_client, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)(32 * 1024), MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
+        (size_t)(32 * 1024), MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_ARRAY,
+        http_tls_options(h->tls), MHD_OPTION_END);
 }
 
 int http_start(struct app *app, struct http_server **out, struct sl_err *err)
@@ -808,6 +813,10 @@ int http_start(struct app *app, struct http_server **out, struct sl_err *err)
     h->app = app;
     pthread_mutex_init(&h->mu, NULL);
     pthread_cond_init(&h->cv, NULL);
+    if (http_tls_load(cfg, &h->tls, err) != SL_OK) {
+        server_free(h);
+        return SL_ERR;
+    }
     if (workers_start(HTTP_WORKERS, &h->workers) != SL_OK ||
         conntrack_start(cfg->client_timeout * 1000, &h->ct) != SL_OK ||
         (h->d = start_daemon(h, max_conn)) == NULL) {

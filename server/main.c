@@ -21,6 +21,7 @@
 #include "server/park.h"
 #include "server/scheduler.h"
 #include "server/supervise.h"
+#include "routes/acm/ca.h"
 #include "routes/elbv2/health.h"
 #include "store/store.h"
 #include "version.h"
@@ -92,7 +93,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s\n", msg[0] ? msg : "sluiced: out of memory");
         return 2;
     }
-
+    if (cfg.credentials[0] && !cfg.tls_cert[0] && !config_is_loopback(cfg.listen_host))
+        log_warn("serving %s over plain HTTP: requests and bearer tokens can be read on the "
+                 "network; use --tls-cert FILE --tls-key FILE",
+                 cfg.listen_host);
 
     /* The store first: it locks the data directory, so a second sluiced
      * on it stops here, before it binds, forks or schedules anything. */
@@ -100,6 +104,10 @@ int main(int argc, char **argv)
     if ((rc = store_open(cfg.data_dir, &store_opt, &app.store, &err)) != SL_OK) {
         /* "data directory DIR is in use by pid N" is the whole line. */
         fprintf(stderr, "%s%s\n", rc == SL_EAGAIN ? "" : "sluiced: ", err.message);
+        goto out;
+    }
+    if (acm_ca_open(cfg.data_dir, &app.ca, &err) != SL_OK) {
+        fprintf(stderr, "sluiced: %s\n", err.message);
         goto out;
     }
     if (elb_health_new(&app.health) != SL_OK || dataplane_new(&app, &app.dataplane) != SL_OK ||
@@ -112,9 +120,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "sluiced: %s\n", err.message);
         goto out;
     }
-    log_info("sluiced %s listening on %s:%d, data in %s, region %s, auth %s", SLUICE_VERSION,
-             cfg.listen_host, http_port(http), cfg.data_dir, cfg.region,
-             app.creds ? "on" : "off (loopback only)");
+    log_info("sluiced %s listening on %s://%s:%d, data in %s, region %s, auth %s", SLUICE_VERSION,
+             cfg.tls_cert[0] ? "https" : "http", cfg.listen_host, http_port(http), cfg.data_dir,
+             cfg.region, app.creds ? "on" : "off (loopback only)");
 
     if (!cfg.no_proxy)
         supervise_proxy_start(&cfg, http_port(http), token, &proxy);
@@ -142,6 +150,7 @@ out:
     drain_stop(drainer);
     store_close(app.store);
     elb_health_free(app.health);
+    acm_ca_free(app.ca);
     auth_free(app.creds);
     guard_free(app.guard);
     return status;

@@ -253,7 +253,8 @@ int supervise_sibling(const char *name, char *out, size_t cap)
 }
 
 /* Where the co-process reaches us: the listen address itself, or loopback
- * when sluiced listens on every address. */
+ * when sluiced listens on every address; over HTTPS when sluiced serves it
+ * (contracts/https-feed.md), verified against sluiced's own certificate. */
 static void proxy_url(const struct sl_config *cfg, int port, char *out, size_t cap)
 {
     const char *host = cfg->listen_host;
@@ -265,14 +266,15 @@ static void proxy_url(const struct sl_config *cfg, int port, char *out, size_t c
         host = "::1";
     else if (strcmp(host, "localhost") == 0)
         host = "127.0.0.1"; /* what sluiced binds for it */
-    snprintf(out, cap, "http://%s%s%s:%d", v6 ? "[" : "", host, v6 ? "]" : "", port);
+    snprintf(out, cap, "%s://%s%s%s:%d", cfg->tls_cert[0] ? "https" : "http", v6 ? "[" : "",
+             host, v6 ? "]" : "", port);
 }
 
 int supervise_proxy_start(const struct sl_config *cfg, int port, const char *token,
                           struct supervisor **out)
 {
     char bin[1024], url[320], env[128];
-    char *argv[8], *envp[2] = {NULL, NULL};
+    char *argv[10], *envp[2] = {NULL, NULL};
     int n = 0, rc;
 
     *out = NULL;
@@ -292,6 +294,10 @@ int supervise_proxy_start(const struct sl_config *cfg, int port, const char *tok
     argv[n++] = url;
     argv[n++] = "--id";
     argv[n++] = "local";
+    if (cfg->tls_cert[0]) {
+        argv[n++] = "--ca";
+        argv[n++] = (char *)cfg->tls_cert;
+    }
     argv[n] = NULL;
     /* In the environment, not on the command line: other users can read a
      * process's arguments, not its environment. */
