@@ -26,6 +26,9 @@
  *    but is not (SuspiciousHeader: "Transfer_Encoding", "Content-Length "),
  *    and any name that is not a token, is never forwarded: it could only
  *    make a lenient target frame the body differently.
+ *  - Transfer-Encoding with Content-Length, and Transfer-Encoding in an
+ *    HTTP/1.0 request, close the connection after the response in every
+ *    mode, monitor included: RFC 9112 6.1 requires it of a server.
  *  - Pure functions; thread-safe.
  */
 #ifndef SL_PROXY_DESYNC_H
