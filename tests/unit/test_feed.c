@@ -46,6 +46,22 @@ static void test_kinds(void **state)
                     "\"Value\":\"17\"}],\"Tags\":[],\"DNSName\":\"x\"}"),
                 "{\"id\":\"b\",\"arn\":\"arn:b\",\"scheme\":\"internet-facing\","
                 "\"idle_timeout_seconds\":17,\"http2_enabled\":true}");
+    /* header hygiene: present only when not the default */
+    assert_json(enc(FEED_LOAD_BALANCER, "b",
+                    "{\"id\":\"b\",\"arn\":\"arn:b\",\"Scheme\":\"internal\",\"Attributes\":["
+                    "{\"Key\":\"routing.http.drop_invalid_header_fields.enabled\",\"Value\":"
+                    "\"true\"},{\"Key\":\"routing.http.desync_mitigation_mode\",\"Value\":"
+                    "\"strictest\"}]}"),
+                "{\"id\":\"b\",\"arn\":\"arn:b\",\"scheme\":\"internal\","
+                "\"idle_timeout_seconds\":60,\"http2_enabled\":true,"
+                "\"drop_invalid_header_fields\":true,\"desync_mitigation_mode\":\"strictest\"}");
+    assert_json(enc(FEED_LOAD_BALANCER, "b",
+                    "{\"id\":\"b\",\"arn\":\"arn:b\",\"Scheme\":\"internal\",\"Attributes\":["
+                    "{\"Key\":\"routing.http.drop_invalid_header_fields.enabled\",\"Value\":"
+                    "\"false\"},{\"Key\":\"routing.http.desync_mitigation_mode\",\"Value\":"
+                    "\"defensive\"}]}"),
+                "{\"id\":\"b\",\"arn\":\"arn:b\",\"scheme\":\"internal\","
+                "\"idle_timeout_seconds\":60,\"http2_enabled\":true}");
     assert_json(enc(FEED_LISTENER, "l",
                     "{\"id\":\"l\",\"arn\":\"arn:l\",\"Port\":8080,\"Protocol\":\"HTTP\","
                     "\"_lb_id\":\"b\",\"_default_rule\":\"d\",\"DefaultActions\":[]}"),

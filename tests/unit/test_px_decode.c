@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "proxy/decode.h"
+#include "proxy/desync.h"
 
 static int rec(const char *text, struct pxd_record *r, struct sl_err *err)
 {
@@ -61,6 +62,16 @@ static void test_kinds(void **state)
     assert_int_equal(r.obj.kind, FEED_LOAD_BALANCER);
     assert_int_equal(r.obj.u.lb.internet, 1);
     assert_int_equal(r.obj.u.lb.idle_timeout_s, 17);
+    assert_int_equal(r.obj.u.lb.drop_invalid, 0);
+    assert_int_equal(r.obj.u.lb.desync_mode, PX_DSM_DEFENSIVE);
+    assert_int_equal(put("load_balancer", "b",
+                         "{\"id\":\"b\",\"arn\":\"arn:b\",\"scheme\":\"internal\","
+                         "\"idle_timeout_seconds\":1,\"drop_invalid_header_fields\":true,"
+                         "\"desync_mitigation_mode\":\"monitor\"}",
+                         &r, &err),
+                     SL_OK);
+    assert_int_equal(r.obj.u.lb.drop_invalid, 1);
+    assert_int_equal(r.obj.u.lb.desync_mode, PX_DSM_MONITOR);
     assert_int_equal(put("listener", "l",
                          "{\"id\":\"l\",\"arn\":\"a\",\"load_balancer_id\":\"b\",\"port\":443,"
                          "\"protocol\":\"HTTPS\"}",
@@ -172,6 +183,12 @@ static void test_refused(void **state)
                "\"idle_timeout_seconds\":1}", "member 'scheme'");
     expect_bad("load_balancer", "b", "{\"id\":\"b\",\"arn\":\"a\",\"scheme\":\"internal\","
                "\"idle_timeout_seconds\":0}", "member 'idle_timeout_seconds' must be an integer 1-4000");
+    expect_bad("load_balancer", "b", "{\"id\":\"b\",\"arn\":\"a\",\"scheme\":\"internal\","
+               "\"idle_timeout_seconds\":1,\"desync_mitigation_mode\":\"lenient\"}",
+               "member 'desync_mitigation_mode'");
+    expect_bad("load_balancer", "b", "{\"id\":\"b\",\"arn\":\"a\",\"scheme\":\"internal\","
+               "\"idle_timeout_seconds\":1,\"drop_invalid_header_fields\":1}",
+               "member 'drop_invalid_header_fields'");
     expect_bad("listener", "l", "{\"id\":\"l\",\"arn\":\"a\",\"load_balancer_id\":\"b\","
                "\"port\":\"80\",\"protocol\":\"HTTP\"}", "member 'port'");
     expect_bad("target", "t", "{\"id\":\"t\",\"target_group_id\":\"g\",\"address\":\"\","
