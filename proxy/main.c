@@ -75,9 +75,10 @@ static int load_token(const char *path, char *out, size_t cap)
     return SL_OK;
 }
 
-/* Started by sluiced as its co-process (SLUICE_PARENT_PID set): die with it,
- * so a sluiced killed with SIGKILL leaves no orphan holding the listener
- * ports; the restarted sluiced starts a fresh proxy. */
+/* Started by a sluiced run with --stop-proxy-on-exit (SLUICE_PARENT_PID
+ * set): die with it, even when it is killed with SIGKILL.  Otherwise the
+ * co-process outlives sluiced, serving its last table, and the next sluiced
+ * takes it back (server/supervise.h). */
 static void exit_with_supervisor(void)
 {
     const char *p = getenv("SLUICE_PARENT_PID");
