@@ -9,6 +9,9 @@
  * - Only HTTP and HTTPS listeners exist (Application Load Balancers); an
  *   HTTPS listener has exactly one certificate, recorded as given.
  * - Results are AWS Listener objects (new references).
+ * - Its attributes (listener_attrs.c) are stored as its "Attributes" member
+ *   and survive ModifyListener; a protocol change keeps only the keys the
+ *   new protocol has when they are next described.
  */
 #ifndef SL_ROUTES_ELBV2_LISTENER_H
 #define SL_ROUTES_ELBV2_LISTENER_H
@@ -76,6 +79,15 @@ int elb_listener_delete(struct store_txn *txn, const char *arn, struct sl_err *e
  * list. */
 int elb_listener_describe(struct store_txn *txn, const char *lb_arn, const char *const *arns,
                           size_t narns, json_t **out, struct sl_err *err);
+
+/* DescribeListenerAttributes: *out the [{Key,Value}] list of the keys its
+ * protocol has (attrs.h). */
+int elb_listener_attrs(struct store_txn *txn, const char *arn, json_t **out, struct sl_err *err);
+
+/* ModifyListenerAttributes: each change checked (attrs.h).  *out: the whole
+ * list.  Writers. */
+int elb_listener_attrs_modify(struct store_txn *txn, const char *arn, const struct elb_kv *kv,
+                              size_t n, json_t **out, struct sl_err *err);
 
 /* Delete listener <listener_id> with all its rules and its port entry; a
  * missing one is not an error.  For lb.c.  Writers. */

@@ -264,7 +264,8 @@ def test_target_groups():
         400, "ValidationError", "PUT bad attribute rolls back")
     expect(call("PUT", "/v1/target-groups/web", body={
         "HealthCheckPath": "/changed", "Tags": [{"Key": "tier", "Value": "x"}],
-        "Attributes": [{"Key": "load_balancing.algorithm.anomaly_mitigation", "Value": "on"}]}),
+        "Attributes": [{"Key": "load_balancing.algorithm.type", "Value": "weighted_random"},
+                       {"Key": "slow_start.duration_seconds", "Value": "30"}]}),
         400, "InvalidConfigurationRequest", "PUT inconsistent attributes roll back")
     expect(call("PUT", "/v1/target-groups/web", body={
         "HealthCheckPath": "/changed", "Tags": [{"Key": "a", "Value": "1"}, {"Key": "a", "Value": "2"}]}),

@@ -132,8 +132,9 @@ static void test_tg_put_is_one_transaction(void **state)
     /* Health check and tags would apply, then the attributes conflict. */
     fails_unchanged(f, "PUT", "/v1/target-groups/web", "/v1/target-groups/web",
                     "{'HealthCheckPath':'/changed','Tags':[{'Key':'x','Value':'y'}],"
-                    "'Attributes':[{'Key':'load_balancing.algorithm.anomaly_mitigation',"
-                    "'Value':'on'}]}",
+                    "'Attributes':[{'Key':'load_balancing.algorithm.type',"
+                    "'Value':'weighted_random'},{'Key':'slow_start.duration_seconds',"
+                    "'Value':'30'}]}",
                     400, "InvalidConfigurationRequest");
     /* All of it at once succeeds. */
     tg = ok(f, "PUT", "/v1/target-groups/web",

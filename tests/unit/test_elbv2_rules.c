@@ -236,7 +236,7 @@ static void test_lb_create_describe(void **state)
     fails(f, api_elb_create_load_balancer, json_pack("{ss}", "Name", "internal-x"), "ValidationError",
           "internal-");
     fails(f, api_elb_create_load_balancer, json_pack("{ss}", "Name", "-x"), "ValidationError",
-          "hyphen");
+          "cannot begin or end with '-'");
     fails(f, api_elb_create_load_balancer, json_pack("{ss}", "Name", "a_b"), "ValidationError", NULL);
     fails(f, api_elb_create_load_balancer, json_pack("{}"), "ValidationError", "Name");
     fails(f, api_elb_create_load_balancer, json_pack("{ss ss}", "Name", "n", "Type", "network"),
@@ -274,9 +274,10 @@ static void test_lb_attributes_and_delete(void **state)
     attrs = json_object_get(out, "Attributes");
     assert_string_equal(elb_attr_get(attrs, "idle_timeout.timeout_seconds"), "60");
     assert_string_equal(elb_attr_get(attrs, "routing.http2.enabled"), "true");
-    assert_string_equal(elb_attr_get(attrs, "routing.http.desync_mitigation_mode"), "defensive");
+    /* A key sluice refuses whole is not described. */
+    assert_null(elb_attr_get(attrs, "routing.http.desync_mitigation_mode"));
     assert_string_equal(elb_attr_get(attrs, "client_keep_alive.seconds"), "3600");
-    assert_true(json_array_size(attrs) <= 20);
+    assert_true(json_array_size(attrs) >= 14); /* every key Terraform sends on create */
     json_decref(out);
 
     out = ok(f, api_elb_modify_load_balancer_attributes,
@@ -297,11 +298,27 @@ static void test_lb_attributes_and_delete(void **state)
     fails(f, api_elb_modify_load_balancer_attributes,
           json_pack("{ss s[{ss ss}]}", "LoadBalancerArn", f->lb, "Attributes", "Key", "no.such",
                     "Value", "1"),
-          "ValidationError", NULL);
+          "ValidationError", "Load balancer attribute key 'no.such' is not recognized");
+    /* A value the data plane does not act on, in words Terraform's drop-key
+     * pattern does not match; a key refused whole, in words it does. */
     fails(f, api_elb_modify_load_balancer_attributes,
           json_pack("{ss s[{ss ss}]}", "LoadBalancerArn", f->lb, "Attributes", "Key",
                     "access_logs.s3.enabled", "Value", "true"),
-          "InvalidConfigurationRequest", NULL);
+          "ValidationError",
+          "The value 'true' of load balancer attribute 'access_logs.s3.enabled' is not "
+          "supported by sluice");
+    fails(f, api_elb_modify_load_balancer_attributes,
+          json_pack("{ss s[{ss ss}]}", "LoadBalancerArn", f->lb, "Attributes", "Key",
+                    "routing.http.desync_mitigation_mode", "Value", "defensive"),
+          "ValidationError",
+          "Load balancer attribute key 'routing.http.desync_mitigation_mode' is not supported "
+          "by sluice");
+    fails(f, api_elb_modify_load_balancer_attributes,
+          json_pack("{ss s[{ss ss}]}", "LoadBalancerArn", f->lb, "Attributes", "Key",
+                    "dns_record.client_routing_policy", "Value", "any_availability_zone"),
+          "ValidationError",
+          "Load balancer attribute key 'dns_record.client_routing_policy' is not supported on "
+          "load balancers with type 'application'");
     fails(f, api_elb_modify_load_balancer_attributes,
           json_pack("{ss s[{ss ss}]}", "LoadBalancerArn", "arn:nope", "Attributes", "Key",
                     "idle_timeout.timeout_seconds", "Value", "5"),
