@@ -108,6 +108,27 @@ void front_query_error(const struct sl_err *e, const char *request_id, struct fr
     xml_error(&out->body, XML_NS_ELBV2, e, request_id);
 }
 
+/* Actions of the ELBv2 API that sluice does not have, and why. */
+static const struct api_refusal elbv2_missing[] = {
+    {"AddListenerCertificates", "TLS termination is not available yet"},
+    {"RemoveListenerCertificates", "TLS termination is not available yet"},
+    {"DescribeListenerCertificates", "TLS termination is not available yet"},
+    {"DescribeSSLPolicies", "TLS termination is not available yet"},
+    {"CreateTrustStore", "mutual TLS needs HTTPS listeners, not served yet"},
+    {"ModifyTrustStore", "mutual TLS needs HTTPS listeners, not served yet"},
+    {"DeleteTrustStore", "mutual TLS needs HTTPS listeners, not served yet"},
+    {"AddTrustStoreRevocations", "mutual TLS needs HTTPS listeners, not served yet"},
+    {"RemoveTrustStoreRevocations", "mutual TLS needs HTTPS listeners, not served yet"},
+    {"DescribeTrustStoreAssociations", "mutual TLS needs HTTPS listeners, not served yet"},
+    {"DescribeTrustStoreRevocations", "mutual TLS needs HTTPS listeners, not served yet"},
+    {"GetTrustStoreCaCertificatesBundle", "mutual TLS needs HTTPS listeners, not served yet"},
+    {"GetTrustStoreRevocationContent", "mutual TLS needs HTTPS listeners, not served yet"},
+    {"DeleteSharedTrustStoreAssociation", "mutual TLS needs HTTPS listeners, not served yet"},
+    {"GetResourcePolicy", "there is no RAM to share resources with"},
+    {"ModifyIpPools", "addresses come from no IPAM pool; listeners bind the host's"},
+    {NULL, NULL},
+};
+
 /* The action a decoded form names, with Action and Version removed. */
 static const struct api_action *form_action(json_t *params, struct sl_err *err)
 {
@@ -129,8 +150,12 @@ static const struct api_action *form_action(json_t *params, struct sl_err *err)
         return NULL;
     }
     if ((a = api_action_find(elbv2_actions, action)) == NULL) {
-        sl_err_set(err, 400, "InvalidAction", "The action %s is not valid for this web service.",
-                   action);
+        const struct api_refusal *m;
+        for (m = elbv2_missing; m->member && strcmp(m->member, action) != 0; m++)
+            ;
+        sl_err_set(err, 400, "InvalidAction",
+                   "The action %.100s is not valid for this web service.%s%s", action,
+                   m->member ? " It is not supported by sluice: " : "", m->member ? m->why : "");
         return NULL;
     }
     json_object_del(params, "Action");
