@@ -218,11 +218,14 @@ static int create_decode(json_t *req, struct service_args *a, struct sl_err *err
         ecs_list(req, "capacityProviderStrategy", P_OPTIONAL, &s->capacity, err) == SL_ERR)
         return SL_ERR;
     s->launch_given = p_present(req, "launchType");
+    s->desired_given = p_present(req, "desiredCount");
     if (s->launch_given && json_array_size(s->capacity) > 0)
         return ecs_invalid(err, "Specifying both a launchType and capacityProviderStrategy is "
                                 "not supported.");
     s->launch = (enum ecs_launch_type)launch;
     s->strategy = (enum ecs_strategy)strategy;
+    if (s->strategy == ECS_SS_DAEMON && !s->desired_given)
+        s->desired = 1; /* one container instance: the host */
     s->propagate = (enum ecs_propagate)prop;
     s->lbs = a->lbs;
     s->tags = a->tags;

@@ -51,6 +51,12 @@ static int grace_needs_lbs(long grace, size_t nlbs, struct sl_err *err)
 
 int ecs_service_check(const struct ecs_service_spec *s, struct sl_err *err)
 {
+    if (s->strategy == ECS_SS_DAEMON && s->desired_given)
+        return ecs_invalid(err, "The daemon scheduling strategy does not support a desired "
+                                "count for services.");
+    if (s->strategy == ECS_SS_DAEMON && s->launch_given && s->launch == ECS_LT_FARGATE)
+        return ecs_invalid(err, "The daemon scheduling strategy is not supported with the "
+                                "FARGATE launch type.");
     if (!ecs_valid_name(s->name) || strlen(s->cluster) + strlen(s->name) + 1 > STORE_ID_MAX)
         return ecs_invalid(err, "Service name '%.255s' is invalid: up to 255 letters (uppercase "
                                 "and lowercase), numbers, hyphens, and underscores are allowed.",
@@ -308,6 +314,19 @@ static json_t *service_object(const struct ecs_service_spec *s)
     return svc;
 }
 
+/* A DAEMON service: one task on the one container instance, replaced in
+ * place (the old one stops first). */
+static void daemon_defaults(json_t *svc, const struct ecs_deploy_config *dc)
+{
+    json_t *c = json_object_get(svc, "deploymentConfiguration");
+
+    json_object_set_new(svc, "desiredCount", json_integer(1));
+    if (!dc->has_max)
+        json_object_set_new(c, "maximumPercent", json_integer(100));
+    if (!dc->has_min)
+        json_object_set_new(c, "minimumHealthyPercent", json_integer(0));
+}
+
 /* No service of that name that is not INACTIVE: SL_OK; SL_EEXIST with
  * *same (a new reference) when one was created with <token>, which answers
  * the retry as ECS does. */
@@ -377,6 +396,8 @@ int ecs_service_create(struct store_txn *txn, const struct ecs_env *env,
         sl_err_set(err, 500, "ServerException", "out of memory");
         goto out;
     }
+    if (s->strategy == ECS_SS_DAEMON)
+        daemon_defaults(svc, &s->dc);
     if (lbs_check(txn, json_object_get(svc, "loadBalancers"), td, err) != SL_OK ||
         placement_of(svc, cl, s, &launch, err) != SL_OK)
         goto out;
@@ -551,6 +572,12 @@ int ecs_service_update(struct store_txn *txn, const struct ecs_env *env,
 
     if ((svc = active_service(txn, env, c->cluster, c->ref, id, err)) == NULL)
         return SL_ERR;
+    if (c->has_desired &&
+        strcmp(json_string_value(json_object_get(svc, "schedulingStrategy")), "DAEMON") == 0) {
+        ecs_invalid(err, "The daemon scheduling strategy does not support a desired count for "
+                         "services.");
+        goto out;
+    }
     if ((td = update_taskdef(txn, c, svc, err)) == NULL)
         goto out;
     if (c->td_ref && strcmp(json_string_value(json_object_get(td, "taskDefinitionArn")),

@@ -11,6 +11,10 @@
  *   is 0 is COMPLETED at once (there is nothing to start), and DeleteService
  *   makes a service INACTIVE at once when no task of it is left.
  * - Results are AWS Service objects (new references), tags included.
+ * - A DAEMON service runs one task on each container instance: here one,
+ *   on the host; its desiredCount is 1 and cannot be set, and its
+ *   deployments stop the old task before starting the new one (maximumPercent
+ *   100, minimumHealthyPercent 0 unless given), as on ECS.
  */
 #ifndef SL_ROUTES_ECS_SERVICE_H
 #define SL_ROUTES_ECS_SERVICE_H
@@ -70,6 +74,7 @@ struct ecs_service_spec {
     const char *client_token; /* the same token answers the same service */
     const char *az_rebalancing; /* availabilityZoneRebalancing, recorded; may be NULL */
     int managed_tags;      /* enableECSManagedTags: its tasks get aws:ecs:* tags */
+    int desired_given;     /* desiredCount was given (a DAEMON service takes none) */
 };
 
 /* Name, task definition, counts, load balancers, deployment configuration,
