@@ -453,7 +453,7 @@ int ecs_attrs_put(struct store_txn *txn, const struct ecs_env *env, const char *
         if (a[i].value)
             json_object_set_new(e, "value", json_string(a[i].value));
         if (!del)
-            json_array_append(list, e);
+            json_array_append_new(list, json_deep_copy(e));
         json_object_set_new(e, "targetType", json_string("container-instance"));
         json_object_set_new(e, "targetId", json_string(arn));
         json_array_append_new(given, e);
