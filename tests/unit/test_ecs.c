@@ -404,16 +404,28 @@ static void test_mistyped_members(void **state)
         "ListTaskDefinitionFamilies", "DeregisterTaskDefinition", "CreateCluster",
         "DescribeClusters", "ListClusters", "DeleteCluster", "CreateService", "UpdateService",
         "DescribeServices", "ListServices", "DeleteService", "RunTask", "StopTask", "ListTasks",
-        "DescribeTasks", "TagResource", "UntagResource", "ListTagsForResource", NULL};
+        "DescribeTasks", "TagResource", "UntagResource", "ListTagsForResource",
+        "DeleteTaskDefinitions", "UpdateCluster", "UpdateClusterSettings",
+        "PutClusterCapacityProviders", "DescribeCapacityProviders", "ListServiceDeployments",
+        "DescribeServiceDeployments", "DescribeServiceRevisions", "StartTask",
+        "ListContainerInstances", "DescribeContainerInstances", "UpdateContainerInstancesState",
+        "PutAttributes", "DeleteAttributes", "ListAttributes", "PutAccountSetting",
+        "PutAccountSettingDefault", "DeleteAccountSetting", "ListAccountSettings", NULL};
     static const char *const members[] = {
         "cluster", "clusterName", "serviceName", "service", "taskDefinition", "desiredCount",
         "loadBalancers", "deploymentConfiguration", "tags", "tagKeys", "resourceArn", "task",
         "tasks", "services", "clusters", "include", "maxResults", "nextToken", "family",
         "familyPrefix", "status", "sort", "count", "force", "forceNewDeployment",
-        "containerDefinitions", "overrides", "desiredStatus", "startedBy", "reason", NULL};
+        "containerDefinitions", "overrides", "desiredStatus", "startedBy", "reason",
+        "capacityProviders", "defaultCapacityProviderStrategy", "capacityProviderStrategy",
+        "settings", "serviceConnectDefaults", "containerInstances", "containerInstance",
+        "attributes", "targetType", "name", "value", "principalArn", "effectiveSettings",
+        "serviceDeploymentArns", "serviceRevisionArns", "createdAt", "taskDefinitions",
+        "pidMode", "ipcMode", "runtimePlatform", "ephemeralStorage", "proxyConfiguration",
+        "placementStrategy", "clientToken", "role", NULL};
     static const char *const values[] = {"1", "true", "null", "\"x\"", "[]", "{}", "[1]",
                                          "[{}]", "{\"a\":[]}", "-1", "1e300", NULL};
-    char text[256], target[128];
+    char text[512], target[128];
     struct front_request req;
     struct front_reply reply;
     size_t a, m, v;

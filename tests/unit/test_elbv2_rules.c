@@ -1097,6 +1097,18 @@ static void test_mistyped_members(void **state)
         {api_elb_delete_rule, "{'RuleArn':'arn:gone'}"},
         {api_elb_delete_listener, "{'ListenerArn':'arn:gone'}"},
         {api_elb_delete_load_balancer, "{'LoadBalancerArn':'arn:gone'}"},
+        {api_elb_set_security_groups, "{'LoadBalancerArn':'LB','SecurityGroups':['a','b']}"},
+        {api_elb_set_subnets, "{'LoadBalancerArn':'LB','Subnets':['s1'],'IpAddressType':'ipv4'}"},
+        {api_elb_set_ip_address_type, "{'LoadBalancerArn':'LB','IpAddressType':'ipv4'}"},
+        {api_elb_describe_capacity_reservation, "{'LoadBalancerArn':'LB'}"},
+        {api_elb_modify_capacity_reservation,
+         "{'LoadBalancerArn':'LB','ResetCapacityReservation':true}"},
+        {api_elb_describe_account_limits, "{'PageSize':2,'Marker':'0'}"},
+        {api_elb_describe_trust_stores, "{'Names':['n'],'TrustStoreArns':['a']}"},
+        {api_elb_describe_listener_attributes, "{'ListenerArn':'LI'}"},
+        {api_elb_modify_listener_attributes,
+         "{'ListenerArn':'LI','Attributes':[{'Key':'routing.http.response.server.enabled',"
+         "'Value':'false'}]}"},
     };
     static const char *const junk[] = {"7", "'s'", "''", "{}", "[]", "[7]", "[{}]", "true",
                                        "null", "{'a':[1]}", "[['x']]"};
