@@ -170,7 +170,8 @@ static void unknown(const char *target, size_t plen, struct sl_err *err)
     const struct api_refusal *m;
 
     for (m = ecs_missing; target && strlen(target) > plen && m->member; m++)
-        if (strncmp(target, ECS_TARGET_PREFIX, plen) == 0 && strcmp(target + plen, m->member) == 0) {
+        if (strncmp(target, ECS_TARGET_PREFIX, plen) == 0 &&
+            strcmp(target + plen, m->member) == 0) {
             sl_err_set(err, 400, "UnknownOperationException",
                        "Unknown operation %.200s: not supported by sluice: %s", target, m->why);
             return;

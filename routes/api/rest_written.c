@@ -8,9 +8,10 @@
  * it reads back, member by member, and calls any difference drift.  So each
  * REST write records, on the stored object (member ELB_VIEW_WRITTEN), the
  * members as written ("w") and their canonical form just after the write
- * ("c"), unless they were written as a read shows them anyway.  A read shows a written member as written while its canonical form
- * is still the recorded one, and as it is now once it changed (by a Query
- * API call, say): real drift stays visible.  Attributes are recorded and
+ * ("c"), unless they were written as a read shows them anyway.  A read
+ * shows a written member as written while its canonical form is still the
+ * recorded one, and as it is now once it changed (by a Query API call, say):
+ * real drift stays visible.  Attributes are recorded and
  * shown per key: a client that wrote three keys reads back those three.
  */
 #include "routes/api/rest.h"

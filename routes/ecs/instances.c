@@ -113,8 +113,9 @@ void ecs_task_reservation(json_t *td, long *cpu, long *memory)
     json_array_foreach(json_object_get(td, "containerDefinitions"), i, cd) {
         json_t *mem = json_object_get(cd, "memory");
         sc += (long)json_integer_value(json_object_get(cd, "cpu"));
-        sm += (long)json_integer_value(json_is_integer(mem) ? mem
-                                                             : json_object_get(cd, "memoryReservation"));
+        if (!json_is_integer(mem))
+            mem = json_object_get(cd, "memoryReservation");
+        sm += (long)json_integer_value(mem);
     }
     *cpu = c >= 0 ? c : sc;
     *memory = m >= 0 ? m : sm;

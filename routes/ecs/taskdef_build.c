@@ -249,7 +249,8 @@ static int task_level_members(json_t *req, json_t *td, struct sl_err *err)
         (o && ecs_int(o, "sizeInGiB", P_REQUIRED, 21, 200, &size, err) != SL_OK))
         return SL_ERR;
     if (o)
-        json_object_set_new(td, "ephemeralStorage", json_pack("{sI}", "sizeInGiB", (json_int_t)size));
+        json_object_set_new(td, "ephemeralStorage",
+                            json_pack("{sI}", "sizeInGiB", (json_int_t)size));
     if (ecs_obj(req, "proxyConfiguration", P_OPTIONAL, &o, err) == SL_ERR ||
         (o && ecs_str(o, "containerName", P_REQUIRED, &s, err) != SL_OK))
         return SL_ERR;
