@@ -59,6 +59,9 @@ static const struct {
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
+/* The drop mask has a bit for every field a head may hold. */
+_Static_assert(H1_MAX_HEADERS <= 128, "px_desync_drop_mask() covers 128 fields");
+
 int px_desync_mode_parse(const char *s, int *mode)
 {
     if (s && strcmp(s, "defensive") == 0)
