@@ -381,6 +381,7 @@ static void conn_free(struct px_conn *c)
         c->next->prev = c->prev;
     w->nconns--;
     if (w->nfree >= PX_CONN_CACHE || cbc != PX_BUF_INIT || ubc != PX_BUF_INIT) {
+        w->freed += sizeof(*c) + cbc + ubc + huc + hcc;
         free(cb);
         free(ub);
         free(hu);

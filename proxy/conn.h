@@ -165,6 +165,7 @@ struct px_worker {
     int nparked;
     struct px_conn *free_conns; /* up to PX_CONN_CACHE, buffers attached */
     int nfree;
+    size_t freed; /* bytes of connections freed since the last malloc_trim() */
     /* admit.c: accepting is paused at the cap or when out of descriptors */
     struct px_admit *admit;
     int accept_paused;

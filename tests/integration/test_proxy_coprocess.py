@@ -15,7 +15,6 @@ import http.client
 import os
 import re
 import signal
-import socketserver
 import subprocess
 import sys
 import tempfile
@@ -24,7 +23,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from sluice_harness import BUILD, Sluiced, check, check_eq, report, run_case  # noqa: E402
-from proxy_util import Backend, free_port, get, make_tg, wait_for  # noqa: E402
+from proxy_util import Backend, FastBackend, free_port, get, make_tg, wait_for  # noqa: E402
 
 PROXY = os.path.realpath(os.path.join(BUILD, "sluice-proxy"))
 
@@ -93,39 +92,6 @@ def healthy(elb, tg):
         return d["TargetHealthDescriptions"][0]["TargetHealth"]["State"] == "healthy"
     except Exception:  # noqa: BLE001 - sluiced restarting
         return False
-
-
-class _Fast(socketserver.BaseRequestHandler):
-    """200 "ok" to every body-less request, each answer in one write (a
-    head and body written apart meet delayed ACKs: 40 ms a request)."""
-
-    def handle(self):
-        buf = b""
-        try:
-            while True:
-                while b"\r\n\r\n" not in buf:
-                    d = self.request.recv(65536)
-                    if not d:
-                        return
-                    buf += d
-                _, _, buf = buf.partition(b"\r\n\r\n")
-                self.request.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-        except OSError:
-            pass
-
-
-class FastBackend(socketserver.ThreadingTCPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self):
-        super().__init__(("127.0.0.1", 0), _Fast)
-        self.port = self.server_address[1]
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-
-    def stop(self):
-        self.shutdown()
-        self.server_close()
 
 
 class Load:
