@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/logdest.h"
 #include "common/util.h"
 #include "routes/elbv2/attrs.h"
 #include "routes/elbv2/listener.h"
@@ -329,6 +330,20 @@ static int lb_attrs_combination(json_t *attrs, struct sl_err *err)
             if (v == NULL || v[0] == '\0')
                 return sl_err_set(err, 400, "InvalidConfigurationRequest",
                                   "The value of '%s' cannot be empty when logs are enabled", k);
+            if (!logdest_bucket_ok(v))
+                return sl_err_set(err, 400, "InvalidConfigurationRequest",
+                                  "The value of '%s' ('%.64s') is not an S3 bucket name: 3-63 "
+                                  "lowercase letters, digits, '.' and '-', starting and "
+                                  "ending with a letter or digit",
+                                  k, v);
+            snprintf(k, sizeof(k), "%s.prefix", logs[i]);
+            v = elb_attr_get(attrs, k);
+            if (v && !logdest_prefix_ok(v))
+                return sl_err_set(err, 400, "InvalidConfigurationRequest",
+                                  "The value of '%s' is not a prefix sluice can log under: "
+                                  "no 'AWSLogs', no leading, trailing or doubled '/', no '.' "
+                                  "or '..' segment, no spaces or '\\'",
+                                  k);
         }
     }
     return SL_OK;
