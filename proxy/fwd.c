@@ -2,8 +2,9 @@
  * fwd.c - the heads the proxy sends on.  Framing is derived, never copied:
  * Content-Length and Transfer-Encoding are written from what the parser
  * worked out, hop-by-hop fields are dropped (RFC 9110 7.6.1), Host is sent
- * once, X-Forwarded-For appends the peer (ALB's default "append" mode) and
- * X-Forwarded-Proto/-Port name the listener.
+ * once, X-Forwarded-For appends the peer (ALB's default "append" mode),
+ * X-Forwarded-Proto/-Port name the listener, and X-Amzn-Trace-Id is the one
+ * made when the request arrived (trace.h), replacing the client's.
  */
 #include <strings.h>
 
@@ -62,9 +63,14 @@ int px_fwd_request_head(struct px_conn *c)
         if (h1_is_hop_by_hop(r->headers, r->nheaders, h->name, h->name_len) ||
             named(h, "host", 4) || named(h, "content-length", 14) ||
             named(h, "x-forwarded-proto", 17) || named(h, "x-forwarded-port", 16) ||
-            named(h, "x-forwarded-for", 15))
+            named(h, "x-forwarded-for", 15) || named(h, "x-amzn-trace-id", 15))
             continue;
         put_field(&b, h);
+    }
+    if (c->obs.trace[0]) {
+        px_hputs(&b, "X-Amzn-Trace-Id: ");
+        px_hputs(&b, c->obs.trace);
+        px_hputs(&b, "\r\n");
     }
     put_xff(&b, r, c->peer_ip);
     px_hput_num(&b, "X-Forwarded-Proto: http\r\nX-Forwarded-Port: ", 43, c->lport);

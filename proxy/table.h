@@ -29,6 +29,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "proxy/metrics.h"
 #include "proxy/rindex.h"
 
 #define PX_MAX_WORKERS 64
@@ -47,6 +48,7 @@ enum px_act_type { PX_A_NONE, PX_A_FORWARD, PX_A_REDIRECT, PX_A_FIXED };
 
 struct px_up;    /* an upstream connection, upstream.h */
 struct px_arena; /* arena.h */
+struct pxa_sink; /* an access log destination, accesslog.h */
 
 struct px_target {
     char key[PX_KEY_MAX]; /* the feed id "<tg id>|<Id>|<Port>" */
@@ -65,6 +67,7 @@ struct px_target {
     atomic_long conns;
     struct px_up *idle[PX_MAX_WORKERS]; /* per-worker idle keep-alive pool */
     void *hc;                           /* health checker private */
+    struct pxm_target m;                /* counters, metrics.h */
 };
 
 /* A target group's settings as the feed gives them. */
@@ -151,6 +154,10 @@ struct px_listener {
     int internet; /* scheme internet-facing */
     int https;
     int idle_timeout_s;
+    char lb_name[PX_ARN_MAX]; /* "app/NAME/ID": the LoadBalancer dimension */
+    char name[PX_ARN_MAX];    /* "app/NAME/ID/LID": its ARN's resource part */
+    struct pxm_listener *m;   /* counters, metrics.h (kept by listener id) */
+    struct pxa_sink *alog;    /* access logs, NULL when off (accesslog.h) */
     int nrules;
     struct px_rule *rules; /* priority order, default last */
     struct px_rindex index;
