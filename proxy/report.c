@@ -12,6 +12,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "proxy/ev.h"
+#include "proxy/metrics_log.h"
 #include "proxy/table.h"
 
 /* Nothing the control plane acts on changed: a report this often keeps the
@@ -37,29 +38,10 @@ static const char *const state_names[] = {"initial", "healthy", "unhealthy", "un
 static json_t *target_entry(struct px_target *x)
 {
     int h = atomic_load(&x->health), r = atomic_load(&x->reason);
-    const char *reason = "", *desc = "";
     char dbuf[96];
+    const char *reason = pxm_reason_text(r, atomic_load(&x->status), dbuf, sizeof(dbuf)),
+               *desc = dbuf;
 
-    switch (r) {
-    case PX_R_REGISTERING:
-        reason = "Elb.RegistrationInProgress";
-        desc = "Target registration is in progress";
-        break;
-    case PX_R_TIMEOUT:
-        reason = "Target.Timeout";
-        desc = "Request timed out";
-        break;
-    case PX_R_MISMATCH:
-        reason = "Target.ResponseCodeMismatch";
-        snprintf(dbuf, sizeof(dbuf), "Health checks failed with these codes: [%d]",
-                 atomic_load(&x->status));
-        desc = dbuf;
-        break;
-    case PX_R_FAILED:
-        reason = "Target.FailedHealthChecks";
-        desc = "Health checks failed";
-        break;
-    }
     if (h == PX_H_HEALTHY)
         reason = desc = "";
     return json_pack("{ss ss ss ss sI sI}", "key", x->key, "state", state_names[h & 3], "reason",
