@@ -11,6 +11,7 @@ struct store;
 struct auth_creds;
 struct elb_health;
 struct dataplane;
+struct srv_metrics;
 
 struct app {
     const struct sl_config *cfg;
@@ -18,6 +19,7 @@ struct app {
     struct auth_creds *creds; /* NULL: unauthenticated (loopback only) */
     struct elb_health *health; /* data-plane reports; may be NULL */
     struct dataplane *dataplane;
+    struct srv_metrics *metrics; /* GET /metrics (server/metrics.h); may be NULL */
 };
 
 #endif

@@ -24,6 +24,7 @@
 #include "routes/api/openapi.h"
 #include "server/auth.h"
 #include "server/dataplane.h"
+#include "server/metrics.h"
 #include "server/task_logs.h"
 
 #define MAX_HEADERS 128
@@ -210,6 +211,13 @@ static void serve_plain(struct app *app, const char *method, const char *url,
             out->content_type = "application/json";
             buf_append(&out->body, openapi_json, openapi_json_len);
         }
+        return;
+    }
+    if (strcmp(url, "/metrics") == 0) {
+        struct front_request fr = {0};
+        fr.method = method;
+        fr.path = url;
+        metrics_handle(app, &fr, out);
         return;
     }
     if (strcmp(url, "/") == 0) {

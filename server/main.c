@@ -12,6 +12,7 @@
 
 #include "common/log.h"
 #include "server/app.h"
+#include "server/metrics.h"
 #include "server/auth.h"
 #include "server/config.h"
 #include "server/dataplane.h"
@@ -109,7 +110,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "sluiced: %s\n", err.message);
         goto out;
     }
-    if (elb_health_new(&app.health) != SL_OK || dataplane_new(&app, &app.dataplane) != SL_OK ||
+    if (metrics_new(&app.metrics) != SL_OK || elb_health_new(&app.health) != SL_OK ||
+        dataplane_new(&app, &app.dataplane) != SL_OK ||
         drain_start(app.store, app.health, 250, &drainer) != SL_OK) {
         fprintf(stderr, "sluiced: cannot start: out of memory or threads\n");
         goto out;
@@ -146,6 +148,7 @@ out:
     drain_stop(drainer);
     store_close(app.store);
     elb_health_free(app.health);
+    metrics_free(app.metrics);
     auth_free(app.creds);
     return status;
 }
