@@ -12,6 +12,7 @@ struct auth_creds;
 struct elb_health;
 struct dataplane;
 struct srv_metrics;
+struct ui;
 
 struct app {
     const struct sl_config *cfg;
@@ -20,6 +21,7 @@ struct app {
     struct elb_health *health; /* data-plane reports; may be NULL */
     struct dataplane *dataplane;
     struct srv_metrics *metrics; /* GET /metrics (server/metrics.h); may be NULL */
+    struct ui *ui;               /* GET /ui (server/ui.h); may be NULL */
 };
 
 #endif

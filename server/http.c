@@ -25,6 +25,7 @@
 #include "server/auth.h"
 #include "server/dataplane.h"
 #include "server/metrics.h"
+#include "server/ui.h"
 #include "server/task_logs.h"
 
 #define MAX_HEADERS 128
@@ -99,6 +100,9 @@ static const char *lookup_arg(void *cls, const char *name)
 
 static enum door door_for(const char *method, const char *url, struct MHD_Connection *c)
 {
+    /* GET /metrics and the dashboard's data are authenticated as REST is */
+    if (strcmp(url, "/metrics") == 0 || ui_needs_auth(url))
+        return DOOR_REST;
     if (strncmp(url, "/v1/", 4) == 0 || strcmp(url, "/v1") == 0)
         return DOOR_REST;
     if (strcmp(url, "/") == 0 && strcmp(method, "POST") == 0)
@@ -213,13 +217,6 @@ static void serve_plain(struct app *app, const char *method, const char *url,
         }
         return;
     }
-    if (strcmp(url, "/metrics") == 0) {
-        struct front_request fr = {0};
-        fr.method = method;
-        fr.path = url;
-        metrics_handle(app, &fr, out);
-        return;
-    }
     if (strcmp(url, "/") == 0) {
         out->status = 405;
         snprintf(out->allow, sizeof(out->allow), "POST");
@@ -280,6 +277,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         door_error(d, &err, rid, &reply);
         goto send;
     }
+    if (d == DOOR_PLAIN && ui_path(url) && app->ui) {
+        memset(&fr, 0, sizeof(fr));
+        fr.method = method;
+        fr.path = url;
+        ui_handle(app->ui, c, &fr, &reply);
+        goto send;
+    }
     if (d == DOOR_PLAIN) {
         serve_plain(app, method, url, &reply);
         goto send;
@@ -317,6 +321,14 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
             }
         } else if (strncmp(url, TASK_LOGS_PREFIX, strlen(TASK_LOGS_PREFIX)) == 0) {
             task_logs_handle(app, &fr, &reply);
+        } else if (strcmp(url, "/metrics") == 0) {
+            metrics_handle(app, &fr, &reply);
+        } else if (ui_path(url) && app->ui) {
+            ret = ui_handle(app->ui, c, &fr, &reply);
+            if (reply.status == 0) { /* the event stream was queued */
+                front_reply_free(&reply);
+                return ret;
+            }
         } else {
             front_rest(&ctx, &fr, &reply);
         }

@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "server/app.h"
 #include "server/metrics.h"
+#include "server/ui.h"
 #include "server/auth.h"
 #include "server/config.h"
 #include "server/dataplane.h"
@@ -110,7 +111,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "sluiced: %s\n", err.message);
         goto out;
     }
-    if (metrics_new(&app.metrics) != SL_OK || elb_health_new(&app.health) != SL_OK ||
+    if (metrics_new(&app.metrics) != SL_OK || ui_new(&app, &app.ui) != SL_OK ||
+        elb_health_new(&app.health) != SL_OK ||
         dataplane_new(&app, &app.dataplane) != SL_OK ||
         drain_start(app.store, app.health, 250, &drainer) != SL_OK) {
         fprintf(stderr, "sluiced: cannot start: out of memory or threads\n");
@@ -143,8 +145,10 @@ out:
     supervise_stop(proxy);
     if (app.dataplane)
         dataplane_shutdown(app.dataplane);
+    ui_shutdown(app.ui);
     http_stop(http);
     dataplane_free(app.dataplane);
+    ui_free(app.ui);
     drain_stop(drainer);
     store_close(app.store);
     elb_health_free(app.health);

@@ -8,6 +8,7 @@ import os
 import re
 import socketserver
 import threading
+import time
 
 # Athena's CREATE TABLE alb_access_logs (AWS "Querying Application Load
 # Balancer logs"), input.regex as documented; RegexSerDe matches a whole line
@@ -119,6 +120,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         with srv.lock:
             srv.traces.append(self.headers.get("X-Amzn-Trace-Id"))
             srv.count += not self.path.startswith("/health")
+        if self.path.startswith("/slow/"):  # an in-flight request, for drains
+            time.sleep(float(self.path.split("/")[2]))
         body = ("trace=%s" % self.headers.get("X-Amzn-Trace-Id")).encode()
         self.send_response(code)
         self.send_header("Content-Type", "text/plain")
@@ -134,7 +137,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 
 class EchoBackend(socketserver.ThreadingMixIn, http.server.HTTPServer):
-    """Answers /code/NNN with NNN, anything else 200; records every
+    """Answers /code/NNN with NNN, /slow/S after S seconds, anything else 200; records every
     X-Amzn-Trace-Id it got; the body names the trace header."""
     daemon_threads = True
     allow_reuse_address = True
