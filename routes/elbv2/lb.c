@@ -321,6 +321,13 @@ static int lb_attrs_combination(json_t *attrs, struct sl_err *err)
         return sl_err_set(err, 400, "InvalidConfigurationRequest",
                           "Cross-zone load balancing cannot be disabled for Application Load "
                           "Balancers");
+    v = elb_attr_get(attrs, "connection_logs.s3.enabled");
+    if (v && strcmp(v, "true") == 0)
+        return sl_err_set(err, 400, "ValidationError",
+                          "The value 'true' of load balancer attribute "
+                          "'connection_logs.s3.enabled' is not supported by sluice: connection "
+                          "logs are of TLS connections, and sluice-proxy serves no HTTPS "
+                          "listeners yet");
     for (i = 0; logs[i]; i++) {
         snprintf(k, sizeof(k), "%s.enabled", logs[i]);
         v = elb_attr_get(attrs, k);

@@ -1,7 +1,7 @@
 """ALB access logs written by a real sluice-proxy: turned on and off by the
 load balancer's access_logs.s3.* attributes (bad buckets and prefixes
-refused), files named and laid out as ALB names them and rotated, every
-line parsed by Athena's documented RegexSerDe expression and by GoAccess's
+refused, and connection_logs.s3.enabled: no HTTPS listeners yet), files
+named and laid out as ALB names them and rotated, every line parsed by Athena's documented RegexSerDe expression and by GoAccess's
 AWSALB format, the fields of forwarded, fixed-response, redirected,
 refused and target-failed requests as ALB writes them, the trace id the
 target got, no line lost on a clean stop, and a full disk (a tiny tmpfs in
@@ -70,6 +70,33 @@ def test_bad_destinations_refused():
         except ClientError as e:
             check_eq(e.response["Error"]["Code"], "InvalidConfigurationRequest",
                      "bucket %r prefix %r refused" % (bucket, prefix))
+
+
+def test_connection_logs_refused():
+    """Connection logs are of TLS connections: with no HTTPS listener in
+    sluice-proxy, enabling them is refused, not accepted and ignored."""
+    from botocore.exceptions import ClientError
+    arn = LB["LoadBalancerArn"]
+    try:
+        ELB.modify_load_balancer_attributes(LoadBalancerArn=arn, Attributes=[
+            {"Key": "connection_logs.s3.enabled", "Value": "true"},
+            {"Key": "connection_logs.s3.bucket", "Value": "conn-logs"}])
+        check(False, "connection_logs.s3.enabled=true accepted")
+    except ClientError as e:
+        check_eq(e.response["Error"]["Code"], "ValidationError", "connection logs refused")
+        check("not supported" in e.response["Error"]["Message"], "the message says why: %s" %
+              e.response["Error"]["Message"])
+    attrs = dict((a["Key"], a["Value"]) for a in ELB.describe_load_balancer_attributes(
+        LoadBalancerArn=arn)["Attributes"])
+    check_eq(attrs["connection_logs.s3.enabled"], "false", "nothing half-applied")
+    check_eq(attrs["connection_logs.s3.bucket"], "", "nothing half-applied (bucket)")
+    # off is accepted, and its bucket and prefix are kept
+    ELB.modify_load_balancer_attributes(LoadBalancerArn=arn, Attributes=[
+        {"Key": "connection_logs.s3.enabled", "Value": "false"},
+        {"Key": "connection_logs.s3.bucket", "Value": "conn-logs"}])
+    attrs = dict((a["Key"], a["Value"]) for a in ELB.describe_load_balancer_attributes(
+        LoadBalancerArn=arn)["Attributes"])
+    check_eq(attrs["connection_logs.s3.bucket"], "conn-logs", "bucket kept while off")
 
 
 class Counted:
@@ -308,8 +335,8 @@ def test_full_disk():
 def main():
     try:
         setup()
-        for fn in (test_bad_destinations_refused, test_logs_written,
-                   test_disable_completes_the_file, test_full_disk):
+        for fn in (test_bad_destinations_refused, test_connection_logs_refused,
+                   test_logs_written, test_disable_completes_the_file, test_full_disk):
             run_case(fn)
     finally:
         if B:
