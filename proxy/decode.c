@@ -526,6 +526,7 @@ static int dec_obj(enum feed_kind k, json_t *o, struct pxd_obj *out, struct sl_e
     case FEED_RULE: return dec_rule(&c, o, &out->u.rule);
     case FEED_TARGET_GROUP: return dec_tg(&c, o, &out->u.tg);
     case FEED_TARGET: return dec_target(&c, o, &out->u.target);
+    case FEED_CERTIFICATE: /* until this proxy serves HTTPS (w/tls): skipped */
     case FEED_NKINDS: break;
     }
     return bad(&c, "kind", "is unknown");
@@ -539,6 +540,7 @@ const char *pxd_obj_id(const struct pxd_obj *o)
     case FEED_RULE: return o->u.rule ? o->u.rule->id : "";
     case FEED_TARGET_GROUP: return o->u.tg.id;
     case FEED_TARGET: return o->u.target.id;
+    case FEED_CERTIFICATE:
     case FEED_NKINDS: break;
     }
     return "";
@@ -580,7 +582,7 @@ static int rec_body(json_t *rec, struct pxd_record *out, struct sl_err *err)
         out->type = strcmp(kind, FEED_GONE) == 0 ? PXD_GONE : PXD_HEARTBEAT;
         return SL_OK;
     }
-    if ((k = feed_kind_parse(kind)) < 0) {
+    if ((k = feed_kind_parse(kind)) < 0 || k == FEED_CERTIFICATE) {
         out->type = PXD_SKIP;
         return SL_OK;
     }
@@ -636,6 +638,8 @@ static int walk(json_t *doc, pxd_snapshot_fn cb, void *arg, struct sl_err *err)
     for (k = 0; k < FEED_NKINDS; k++) {
         json_t *arr = json_object_get(doc, feed_kind_plural((enum feed_kind)k)), *o;
         size_t i;
+        if (k == FEED_CERTIFICATE)
+            continue;
         if (!json_is_array(arr))
             return inval(err, "snapshot has no array '%s'", feed_kind_plural((enum feed_kind)k));
         json_array_foreach(arr, i, o) {

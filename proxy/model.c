@@ -472,6 +472,7 @@ int px_model_put(struct px_model *m, struct pxd_obj *o)
         break;
     case FEED_TARGET_GROUP: rc = put_tg(m, &o->u.tg); break;
     case FEED_TARGET: rc = put_target(m, &o->u.target); break;
+    case FEED_CERTIFICATE: /* skipped by the decoder until w/tls */
     case FEED_NKINDS: break;
     }
     pxd_obj_clear(o);
@@ -559,6 +560,7 @@ void px_model_del(struct px_model *m, enum feed_kind k, const char *id)
         if ((t = GET(m, targets, struct m_target, id)) != NULL)
             del_target(m, t);
         break;
+    case FEED_CERTIFICATE:
     case FEED_NKINDS: break;
     }
 }

@@ -13,6 +13,9 @@ struct elb_health;
 struct dataplane;
 struct srv_metrics;
 struct ui;
+struct park;
+struct guard;
+struct acm_ca;
 
 struct app {
     const struct sl_config *cfg;
@@ -22,6 +25,9 @@ struct app {
     struct dataplane *dataplane;
     struct srv_metrics *metrics; /* GET /metrics (server/metrics.h); may be NULL */
     struct ui *ui;               /* GET /ui (server/ui.h); may be NULL */
+    struct park *park;   /* parked watch streams (server/park.h) */
+    struct guard *guard; /* browser guard, NULL with credentials (server/guard.h) */
+    struct acm_ca *ca;         /* the local certificate authority (RequestCertificate) */
 };
 
 #endif

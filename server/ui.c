@@ -11,6 +11,7 @@
 #include "common/buf.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "server/park.h"
 #include "server/ui_assets.h"
 #include "server/ui_state.h"
 #include "store/store.h"
@@ -41,7 +42,7 @@ void ui_shutdown(struct ui *u)
     if (u == NULL)
         return;
     atomic_store(&u->stopping, 1);
-    store_wake_all(u->app->store);
+    park_close(u->app->park); /* parked streams are resumed and end */
 }
 
 int ui_path(const char *path)
@@ -91,6 +92,8 @@ struct stream {
     uint64_t next; /* monotonic ms of the next push without a change */
     struct buf pending;
     size_t off;
+    struct MHD_Connection *c;
+    struct park_slot slot; /* between pushes: no polling thread is held */
 };
 
 /* The next "event: state" frame into s->pending; 0 or SL_ENOMEM. */
@@ -124,17 +127,25 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
     size_t n;
 
     while (s->off >= s->pending.len) {
-        uint64_t now = util_mono_ms();
+        int rc;
+
         buf_free(&s->pending);
         s->off = 0;
         if (atomic_load(&s->u->stopping))
             return MHD_CONTENT_READER_END_OF_STREAM;
-        if (s->rev == 0 || store_revision(s->u->app->store) > s->rev || now >= s->next) {
+        if (s->rev == 0 || store_revision(s->u->app->store) > s->rev ||
+            util_mono_ms() >= s->next) {
             if (push(s) != SL_OK)
                 return MHD_CONTENT_READER_END_WITH_ERROR;
             break;
         }
-        store_wait(s->u->app->store, s->rev, (int)(s->next - now));
+        /* The reader runs on a polling thread and may not block: parked
+         * until a revision after the one shown, or the next push is due. */
+        rc = park_wait(s->u->app->park, &s->slot, s->c, s->rev, s->next);
+        if (rc > 0)
+            return 0;
+        if (rc < 0)
+            return MHD_CONTENT_READER_END_OF_STREAM;
     }
     n = s->pending.len - s->off;
     if (n > max)
@@ -148,6 +159,7 @@ static void stream_free(void *cls)
 {
     struct stream *s = cls;
 
+    park_cancel(s->u->app->park, &s->slot);
     buf_free(&s->pending);
     free(s);
 }
@@ -161,6 +173,7 @@ static enum MHD_Result events(struct ui *u, struct MHD_Connection *c, struct fro
     if (s == NULL)
         return MHD_NO;
     s->u = u;
+    s->c = c;
     buf_init(&s->pending);
     resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, stream_read, s,
                                              stream_free);

@@ -20,6 +20,8 @@ void api_ctx_init(struct api_ctx *ctx, struct store *store, const char *region,
     ctx->elb.health = health;
     ctx->ecs.region = region;
     ctx->ecs.account = account;
+    ctx->acm.region = region;
+    ctx->acm.account = account;
     ctx->request_id = request_id;
 }
 

@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "common/err.h"
+#include "routes/acm/acm.h"
 #include "routes/ecs/ecs.h"
 #include "routes/elbv2/elbv2.h"
 #include "store/store.h"
@@ -28,6 +29,7 @@ struct api_ctx {
     struct store *store;
     struct elb_env elb;
     struct ecs_env ecs;
+    struct acm_env acm; /* .ca set by the server after api_ctx_init() */
     const char *request_id;
 };
 

@@ -22,6 +22,10 @@
 #include "routes/elbv2/targets.h"
 #include "routes/elbv2/tg.h"
 
+/* The HTTPS listeners' actions (elbv2_tls_actions.c): Add/Remove/
+ * DescribeListenerCertificates, DescribeSSLPolicies; {NULL}-terminated. */
+extern const struct api_action api_elb_tls_actions[];
+
 /* ---- decoders ---- */
 
 /* A [{<key>,<value>}] list member <name> of <obj> with at most <max>

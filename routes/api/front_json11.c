@@ -1,12 +1,14 @@
 /*
- * front_json11.c - the ECS JSON 1.1 front door:
- * X-Amz-Target: AmazonEC2ContainerServiceV20141113.<Op>, a JSON object body
+ * front_json11.c - the JSON 1.1 front door of ECS and ACM:
+ * X-Amz-Target: AmazonEC2ContainerServiceV20141113.<Op> or
+ * CertificateManager.<Op> (acm_actions.c has ACM's table), a JSON object body
  * (empty = {}), replies application/x-amz-json-1.1 with epoch-second
  * timestamps; errors {"__type":code,"message":...}, 400 for client faults and
  * 500 ServerException for ours.  The ECS action table lives here.
  */
 #include <string.h>
 
+#include "routes/api/acm_actions.h"
 #include "routes/api/ecs_actions.h"
 #include "routes/api/front.h"
 #include "routes/wire/json11.h"
@@ -55,6 +57,8 @@ void front_json11(const struct api_ctx *ctx, const char *target,
 
     if (target != NULL && strncmp(target, ECS_TARGET_PREFIX, plen) == 0)
         op = api_action_find(ecs_actions, target + plen);
+    else if (target != NULL && strncmp(target, ACM_TARGET_PREFIX, strlen(ACM_TARGET_PREFIX)) == 0)
+        op = api_action_find(api_acm_actions, target + strlen(ACM_TARGET_PREFIX));
     if (op == NULL)
         sl_err_set(&err, 400, "UnknownOperationException", "Unknown operation %.200s",
                    target ? target : "(none)");

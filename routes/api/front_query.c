@@ -78,7 +78,8 @@ static const struct api_action *form_action(json_t *params, struct sl_err *err)
                    "Version %s is not supported; this endpoint serves ELBv2 2015-12-01", version);
         return NULL;
     }
-    if ((a = api_action_find(elbv2_actions, action)) == NULL) {
+    if ((a = api_action_find(elbv2_actions, action)) == NULL &&
+        (a = api_action_find(api_elb_tls_actions, action)) == NULL) {
         sl_err_set(err, 400, "InvalidAction", "The action %s is not valid for this web service.",
                    action);
         return NULL;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "routes/api/acm_actions.h"
 #include "routes/api/rest.h"
 #include "routes/elbv2/tags.h"
 #include "routes/elbv2/view.h"
@@ -420,6 +421,8 @@ void front_rest(const struct api_ctx *ctx, const struct front_request *req,
     const struct rest_kind *k;
     int nseg = 0;
 
+    if (api_acm_rest(ctx, req, out)) /* /v1/ca.pem, /v1/certificates */
+        return;
     if (req->path && split_path(req->path, buf, sizeof(buf), seg, &nseg)) {
         if (strcmp(seg[0], "health") == 0 && nseg == 1) {
             if (method_is(req, "GET"))

@@ -7,7 +7,8 @@
  *   and Priority "default"), created and deleted with it; its
  *   DefaultActions and the default rule's Actions are always the same list.
  * - Only HTTP and HTTPS listeners exist (Application Load Balancers); an
- *   HTTPS listener has exactly one certificate, recorded as given.
+ *   HTTPS listener has exactly one default certificate, which must be in
+ *   the ACM store; its TLS members are listener_tls.h's.
  * - Results are AWS Listener objects (new references).
  */
 #ifndef SL_ROUTES_ELBV2_LISTENER_H
@@ -31,6 +32,7 @@ struct elb_listener_spec {
     enum elb_listener_protocol protocol; /* HTTP or HTTPS */
     long port;                           /* 1-65535 */
     const char *ssl_policy;              /* HTTPS; NULL: ELBSecurityPolicy-2016-08 */
+    const char *alpn_policy;             /* HTTPS; NULL: none */
     const char *const *certs;            /* certificate ARNs (HTTPS: exactly one) */
     size_t ncerts;
     json_t *actions;                     /* DefaultActions, normalized */
@@ -39,7 +41,8 @@ struct elb_listener_spec {
     size_t ntags;
 };
 
-/* Protocol, port, certificates, id and tags.  Pure. */
+/* Protocol, port, certificates, SslPolicy, AlpnPolicy, id and tags.
+ * Pure. */
 int elb_listener_check(const struct elb_listener_spec *s, struct sl_err *err);
 
 /* CreateListener (<s> checked): the same port with the same settings
@@ -55,6 +58,7 @@ struct elb_listener_change {
     enum elb_listener_protocol protocol;
     long port;                           /* 0: keep */
     const char *ssl_policy;              /* NULL: keep */
+    const char *alpn_policy;             /* NULL: keep */
     int set_certs;
     const char *const *certs;
     size_t ncerts;
@@ -64,8 +68,8 @@ struct elb_listener_change {
 /* The protocol and port of <c>.  Pure. */
 int elb_listener_change_check(const struct elb_listener_change *c, struct sl_err *err);
 
-/* ModifyListener (<c> checked): HTTPS to HTTP drops the certificate and
- * policy, as on AWS.  *out: the listener.  Writers. */
+/* ModifyListener (<c> checked): HTTPS to HTTP drops the certificates,
+ * SSL and ALPN policies, as on AWS.  *out: the listener.  Writers. */
 int elb_listener_modify(struct store_txn *txn, const struct elb_listener_change *c, json_t **out,
                         struct sl_err *err);
 

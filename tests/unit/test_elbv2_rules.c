@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "routes/acm/ca.h"
+#include "routes/api/acm_actions.h"
 #include "routes/api/elbv2_actions.h"
 #include "routes/elbv2/actions.h"
 #include "routes/elbv2/attrs.h"
@@ -24,6 +26,7 @@
 struct fixture {
     char dir[64];
     struct store *s;
+    struct acm_ca *ca;
     struct api_ctx ctx;
     char lb[ELB_ARN_MAX], listener[ELB_ARN_MAX], tg1[ELB_ARN_MAX], tg2[ELB_ARN_MAX];
 };
@@ -150,6 +153,8 @@ static int setup(void **state)
     assert_non_null(mkdtemp(f->dir));
     assert_int_equal(store_open(f->dir, NULL, &f->s, &e), SL_OK);
     api_ctx_init(&f->ctx, f->s, "us-east-1", "123456789012", NULL, "req-1");
+    assert_int_equal(acm_ca_open(f->dir, &f->ca, &e), SL_OK);
+    f->ctx.acm.ca = f->ca;
     t1.arn_out = f->tg1;
     t2.arn_out = f->tg2;
     assert_int_equal(store_write(f->s, put_tg, &t1, NULL, &e), SL_OK);
@@ -174,6 +179,7 @@ static int teardown(void **state)
     char cmd[128];
 
     store_close(f->s);
+    acm_ca_free(f->ca);
     snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
     assert_int_equal(system(cmd), 0);
     free(f);
@@ -370,6 +376,13 @@ static void test_listener_ops(void **state)
 {
     struct fixture *f = *state;
     json_t *out, *rules;
+    char cert[ELB_ARN_MAX];
+
+    out = ok(f, api_acm_request_certificate,
+             json_pack("{ss ss}", "DomainName", "www.example.com", "KeyAlgorithm",
+                       "EC_prime256v1"));
+    snprintf(cert, sizeof(cert), "%s", sget(out, "CertificateArn"));
+    json_decref(out);
 
     /* The fixture listener and its default rule. */
     out = ok(f, api_elb_describe_listeners, json_pack("{ss}", "LoadBalancerArn", f->lb));
@@ -421,15 +434,20 @@ static void test_listener_ops(void **state)
                     "DefaultActions", ""),
           "ValidationError", NULL);
 
+    fails(f, api_elb_create_listener,
+          json_pack("{ss ss ss s[{ss}] so}", "LoadBalancerArn", f->lb, "Protocol", "HTTPS",
+                    "Port", "443", "Certificates", "CertificateArn",
+                    "arn:aws:acm:us-east-1:123456789012:certificate/gone", "DefaultActions",
+                    forward_to(f->tg1)),
+          "CertificateNotFound", NULL);
     out = ok(f, api_elb_create_listener,
              json_pack("{ss ss ss s[{ss}] so}", "LoadBalancerArn", f->lb, "Protocol", "HTTPS",
-                       "Port", "443", "Certificates", "CertificateArn", "arn:aws:acm:cert/1",
+                       "Port", "443", "Certificates", "CertificateArn", cert,
                        "DefaultActions",
                        J("[{'Type':'fixed-response','FixedResponseConfig':"
                          "{'StatusCode':'404','ContentType':'text/plain'}}]")));
     assert_string_equal(sget(out, "Listeners.0.SslPolicy"), "ELBSecurityPolicy-2016-08");
-    assert_string_equal(sget(out, "Listeners.0.Certificates.0.CertificateArn"),
-                        "arn:aws:acm:cert/1");
+    assert_string_equal(sget(out, "Listeners.0.Certificates.0.CertificateArn"), cert);
     json_decref(out);
 
     /* ModifyListener: port clash, then a move and new default actions. */

@@ -45,7 +45,7 @@ static void test_kinds(void **state)
                     "\"internet-facing\",\"Attributes\":[{\"Key\":\"idle_timeout.timeout_seconds\","
                     "\"Value\":\"17\"}],\"Tags\":[],\"DNSName\":\"x\"}"),
                 "{\"id\":\"b\",\"arn\":\"arn:b\",\"scheme\":\"internet-facing\","
-                "\"idle_timeout_seconds\":17}");
+                "\"idle_timeout_seconds\":17,\"http2_enabled\":true}");
     /* access logs on: the destination goes to the proxies; off: nothing */
     assert_json(enc(FEED_LOAD_BALANCER, "b",
                     "{\"id\":\"b\",\"arn\":\"arn:b\",\"Scheme\":\"internal\",\"Attributes\":["
@@ -55,8 +55,8 @@ static void test_kinds(void **state)
                     "{\"Key\":\"connection_logs.s3.enabled\",\"Value\":\"false\"},"
                     "{\"Key\":\"connection_logs.s3.bucket\",\"Value\":\"my-logs\"}]}"),
                 "{\"id\":\"b\",\"arn\":\"arn:b\",\"scheme\":\"internal\","
-                "\"idle_timeout_seconds\":60,\"access_logs\":{\"enabled\":true,"
-                "\"bucket\":\"my-logs\",\"prefix\":\"p\"}}");
+                "\"idle_timeout_seconds\":60,\"http2_enabled\":true,"
+                "\"access_logs\":{\"enabled\":true,\"bucket\":\"my-logs\",\"prefix\":\"p\"}}");
     assert_json(enc(FEED_LISTENER, "l",
                     "{\"id\":\"l\",\"arn\":\"arn:l\",\"Port\":8080,\"Protocol\":\"HTTP\","
                     "\"_lb_id\":\"b\",\"_default_rule\":\"d\",\"DefaultActions\":[]}"),
