@@ -28,6 +28,7 @@ static const char usage[] =
     "                        (leaf first, then intermediates); needs --tls-key\n"
     "  --tls-key FILE        the certificate's PEM private key (unencrypted)\n"
     "  --log-level LEVEL     debug|info|warn|error (default info)\n"
+    "  --log-format FORMAT   text (default) or json: one JSON object a line\n"
     "  --proxy-bin PATH      sluice-proxy binary (default: beside sluiced)\n"
     "  --no-proxy            run the control plane alone\n"
     "  --changes-keep N      data-plane change records kept (default 100000)\n"
@@ -59,6 +60,7 @@ struct opt {
 static const struct opt opts[] = {
     {"listen", OPT_STR},      {"data-dir", OPT_STR},    {"region", OPT_STR},
     {"account-id", OPT_STR},  {"credentials", OPT_STR}, {"log-level", OPT_STR},
+    {"log-format", OPT_STR},
     {"proxy-bin", OPT_STR},   {"no-proxy", OPT_FLAG},   {"changes-keep", OPT_STR},
     {"runtime", OPT_STR},     {"task-port-range", OPT_STR}, {"task-dir", OPT_STR},
     {"stopped-task-retention", OPT_STR}, {"docker-host", OPT_STR},
@@ -191,6 +193,15 @@ static int apply(struct sl_config *cfg, const char *name, const char *v, char *e
             return CONFIG_EXIT_USAGE;
         }
         cfg->log_level = l;
+        return CONFIG_RUN;
+    }
+    if (strcmp(name, "log-format") == 0) {
+        int f = log_parse_format(v);
+        if (f < 0) {
+            snprintf(errbuf, errlen, "sluiced: --log-format: expected text|json, got '%s'", v);
+            return CONFIG_EXIT_USAGE;
+        }
+        cfg->log_format = f;
         return CONFIG_RUN;
     }
     if (strncmp(name, "tls-", 4) == 0)

@@ -59,6 +59,8 @@ int main(int argc, char **argv)
         return 2;
     }
     log_set_level(cfg.log_level);
+    log_set_format(cfg.log_format);
+    log_set_name("sluiced");
     memset(&app, 0, sizeof(app));
     app.cfg = &cfg;
 

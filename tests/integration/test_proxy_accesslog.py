@@ -99,6 +99,44 @@ def test_connection_logs_refused():
     check_eq(attrs["connection_logs.s3.bucket"], "conn-logs", "bucket kept while off")
 
 
+def test_coprocess_logs_under_data_dir():
+    """sluiced's own sluice-proxy writes access logs under
+    <data-dir>/access-logs, and its lines in sluiced's --log-format."""
+    b = EchoBackend()
+    s = Sluiced(no_proxy=False, extra_args=["--log-format", "json", "--runtime", "none"]).start()
+    try:
+        elb = s.boto3()
+        port = free_port()
+        lb = elb.create_load_balancer(Name="co-logged", Scheme="internal")["LoadBalancers"][0]
+        tg = make_tg(elb, "co-web", [b])["TargetGroupArn"]
+        elb.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=port,
+                            DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}])
+        elb.modify_load_balancer_attributes(LoadBalancerArn=lb["LoadBalancerArn"], Attributes=[
+            {"Key": "access_logs.s3.enabled", "Value": "true"},
+            {"Key": "access_logs.s3.bucket", "Value": "co-logs"}])
+        root = os.path.join(s.data_dir, "access-logs", "co-logs")
+
+        def served():
+            try:
+                return get(port, "/co")[0] == 200 and partial_files(root)
+            except OSError:
+                return False
+        check(wait_for(served, 15), "the co-process logs into <data-dir>/access-logs/co-logs")
+        for _ in range(5):
+            check_eq(get(port, "/co")[0], 200, "GET /co")
+        s.stop()  # SIGTERM: the co-process stops cleanly and completes its files
+        lines = read_lines(log_files(root))
+        check(len(lines) >= 6 and all(" \"GET http://" in ln and "/co HTTP/1.1\" " in ln
+                                      for ln in lines), "every request logged: %r" % lines[-1:])
+        proxy_lines = [ln for ln in s.read_log(tail=0).splitlines()
+                       if '"process":"sluice-proxy"' in ln]
+        check(proxy_lines and all(json.loads(ln)["process"] == "sluice-proxy"
+                                  for ln in proxy_lines), "the co-process logs JSON too")
+    finally:
+        b.stop()
+        s.cleanup()
+
+
 class Counted:
     """Requests sent, as (path, expected elb status)."""
 
@@ -338,7 +376,8 @@ def main():
     try:
         setup()
         for fn in (test_bad_destinations_refused, test_connection_logs_refused,
-                   test_logs_written, test_disable_completes_the_file, test_full_disk):
+                   test_logs_written, test_disable_completes_the_file, test_full_disk,
+                   test_coprocess_logs_under_data_dir):
             run_case(fn)
     finally:
         if B:
