@@ -42,6 +42,7 @@
 #include "routes/api/front.h"
 #include "routes/api/openapi.h"
 #include "server/acceptor.h"
+#include "server/api_log.h"
 #include "server/auth.h"
 #include "server/conntrack.h"
 #include "server/dataplane.h"
@@ -104,6 +105,8 @@ struct req_state {
     struct sl_err *refusal;
     struct front_reply reply;
     char rid[37];
+    char principal[48]; /* the access key that signed (logged; longer ones cut) */
+    uint64_t t0_us;     /* the head's arrival, for the API log and metrics */
 };
 /* Kept under 1 KiB (malloc's small bins): a larger allocation per request
  * makes glibc consolidate its fast bins every time (5 % of a read). */
@@ -217,6 +220,17 @@ static struct ct_conn *tracked(struct MHD_Connection *c)
     return ci ? ci->socket_context : NULL;
 }
 
+/* The API log line and counters of the answer in st->reply (api_log.h). */
+static void log_api(struct http_server *h, struct req_state *st)
+{
+    struct api_log_req r = {st->method, st->url, st->reply.action,
+                            st->door == DOOR_QUERY || st->door == DOOR_JSON11, st->principal,
+                            st->rid, st->reply.status ? st->reply.status : 500,
+                            api_log_now_us() - st->t0_us};
+
+    api_log_request(h->app->metrics, &r);
+}
+
 static enum MHD_Result send_reply(struct http_server *h, struct req_state *st)
 {
     struct front_reply *r = &st->reply;
@@ -225,7 +239,7 @@ static enum MHD_Result send_reply(struct http_server *h, struct req_state *st)
     size_t len;
     char *body = buf_steal(&r->body, &len);
 
-    log_debug("%s %s -> %d", st->method, st->url, r->status);
+    log_api(h, st);
     resp = MHD_create_response_from_buffer(len, body ? body : (char *)"",
                                            body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
     if (resp == NULL) {
@@ -282,6 +296,8 @@ static int check_identity(struct http_server *h, struct req_state *st, struct sl
     fill_auth_request(st, &hc, &ar);
     if (auth_precheck(h->app->creds, &ar, st->door == DOOR_REST, &id, err) != SL_OK)
         return SL_ERR;
+    snprintf(st->principal, sizeof(st->principal), "%.*s", (int)sizeof(st->principal) - 1,
+             id.access_key);
     authz = header(st, "Authorization");
     st->bearer = authz && strncasecmp(authz, "Bearer ", 7) == 0;
     if (strcmp(st->url, "/v1/dataplane/report") == 0 && id.role != CREDS_ROLE_PROXY)
@@ -631,6 +647,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         return MHD_NO; /* uri_start() failed to allocate */
     switch (st->phase) {
     case PH_HEAD:
+        st->t0_us = api_log_now_us();
         st->c = c;
         st->url = url;
         st->method = method;

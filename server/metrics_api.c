@@ -20,7 +20,7 @@ static const char *const le[MAPI_BUCKETS] = {"0.0001", "0.00025", "0.0005", "0.0
                                              "0.25",   "1",       "5",      "+Inf"};
 
 struct row {
-    const char *action;
+    char action[MAPI_ACTION_MAX];
     int status;  /* 0: the action's histogram row */
     uint64_t n;  /* requests (status rows) or observations (histogram row) */
     uint64_t sum_us;
@@ -58,7 +58,8 @@ static struct row *row(struct mapi *m, const char *action, int status)
     size_t i;
 
     for (i = 0; i < m->n; i++)
-        if (m->rows[i].status == status && strcmp(m->rows[i].action, action) == 0)
+        if (m->rows[i].status == status &&
+            strncmp(m->rows[i].action, action, sizeof(m->rows[i].action) - 1) == 0)
             return &m->rows[i];
     if (m->n == m->cap) {
         size_t cap = m->cap ? m->cap * 2 : 64;
@@ -69,7 +70,7 @@ static struct row *row(struct mapi *m, const char *action, int status)
         m->cap = cap;
     }
     memset(&m->rows[m->n], 0, sizeof(m->rows[0]));
-    m->rows[m->n].action = action;
+    snprintf(m->rows[m->n].action, sizeof(m->rows[0].action), "%s", action);
     m->rows[m->n].status = status;
     return &m->rows[m->n++];
 }

@@ -2,8 +2,9 @@
  * metrics_api.h - API requests by action and status, with a latency
  * histogram per action (part of server/metrics.h).
  *
- * Caveats: <action> strings must outlive the table (static names); one
- * mutex; the table grows by (action, status) pairs seen.
+ * Caveats: <action> is copied (up to MAPI_ACTION_MAX - 1 bytes): callers
+ * keep its values to a bounded set (api_log.h); one mutex; the table grows
+ * by (action, status) pairs seen.
  */
 #ifndef SL_SERVER_METRICS_API_H
 #define SL_SERVER_METRICS_API_H
@@ -13,6 +14,7 @@
 #include "common/buf.h"
 
 #define MAPI_BUCKETS 14
+#define MAPI_ACTION_MAX 96
 
 struct mapi;
 

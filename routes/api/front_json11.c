@@ -62,7 +62,8 @@ void front_json11(const struct api_ctx *ctx, const char *target,
     if (op == NULL)
         sl_err_set(&err, 400, "UnknownOperationException", "Unknown operation %.200s",
                    target ? target : "(none)");
-    else if ((body = json11_decode(req->body, req->body_len, &err)) != NULL)
+    else if ((out->action = op->name) != NULL &&
+             (body = json11_decode(req->body, req->body_len, &err)) != NULL)
         result = op->fn(ctx, body, &err);
     json_decref(body);
     if (result == NULL) {
