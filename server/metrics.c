@@ -14,6 +14,7 @@
 #include "server/metrics_agg.h"
 #include "server/metrics_api.h"
 #include "server/metrics_ecs.h"
+#include "server/metrics_store.h"
 #include "store/store.h"
 
 struct srv_metrics {
@@ -102,6 +103,7 @@ int metrics_render(struct app *app, struct buf *out)
         mapi_render(m->api, out);
     if (app->store) {
         render_feed(app, out);
+        mstore_render(app->store, out);
         if (mecs_render(app->store, out) != SL_OK)
             log_warn("metrics: cannot read the ECS services");
     }
