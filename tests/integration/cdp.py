@@ -23,6 +23,10 @@ class CDPError(RuntimeError):
 
 class Browser:
     def __init__(self):
+        if not os.access(CHROMIUM, os.X_OK):
+            # a failure, not a skip: the dashboard's test is part of the suite
+            raise CDPError("chromium not found (%s): `scripts/deps.sh test` installs Debian's "
+                           "chromium" % CHROMIUM)
         self.profile = tempfile.mkdtemp(prefix="sluice-chromium-")
         to_r, self._to_w = os.pipe()    # commands: we write, chromium reads on fd 3
         self._from_r, from_w = os.pipe()  # events and results: chromium writes on fd 4
