@@ -12,6 +12,7 @@ struct auth_creds;
 struct elb_health;
 struct dataplane;
 struct srv_metrics;
+struct magg;
 struct ui;
 struct park;
 struct guard;
@@ -24,6 +25,7 @@ struct app {
     struct elb_health *health; /* data-plane reports; may be NULL */
     struct dataplane *dataplane;
     struct srv_metrics *metrics; /* GET /metrics (server/metrics.h); may be NULL */
+    struct magg *agg; /* its proxies' counters summed (metrics_agg.h), fed by reports */
     struct ui *ui;               /* GET /ui (server/ui.h); may be NULL */
     struct park *park;   /* parked watch streams (server/park.h) */
     struct guard *guard; /* browser guard, NULL with credentials (server/guard.h) */

@@ -114,7 +114,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "sluiced: %s\n", err.message);
         goto out;
     }
-    if (metrics_new(&app.metrics) != SL_OK || ui_new(&app, &app.ui) != SL_OK ||
+    if (metrics_new(&app.metrics) != SL_OK || (app.agg = metrics_agg(app.metrics)) == NULL ||
+        ui_new(&app, &app.ui) != SL_OK ||
         elb_health_new(&app.health) != SL_OK || dataplane_new(&app, &app.dataplane) != SL_OK ||
         park_start(app.store, &app.park) != SL_OK ||
         drain_start(app.store, app.health, 250, &drainer) != SL_OK) {

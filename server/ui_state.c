@@ -11,7 +11,6 @@
 #include "routes/ecs/ecs.h"
 #include "routes/elbv2/targets.h"
 #include "routes/elbv2/view.h"
-#include "server/metrics.h"
 #include "server/metrics_agg.h"
 #include "store/store.h"
 
@@ -186,8 +185,8 @@ static json_t *target_groups(struct store_txn *txn, struct app *app, struct sl_e
     json_t *tgs = NULL, *out = json_array(), *tg, *rates = json_object();
     size_t i;
 
-    if (app->metrics)
-        magg_each_target(metrics_agg(app->metrics), on_rate, rates);
+    if (app->agg)
+        magg_each_target(app->agg, on_rate, rates);
     if (elb_view_list(txn, K_TG, NULL, &tgs, err) == SL_OK)
         json_array_foreach(tgs, i, tg)
             json_array_append_new(
