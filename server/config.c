@@ -145,6 +145,25 @@ static int apply_http(struct sl_config *cfg, const char *name, const char *v, ch
     return CONFIG_EXIT_USAGE;
 }
 
+/* --log-level and --log-format. */
+static int apply_log(struct sl_config *cfg, const char *name, const char *v, char *errbuf,
+                     size_t errlen)
+{
+    int level = strcmp(name, "log-level") == 0;
+    int x = level ? log_parse_level(v) : log_parse_format(v);
+
+    if (x < 0) {
+        snprintf(errbuf, errlen, "sluiced: --%s: expected %s, got '%s'", name,
+                 level ? "debug|info|warn|error" : "text|json", v);
+        return CONFIG_EXIT_USAGE;
+    }
+    if (level)
+        cfg->log_level = x;
+    else
+        cfg->log_format = x;
+    return CONFIG_RUN;
+}
+
 static int apply(struct sl_config *cfg, const char *name, const char *v, char *errbuf,
                  size_t errlen)
 {
@@ -185,25 +204,8 @@ static int apply(struct sl_config *cfg, const char *name, const char *v, char *e
     }
     if (strcmp(name, "credentials") == 0)
         return copy(cfg->credentials, sizeof(cfg->credentials), v, name, errbuf, errlen);
-    if (strcmp(name, "log-level") == 0) {
-        int l = log_parse_level(v);
-        if (l < 0) {
-            snprintf(errbuf, errlen,
-                     "sluiced: --log-level: expected debug|info|warn|error, got '%s'", v);
-            return CONFIG_EXIT_USAGE;
-        }
-        cfg->log_level = l;
-        return CONFIG_RUN;
-    }
-    if (strcmp(name, "log-format") == 0) {
-        int f = log_parse_format(v);
-        if (f < 0) {
-            snprintf(errbuf, errlen, "sluiced: --log-format: expected text|json, got '%s'", v);
-            return CONFIG_EXIT_USAGE;
-        }
-        cfg->log_format = f;
-        return CONFIG_RUN;
-    }
+    if (strncmp(name, "log-", 4) == 0)
+        return apply_log(cfg, name, v, errbuf, errlen);
     if (strncmp(name, "tls-", 4) == 0)
         return copy(strcmp(name, "tls-cert") == 0 ? cfg->tls_cert : cfg->tls_key,
                     sizeof(cfg->tls_cert), v, name, errbuf, errlen);
