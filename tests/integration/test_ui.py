@@ -95,8 +95,12 @@ def setup():
     ECS.create_service(serviceName="web", taskDefinition=taskdef("v1"), desiredCount=2,
                        loadBalancers=[{"targetGroupArn": WEB, "containerName": "web",
                                        "containerPort": 8080}],
-                       deploymentConfiguration={"maximumPercent": 200,
-                                                "minimumHealthyPercent": 50})
+                       # one task more at a time, an old one stopped only once a new
+                       # one is healthy: every step of the rollout lasts a health
+                       # check or two, long enough for the page to be seen in it
+                       # (at 200 % both new tasks could start and run between two looks)
+                       deploymentConfiguration={"maximumPercent": 150,
+                                                "minimumHealthyPercent": 100})
 
 
 def test_renders_what_was_created():
