@@ -164,77 +164,10 @@ static int apply_log(struct sl_config *cfg, const char *name, const char *v, cha
     return CONFIG_RUN;
 }
 
-static int apply(struct sl_config *cfg, const char *name, const char *v, char *errbuf,
-                 size_t errlen)
+/* The ECS task runtime's options; the HTTP server's after them. */
+static int apply_runtime(struct sl_config *cfg, const char *name, const char *v, char *errbuf,
+                         size_t errlen)
 {
-    if (strcmp(name, "listen") == 0) {
-        if (util_parse_hostport(v, cfg->listen_host, sizeof(cfg->listen_host),
-                                &cfg->listen_port) != 0) {
-            snprintf(errbuf, errlen, "sluiced: --listen: expected HOST:PORT, got '%s'", v);
-            return CONFIG_EXIT_USAGE;
-        }
-        return CONFIG_RUN;
-    }
-    if (strcmp(name, "data-dir") == 0) {
-        if (*v == '\0') {
-            snprintf(errbuf, errlen, "sluiced: --data-dir: must not be empty");
-            return CONFIG_EXIT_USAGE;
-        }
-        return copy(cfg->data_dir, sizeof(cfg->data_dir), v, name, errbuf, errlen);
-    }
-    if (strcmp(name, "region") == 0) {
-        if (!valid_region(v) || strlen(v) >= sizeof(cfg->region)) {
-            snprintf(errbuf, errlen, "sluiced: --region: invalid region '%s'", v);
-            return CONFIG_EXIT_USAGE;
-        }
-        strcpy(cfg->region, v);
-        return CONFIG_RUN;
-    }
-    if (strcmp(name, "account-id") == 0) {
-        size_t i;
-        for (i = 0; v[i]; i++)
-            if (!isdigit((unsigned char)v[i]))
-                break;
-        if (i != 12 || v[i] != '\0') {
-            snprintf(errbuf, errlen, "sluiced: --account-id: expected 12 digits, got '%s'", v);
-            return CONFIG_EXIT_USAGE;
-        }
-        strcpy(cfg->account_id, v);
-        return CONFIG_RUN;
-    }
-    if (strcmp(name, "credentials") == 0)
-        return copy(cfg->credentials, sizeof(cfg->credentials), v, name, errbuf, errlen);
-    if (strncmp(name, "log-", 4) == 0)
-        return apply_log(cfg, name, v, errbuf, errlen);
-    if (strncmp(name, "tls-", 4) == 0)
-        return copy(strcmp(name, "tls-cert") == 0 ? cfg->tls_cert : cfg->tls_key,
-                    sizeof(cfg->tls_cert), v, name, errbuf, errlen);
-    if (strcmp(name, "proxy-bin") == 0)
-        return copy(cfg->proxy_bin, sizeof(cfg->proxy_bin), v, name, errbuf, errlen);
-    if (strcmp(name, "no-proxy") == 0) {
-        if (strcmp(v, "1") == 0 || strcmp(v, "true") == 0 || *v == '\0')
-            cfg->no_proxy = 1;
-        else if (strcmp(v, "0") == 0 || strcmp(v, "false") == 0)
-            cfg->no_proxy = 0;
-        else {
-            snprintf(errbuf, errlen, "sluiced: --no-proxy: expected true or false, got '%s'",
-                     v);
-            return CONFIG_EXIT_USAGE;
-        }
-        return CONFIG_RUN;
-    }
-    if (strcmp(name, "changes-keep") == 0) {
-        char *end;
-        unsigned long long n = strtoull(v, &end, 10);
-        if (!isdigit((unsigned char)*v) || *end != '\0' || n < 1 || n > 100000000ULL) {
-            snprintf(errbuf, errlen,
-                     "sluiced: --changes-keep: expected a count from 1 to 100000000, got '%s'",
-                     v);
-            return CONFIG_EXIT_USAGE;
-        }
-        cfg->changes_keep = n;
-        return CONFIG_RUN;
-    }
     if (strcmp(name, "runtime") == 0) {
         if (strcmp(v, "auto") != 0 && strcmp(v, "docker") != 0 && strcmp(v, "process") != 0 &&
             strcmp(v, "none") != 0) {
@@ -312,6 +245,80 @@ static int apply(struct sl_config *cfg, const char *name, const char *v, char *e
         return CONFIG_RUN;
     }
     return apply_http(cfg, name, v, errbuf, errlen);
+}
+
+static int apply(struct sl_config *cfg, const char *name, const char *v, char *errbuf,
+                 size_t errlen)
+{
+    if (strcmp(name, "listen") == 0) {
+        if (util_parse_hostport(v, cfg->listen_host, sizeof(cfg->listen_host),
+                                &cfg->listen_port) != 0) {
+            snprintf(errbuf, errlen, "sluiced: --listen: expected HOST:PORT, got '%s'", v);
+            return CONFIG_EXIT_USAGE;
+        }
+        return CONFIG_RUN;
+    }
+    if (strcmp(name, "data-dir") == 0) {
+        if (*v == '\0') {
+            snprintf(errbuf, errlen, "sluiced: --data-dir: must not be empty");
+            return CONFIG_EXIT_USAGE;
+        }
+        return copy(cfg->data_dir, sizeof(cfg->data_dir), v, name, errbuf, errlen);
+    }
+    if (strcmp(name, "region") == 0) {
+        if (!valid_region(v) || strlen(v) >= sizeof(cfg->region)) {
+            snprintf(errbuf, errlen, "sluiced: --region: invalid region '%s'", v);
+            return CONFIG_EXIT_USAGE;
+        }
+        strcpy(cfg->region, v);
+        return CONFIG_RUN;
+    }
+    if (strcmp(name, "account-id") == 0) {
+        size_t i;
+        for (i = 0; v[i]; i++)
+            if (!isdigit((unsigned char)v[i]))
+                break;
+        if (i != 12 || v[i] != '\0') {
+            snprintf(errbuf, errlen, "sluiced: --account-id: expected 12 digits, got '%s'", v);
+            return CONFIG_EXIT_USAGE;
+        }
+        strcpy(cfg->account_id, v);
+        return CONFIG_RUN;
+    }
+    if (strcmp(name, "credentials") == 0)
+        return copy(cfg->credentials, sizeof(cfg->credentials), v, name, errbuf, errlen);
+    if (strncmp(name, "log-", 4) == 0)
+        return apply_log(cfg, name, v, errbuf, errlen);
+    if (strncmp(name, "tls-", 4) == 0)
+        return copy(strcmp(name, "tls-cert") == 0 ? cfg->tls_cert : cfg->tls_key,
+                    sizeof(cfg->tls_cert), v, name, errbuf, errlen);
+    if (strcmp(name, "proxy-bin") == 0)
+        return copy(cfg->proxy_bin, sizeof(cfg->proxy_bin), v, name, errbuf, errlen);
+    if (strcmp(name, "no-proxy") == 0) {
+        if (strcmp(v, "1") == 0 || strcmp(v, "true") == 0 || *v == '\0')
+            cfg->no_proxy = 1;
+        else if (strcmp(v, "0") == 0 || strcmp(v, "false") == 0)
+            cfg->no_proxy = 0;
+        else {
+            snprintf(errbuf, errlen, "sluiced: --no-proxy: expected true or false, got '%s'",
+                     v);
+            return CONFIG_EXIT_USAGE;
+        }
+        return CONFIG_RUN;
+    }
+    if (strcmp(name, "changes-keep") == 0) {
+        char *end;
+        unsigned long long n = strtoull(v, &end, 10);
+        if (!isdigit((unsigned char)*v) || *end != '\0' || n < 1 || n > 100000000ULL) {
+            snprintf(errbuf, errlen,
+                     "sluiced: --changes-keep: expected a count from 1 to 100000000, got '%s'",
+                     v);
+            return CONFIG_EXIT_USAGE;
+        }
+        cfg->changes_keep = n;
+        return CONFIG_RUN;
+    }
+    return apply_runtime(cfg, name, v, errbuf, errlen);
 }
 
 int config_load(struct sl_config *cfg, int argc, char **argv, char *errbuf, size_t errlen)

@@ -456,3 +456,51 @@ json_t *api_elb_delete_rule(const struct api_ctx *ctx, json_t *req, struct sl_er
         return NULL;
     return json_object();
 }
+
+/* ---- listener attributes ---- */
+
+struct listener_attrs {
+    const char *arn;
+    struct elb_kv *kv;
+    size_t n;
+    json_t *out;
+};
+
+static int listener_attrs_tx(struct store_txn *txn, void *arg, struct sl_err *err)
+{
+    struct listener_attrs *a = arg;
+
+    return elb_listener_attrs(txn, a->arn, &a->out, err);
+}
+
+json_t *api_elb_describe_listener_attributes(const struct api_ctx *ctx, json_t *req,
+                                             struct sl_err *err)
+{
+    struct listener_attrs a = {NULL, NULL, 0, NULL};
+
+    if (p_str(req, "ListenerArn", P_REQUIRED, &a.arn, err) != SL_OK ||
+        api_read(ctx, listener_attrs_tx, &a, err) != SL_OK)
+        return NULL;
+    return json_pack("{so}", "Attributes", a.out);
+}
+
+static int listener_attrs_modify_tx(struct store_txn *txn, void *arg, struct sl_err *err)
+{
+    struct listener_attrs *a = arg;
+
+    return elb_listener_attrs_modify(txn, a->arn, a->kv, a->n, &a->out, err);
+}
+
+json_t *api_elb_modify_listener_attributes(const struct api_ctx *ctx, json_t *req,
+                                           struct sl_err *err)
+{
+    struct listener_attrs a = {NULL, NULL, 0, NULL};
+    int rc;
+
+    if (p_str(req, "ListenerArn", P_REQUIRED, &a.arn, err) != SL_OK ||
+        api_elb_kv_list(req, "Attributes", P_REQUIRED, 1, 20, 1, &a.kv, &a.n, err) != SL_OK)
+        return NULL;
+    rc = api_write(ctx, listener_attrs_modify_tx, &a, err);
+    free(a.kv);
+    return rc == SL_OK ? json_pack("{so}", "Attributes", a.out) : NULL;
+}

@@ -10,6 +10,9 @@
  *   HTTPS listener has exactly one default certificate, which must be in
  *   the ACM store; its TLS members are listener_tls.h's.
  * - Results are AWS Listener objects (new references).
+ * - Its attributes (listener_attrs.c) are stored as its "Attributes" member
+ *   and survive ModifyListener; a protocol change keeps only the keys the
+ *   new protocol has when they are next described.
  */
 #ifndef SL_ROUTES_ELBV2_LISTENER_H
 #define SL_ROUTES_ELBV2_LISTENER_H
@@ -80,6 +83,15 @@ int elb_listener_delete(struct store_txn *txn, const char *arn, struct sl_err *e
  * list. */
 int elb_listener_describe(struct store_txn *txn, const char *lb_arn, const char *const *arns,
                           size_t narns, json_t **out, struct sl_err *err);
+
+/* DescribeListenerAttributes: *out the [{Key,Value}] list of the keys its
+ * protocol has (attrs.h). */
+int elb_listener_attrs(struct store_txn *txn, const char *arn, json_t **out, struct sl_err *err);
+
+/* ModifyListenerAttributes: each change checked (attrs.h).  *out: the whole
+ * list.  Writers. */
+int elb_listener_attrs_modify(struct store_txn *txn, const char *arn, const struct elb_kv *kv,
+                              size_t n, json_t **out, struct sl_err *err);
 
 /* Delete listener <listener_id> with all its rules and its port entry; a
  * missing one is not an error.  For lb.c.  Writers. */

@@ -90,13 +90,16 @@ def test_connection_logs_refused():
         LoadBalancerArn=arn)["Attributes"])
     check_eq(attrs["connection_logs.s3.enabled"], "false", "nothing half-applied")
     check_eq(attrs["connection_logs.s3.bucket"], "", "nothing half-applied (bucket)")
-    # off is accepted, and its bucket and prefix are kept
+    # a bucket that would never be written is refused too; the defaults are taken
+    try:
+        ELB.modify_load_balancer_attributes(LoadBalancerArn=arn, Attributes=[
+            {"Key": "connection_logs.s3.bucket", "Value": "conn-logs"}])
+        check(False, "a connection log bucket accepted")
+    except ClientError as e:
+        check_eq(e.response["Error"]["Code"], "ValidationError", "connection log bucket refused")
     ELB.modify_load_balancer_attributes(LoadBalancerArn=arn, Attributes=[
         {"Key": "connection_logs.s3.enabled", "Value": "false"},
-        {"Key": "connection_logs.s3.bucket", "Value": "conn-logs"}])
-    attrs = dict((a["Key"], a["Value"]) for a in ELB.describe_load_balancer_attributes(
-        LoadBalancerArn=arn)["Attributes"])
-    check_eq(attrs["connection_logs.s3.bucket"], "conn-logs", "bucket kept while off")
+        {"Key": "connection_logs.s3.bucket", "Value": ""}])
 
 
 def test_coprocess_logs_under_data_dir():
