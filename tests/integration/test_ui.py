@@ -40,7 +40,7 @@ def clients(s):
 
 def taskdef(version):
     return ECS.register_task_definition(family="shop", containerDefinitions=[{
-        "name": "web", "image": "local/shop:%s" % version, "essential": True,
+        "name": "web", "image": "local/shop:%s" % version, "essential": True, "memory": 128,
         "entryPoint": ["/usr/bin/python3", APP],
         "environment": [{"name": "VERSION", "value": version}],
         "portMappings": [{"containerPort": 8080, "hostPort": 0}],
@@ -92,6 +92,7 @@ def setup():
     ELB.create_rule(ListenerArn=la, Priority=10, Conditions=[
         {"Field": "host-header", "Values": ["admin.example"]}], Actions=[{
             "Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "403"}}])
+    ECS.create_cluster(clusterName="default")  # as on AWS, the default cluster is made first
     ECS.create_service(serviceName="web", taskDefinition=taskdef("v1"), desiredCount=2,
                        loadBalancers=[{"targetGroupArn": WEB, "containerName": "web",
                                        "containerPort": 8080}],
