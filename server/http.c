@@ -590,7 +590,7 @@ static enum MHD_Result serve_stream(struct http_server *h, struct req_state *st)
     if (authenticate(h, st, &err) != SL_OK)
         return answer_error(h, st, &err);
     front_request_of(st, &fr);
-    if (st->url[1] == 'u')
+    if (ui_path(st->url))
         ret = ui_handle(h->app->ui, st->c, &fr, &st->reply);
     else
         ret = dataplane_handle(h->app->dataplane, st->c, &fr, &st->reply);
