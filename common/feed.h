@@ -22,10 +22,11 @@
 
 /* The kinds of feed objects.  A snapshot lists them in this order, which is
  * also an order in which every reference points backwards (a listener names
- * its load balancer, a rule its listener, a target its group), though a
- * decoder must not rely on it in the watch stream. */
+ * its certificates and its load balancer, a rule its listener, a target its
+ * group), though a decoder must not rely on it in the watch stream. */
 enum feed_kind {
-    FEED_LOAD_BALANCER = 0,
+    FEED_CERTIFICATE = 0, /* only those some HTTPS listener uses */
+    FEED_LOAD_BALANCER,
     FEED_LISTENER,
     FEED_RULE,
     FEED_TARGET_GROUP,
@@ -45,6 +46,7 @@ enum feed_kind {
 static inline const char *feed_kind_name(enum feed_kind k)
 {
     switch (k) {
+    case FEED_CERTIFICATE: return "certificate";
     case FEED_LOAD_BALANCER: return "load_balancer";
     case FEED_LISTENER: return "listener";
     case FEED_RULE: return "rule";
@@ -59,6 +61,7 @@ static inline const char *feed_kind_name(enum feed_kind k)
 static inline const char *feed_kind_plural(enum feed_kind k)
 {
     switch (k) {
+    case FEED_CERTIFICATE: return "certificates";
     case FEED_LOAD_BALANCER: return "load_balancers";
     case FEED_LISTENER: return "listeners";
     case FEED_RULE: return "rules";

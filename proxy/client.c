@@ -15,6 +15,7 @@
 
 #include "common/err.h"
 #include "proxy/conn.h"
+#include "proxy/io_tls.h"
 
 static int fill_client(struct px_conn *c)
 {
@@ -132,8 +133,10 @@ static int step_up(struct px_conn *c, int head_just_sent)
     if (c->state == S_UP && c->res_state == R_DONE && c->req_done && !c->to_cl.n && !c->to_up.n) {
         px_xchg_finish(c);
         /* Nothing pipelined: the client has not had time to send the next
-         * request, so do not read() just to see EAGAIN. */
-        if (c->cb_off >= c->cb_len && !c->client_eof && !c->close_after)
+         * request, so do not read() just to see EAGAIN (unless TLS holds
+         * bytes already decrypted, which no socket event announces). */
+        if (c->cb_off >= c->cb_len && !c->client_eof && !c->close_after &&
+            !px_io_buffered(&c->io))
             return PX_STEP_WAIT;
         return PX_STEP_PROGRESS;
     }
@@ -267,8 +270,13 @@ static void pump(struct px_conn *c)
     for (;;) {
         int progress, rc;
 
-        if (++guard > 64)
-            break; /* let other connections run; level-triggered epoll returns */
+        if (++guard > 64) {
+            /* let other connections run; level-triggered epoll returns, but
+             * bytes a TLS stream decrypted already must be asked for */
+            if (px_io_buffered(&c->io) && !c->defer_up)
+                px_xchg_defer(c);
+            break;
+        }
         if ((progress = flush(c, &head_just_sent)) < 0)
             goto close;
         switch (c->state) {
@@ -371,7 +379,16 @@ int px_conn_accept(struct px_worker *w, int fd, const struct sockaddr_storage *p
         return SL_ENOMEM;
     }
     c->w = w;
+    lis = px_table_listener(w->table, ls->lid);
     px_io_plain(&c->io, fd);
+    if (lis && lis->https && (lis->tls == NULL || px_io_tls_server(&c->io, fd, lis->tls) != SL_OK)) {
+        close(fd);
+        free(c->cb);
+        free(c->ub);
+        free(c);
+        return SL_ENOMEM;
+    }
+    c->https = lis && lis->https;
     c->peer = *peer;
     if (peer->ss_family == AF_INET)
         inet_ntop(AF_INET, &((const struct sockaddr_in *)peer)->sin_addr, c->peer_ip,
@@ -381,7 +398,6 @@ int px_conn_accept(struct px_worker *w, int fd, const struct sockaddr_storage *p
                   sizeof(c->peer_ip));
     memcpy(c->lid, ls->lid, sizeof(c->lid));
     c->lport = ls->port;
-    lis = px_table_listener(w->table, c->lid);
     c->idle_ms = lis && lis->idle_timeout_s > 0 ? lis->idle_timeout_s * 1000 : PX_IDLE_DEFAULT_MS;
     ev_timer_init(&c->timer, conn_timer, c);
     c->next = w->conns;

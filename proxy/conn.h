@@ -68,6 +68,8 @@ struct px_conn {
     char peer_ip[64];
     char lid[PX_ID_MAX];
     int lport;
+    int https;       /* the listener terminates TLS */
+    int tls_headers; /* this request: x-amzn-tls-* to the target */
     char *cb, *ub, *hu, *hc; /* client in, upstream in, head to upstream, head to client */
     size_t cb_len, cb_cap, cb_off, ub_len, ub_cap, ub_off, hu_cap, hc_cap;
     struct h1_scan scan, uscan;

@@ -1,0 +1,166 @@
+"""Helpers for the TLS tests: certificates made with the openssl command,
+handshakes with `openssl s_client`, requests with curl, and a backend that
+echoes the request head it got (over HTTP or HTTPS)."""
+import http.server
+import os
+import socketserver
+import ssl
+import subprocess
+import tempfile
+import threading
+
+OPENSSL = "/usr/bin/openssl"
+CURL = "/usr/bin/curl"
+CURL_DEFAULTS = ["--http1.1"]
+
+
+def make_cert(dirpath, name, cn, sans=(), key="rsa", ca=None):
+    """A certificate for <cn> with dNSName <sans> (self-signed, or signed by
+    <ca> = (cert, key) paths): returns (cert_pem, key_pem, cert_path, key_path)."""
+    kp = os.path.join(dirpath, name + ".key")
+    cp = os.path.join(dirpath, name + ".crt")
+    if key == "ec":
+        subprocess.run([OPENSSL, "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out",
+                        kp], check=True, capture_output=True)
+    else:
+        subprocess.run([OPENSSL, "genpkey", "-algorithm", "RSA", "-pkeyopt",
+                        "rsa_keygen_bits:2048", "-out", kp], check=True, capture_output=True)
+    ext = os.path.join(dirpath, name + ".ext")
+    with open(ext, "w") as f:
+        f.write("basicConstraints=%s\n" % ("CA:TRUE" if name.startswith("ca") else "CA:FALSE"))
+        if sans:
+            f.write("subjectAltName=" + ",".join("DNS:" + s for s in sans) + "\n")
+    if ca is None:
+        args = [OPENSSL, "req", "-x509", "-new", "-key", kp, "-out", cp, "-days", "3",
+                "-subj", "/CN=" + cn, "-addext",
+                "basicConstraints=%s" % ("CA:TRUE" if name.startswith("ca") else "CA:FALSE")]
+        if sans:
+            args += ["-addext", "subjectAltName=" + ",".join("DNS:" + s for s in sans)]
+        subprocess.run(args, check=True, capture_output=True)
+    else:
+        csr = os.path.join(dirpath, name + ".csr")
+        subprocess.run([OPENSSL, "req", "-new", "-key", kp, "-out", csr, "-subj", "/CN=" + cn],
+                       check=True, capture_output=True)
+        subprocess.run([OPENSSL, "x509", "-req", "-in", csr, "-CA", ca[0], "-CAkey", ca[1],
+                        "-CAcreateserial", "-out", cp, "-days", "3", "-extfile", ext],
+                       check=True, capture_output=True)
+    with open(cp) as f:
+        cert = f.read()
+    with open(kp) as f:
+        k = f.read()
+    return cert, k, cp, kp
+
+
+def s_client(port, servername=None, extra=(), data=b"", timeout=10):
+    """One `openssl s_client` handshake: (returncode, its output)."""
+    args = [OPENSSL, "s_client", "-connect", "127.0.0.1:%d" % port, "-brief"]
+    if servername:
+        args += ["-servername", servername]
+    else:
+        args += ["-noservername"]
+    p = subprocess.run(args + list(extra), input=data, capture_output=True, timeout=timeout)
+    return p.returncode, (p.stdout + p.stderr).decode("utf-8", "replace")
+
+
+def peer_subject(port, servername=None):
+    """The subject CN the listener presents to <servername>."""
+    args = [OPENSSL, "s_client", "-connect", "127.0.0.1:%d" % port]
+    args += ["-servername", servername] if servername else ["-noservername"]
+    p = subprocess.run(args, input=b"", capture_output=True, timeout=10)
+    for line in p.stdout.decode("utf-8", "replace").splitlines():
+        line = line.strip()
+        if line.startswith("subject="):
+            return line.split("CN = ", 1)[-1].split("CN=", 1)[-1].strip()
+    return None
+
+
+def curl(url, port=None, host=None, extra=(), timeout=20):
+    """curl -k: (returncode, stdout bytes, stderr text); --resolve pins <host>."""
+    args = [CURL, "-sk", "--max-time", str(timeout)] + list(CURL_DEFAULTS)
+    if host and port:
+        args += ["--resolve", "%s:%d:127.0.0.1" % (host, port)]
+    p = subprocess.run(args + list(extra) + [url], capture_output=True, timeout=timeout + 10)
+    return p.returncode, p.stdout, p.stderr.decode("utf-8", "replace")
+
+
+class _Echo(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *a):
+        pass
+
+    def _reply(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        got = 0
+        while got < n:
+            b = self.rfile.read(min(65536, n - got))
+            if not b:
+                break
+            got += len(b)
+        lines = ["%s %s" % (self.command, self.path), "len=%d" % got]
+        lines += ["%s: %s" % (k.lower(), v) for k, v in self.headers.items()]
+        with self.server.lock:
+            self.server.count += 1
+        body = ("\n".join(lines) + "\n").encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    do_GET = do_POST = do_PUT = do_HEAD = _reply
+
+
+class EchoBackend(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    """Answers every request with its request line, body length and headers
+    (lowercased names), one per line.  With <tls> = (cert, key) it speaks
+    HTTPS and counts handshakes and resumed sessions."""
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, tls=None):
+        super().__init__(("127.0.0.1", 0), _Echo)
+        self.port = self.server_address[1]
+        self.count = 0
+        self.lock = threading.Lock()
+        self.handshakes = 0
+        self.resumed = 0
+        self.ctx = None
+        if tls:
+            self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            self.ctx.load_cert_chain(tls[0], tls[1])
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    def get_request(self):
+        sock, addr = super().get_request()
+        if self.ctx:
+            sock = self.ctx.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+            sock.settimeout(10)
+            try:
+                sock.do_handshake()
+            except (OSError, ssl.SSLError):
+                sock.close()
+                raise OSError("handshake failed")
+            with self.lock:
+                self.handshakes += 1
+                self.resumed += 1 if sock.session_reused else 0
+            sock.settimeout(None)
+        return sock, addr
+
+    def stop(self):
+        self.shutdown()
+        self.server_close()
+
+
+def headers_of(body):
+    """The echoed head as a dict (lowercased names)."""
+    out = {}
+    for line in body.decode("utf-8", "replace").splitlines()[2:]:
+        k, _, v = line.partition(": ")
+        out[k] = v
+    return out
+
+
+def tmpdir():
+    return tempfile.mkdtemp(prefix="sluice-tls-")
