@@ -8,98 +8,12 @@ import http.client
 import os
 import ssl
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from sluice_harness import check, check_eq, report, run_case  # noqa: E402
-from proxy_util import Proxy, free_port, wait_for  # noqa: E402
-from feed_cp import FakeControlPlane  # noqa: E402
-from tls_util import (EchoBackend, curl, headers_of, make_cert, peer_subject,  # noqa: E402
-                      s_client, tmpdir)
-
-D = tmpdir()
-CERTS = {
-    "c-default": make_cert(D, "default", "default.example", ["default.example"]),
-    "c-exact": make_cert(D, "exact", "api.wild.example", ["api.wild.example"]),
-    "c-wild": make_cert(D, "wild", "wildcard", ["*.wild.example"]),
-    "c-wild-ec": make_cert(D, "wildec", "wildcard-ec", ["*.wild.example"], key="ec"),
-}
-
-
-def cert_obj(cid, which=None):
-    c = CERTS[which or cid]
-    return {"id": cid, "arn": "arn:aws:acm:us-east-1:123456789012:certificate/" + cid,
-            "certificate_pem": c[0], "chain_pem": "", "private_key_pem": c[1]}
-
-
-def lb_obj(tls_headers=False):
-    return {"id": "b", "arn": "arn:b", "scheme": "internal", "idle_timeout_seconds": 60,
-            "http2_enabled": True, "x_amzn_tls_version_and_cipher_suite_enabled": tls_headers}
-
-
-def listener_obj(lid, port, certs, policy="ELBSecurityPolicy-2016-08", proto="HTTPS"):
-    o = {"id": lid, "arn": "arn:" + lid, "load_balancer_id": "b", "port": port,
-         "protocol": proto}
-    if proto == "HTTPS":
-        o["ssl_policy"] = policy
-        o["alpn_policy"] = "None"
-        o["certificates"] = [{"certificate_id": c, "default": i == 0}
-                             for i, c in enumerate(certs)]
-    return o
-
-
-def forward_rule(lid, tg="g"):
-    return {"id": "d-" + lid, "arn": "arn:d-" + lid, "listener_id": lid, "is_default": True,
-            "conditions": [], "actions": [{"type": "forward", "order": 1, "target_groups": [
-                {"arn": "arn:" + tg, "weight": 1}]}]}
-
-
-def tg_obj(tid="g", proto="HTTP"):
-    return {"id": tid, "arn": "arn:" + tid, "protocol": proto, "port": 80,
-            "algorithm": "round_robin", "slow_start_seconds": 0,
-            "health_check": {"enabled": False, "protocol": proto, "path": "/", "interval_seconds": 5,
-                             "timeout_seconds": 2, "healthy_threshold": 2,
-                             "unhealthy_threshold": 2, "matcher": "200"}}
-
-
-def target_obj(port, tid="g"):
-    return {"id": "%s|127.0.0.1|%d" % (tid, port), "target_group_id": tid,
-            "address": "127.0.0.1", "port": port, "state": "registered"}
-
-
-def record(rev, kind, obj=None, op="put", rid=None):
-    r = {"feed_version": 1, "rev": rev, "kind": kind, "op": op, "id": rid or obj["id"]}
-    if obj is not None:
-        r["object"] = obj
-    return r
-
-
-def beat(rev):
-    return {"feed_version": 1, "kind": "heartbeat", "rev": rev}
-
-
-class Env:
-    """A fake control plane, a proxy on it, and an echo backend."""
-
-    def __init__(self, snap_fn):
-        self.be = EchoBackend()
-        self.cp = FakeControlPlane()
-        self.cp.snap = snap_fn(self.be)
-        self.p = Proxy(self.cp)
-        self.rev = self.cp.snap["revision"]
-
-    def send(self, *recs):
-        self.rev += 1
-        for kind, obj in recs:
-            self.cp.send(record(self.rev, kind, obj))
-        self.cp.send(beat(self.rev))
-
-    def close(self):
-        self.cp.close()
-        self.p.stop()
-        self.be.stop()
-        os.unlink(self.p.log_path)
-
+from proxy_util import free_port, wait_for  # noqa: E402
+from tls_util import (CERTS, Env, beat, cert_obj, curl, forward_rule, headers_of,  # noqa: E402
+                      lb_obj, listener_obj, peer_subject, record, s_client, target_obj, tg_obj)
 
 def https_ok(port, name="default.example"):
     rc, out, _ = curl("https://%s:%d/" % (name, port), port, name)

@@ -9,9 +9,12 @@ import subprocess
 import tempfile
 import threading
 
+from feed_cp import FakeControlPlane
+from proxy_util import Proxy
+
 OPENSSL = "/usr/bin/openssl"
 CURL = "/usr/bin/curl"
-CURL_DEFAULTS = ["--http1.1"]
+CURL_DEFAULTS = []
 
 
 def make_cert(dirpath, name, cn, sans=(), key="rsa", ca=None):
@@ -51,9 +54,10 @@ def make_cert(dirpath, name, cn, sans=(), key="rsa", ca=None):
     return cert, k, cp, kp
 
 
-def s_client(port, servername=None, extra=(), data=b"", timeout=10):
+def s_client(port, servername=None, extra=(), data=b"", timeout=10, brief=True):
     """One `openssl s_client` handshake: (returncode, its output)."""
-    args = [OPENSSL, "s_client", "-connect", "127.0.0.1:%d" % port, "-brief"]
+    args = [OPENSSL, "s_client", "-connect", "127.0.0.1:%d" % port] + (["-brief"] if brief
+                                                                        else [])
     if servername:
         args += ["-servername", servername]
     else:
@@ -85,18 +89,42 @@ def curl(url, port=None, host=None, extra=(), timeout=20):
 
 class _Echo(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    wbufsize = 65536  # the answer in one write: no Nagle + delayed-ACK stall
 
-    def log_message(self, *a):
-        pass
-
-    def _reply(self):
+    def _body(self):
+        """The request body's length, Content-Length or chunked."""
         n = int(self.headers.get("Content-Length") or 0)
         got = 0
+        if "chunked" in (self.headers.get("Transfer-Encoding") or ""):
+            while True:
+                size = int(self.rfile.readline().split(b";")[0], 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b""):
+                        pass
+                    return got
+                while size > 0:
+                    b = self.rfile.read(min(65536, size))
+                    if not b:
+                        return got
+                    got += len(b)
+                    size -= len(b)
+                self.rfile.readline()
         while got < n:
             b = self.rfile.read(min(65536, n - got))
             if not b:
                 break
             got += len(b)
+        return got
+
+    def log_message(self, *a):
+        pass
+
+    def _reply(self):
+        try:
+            got = self._body()
+        except ValueError:  # the proxy gave up on the body (a reset stream)
+            self.close_connection = True
+            return
         lines = ["%s %s" % (self.command, self.path), "len=%d" % got]
         lines += ["%s: %s" % (k.lower(), v) for k, v in self.headers.items()]
         with self.server.lock:
@@ -118,6 +146,7 @@ class EchoBackend(socketserver.ThreadingMixIn, http.server.HTTPServer):
     HTTPS and counts handshakes and resumed sessions."""
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 1024  # the proxy opens many connections at once (h2 streams)
 
     def __init__(self, tls=None):
         super().__init__(("127.0.0.1", 0), _Echo)
@@ -164,3 +193,91 @@ def headers_of(body):
 
 def tmpdir():
     return tempfile.mkdtemp(prefix="sluice-tls-")
+
+
+# ---- feed objects for a scripted control plane (feed_cp.py) ----
+
+D = tmpdir()
+CERTS = {
+    "c-default": make_cert(D, "default", "default.example", ["default.example"]),
+    "c-exact": make_cert(D, "exact", "api.wild.example", ["api.wild.example"]),
+    "c-wild": make_cert(D, "wild", "wildcard", ["*.wild.example"]),
+    "c-wild-ec": make_cert(D, "wildec", "wildcard-ec", ["*.wild.example"], key="ec"),
+}
+
+
+def cert_obj(cid, which=None):
+    c = CERTS[which or cid]
+    return {"id": cid, "arn": "arn:aws:acm:us-east-1:123456789012:certificate/" + cid,
+            "certificate_pem": c[0], "chain_pem": "", "private_key_pem": c[1]}
+
+
+def lb_obj(tls_headers=False, bid="b", http2=True):
+    return {"id": bid, "arn": "arn:" + bid, "scheme": "internal", "idle_timeout_seconds": 60,
+            "http2_enabled": http2,
+            "x_amzn_tls_version_and_cipher_suite_enabled": tls_headers}
+
+
+def listener_obj(lid, port, certs, policy="ELBSecurityPolicy-2016-08", proto="HTTPS",
+                 alpn="None", lb="b"):
+    o = {"id": lid, "arn": "arn:" + lid, "load_balancer_id": lb, "port": port,
+         "protocol": proto}
+    if proto == "HTTPS":
+        o["ssl_policy"] = policy
+        o["alpn_policy"] = alpn
+        o["certificates"] = [{"certificate_id": c, "default": i == 0}
+                             for i, c in enumerate(certs)]
+    return o
+
+
+def forward_rule(lid, tg="g"):
+    return {"id": "d-" + lid, "arn": "arn:d-" + lid, "listener_id": lid, "is_default": True,
+            "conditions": [], "actions": [{"type": "forward", "order": 1, "target_groups": [
+                {"arn": "arn:" + tg, "weight": 1}]}]}
+
+
+def tg_obj(tid="g", proto="HTTP"):
+    return {"id": tid, "arn": "arn:" + tid, "protocol": proto, "port": 80,
+            "algorithm": "round_robin", "slow_start_seconds": 0,
+            "health_check": {"enabled": False, "protocol": proto, "path": "/", "interval_seconds": 5,
+                             "timeout_seconds": 2, "healthy_threshold": 2,
+                             "unhealthy_threshold": 2, "matcher": "200"}}
+
+
+def target_obj(port, tid="g"):
+    return {"id": "%s|127.0.0.1|%d" % (tid, port), "target_group_id": tid,
+            "address": "127.0.0.1", "port": port, "state": "registered"}
+
+
+def record(rev, kind, obj=None, op="put", rid=None):
+    r = {"feed_version": 1, "rev": rev, "kind": kind, "op": op, "id": rid or obj["id"]}
+    if obj is not None:
+        r["object"] = obj
+    return r
+
+
+def beat(rev):
+    return {"feed_version": 1, "kind": "heartbeat", "rev": rev}
+
+
+class Env:
+    """A fake control plane, a proxy on it, and an echo backend."""
+
+    def __init__(self, snap_fn, backend=None, extra=()):
+        self.be = backend or EchoBackend()
+        self.cp = FakeControlPlane()
+        self.cp.snap = snap_fn(self.be)
+        self.p = Proxy(self.cp, extra=extra)
+        self.rev = self.cp.snap["revision"]
+
+    def send(self, *recs):
+        self.rev += 1
+        for kind, obj in recs:
+            self.cp.send(record(self.rev, kind, obj))
+        self.cp.send(beat(self.rev))
+
+    def close(self):
+        self.cp.close()
+        self.p.stop()
+        self.be.stop()
+        os.unlink(self.p.log_path)
