@@ -57,18 +57,19 @@ void px_io_plain(struct px_io *io, int fd)
     io->ops = &plain_ops;
     io->priv = NULL;
     io->want = 0;
+    io->mute = 0;
     io->h2 = 0;
 }
 
 int px_io_mask(const struct px_io *io, int mask)
 {
-    return mask | io->want;
+    return (mask & ~io->mute) | io->want;
 }
 
 void px_io_wait(struct px_io *io, struct ev_loop *loop, int mask)
 {
     if (io->fd >= 0)
-        ev_fd_mask(loop, io->fd, mask | io->want);
+        ev_fd_mask(loop, io->fd, px_io_mask(io, mask));
     else if (io->ops && io->ops->wait)
         io->ops->wait(io, mask);
 }

@@ -56,6 +56,8 @@ struct px_io {
     const struct px_io_ops *ops;
     void *priv; /* the transport's session */
     int want;   /* EV_READ/EV_WRITE the transport itself waits for */
+    int mute;   /* EV_READ/EV_WRITE it cannot use now (TLS: a write waiting
+                 * to read): not asked for, or a level-triggered event spins */
     int h2;     /* TLS: the client negotiated h2 (ALPN) or the listener is HTTP2Only */
 };
 

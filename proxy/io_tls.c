@@ -18,6 +18,7 @@ struct tls_io {
     SSL *ssl;
     struct px_tls_srv *srv; /* server side: the listener context, referenced */
     int rd_want, wr_want;   /* what the last read / write waits for besides its own */
+    int rd_mute, wr_mute;   /* ... and the event of its own it cannot use meanwhile */
     int done;               /* the handshake finished */
 };
 
@@ -37,23 +38,33 @@ static void handshaken(struct px_io *io, struct tls_io *t)
         px_tls_client_handshaken(t->ssl);
 }
 
+static void sync_want(struct px_io *io, const struct tls_io *t)
+{
+    io->want = t->rd_want | t->wr_want;
+    io->mute = (t->rd_mute | t->wr_mute) & ~io->want;
+}
+
 /* Map an SSL_* result <r> of a read (<reading>) or write to the house's
  * codes, noting what OpenSSL waits for. */
 static ssize_t result(struct px_io *io, struct tls_io *t, int r, int reading)
 {
     int e = SSL_get_error(t->ssl, r), *want = reading ? &t->rd_want : &t->wr_want;
+    int *mute = reading ? &t->rd_mute : &t->wr_mute;
     unsigned long code;
 
-    *want = 0;
+    *want = *mute = 0;
     switch (e) {
     case SSL_ERROR_WANT_READ:
-        /* a read waits for EV_READ anyway; a write must ask for it */
+        /* a read waits for EV_READ anyway; a write must ask for it, and
+         * not for EV_WRITE, which a writable socket would fire forever */
         *want = reading ? 0 : EV_READ;
-        io->want = t->rd_want | t->wr_want;
+        *mute = reading ? 0 : EV_WRITE;
+        sync_want(io, t);
         return SL_EAGAIN;
     case SSL_ERROR_WANT_WRITE:
         *want = reading ? EV_WRITE : 0;
-        io->want = t->rd_want | t->wr_want;
+        *mute = reading ? EV_READ : 0;
+        sync_want(io, t);
         return SL_EAGAIN;
     case SSL_ERROR_ZERO_RETURN: return 0;
     case SSL_ERROR_SYSCALL:
@@ -82,8 +93,8 @@ static ssize_t tls_read(struct px_io *io, char *buf, size_t n)
     if (!t->done && SSL_is_init_finished(t->ssl))
         handshaken(io, t);
     if (r > 0) {
-        t->rd_want = 0;
-        io->want = t->wr_want;
+        t->rd_want = t->rd_mute = 0;
+        sync_want(io, t);
         return r;
     }
     return result(io, t, r, 1);
@@ -111,8 +122,8 @@ static ssize_t tls_writev(struct px_io *io, const struct iovec *iov, int n)
     if (!t->done && SSL_is_init_finished(t->ssl))
         handshaken(io, t);
     if (r > 0) {
-        t->wr_want = 0;
-        io->want = t->rd_want;
+        t->wr_want = t->wr_mute = 0;
+        sync_want(io, t);
         return r;
     }
     return result(io, t, r, 0);

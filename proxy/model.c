@@ -716,6 +716,7 @@ static int build_tg(struct px_model *m, struct m_tg *g)
         for (i = 0; i < g->ntargets; i++) {
             recs[i] = g->targets[i]->rec;
             atomic_store(&recs[i]->draining, g->targets[i]->conf.draining);
+            atomic_store(&recs[i]->https, g->conf.https);
         }
         built = px_build_tg(&g->conf, g->slot->slot, recs, g->ntargets);
         free(recs);

@@ -61,6 +61,7 @@ struct px_target {
     socklen_t addrlen; /* 0: not routable (e.g. an instance id) */
     atomic_int refs;
     atomic_int draining;
+    atomic_int https;  /* its group's Protocol is HTTPS (set when the group is built) */
     atomic_int live;   /* still present in the model */
     atomic_int health; /* enum px_health_state */
     atomic_int reason; /* enum px_reason */

@@ -12,7 +12,7 @@ import sys
 sys.path.insert(0, os.path.dirname(__file__))
 from sluice_harness import check, check_eq, report, run_case  # noqa: E402
 from proxy_util import free_port, wait_for  # noqa: E402
-from tls_util import (CERTS, Env, beat, cert_obj, curl, forward_rule, headers_of,  # noqa: E402
+from tls_util import (CERTS, EchoBackend, Env, beat, cert_obj, curl, forward_rule, headers_of,  # noqa: E402
                       lb_obj, listener_obj, peer_subject, record, s_client, target_obj, tg_obj)
 
 def https_ok(port, name="default.example"):
@@ -197,7 +197,39 @@ def test_rotation_keeps_connections():
         e.close()
 
 
+def test_https_targets():
+    port = free_port()
+    tls_be = EchoBackend(tls=(CERTS["c-exact"][2], CERTS["c-exact"][3]))
+
+    def snap(be):
+        return {"feed_version": 1, "revision": 3, "certificates": [cert_obj("c-default")],
+                "load_balancers": [lb_obj()],
+                "listeners": [listener_obj("l", port, ["c-default"])],
+                "rules": [forward_rule("l")],
+                "target_groups": [tg_obj(proto="HTTPS")], "targets": [target_obj(be.port)]}
+    e = Env(snap, tls_be)
+    try:
+        check(wait_for(lambda: https_ok(port), 10), "an HTTPS target serves through the "
+              "listener: %s" % e.p.read_log()[-600:])
+        for i in range(5):
+            rc, out, _ = curl("https://x:%d/k%d" % (port, i), port, "x", ["--http1.1"])
+            check(out.startswith(b"GET /k%d" % i), "request %d over TLS to the target" % i)
+        check_eq(tls_be.handshakes, 1, "the TLS connection to the target is pooled")
+        tls_be.close_each = True
+        for i in range(4):
+            rc, out, _ = curl("https://x:%d/c%d" % (port, i), port, "x", ["--http1.1"])
+            check(out.startswith(b"GET /c%d" % i), "request %d on a fresh TLS connection" % i)
+        check(tls_be.handshakes >= 4 and tls_be.resumed >= 3,
+              "fresh connections resume the session: %d handshakes, %d resumed" %
+              (tls_be.handshakes, tls_be.resumed))
+        rc, out, _ = curl("https://x:%d/h2" % port, port, "x", ["--http2", "-d", "q=1"])
+        check(out.startswith(b"POST /h2") and b"len=3" in out, "h2 client, HTTPS target")
+    finally:
+        e.close()
+
+
 run_case(test_sni_and_headers)
+run_case(test_https_targets)
 run_case(test_policy)
 run_case(test_rotation_keeps_connections)
 report()
