@@ -119,7 +119,21 @@ class _Echo(http.server.BaseHTTPRequestHandler):
     def log_message(self, *a):
         pass
 
+    def _zeros(self, n):
+        """GET /zero/N: N zero bytes, Content-Length framed, written 1 MiB at a time."""
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(n))
+        self.end_headers()
+        block = bytes(1 << 20)
+        while n > 0:
+            k = min(n, len(block))
+            self.wfile.write(block[:k])
+            n -= k
+
     def _reply(self):
+        if self.path.startswith("/zero/"):
+            return self._zeros(int(self.path[6:]))
         try:
             got = self._body()
         except ValueError:  # the proxy gave up on the body (a reset stream)
