@@ -12,7 +12,13 @@ class FakeControlPlane:
     """Serves the snapshot it is given and streams what send() is given on
     the newest watch; counts snapshot reads and watches; accepts reports."""
 
-    def __init__(self):
+    def __init__(self, tls=None):
+        """<tls> = (cert file, key file): serve HTTPS."""
+        self.ctx = None
+        if tls:
+            import ssl
+            self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            self.ctx.load_cert_chain(tls[0], tls[1])
         self.snap = None
         self.snapshots = 0
         self.watches = 0
@@ -23,7 +29,8 @@ class FakeControlPlane:
         self.srv.bind(("127.0.0.1", 0))
         self.srv.listen(16)
         self.port = self.srv.getsockname()[1]
-        self.url = "http://127.0.0.1:%d" % self.port
+        self.url = "%s://127.0.0.1:%d" % ("https" if tls else "http", self.port)
+        self.tls_failures = 0
         self.data_dir = tempfile.mkdtemp(prefix="sluice-fakecp-")
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -54,6 +61,13 @@ class FakeControlPlane:
         return head.split(b" ")[1].decode(), rest
 
     def _serve(self, c):
+        if self.ctx:
+            try:
+                c = self.ctx.wrap_socket(c, server_side=True)
+            except OSError:  # the client refused our certificate
+                self.tls_failures += 1
+                c.close()
+                return
         try:
             path, _ = self._head(c)
             if path is None:

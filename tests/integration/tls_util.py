@@ -32,13 +32,13 @@ def make_cert(dirpath, name, cn, sans=(), key="rsa", ca=None):
     with open(ext, "w") as f:
         f.write("basicConstraints=%s\n" % ("CA:TRUE" if name.startswith("ca") else "CA:FALSE"))
         if sans:
-            f.write("subjectAltName=" + ",".join("DNS:" + s for s in sans) + "\n")
+            f.write("subjectAltName=" + ",".join(s if s.startswith("IP:") else "DNS:" + s for s in sans) + "\n")
     if ca is None:
         args = [OPENSSL, "req", "-x509", "-new", "-key", kp, "-out", cp, "-days", "3",
                 "-subj", "/CN=" + cn, "-addext",
                 "basicConstraints=%s" % ("CA:TRUE" if name.startswith("ca") else "CA:FALSE")]
         if sans:
-            args += ["-addext", "subjectAltName=" + ",".join("DNS:" + s for s in sans)]
+            args += ["-addext", "subjectAltName=" + ",".join(s if s.startswith("IP:") else "DNS:" + s for s in sans)]
         subprocess.run(args, check=True, capture_output=True)
     else:
         csr = os.path.join(dirpath, name + ".csr")
