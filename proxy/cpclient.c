@@ -37,7 +37,14 @@ int px_cp_parse_url(const char *url, struct px_cp_cfg *cfg)
     colon = memchr(p, ':', n);
     if (n == 0 || n >= sizeof(cfg->host))
         return SL_EINVAL;
-    if (colon) {
+    if (*p == '[') { /* [v6]:port, as sluiced's IPv6 --listen gives it */
+        const char *rb = memchr(p, ']', n);
+        if (rb == NULL || rb == p + 1 || (rb + 1 < p + n && rb[1] != ':'))
+            return SL_EINVAL;
+        memcpy(cfg->host, p + 1, (size_t)(rb - p - 1));
+        cfg->host[rb - p - 1] = '\0';
+        cfg->port = rb + 1 < p + n ? atoi(rb + 2) : 80;
+    } else if (colon) {
         memcpy(cfg->host, p, (size_t)(colon - p));
         cfg->host[colon - p] = '\0';
         cfg->port = atoi(colon + 1);
@@ -156,7 +163,7 @@ int px_cp_open(const struct px_cp_cfg *cfg, int timeout_s, const char *method, c
                const char *body, struct px_cp_resp *rs)
 {
     char head[2048];
-    int n;
+    int v6 = strchr(cfg->host, ':') != NULL, n;
 
     memset(rs, 0, sizeof(*rs));
     if ((rs->fd = dial(cfg, timeout_s)) < 0) {
@@ -168,9 +175,10 @@ int px_cp_open(const struct px_cp_cfg *cfg, int timeout_s, const char *method, c
         return SL_EIO;
     }
     n = snprintf(head, sizeof(head),
-                 "%s %s HTTP/1.1\r\nHost: %s:%d\r\nUser-Agent: sluice-proxy\r\n%s%s%s"
+                 "%s %s HTTP/1.1\r\nHost: %s%s%s:%d\r\nUser-Agent: sluice-proxy\r\n%s%s%s"
                  "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
-                 method, path, cfg->host, cfg->port, cfg->token[0] ? "Authorization: Bearer " : "",
+                 method, path, v6 ? "[" : "", cfg->host, v6 ? "]" : "", cfg->port,
+                 cfg->token[0] ? "Authorization: Bearer " : "",
                  cfg->token, cfg->token[0] ? "\r\n" : "", body ? strlen(body) : (size_t)0);
     if (n < 0 || (size_t)n >= sizeof(head) || send_all(rs, head, (size_t)n) != SL_OK ||
         (body && send_all(rs, body, strlen(body)) != SL_OK)) {

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/creds.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "proxy/health.h"
@@ -42,44 +43,43 @@ static void on_table(void *arg)
     px_health_wake(health);
 }
 
-/* The sluice_api_token of the first section of an INI credentials file. */
-static int read_token(const char *path, char *out, size_t cap)
+/* The bearer token to subscribe with: the one sluiced hands its co-process
+ * in SLUICE_PROXY_TOKEN, else the proxy's section of --credentials (role
+ * proxy first; common/creds.h reads the file as sluiced does).  SL_OK, or
+ * SL_ERR with the reason printed. */
+static int load_token(const char *path, char *out, size_t cap)
 {
-    FILE *f = fopen(path, "r");
-    char line[1024];
-    int sections = 0;
+    const struct creds_entry *e;
+    const char *env = getenv("SLUICE_PROXY_TOKEN");
+    struct creds *c;
+    char err[512], warn[512];
 
-    if (f == NULL)
-        return SL_EIO;
-    while (fgets(line, sizeof(line), f)) {
-        char *p = line, *eq, *k, *v, *e;
-        while (*p == ' ' || *p == '\t')
-            p++;
-        if (*p == '[') {
-            if (++sections > 1)
-                break;
-            continue;
-        }
-        if ((eq = strchr(p, '=')) == NULL)
-            continue;
-        *eq = '\0';
-        k = p;
-        for (e = eq; e > k && (e[-1] == ' ' || e[-1] == '\t'); e--)
-            e[-1] = '\0';
-        v = eq + 1;
-        while (*v == ' ' || *v == '\t')
-            v++;
-        v[strcspn(v, "\r\n")] = '\0';
-        for (e = v + strlen(v); e > v && (e[-1] == ' ' || e[-1] == '\t'); e--)
-            e[-1] = '\0';
-        if (strcmp(k, "sluice_api_token") == 0) {
-            snprintf(out, cap, "%s", v);
-            fclose(f);
-            return 0;
-        }
+    if (env && *env && path == NULL) {
+        snprintf(out, cap, "%s", env);
+        unsetenv("SLUICE_PROXY_TOKEN");
+        return SL_OK;
     }
-    fclose(f);
-    return SL_ENOTFOUND;
+    if (path == NULL)
+        return SL_OK;
+    if (creds_load(path, &c, err, sizeof(err), warn, sizeof(warn)) != SL_OK) {
+        fprintf(stderr, "sluice-proxy: --credentials: %s\n", err);
+        return SL_ERR;
+    }
+    if (warn[0])
+        log_warn("--credentials: %s", warn);
+    if ((e = creds_proxy_entry(c)) == NULL || strlen(e->token) >= cap) {
+        fprintf(stderr, "sluice-proxy: --credentials: %s: no section has a sluice_api_token\n",
+                path);
+        creds_free(c);
+        return SL_ERR;
+    }
+    if (e->role != CREDS_ROLE_PROXY)
+        log_warn("--credentials: section [%s] is not marked sluice_role = proxy: sluiced "
+                 "refuses its reports",
+                 e->profile);
+    snprintf(out, cap, "%s", e->token);
+    creds_free(c);
+    return SL_OK;
 }
 
 /* Started by sluiced as its co-process (SLUICE_PARENT_PID set): die with it,
@@ -185,10 +185,8 @@ int main(int argc, char **argv)
         usage();
         return code;
     }
-    if (o.creds && read_token(o.creds, o.cfg.token, sizeof(o.cfg.token)) != SL_OK) {
-        fprintf(stderr, "sluice-proxy: no sluice_api_token in %s\n", o.creds);
+    if (load_token(o.creds, o.cfg.token, sizeof(o.cfg.token)) != SL_OK)
         return 2;
-    }
     if (o.cfg.tls) {
         struct sl_err err = {0};
         if (px_cp_tls_init(&o.cfg, o.ca, &err) != SL_OK) {

@@ -109,10 +109,11 @@ static size_t pct(const char *s, size_t n, char *out, size_t cap)
 
 static int query_matches(const struct px_cond *c, const char *q, size_t qn)
 {
-    const char *p = q, *end = q + qn;
+    const char *p = q, *end;
 
     if (q == NULL)
         return 0;
+    end = q + qn; /* not before the check: NULL + 0 is undefined (UBSan, fuzz_feed) */
     while (p < end) {
         const char *amp = memchr(p, '&', (size_t)(end - p)), *eq;
         const char *pe = amp ? amp : end;

@@ -11,6 +11,9 @@ struct store;
 struct auth_creds;
 struct elb_health;
 struct dataplane;
+struct park;
+struct guard;
+struct acm_ca;
 
 struct app {
     const struct sl_config *cfg;
@@ -18,6 +21,9 @@ struct app {
     struct auth_creds *creds; /* NULL: unauthenticated (loopback only) */
     struct elb_health *health; /* data-plane reports; may be NULL */
     struct dataplane *dataplane;
+    struct park *park;   /* parked watch streams (server/park.h) */
+    struct guard *guard; /* browser guard, NULL with credentials (server/guard.h) */
+    struct acm_ca *ca;         /* the local certificate authority (RequestCertificate) */
 };
 
 #endif

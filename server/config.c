@@ -18,6 +18,15 @@ static const char usage[] =
     "  --region NAME         region in ARNs (default us-east-1)\n"
     "  --account-id ID       12-digit account in ARNs (default 000000000000)\n"
     "  --credentials FILE    AWS shared-credentials file; enables SigV4/Bearer auth\n"
+    "  --allowed-hosts LIST  without credentials: host names besides loopback ones that\n"
+    "                        requests (Host, Origin) may name, comma-separated\n"
+    "  --max-connections N   open API connections at most (default 8192)\n"
+    "  --max-connections-per-client N  from one client address (default 1024)\n"
+    "  --client-timeout SECONDS  for a client to send its request or take its\n"
+    "                        response, and for an idle connection (default 30)\n"
+    "  --tls-cert FILE       serve the whole API over HTTPS with this PEM certificate\n"
+    "                        (leaf first, then intermediates); needs --tls-key\n"
+    "  --tls-key FILE        the certificate's PEM private key (unencrypted)\n"
     "  --log-level LEVEL     debug|info|warn|error (default info)\n"
     "  --proxy-bin PATH      sluice-proxy binary (default: beside sluiced)\n"
     "  --no-proxy            run the control plane alone\n"
@@ -54,6 +63,9 @@ static const struct opt opts[] = {
     {"runtime", OPT_STR},     {"task-port-range", OPT_STR}, {"task-dir", OPT_STR},
     {"stopped-task-retention", OPT_STR}, {"docker-host", OPT_STR},
     {"task-host-address", OPT_STR}, {"task-metadata-address", OPT_STR},
+    {"allowed-hosts", OPT_STR}, {"max-connections", OPT_STR},
+    {"max-connections-per-client", OPT_STR}, {"client-timeout", OPT_STR},
+    {"tls-cert", OPT_STR},    {"tls-key", OPT_STR},
     {NULL, OPT_STR},
 };
 
@@ -95,6 +107,40 @@ static int parse_duration(const char *v, unsigned long *out)
         return -1;
     *out = n * unit;
     return 0;
+}
+
+/* A whole number in [lo, hi] into *out, else a usage error naming --<name>. */
+static int count(const char *name, const char *v, long lo, long hi, int *out, char *errbuf,
+                 size_t errlen)
+{
+    char *end;
+    long n = strtol(v, &end, 10);
+
+    if (!isdigit((unsigned char)*v) || *end != '\0' || n < lo || n > hi) {
+        snprintf(errbuf, errlen, "sluiced: --%s: expected a whole number from %ld to %ld, got '%s'",
+                 name, lo, hi, v);
+        return CONFIG_EXIT_USAGE;
+    }
+    *out = (int)n;
+    return CONFIG_RUN;
+}
+
+/* The front door's flags (server/http.c, server/guard.c). */
+static int apply_http(struct sl_config *cfg, const char *name, const char *v, char *errbuf,
+                      size_t errlen)
+{
+    if (strcmp(name, "allowed-hosts") == 0)
+        return copy(cfg->allowed_hosts, sizeof(cfg->allowed_hosts), v, name, errbuf, errlen);
+    if (strcmp(name, "max-connections") == 0) {
+        cfg->max_connections_set = 1;
+        return count(name, v, 1, 1000000, &cfg->max_connections, errbuf, errlen);
+    }
+    if (strcmp(name, "max-connections-per-client") == 0)
+        return count(name, v, 1, 1000000, &cfg->max_connections_per_client, errbuf, errlen);
+    if (strcmp(name, "client-timeout") == 0)
+        return count(name, v, 1, 3600, &cfg->client_timeout, errbuf, errlen);
+    snprintf(errbuf, errlen, "sluiced: unknown option --%s", name);
+    return CONFIG_EXIT_USAGE;
 }
 
 static int apply(struct sl_config *cfg, const char *name, const char *v, char *errbuf,
@@ -147,6 +193,9 @@ static int apply(struct sl_config *cfg, const char *name, const char *v, char *e
         cfg->log_level = l;
         return CONFIG_RUN;
     }
+    if (strncmp(name, "tls-", 4) == 0)
+        return copy(strcmp(name, "tls-cert") == 0 ? cfg->tls_cert : cfg->tls_key,
+                    sizeof(cfg->tls_cert), v, name, errbuf, errlen);
     if (strcmp(name, "proxy-bin") == 0)
         return copy(cfg->proxy_bin, sizeof(cfg->proxy_bin), v, name, errbuf, errlen);
     if (strcmp(name, "no-proxy") == 0) {
@@ -249,8 +298,7 @@ static int apply(struct sl_config *cfg, const char *name, const char *v, char *e
         }
         return CONFIG_RUN;
     }
-    snprintf(errbuf, errlen, "sluiced: unknown option --%s", name);
-    return CONFIG_EXIT_USAGE;
+    return apply_http(cfg, name, v, errbuf, errlen);
 }
 
 int config_load(struct sl_config *cfg, int argc, char **argv, char *errbuf, size_t errlen)
@@ -277,6 +325,9 @@ int config_load(struct sl_config *cfg, int argc, char **argv, char *errbuf, size
     cfg->task_port_lo = 49153;
     cfg->task_port_hi = 65535;
     cfg->stopped_task_retention_s = 3600; /* ECS keeps stopped tasks about an hour */
+    cfg->max_connections = 8192;
+    cfg->max_connections_per_client = 1024;
+    cfg->client_timeout = 30;
 
     for (o = opts; o->name; o++) {
         char env[64], *p;
@@ -337,6 +388,10 @@ int config_load(struct sl_config *cfg, int argc, char **argv, char *errbuf, size
         }
         if ((rc = apply(cfg, name, val, errbuf, errlen)) != CONFIG_RUN)
             return rc;
+    }
+    if ((cfg->tls_cert[0] == '\0') != (cfg->tls_key[0] == '\0')) {
+        snprintf(errbuf, errlen, "sluiced: --tls-cert and --tls-key go together");
+        return CONFIG_EXIT_USAGE;
     }
     return CONFIG_RUN;
 }

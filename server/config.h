@@ -15,6 +15,8 @@ struct sl_config {
     char region[64];
     char account_id[16];
     char credentials[1024]; /* empty: no authentication */
+    char tls_cert[1024];    /* PEM certificate (chain) file: serve the API over HTTPS */
+    char tls_key[1024];     /* its PEM private key; both or neither */
     int log_level;
     char proxy_bin[1024];   /* empty: sibling of sluiced */
     int no_proxy;
@@ -26,6 +28,11 @@ struct sl_config {
     int task_port_lo, task_port_hi; /* dynamic host ports for tasks, inclusive */
     char task_dir[1024];    /* task working dirs and logs; empty: <data_dir> (tasks/ under it) */
     unsigned long stopped_task_retention_s; /* stopped tasks are deleted this long after stopping */
+    char allowed_hosts[1024]; /* unauthenticated mode: more names Host/Origin may give */
+    int max_connections;      /* API connections in total */
+    int max_connections_set;  /* given explicitly (else lowered to the open-file limit) */
+    int max_connections_per_client; /* from one client address */
+    int client_timeout;       /* seconds a client may keep the server waiting */
 };
 
 enum { CONFIG_RUN = 0, CONFIG_EXIT_OK = 1, CONFIG_EXIT_USAGE = 2 };

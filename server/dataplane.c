@@ -8,8 +8,9 @@
  * DATAPLANE_HEARTBEAT_MS.  A heartbeat's rev N means every record up to
  * revision N has been sent: a revision's records may span reads, and only
  * a heartbeat (or a record of a later revision) says it is complete.
- * A connection owns its thread (see http.c), so the content reader may block
- * in store_wait().
+ * The content reader runs on one of the front door's polling threads and
+ * must not block: with nothing to send it parks its connection until the
+ * next revision or heartbeat (server/park.h).
  */
 #include "server/dataplane.h"
 
@@ -23,6 +24,7 @@
 #include "common/util.h"
 #include "server/dp_report.h"
 #include "server/feed.h"
+#include "server/park.h"
 #include "store/store.h"
 
 struct dataplane {
@@ -119,6 +121,9 @@ struct watch {
     size_t batch;   /* change records scanned into pending */
     struct buf pending;
     size_t off;
+    struct MHD_Connection *c;
+    struct park_slot slot;
+    uint64_t heartbeat_at; /* monotonic ms */
 };
 
 #define WATCH_BATCH 1000
@@ -181,12 +186,19 @@ static ssize_t watch_read(void *cls, uint64_t pos, char *out, size_t max)
          * records are passed, or store_wait() would return at once forever. */
         if (head > w->since)
             w->since = head;
+        /* Parked until a revision after since or the heartbeat is due; a
+         * revision moved on meanwhile is scanned again. */
+        rc = park_wait(w->dp->app->park, &w->slot, w->c, w->since, w->heartbeat_at);
+        if (rc > 0)
+            return 0;
+        if (rc < 0 || is_stopping(w->dp))
+            return MHD_CONTENT_READER_END_OF_STREAM;
         /* The heartbeat names only what was scanned: a revision committed
          * after the scan must not be claimed as sent. */
-        if (store_wait(w->dp->app->store, w->since, DATAPLANE_HEARTBEAT_MS) <= w->since &&
-            !is_stopping(w->dp))
+        if (util_mono_ms() >= w->heartbeat_at && store_revision(w->dp->app->store) <= w->since)
             feed_line_marker(&w->pending, FEED_HEARTBEAT, w->since);
     }
+    w->heartbeat_at = util_mono_ms() + DATAPLANE_HEARTBEAT_MS;
     n = w->pending.len - w->off;
     if (n > max)
         n = max;
@@ -199,6 +211,7 @@ static void watch_free(void *cls)
 {
     struct watch *w = cls;
 
+    park_cancel(w->dp->app->park, &w->slot);
     buf_free(&w->pending);
     free(w);
 }
@@ -237,6 +250,8 @@ static enum MHD_Result watch(struct dataplane *dp, struct MHD_Connection *c,
         return MHD_NO;
     w->dp = dp;
     w->since = since;
+    w->c = c;
+    w->heartbeat_at = util_mono_ms() + DATAPLANE_HEARTBEAT_MS;
     buf_init(&w->pending);
     resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, watch_read, w,
                                              watch_free);

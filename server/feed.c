@@ -7,6 +7,11 @@
  * forward action's single TargetGroupArn, and the control plane's own
  * bookkeeping (`_state`, `_lb_id`, `_listener_id`, `_drain_rev`, ...).  Here
  * each is turned into one typed member, so the proxy parses a single form.
+ *
+ * Certificates (contracts/https-feed.md): only those some listener uses are
+ * in the feed.  A certificate's change record becomes a put while a
+ * listener uses it (its use starting, or a re-import: proxies rotate) and a
+ * delete otherwise, so a proxy drops a key as soon as nothing serves it.
  */
 #include "server/feed.h"
 
@@ -15,26 +20,26 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "routes/acm/acm.h"
 #include "routes/elbv2/elbv2.h"
 
-/* Certificates (NULL here) come from the ACM store; until it is there the
- * snapshot's "certificates" array is empty. */
-static const char *const store_kinds[FEED_NKINDS] = {NULL, K_LB, K_LISTENER, K_RULE, K_TG,
-                                                     K_TARGET};
+static const char *const store_kinds[FEED_NKINDS] = {
+    [FEED_CERTIFICATE] = K_CERT, [FEED_LOAD_BALANCER] = K_LB, [FEED_LISTENER] = K_LISTENER,
+    [FEED_RULE] = K_RULE,        [FEED_TARGET_GROUP] = K_TG,  [FEED_TARGET] = K_TARGET};
 
 int feed_kind_of_store(const char *store_kind)
 {
     int k;
 
     for (k = 0; store_kind && k < FEED_NKINDS; k++)
-        if (store_kinds[k] && strcmp(store_kind, store_kinds[k]) == 0)
+        if (strcmp(store_kind, store_kinds[k]) == 0)
             return k;
     return -1;
 }
 
 const char *feed_store_kind(enum feed_kind k)
 {
-    return k < FEED_NKINDS && store_kinds[k] ? store_kinds[k] : "";
+    return k < FEED_NKINDS ? store_kinds[k] : "";
 }
 
 /* ---- reading stored shapes ---- */
@@ -96,9 +101,67 @@ static int enc_lb(const char *id, json_t *o, json_t **out, struct sl_err *err)
         return missing(err, "load balancer", id, "arn");
     if (scheme == NULL || (strcmp(scheme, "internal") != 0 && strcmp(scheme, "internet-facing") != 0))
         return missing(err, "load balancer", id, "Scheme");
-    *out = json_pack("{ss ss ss sI}", "id", id, "arn", arn, "scheme", scheme,
+    *out = json_pack("{ss ss ss sI sb}", "id", id, "arn", arn, "scheme", scheme,
                      "idle_timeout_seconds",
-                     (json_int_t)attr_num(o, "idle_timeout.timeout_seconds", 60));
+                     (json_int_t)attr_num(o, "idle_timeout.timeout_seconds", 60), "http2_enabled",
+                     !(attr(o, "routing.http2.enabled") &&
+                       strcmp(attr(o, "routing.http2.enabled"), "false") == 0));
+    return *out ? SL_OK : SL_ENOMEM;
+}
+
+/* The feed id of certificate <arn>: its store id, the UUID after
+ * ":certificate/" (acm.h). */
+static const char *cert_id(const char *arn)
+{
+    const char *p = arn ? strstr(arn, ":certificate/") : NULL;
+
+    return p && p[13] ? p + 13 : NULL;
+}
+
+/* An HTTPS listener's members: its policies and certificates, the default
+ * (Certificates[0]) first. */
+static int enc_listener_tls(const char *id, json_t *o, json_t *out, struct sl_err *err)
+{
+    const char *policy = str(o, "SslPolicy");
+    const char *alpn = json_string_value(json_array_get(json_object_get(o, "AlpnPolicy"), 0));
+    const char *def = str(json_array_get(json_object_get(o, "Certificates"), 0), "CertificateArn");
+    json_t *certs = json_array(), *c;
+    size_t i;
+
+    if (certs == NULL)
+        return SL_ENOMEM;
+    if (cert_id(def) == NULL) {
+        json_decref(certs);
+        return missing(err, "listener", id, "default certificate");
+    }
+    json_array_append_new(certs, json_pack("{ss sb}", "certificate_id", cert_id(def), "default", 1));
+    json_array_foreach(json_object_get(o, "_extra_certs"), i, c) {
+        const char *cid = cert_id(json_string_value(c));
+        if (cid && strcmp(json_string_value(c), def) != 0)
+            json_array_append_new(certs, json_pack("{ss sb}", "certificate_id", cid, "default", 0));
+    }
+    if (json_object_set_new(out, "ssl_policy",
+                            json_string(policy ? policy : "ELBSecurityPolicy-2016-08")) != 0 ||
+        json_object_set_new(out, "alpn_policy", json_string(alpn ? alpn : "None")) != 0 ||
+        json_object_set_new(out, "certificates", certs) != 0)
+        return SL_ENOMEM;
+    return SL_OK;
+}
+
+static int cert_in_use(json_t *o)
+{
+    return json_array_size(json_object_get(o, "_in_use_by")) > 0;
+}
+
+static int enc_certificate(const char *id, json_t *o, json_t **out, struct sl_err *err)
+{
+    const char *arn = str(o, "arn"), *cert = str(o, "_certificate_pem");
+    const char *key = str(o, "_private_key_pem"), *chain = str(o, "_chain_pem");
+
+    if (arn == NULL || cert == NULL || key == NULL)
+        return missing(err, "certificate", id, "arn, certificate or key");
+    *out = json_pack("{ss ss ss ss ss}", "id", id, "arn", arn, "certificate_pem", cert,
+                     "chain_pem", chain ? chain : "", "private_key_pem", key);
     return *out ? SL_OK : SL_ENOMEM;
 }
 
@@ -113,6 +176,14 @@ static int enc_listener(const char *id, json_t *o, json_t **out, struct sl_err *
         return missing(err, "listener", id, "Port or Protocol");
     *out = json_pack("{ss ss ss sI ss}", "id", id, "arn", arn, "load_balancer_id", lb, "port",
                      (json_int_t)port, "protocol", proto);
+    if (*out && strcmp(proto, "HTTPS") == 0) {
+        int rc = enc_listener_tls(id, o, *out, err);
+        if (rc != SL_OK) {
+            json_decref(*out);
+            *out = NULL;
+            return rc;
+        }
+    }
     return *out ? SL_OK : SL_ENOMEM;
 }
 
@@ -362,12 +433,12 @@ int feed_encode(enum feed_kind k, const char *id, json_t *obj, json_t **out, str
     if (id == NULL || !json_is_object(obj))
         return missing(err, feed_kind_name(k), id ? id : "", "object");
     switch (k) {
+    case FEED_CERTIFICATE: return enc_certificate(id, obj, out, err);
     case FEED_LOAD_BALANCER: return enc_lb(id, obj, out, err);
     case FEED_LISTENER: return enc_listener(id, obj, out, err);
     case FEED_RULE: return enc_rule(id, obj, out, err);
     case FEED_TARGET_GROUP: return enc_tg(id, obj, out, err);
     case FEED_TARGET: return enc_target(id, obj, out, err);
-    case FEED_CERTIFICATE:
     case FEED_NKINDS: break;
     }
     return missing(err, "object", id, "kind");
@@ -399,6 +470,8 @@ int feed_line_change(json_t *rec, struct buf *out, struct sl_err *err)
         return SL_ENOTFOUND;
     if (id == NULL || op == NULL)
         return missing(err, "change record", id ? id : "", "id or op");
+    if (k == FEED_CERTIFICATE && !cert_in_use(json_object_get(rec, "obj")))
+        op = "delete"; /* no listener uses it (any more): proxies drop it */
     line = json_pack("{si sI ss ss ss}", "feed_version", FEED_VERSION, "rev",
                      json_integer_value(json_object_get(rec, "rev")), "kind",
                      feed_kind_name((enum feed_kind)k), "op",
@@ -435,7 +508,11 @@ static int add_obj(const char *id, json_t *obj, void *arg)
     struct scan_ctx *s = arg;
     struct sl_err err = {0};
     json_t *o;
-    int rc = feed_encode(s->kind, id, obj, &o, &err);
+    int rc;
+
+    if (s->kind == FEED_CERTIFICATE && !cert_in_use(obj))
+        return 0;
+    rc = feed_encode(s->kind, id, obj, &o, &err);
 
     if (rc == SL_ENOMEM) {
         s->failed = 1;
@@ -462,8 +539,7 @@ int feed_snapshot(struct store_txn *txn, json_t **out, struct sl_err *err)
         struct scan_ctx s = {(enum feed_kind)k, json_array(), 0};
         if (s.arr == NULL || json_object_set_new(doc, feed_kind_plural(s.kind), s.arr) != 0)
             goto nomem;
-        if (store_kinds[k])
-            store_scan(txn, store_kinds[k], NULL, add_obj, &s);
+        store_scan(txn, store_kinds[k], NULL, add_obj, &s);
         if (s.failed)
             goto nomem;
     }

@@ -16,45 +16,15 @@
 #include "server/config.h"
 #include "server/dataplane.h"
 #include "server/drain.h"
+#include "server/guard.h"
 #include "server/http.h"
+#include "server/park.h"
 #include "server/scheduler.h"
 #include "server/supervise.h"
+#include "routes/acm/ca.h"
 #include "routes/elbv2/health.h"
 #include "store/store.h"
 #include "version.h"
-
-/* Run sluice-proxy beside us, subscribed over loopback. */
-static void start_proxy(const struct sl_config *cfg, int port, struct supervisor **out)
-{
-    char bin[1024], url[64];
-    char *argv[8];
-    int n = 0;
-
-    if (cfg->proxy_bin[0])
-        snprintf(bin, sizeof(bin), "%s", cfg->proxy_bin);
-    else if (supervise_sibling("sluice-proxy", bin, sizeof(bin)) != SL_OK)
-        bin[0] = '\0';
-    if (bin[0] == '\0' || access(bin, X_OK) != 0) {
-        log_warn("sluice-proxy not found at '%s': running the control plane alone "
-                 "(use --proxy-bin PATH, or --no-proxy to silence this)",
-                 bin);
-        return;
-    }
-    snprintf(url, sizeof(url), "http://%s:%d",
-             strchr(cfg->listen_host, ':') ? "[::1]" : "127.0.0.1", port);
-    argv[n++] = bin;
-    argv[n++] = "--control-plane";
-    argv[n++] = url;
-    argv[n++] = "--id";
-    argv[n++] = "local";
-    if (cfg->credentials[0]) {
-        argv[n++] = "--credentials";
-        argv[n++] = (char *)cfg->credentials;
-    }
-    argv[n] = NULL;
-    if (supervise_start(argv, out) != SL_OK)
-        log_error("cannot supervise sluice-proxy");
-}
 
 int main(int argc, char **argv)
 {
@@ -66,7 +36,7 @@ int main(int argc, char **argv)
     struct scheduler *scheduler = NULL;
     struct sl_err err = {0};
     struct store_options store_opt = {0};
-    char msg[512] = "";
+    char msg[512] = "", token[80] = "";
     sigset_t sigs;
     int rc, sig, status = 1;
 
@@ -91,9 +61,26 @@ int main(int argc, char **argv)
     app.cfg = &cfg;
 
     if (cfg.credentials[0]) {
-        if (auth_load(cfg.credentials, &app.creds, msg, sizeof(msg)) != SL_OK) {
+        char warn[512];
+
+        if (auth_load(cfg.credentials, &app.creds, msg, sizeof(msg), warn, sizeof(warn)) !=
+            SL_OK) {
             fprintf(stderr, "sluiced: --credentials: %s\n", msg);
             return 2;
+        }
+        if (warn[0])
+            log_warn("--credentials: %s", warn);
+        if (cfg.allowed_hosts[0]) {
+            fprintf(stderr, "sluiced: --allowed-hosts applies only without --credentials "
+                            "(signed requests are accepted from any host)\n");
+            auth_free(app.creds);
+            return 2;
+        }
+        /* The co-process's own key: it reports in every configuration. */
+        if (!cfg.no_proxy && auth_add_coprocess_token(app.creds, token, sizeof(token)) != SL_OK) {
+            fprintf(stderr, "sluiced: cannot make the co-process's token\n");
+            auth_free(app.creds);
+            return 1;
         }
     } else if (!config_is_loopback(cfg.listen_host)) {
         fprintf(stderr,
@@ -101,15 +88,30 @@ int main(int argc, char **argv)
                 "--credentials (anyone could change your load balancers)\n",
                 cfg.listen_host);
         return 2;
+    } else if (guard_new(cfg.listen_host, cfg.allowed_hosts, &app.guard, msg, sizeof(msg)) !=
+               SL_OK) {
+        fprintf(stderr, "%s\n", msg[0] ? msg : "sluiced: out of memory");
+        return 2;
     }
+    if (cfg.credentials[0] && !cfg.tls_cert[0] && !config_is_loopback(cfg.listen_host))
+        log_warn("serving %s over plain HTTP: requests and bearer tokens can be read on the "
+                 "network; use --tls-cert FILE --tls-key FILE",
+                 cfg.listen_host);
 
-
+    /* The store first: it locks the data directory, so a second sluiced
+     * on it stops here, before it binds, forks or schedules anything. */
     store_opt.changes_keep = cfg.changes_keep;
-    if (store_open(cfg.data_dir, &store_opt, &app.store, &err) != SL_OK) {
+    if ((rc = store_open(cfg.data_dir, &store_opt, &app.store, &err)) != SL_OK) {
+        /* "data directory DIR is in use by pid N" is the whole line. */
+        fprintf(stderr, "%s%s\n", rc == SL_EAGAIN ? "" : "sluiced: ", err.message);
+        goto out;
+    }
+    if (acm_ca_open(cfg.data_dir, &app.ca, &err) != SL_OK) {
         fprintf(stderr, "sluiced: %s\n", err.message);
         goto out;
     }
     if (elb_health_new(&app.health) != SL_OK || dataplane_new(&app, &app.dataplane) != SL_OK ||
+        park_start(app.store, &app.park) != SL_OK ||
         drain_start(app.store, app.health, 250, &drainer) != SL_OK) {
         fprintf(stderr, "sluiced: cannot start: out of memory or threads\n");
         goto out;
@@ -118,12 +120,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "sluiced: %s\n", err.message);
         goto out;
     }
-    log_info("sluiced %s listening on %s:%d, data in %s, region %s, auth %s", SLUICE_VERSION,
-             cfg.listen_host, http_port(http), cfg.data_dir, cfg.region,
-             app.creds ? "on" : "off (loopback only)");
+    log_info("sluiced %s listening on %s://%s:%d, data in %s, region %s, auth %s", SLUICE_VERSION,
+             cfg.tls_cert[0] ? "https" : "http", cfg.listen_host, http_port(http), cfg.data_dir,
+             cfg.region, app.creds ? "on" : "off (loopback only)");
 
     if (!cfg.no_proxy)
-        start_proxy(&cfg, http_port(http), &proxy);
+        supervise_proxy_start(&cfg, http_port(http), token, &proxy);
+    explicit_bzero(token, sizeof(token));
     /* ECS: tasks started by an earlier sluiced are adopted on its first pass. */
     if (strcmp(cfg.runtime, "none") != 0 && scheduler_start(&app, &scheduler, &err) != SL_OK) {
         fprintf(stderr, "sluiced: %s\n", err.message);
@@ -142,10 +145,13 @@ out:
     if (app.dataplane)
         dataplane_shutdown(app.dataplane);
     http_stop(http);
+    park_free(app.park);
     dataplane_free(app.dataplane);
     drain_stop(drainer);
     store_close(app.store);
     elb_health_free(app.health);
+    acm_ca_free(app.ca);
     auth_free(app.creds);
+    guard_free(app.guard);
     return status;
 }

@@ -436,6 +436,7 @@ static int proc_start_task(struct runtime *rt, const char *key, json_t *task, js
     json_t *containers = json_object_get(task, "containers"), *jc;
     uint64_t now = util_mono_ms();
     size_t i;
+    int own_address;
 
     if (t == NULL) {
         snprintf(reason, rlen, "ResourceInitializationError: out of memory");
@@ -448,7 +449,11 @@ static int proc_start_task(struct runtime *rt, const char *key, json_t *task, js
                  RT_MAX_CONTAINERS);
         goto fail;
     }
-    /* Ports first, so nothing starts when one cannot be had. */
+    /* Ports first, so nothing starts when one cannot be had.  An awsvpc
+     * task would have an address of its own; host processes share one, so
+     * its mappings get dynamic ports, as the Docker runtime publishes them. */
+    own_address = json_is_string(json_object_get(td, "networkMode")) &&
+                  strcmp(json_string_value(json_object_get(td, "networkMode")), "awsvpc") == 0;
     json_array_foreach(containers, i, jc) {
         json_t *cd = container_def(td, json_string_value(json_object_get(jc, "name")));
         json_t *pm, *bindings = json_array();
@@ -462,7 +467,7 @@ static int proc_start_task(struct runtime *rt, const char *key, json_t *task, js
                 snprintf(reason, rlen, "ResourceInitializationError: too many port mappings");
                 goto fail;
             }
-            if (hport > 0) {
+            if (hport > 0 && !own_address) {
                 if (p->held[hport] || !port_bindable((int)hport)) {
                     json_decref(bindings);
                     snprintf(reason, rlen,

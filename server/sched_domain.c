@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "routes/ecs/deployments.h"
+#include "routes/ecs/instances.h"
 #include "routes/ecs/service.h"
 #include "routes/ecs/task.h"
 #include "routes/ecs/taskdef.h"
@@ -98,27 +100,71 @@ json_t *sched_domain_taskdef(struct store_txn *txn, const char *arn)
 
 struct run_call {
     const struct sched_domain *d;
+    const char *service;
     struct ecs_run_spec spec;
-    json_t *tasks;
+    json_t *out;
 };
 
 static int run_tx(struct store_txn *txn, void *arg, struct sl_err *err)
 {
     struct run_call *c = arg;
+    json_t *svc = NULL;
+    int rc;
 
-    return ecs_tasks_run(txn, &c->d->ecs, &c->spec, &c->tasks, err);
+    /* A service's tasks start under its capacity provider strategy. */
+    if (c->service) {
+        const char *prop;
+        c->spec.strategy =
+            ecs_service_placement(txn, c->spec.cluster, c->service, &svc, &c->spec.launch_given);
+        prop = json_string_value(json_object_get(svc, "propagateTags"));
+        c->spec.managed_tags = json_is_true(json_object_get(svc, "enableECSManagedTags"));
+        c->spec.propagate_td = prop && strcmp(prop, "TASK_DEFINITION") == 0;
+        c->spec.extra_tags =
+            prop && strcmp(prop, "SERVICE") == 0 ? json_object_get(svc, "tags") : NULL;
+    }
+    rc = ecs_tasks_run(txn, &c->d->ecs, &c->spec, &c->out, err);
+    c->spec.strategy = NULL;
+    c->spec.extra_tags = NULL;
+    json_decref(svc);
+    return rc;
+}
+
+/* The reason the first placement failure of <failures> gives, in the words
+ * of ECS's service events. */
+static void placement_reason(json_t *failures, struct sl_err *err)
+{
+    json_t *f = json_array_get(failures, 0);
+    const char *reason = json_string_value(json_object_get(f, "reason"));
+    const char *arn = json_string_value(json_object_get(f, "arn"));
+    const char *id = arn && strrchr(arn, '/') ? strrchr(arn, '/') + 1 : "";
+
+    sl_err_set(err, 400, "PlacementFailure",
+               "No Container Instances were found in your cluster that met all of the task's "
+               "requirements: the closest matching (container-instance %s) %s",
+               id,
+               reason && strcmp(reason, "DRAINING") == 0 ? "is in DRAINING state"
+               : reason && strcmp(reason, "RESOURCE:CPU") == 0
+                   ? "has insufficient CPU units available"
+                   : "has insufficient memory available");
 }
 
 int sched_domain_run_tasks(struct sched_domain *d, const struct sched_run *r, char (*ids)[33],
                            size_t *n, struct sl_err *err)
 {
-    struct run_call c = {d, {r->cluster, r->task_definition, r->count, r->group, r->started_by,
-                             ECS_LT_EC2, NULL, NULL, 0},
-                         NULL};
+    struct run_call c;
     json_t *t;
     size_t i;
     int k;
 
+    memset(&c, 0, sizeof(c));
+    c.d = d;
+    c.service = r->service;
+    c.spec.cluster = r->cluster;
+    c.spec.td_ref = r->task_definition;
+    c.spec.count = r->count;
+    c.spec.group = r->group;
+    c.spec.started_by = r->started_by;
+    c.spec.launch = ECS_LT_EC2;
     *n = 0;
     for (k = 0; r->launch_type && ecs_launch_type_names[k]; k++)
         if (strcmp(ecs_launch_type_names[k], r->launch_type) == 0)
@@ -126,13 +172,18 @@ int sched_domain_run_tasks(struct sched_domain *d, const struct sched_run *r, ch
     if (ecs_run_check(&c.spec, err) != SL_OK ||
         store_write(d->store, run_tx, &c, NULL, err) != SL_OK)
         return SL_ERR;
-    json_array_foreach(c.tasks, i, t) {
+    json_array_foreach(json_object_get(c.out, "tasks"), i, t) {
         const char *arn = json_string_value(json_object_get(t, "taskArn"));
         const char *slash = arn ? strrchr(arn, '/') : NULL;
         if ((long)*n < r->count)
             snprintf(ids[(*n)++], 33, "%s", slash ? slash + 1 : "");
     }
-    json_decref(c.tasks);
+    if (*n == 0 && json_array_size(json_object_get(c.out, "failures")) > 0) {
+        placement_reason(json_object_get(c.out, "failures"), err);
+        json_decref(c.out);
+        return SL_EAGAIN;
+    }
+    json_decref(c.out);
     return SL_OK;
 }
 
@@ -140,4 +191,20 @@ json_t *sched_domain_deployment(const char *td_arn, long desired, const char *la
                                 double now)
 {
     return ecs_deployment_new(td_arn, desired, launch, now);
+}
+
+int sched_domain_service_sync(struct store_txn *txn, json_t *svc, const char *rollback_from,
+                              double now)
+{
+    return rollback_from ? ecs_deployments_sync_rollback(txn, svc, rollback_from, now)
+                         : ecs_deployments_sync(txn, svc, now);
+}
+
+int sched_domain_instance_draining(struct store_txn *txn, const char *cluster)
+{
+    json_t *c = store_get_shared(txn, K_ECS_CLUSTER, cluster);
+    int draining = c && ecs_instance_draining(c);
+
+    json_decref(c);
+    return draining;
 }

@@ -77,19 +77,35 @@ int sched_domain_health(struct sched_domain *d, const char *tg_arn,
 
 /* ---- ECS ---- */
 
+/* Non-zero if cluster <cluster>'s container instance is DRAINING
+ * (routes/ecs/instances.h).  Readers. */
+int sched_domain_instance_draining(struct store_txn *txn, const char *cluster);
+
 /* The task definition <arn> (new reference), or NULL when absent. */
 json_t *sched_domain_taskdef(struct store_txn *txn, const char *arn);
 
 struct sched_run {
     const char *cluster, *task_definition, *group, *started_by, *launch_type;
-    long count; /* 1-10 */
+    long count;          /* 1-10 */
+    const char *service; /* the service's name, whose placement settings apply; NULL: none */
 };
 
 /* RunTask as the service scheduler calls it: the new tasks are PENDING
  * (PROVISIONING for awsvpc).  SL_OK with their short ids in <ids> (at least
- * <count> slots) and *n; else SL_ERR with the ECS error in <err>. */
+ * <count> slots) and *n (fewer than <count> when the container instance
+ * could take no more); SL_EAGAIN when it could take none (DRAINING, or out
+ * of CPU or memory: the reason in <err>); else SL_ERR with the ECS error
+ * in <err>. */
 int sched_domain_run_tasks(struct sched_domain *d, const struct sched_run *r, char (*ids)[33],
                            size_t *n, struct sl_err *err);
+
+/* Bring the service deployment records of service <svc> (about to be
+ * stored in <txn>) in step with its deployments; <rollback_from> is the id
+ * of the failed deployment when this write adds the circuit breaker's
+ * rollback as the new PRIMARY, else NULL (routes/ecs/deployments.h).
+ * SL_OK or SL_EIO. */
+int sched_domain_service_sync(struct store_txn *txn, json_t *svc, const char *rollback_from,
+                              double now);
 
 /* A new PRIMARY deployment object (new reference) of <td_arn> for
  * <desired> tasks, IN_PROGRESS (COMPLETED when <desired> is 0). */

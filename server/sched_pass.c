@@ -284,6 +284,8 @@ static int collect_service(const char *id, json_t *obj, void *arg)
         return 0;
     if ((c->rc = add_service(c->p, id, obj)) != SL_OK)
         return 1;
+    c->p->svcs[c->p->nsvcs - 1].instance_draining =
+        sched_domain_instance_draining(c->txn, c->p->svcs[c->p->nsvcs - 1].cluster);
     json_array_foreach(json_object_get(obj, "deployments"), i, d)
         if ((c->rc = need_td(c->p, c->txn, sched_jstr(d, "taskDefinition"))) != SL_OK)
             return 1;

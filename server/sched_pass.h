@@ -93,6 +93,7 @@ struct sched_service {
     char cluster[ECS_NAME_MAX + 1];
     char launch[32];
     int draining;
+    int instance_draining;       /* its cluster's container instance is DRAINING */
     long desired, max_percent, min_healthy_percent, grace_s;
     int cb_enable, cb_rollback;
     struct sched_lb lbs[SCHED_MAX_LBS];

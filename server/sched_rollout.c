@@ -308,7 +308,7 @@ static void stops(struct decide *d)
     for (pass = 0; pass < 2; pass++)
         for (i = 0; i < n; i++) {
             size_t k = order[i];
-            int h = d->ok[k], old = in->tasks[k].dep != 0;
+            int h = d->ok[k], old = in->tasks[k].dep != 0 || in->instance_draining;
 
             if (h != pass || !d->up[k])
                 continue;

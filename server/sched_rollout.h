@@ -34,6 +34,12 @@
  *     stopped in the pass.
  *   - "(service NAME) has reached a steady state." once the service is
  *     settled, again only after something changed.
+ *   - While the container instance is DRAINING, every task is one to
+ *     replace, like an older deployment's: stopped within
+ *     minimumHealthyPercent.  Its replacements cannot be placed (RunTask
+ *     refuses a DRAINING instance), so with one instance the service keeps
+ *     ceil(desired * minimumHealthyPercent / 100) tasks until it is ACTIVE
+ *     again.
  * - Events naming things that exist only once applied (the tasks RunTask
  *   creates, a rollback's deployment id) are the applier's to write.
  */
@@ -94,6 +100,8 @@ struct sched_rollout_in {
     const char *name;                 /* serviceName */
     double now;                       /* epoch seconds */
     int draining;                     /* status DRAINING: desired 0 */
+    int instance_draining;            /* the container instance is DRAINING: every task is
+                                         to be replaced, within minimumHealthyPercent */
     long desired, max_percent, min_healthy_percent, grace_s;
     int cb_enable, cb_rollback;       /* deploymentCircuitBreaker */
     int may_launch;                   /* the launch throttle allows starts now */

@@ -86,6 +86,7 @@ static int describe(struct sched_pass *p, struct sched_service *s, struct svc_in
     x->in.name = s->name;
     x->in.now = p->now;
     x->in.draining = s->draining;
+    x->in.instance_draining = s->instance_draining;
     x->in.desired = s->desired;
     x->in.max_percent = s->max_percent;
     x->in.min_healthy_percent = s->min_healthy_percent;
@@ -118,14 +119,17 @@ static void stop_task(struct sched_pass *p, struct sched_task *t, const struct s
 static void start_tasks(struct sched_pass *p, struct sched_service *s, long n)
 {
     char ids[SCHED_START_MAX][33], group[ECS_NAME_MAX + 16], msg[SCHED_TEXT_MAX];
-    struct sched_run r = {s->cluster, s->deps[0].td, group, s->deps[0].id, s->launch, n};
+    struct sched_run r = {s->cluster, s->deps[0].td, group, s->deps[0].id, s->launch, n,
+                          s->name};
     struct sl_err err = {0};
     size_t got = 0, i, len;
+    int rc;
 
     snprintf(group, sizeof(group), "service:%s", s->name);
-    if (sched_domain_run_tasks(&p->ctx->dom, &r, ids, &got, &err) != SL_OK) {
+    if ((rc = sched_domain_run_tasks(&p->ctx->dom, &r, ids, &got, &err)) != SL_OK) {
         log_warn("scheduler: service %s: cannot start tasks: %s", s->id, err.message);
-        if (sched_backoff_failure(&s->memo->backoff, p->now_ms))
+        /* Nowhere to place them is no failure of the tasks: no backoff. */
+        if (rc != SL_EAGAIN && sched_backoff_failure(&s->memo->backoff, p->now_ms))
             sched_pass_event(p, s->id, "(service %s) is unable to consistently start tasks "
                                        "successfully.",
                              s->name);
@@ -149,7 +153,7 @@ static void rollback(struct sched_pass *p, struct sched_service *s, int to,
                      struct sched_svc_update *u)
 {
     json_t *d = sched_domain_deployment(s->deps[to].td, s->desired,
-                                        s->launch[0] ? s->launch : "EC2", p->now);
+                                        s->launch, p->now);
 
     if (d == NULL)
         return;

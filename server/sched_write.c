@@ -242,6 +242,7 @@ static int svc_tx(struct store_txn *txn, void *arg, struct sl_err *err)
     struct svc_tx *x = arg;
     struct sched_svc_update *u = x->u;
     json_t *svc = store_get(txn, K_ECS_SERVICE, x->id), *deps;
+    const char *rolled_back = NULL;
     int rc;
 
     (void)err;
@@ -260,11 +261,14 @@ static int svc_tx(struct store_txn *txn, void *arg, struct sl_err *err)
         json_object_set_new(json_array_get(deps, 0), "status", json_string("ACTIVE"));
         json_array_insert(deps, 0, u->rollback);
         json_object_set(svc, "taskDefinition", json_object_get(u->rollback, "taskDefinition"));
+        rolled_back = u->rollback_from;
     }
     if (u->inactive && strcmp(sched_jstr(svc, "status"), "DRAINING") == 0)
         json_object_set_new(svc, "status", json_string("INACTIVE"));
     add_events(x, svc);
-    rc = store_put(txn, K_ECS_SERVICE, x->id, svc);
+    rc = sched_domain_service_sync(txn, svc, rolled_back, x->p->now);
+    if (rc == SL_OK)
+        rc = store_put(txn, K_ECS_SERVICE, x->id, svc);
     json_decref(svc);
     return rc == SL_OK ? SL_OK : SL_EIO;
 }

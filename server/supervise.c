@@ -14,6 +14,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "server/config.h"
 
 extern char **environ;
 
@@ -24,7 +25,7 @@ extern char **environ;
 
 struct supervisor {
     char *argv[MAX_ARGS + 1];
-    char **envp; /* environ plus SLUICE_PARENT_PID (the child dies with us) */
+    char **envp; /* environ plus SLUICE_PARENT_PID (the child dies with us), extra_env */
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -139,30 +140,44 @@ static void free_env(struct supervisor *s)
 {
     char **e;
 
-    for (e = s->envp; e && *e; e++)
+    for (e = s->envp; e && *e; e++) {
+        explicit_bzero(*e, strlen(*e)); /* the co-process's token */
         free(*e);
+    }
     free(s->envp);
 }
 
-static int build_env(struct supervisor *s)
+/* Variables sluiced sets for its child, never passed through from its own
+ * environment. */
+static int ours(const char *var)
 {
-    size_t n = 0, i, j = 0;
+    return strncmp(var, "SLUICE_PARENT_PID=", 18) == 0 ||
+           strncmp(var, "SLUICE_PROXY_TOKEN=", 19) == 0;
+}
+
+static int build_env(struct supervisor *s, char *const extra_env[])
+{
+    size_t n = 0, k = 0, i, j = 0;
     char pid[48];
 
     while (environ[n])
         n++;
-    s->envp = calloc(n + 2, sizeof(char *));
+    while (extra_env && extra_env[k])
+        k++;
+    s->envp = calloc(n + k + 2, sizeof(char *));
     if (s->envp == NULL)
         return SL_ENOMEM;
     for (i = 0; i < n; i++)
-        if (strncmp(environ[i], "SLUICE_PARENT_PID=", 18) != 0)
+        if (!ours(environ[i]))
             s->envp[j++] = strdup(environ[i]);
+    for (i = 0; i < k; i++)
+        s->envp[j++] = strdup(extra_env[i]);
     snprintf(pid, sizeof(pid), "SLUICE_PARENT_PID=%ld", (long)getpid());
     s->envp[j] = strdup(pid);
     return SL_OK;
 }
 
-int supervise_start(char *const argv[], struct supervisor **out)
+int supervise_start(char *const argv[], char *const extra_env[], struct supervisor **out)
 {
     struct supervisor *s = calloc(1, sizeof(*s));
     int i;
@@ -171,7 +186,7 @@ int supervise_start(char *const argv[], struct supervisor **out)
         return SL_ENOMEM;
     for (i = 0; argv[i] && i < MAX_ARGS; i++)
         s->argv[i] = strdup(argv[i]);
-    if (build_env(s) != SL_OK) {
+    if (build_env(s, extra_env) != SL_OK) {
         for (i = 0; s->argv[i]; i++)
             free(s->argv[i]);
         free(s);
@@ -235,4 +250,64 @@ int supervise_sibling(const char *name, char *out, size_t cap)
     if ((size_t)snprintf(out, cap, "%s/%s", self, name) >= cap)
         return SL_ERR;
     return SL_OK;
+}
+
+/* Where the co-process reaches us: the listen address itself, or loopback
+ * when sluiced listens on every address; over HTTPS when sluiced serves it
+ * (contracts/https-feed.md), verified against sluiced's own certificate. */
+static void proxy_url(const struct sl_config *cfg, int port, char *out, size_t cap)
+{
+    const char *host = cfg->listen_host;
+    int v6 = strchr(host, ':') != NULL;
+
+    if (strcmp(host, "0.0.0.0") == 0)
+        host = "127.0.0.1";
+    else if (strcmp(host, "::") == 0 || strcmp(host, "::0") == 0)
+        host = "::1";
+    else if (strcmp(host, "localhost") == 0)
+        host = "127.0.0.1"; /* what sluiced binds for it */
+    snprintf(out, cap, "%s://%s%s%s:%d", cfg->tls_cert[0] ? "https" : "http", v6 ? "[" : "",
+             host, v6 ? "]" : "", port);
+}
+
+int supervise_proxy_start(const struct sl_config *cfg, int port, const char *token,
+                          struct supervisor **out)
+{
+    char bin[1024], url[320], env[128];
+    char *argv[10], *envp[2] = {NULL, NULL};
+    int n = 0, rc;
+
+    *out = NULL;
+    if (cfg->proxy_bin[0])
+        snprintf(bin, sizeof(bin), "%s", cfg->proxy_bin);
+    else if (supervise_sibling("sluice-proxy", bin, sizeof(bin)) != SL_OK)
+        bin[0] = '\0';
+    if (bin[0] == '\0' || access(bin, X_OK) != 0) {
+        log_warn("sluice-proxy not found at '%s': running the control plane alone "
+                 "(use --proxy-bin PATH, or --no-proxy to silence this)",
+                 bin);
+        return SL_ENOTFOUND;
+    }
+    proxy_url(cfg, port, url, sizeof(url));
+    argv[n++] = bin;
+    argv[n++] = "--control-plane";
+    argv[n++] = url;
+    argv[n++] = "--id";
+    argv[n++] = "local";
+    if (cfg->tls_cert[0]) {
+        argv[n++] = "--ca";
+        argv[n++] = (char *)cfg->tls_cert;
+    }
+    argv[n] = NULL;
+    /* In the environment, not on the command line: other users can read a
+     * process's arguments, not its environment. */
+    if (token && token[0]) {
+        snprintf(env, sizeof(env), "SLUICE_PROXY_TOKEN=%s", token);
+        envp[0] = env;
+    }
+    rc = supervise_start(argv, envp, out);
+    explicit_bzero(env, sizeof(env));
+    if (rc != SL_OK)
+        log_error("cannot supervise sluice-proxy");
+    return rc;
 }

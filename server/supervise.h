@@ -13,8 +13,20 @@
 
 struct supervisor;
 
-/* Start supervising <argv> (argv[0] is the binary path; copied). */
-int supervise_start(char *const argv[], struct supervisor **out);
+/* Start supervising <argv> (argv[0] is the binary path; copied), with
+ * sluiced's environment plus <extra_env> ("NAME=value" strings, copied; may
+ * be NULL). */
+int supervise_start(char *const argv[], char *const extra_env[], struct supervisor **out);
+
+struct sl_config;
+
+/* Start supervising the sluice-proxy co-process (--proxy-bin, else beside
+ * sluiced) subscribed to this sluiced on <port>: at the listen address, or
+ * loopback when listening on every address; with <token> (NULL without
+ * credentials) in its environment as SLUICE_PROXY_TOKEN.  SL_OK,
+ * SL_ENOTFOUND (no binary: logged) or SL_ENOMEM / SL_ERR. */
+int supervise_proxy_start(const struct sl_config *cfg, int port, const char *token,
+                          struct supervisor **out);
 
 /* Pid of the running child, or 0. */
 int supervise_pid(struct supervisor *s);

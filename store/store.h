@@ -2,20 +2,28 @@
  * store.h - durable state of sluiced in one LMDB environment.
  *
  * Caveats:
- * - Open the store only after forking any co-process: an MDB_env must not be
- *   used across fork().
+ * - One process per data directory: store_open() locks it first (lock.h)
+ *   and refuses, with SL_EAGAIN, a directory another process (or another
+ *   open store in this one) holds.
+ * - An MDB_env must not be used across fork(): a child of this process
+ *   must exec (posix_spawn) before it does anything, and never touches the
+ *   store.  The store's files are opened close-on-exec.
  * - Every mutation runs through store_write(): the callback executes on the
  *   store's single writer thread inside its own nested transaction.  It either
  *   applies whole (one new revision, its change records, durable on disk
  *   before store_write() returns) or not at all.  Concurrent store_write()
- *   callers share one fsync (group commit).
- * - Durable means in the redo log (wal.h): the data file itself is synced
- *   only at a clean close, and an uncleanly closed store is rebuilt on open
- *   from its last snapshot and the log.  The directory holds data.mdb,
- *   lock.mdb, snapshot.mdb (while open), wal-0.log, wal-1.log, checkpoint.
- * - After a failed write or fsync of the log every later store_write()
- *   fails (500): the kernel may have dropped the pages, so nothing written
- *   since can be called durable.  Restart sluiced.
+ *   callers share one commit (group commit).
+ * - Durable means in LMDB's data file, synced by LMDB's own commit and the
+ *   meta page's sync (writer.c).  The store's files in the directory are
+ *   data.mdb, lock.mdb and sluiced.lock: no copies, no second log.  A
+ *   schema-3 directory (with a redo log) is converted once on open
+ *   (convert.h).
+ * - Readers see durable commits only: a read transaction that would see a
+ *   commit still being synced waits for that sync (durable.h).  So do the
+ *   change feed and the revision (store_revision(), store_wait()).
+ * - After a failed commit or sync every later store_write() fails (500):
+ *   the kernel may have dropped pages, so nothing written since can be
+ *   called durable.  Restart sluiced.
  * - A store_write() callback must not block on I/O or call store_write().
  * - Read transactions are short: begin, read, end; never hold one across I/O.
  * - Objects are jansson values stored as compact JSON text, keyed by
@@ -30,7 +38,7 @@
 
 #include "common/err.h"
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4 /* schema.h lists them */
 #define STORE_KIND_MAX 32
 #define STORE_ID_MAX 400
 
@@ -38,24 +46,29 @@ struct store;
 struct store_txn;
 
 struct store_options {
-    size_t map_size;        /* bytes; 0 = default (1 GiB) */
-    uint64_t changes_keep;  /* change records kept at least; 0 = default (100000).
-                             * Trimmed in steps of up to 1/8 of it (1,024 at most). */
-    uint64_t snapshot_bytes; /* redo log bytes between snapshots at least (or the
-                              * data file's size, if more); 0 = default (32 MiB) */
+    size_t map_size;       /* bytes: the most data.mdb may hold; 0 = default (4 GiB) */
+    uint64_t changes_keep; /* change records kept at least; 0 = default (100000).
+                            * Trimmed in steps of up to 1/8 of it (1,024 at most). */
 };
 
-/* Open or create the store in directory <dir> (created if missing).
- * Refuses a store whose schema version is newer than this build's, with a
- * message in <err>.  On success *out owns the store; free with store_close(). */
+/* Open or create the store in directory <dir> (created if missing).  No
+ * copy of the data: the cost does not grow with the store's size (a
+ * schema-3 directory's one-time conversion aside).  SL_EAGAIN, with <err>'s
+ * message exactly "data directory DIR is in use by pid N", when another
+ * process holds <dir>; SL_ERR for a store whose schema version is newer
+ * than this build's and other failures, with a message in <err>.  On
+ * success *out owns the store; free with store_close(). */
 int store_open(const char *dir, const struct store_options *opt, struct store **out,
                struct sl_err *err);
 
-/* Stop the writer thread (queued writes finish first) and close the
- * environment.  NULL is a no-op. */
+/* Stop the writer thread (queued writes finish first and are made
+ * durable), close the environment and release the directory.  NULL is a
+ * no-op. */
 void store_close(struct store *s);
 
-/* Begin a read-only snapshot.  End it with store_txn_end(). */
+/* Begin a read-only snapshot of the last durable commit (it may wait for a
+ * sync in flight: well under a millisecond).  SL_EIO after a failed sync.
+ * End it with store_txn_end(). */
 int store_read_begin(struct store *s, struct store_txn **out, struct sl_err *err);
 void store_txn_end(struct store_txn *txn);
 
@@ -128,25 +141,25 @@ int store_index_scan(struct store_txn *txn, const char *prefix, store_index_fn c
 int store_counter_get(struct store_txn *txn, const char *name, uint64_t *out);
 int store_counter_set(struct store_txn *txn, const char *name, uint64_t value);
 
-/* Latest durable revision: every mutation up to it is acknowledged and on
- * disk.  (A read transaction may briefly see a newer, committed revision
- * whose sync is still in flight; see store_wait_durable().) */
+/* Latest durable revision: every mutation up to it is on disk (and
+ * acknowledged, or about to be).  Read transactions see no newer one. */
 uint64_t store_revision(struct store *s);
 
 /* Oldest revision still in the change log (records with rev >= it are all
- * present); 0 when the log is empty. */
+ * present), as of the last durable commit; 0 when the log is empty. */
 uint64_t store_oldest_change(struct store *s);
 
-/* Call <cb> for every change record with revision > <since>, in order, up to
- * <limit> records (0 = no limit).  <rec> is borrowed for the call:
- * {"rev":N,"kind":..,"id":..,"op":"put"|"delete","obj":{..}|null}.
+/* Call <cb> for every durable change record with revision > <since>, in
+ * order, up to <limit> records (0 = no limit).  <rec> is borrowed for the
+ * call: {"rev":N,"kind":..,"id":..,"op":"put"|"delete","obj":{..}|null}.
  * Returns SL_ENOTFOUND (HTTP 410 for watchers) when <since> is older than the
- * retained log, i.e. records after <since> were trimmed. */
+ * retained log, i.e. records after <since> were trimmed; SL_EIO after a
+ * failed sync; else the last non-zero return of <cb>, or SL_OK. */
 typedef int (*store_change_fn)(json_t *rec, void *arg);
 int store_changes(struct store *s, uint64_t since, size_t limit, store_change_fn cb, void *arg);
 
-/* Block until the committed revision exceeds <since> or <timeout_ms> passes,
- * or store_wake_all() is called.  Returns the current revision. */
+/* Block until the durable revision exceeds <since> or <timeout_ms> passes,
+ * or store_wake_all() is called.  Returns the durable revision. */
 uint64_t store_wait(struct store *s, uint64_t since, int timeout_ms);
 
 /* Block until revision <rev> is durable (or <timeout_ms> passes).  Returns

@@ -20,6 +20,8 @@ void api_ctx_init(struct api_ctx *ctx, struct store *store, const char *region,
     ctx->elb.health = health;
     ctx->ecs.region = region;
     ctx->ecs.account = account;
+    ctx->acm.region = region;
+    ctx->acm.account = account;
     ctx->request_id = request_id;
 }
 
@@ -29,6 +31,31 @@ const struct api_action *api_action_find(const struct api_action *table, const c
         if (strcmp(table->name, name) == 0)
             return table;
     return NULL;
+}
+
+int api_members_check(json_t *obj, const char *const *members, const struct api_refusal *why,
+                      const char *where, const char *code, struct sl_err *err)
+{
+    const char *key, *reason = NULL;
+    json_t *v;
+    size_t i;
+
+    if (members == NULL)
+        return SL_OK; /* the action checks its members itself (the ACM actions) */
+    json_object_foreach(obj, key, v) {
+        for (i = 0; members[i]; i++)
+            if (strcmp(members[i], key) == 0)
+                break;
+        if (members[i] || !p_present(obj, key))
+            continue;
+        for (i = 0; why && why[i].member; i++)
+            if (strcmp(why[i].member, key) == 0)
+                reason = why[i].why;
+        return sl_err_set(err, 400, code, "The parameter %s%s%.100s is not supported by sluice%s%s",
+                          where ? where : "", where ? "." : "", key, reason ? ": " : "",
+                          reason ? reason : "");
+    }
+    return SL_OK;
 }
 
 /* A failure always leaves a code in <err>: the doors answer with it. */

@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "common/err.h"
+#include "routes/acm/acm.h"
 #include "routes/ecs/ecs.h"
 #include "routes/elbv2/elbv2.h"
 #include "store/store.h"
@@ -28,6 +29,7 @@ struct api_ctx {
     struct store *store;
     struct elb_env elb;
     struct ecs_env ecs;
+    struct acm_env acm; /* .ca set by the server after api_ctx_init() */
     const char *request_id;
 };
 
@@ -42,10 +44,26 @@ typedef json_t *(*api_action_fn)(const struct api_ctx *ctx, json_t *req, struct 
 struct api_action {
     const char *name;
     api_action_fn fn;
+    const char *const *members; /* the request members it honours; NULL: not checked */
+};
+
+/* Why sluice refuses request member <member>: shown after "is not supported
+ * by sluice: ". */
+struct api_refusal {
+    const char *member;
+    const char *why;
 };
 
 /* The entry of <table> (terminated by {NULL, NULL}) named <name>, or NULL. */
 const struct api_action *api_action_find(const struct api_action *table, const char *name);
+
+/* No silent drop: SL_OK when every member of <obj> that is present
+ * (p_present(): not null, "", or an empty list) is one of <members>
+ * (NULL-terminated); else a 400 <code> in <err> saying the first other one
+ * ("<where>.<member>" when <where> is not NULL) is not supported by sluice,
+ * with the reason <why> (may be NULL; {NULL, NULL}-terminated) has for it. */
+int api_members_check(json_t *obj, const char *const *members, const struct api_refusal *why,
+                      const char *where, const char *code, struct sl_err *err);
 
 /* store_write(ctx->store, fn, arg): SL_OK, or the callback's or the store's
  * failure with <err> filled. */

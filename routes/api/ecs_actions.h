@@ -29,6 +29,10 @@ json_t *api_ecs_list_task_definition_families(const struct api_ctx *, json_t *,
                                               struct sl_err *);
 json_t *api_ecs_deregister_task_definition(const struct api_ctx *, json_t *, struct sl_err *);
 json_t *api_ecs_create_cluster(const struct api_ctx *, json_t *, struct sl_err *);
+json_t *api_ecs_update_cluster(const struct api_ctx *, json_t *, struct sl_err *);
+json_t *api_ecs_update_cluster_settings(const struct api_ctx *, json_t *, struct sl_err *);
+json_t *api_ecs_put_cluster_capacity_providers(const struct api_ctx *, json_t *, struct sl_err *);
+json_t *api_ecs_describe_capacity_providers(const struct api_ctx *, json_t *, struct sl_err *);
 json_t *api_ecs_describe_clusters(const struct api_ctx *, json_t *, struct sl_err *);
 json_t *api_ecs_list_clusters(const struct api_ctx *, json_t *, struct sl_err *);
 json_t *api_ecs_delete_cluster(const struct api_ctx *, json_t *, struct sl_err *);
@@ -45,5 +49,24 @@ json_t *api_ecs_run_task(const struct api_ctx *, json_t *, struct sl_err *);
 json_t *api_ecs_stop_task(const struct api_ctx *, json_t *, struct sl_err *);
 json_t *api_ecs_list_tasks(const struct api_ctx *, json_t *, struct sl_err *);
 json_t *api_ecs_describe_tasks(const struct api_ctx *, json_t *, struct sl_err *);
+
+json_t *api_ecs_list_service_deployments(const struct api_ctx *, json_t *, struct sl_err *);
+json_t *api_ecs_describe_service_deployments(const struct api_ctx *, json_t *, struct sl_err *);
+json_t *api_ecs_describe_service_revisions(const struct api_ctx *, json_t *, struct sl_err *);
+
+json_t *api_ecs_start_task(const struct api_ctx *, json_t *, struct sl_err *);
+json_t *api_ecs_delete_task_definitions(const struct api_ctx *, json_t *, struct sl_err *);
+json_t *api_ecs_list_container_instances(const struct api_ctx *, json_t *, struct sl_err *);
+json_t *api_ecs_describe_container_instances(const struct api_ctx *, json_t *,
+                                             struct sl_err *);
+json_t *api_ecs_update_container_instances_state(const struct api_ctx *, json_t *,
+                                                 struct sl_err *);
+json_t *api_ecs_put_attributes(const struct api_ctx *, json_t *, struct sl_err *);
+json_t *api_ecs_delete_attributes(const struct api_ctx *, json_t *, struct sl_err *);
+json_t *api_ecs_list_attributes(const struct api_ctx *, json_t *, struct sl_err *);
+json_t *api_ecs_put_account_setting(const struct api_ctx *, json_t *, struct sl_err *);
+json_t *api_ecs_put_account_setting_default(const struct api_ctx *, json_t *, struct sl_err *);
+json_t *api_ecs_delete_account_setting(const struct api_ctx *, json_t *, struct sl_err *);
+json_t *api_ecs_list_account_settings(const struct api_ctx *, json_t *, struct sl_err *);
 
 #endif

@@ -1,6 +1,6 @@
 /*
  * ecs_cluster_actions.c - the ECS cluster, task-definition and tag actions:
- * CreateCluster, DescribeClusters, ListClusters, DeleteCluster,
+ * DescribeClusters, ListClusters, DeleteCluster,
  * RegisterTaskDefinition, DescribeTaskDefinition, ListTaskDefinitions,
  * ListTaskDefinitionFamilies, DeregisterTaskDefinition, TagResource,
  * UntagResource, ListTagsForResource; and paging.
@@ -90,42 +90,6 @@ struct call {
 };
 
 /* ---- clusters ---- */
-
-static int cluster_create_tx(struct store_txn *txn, void *arg, struct sl_err *err)
-{
-    struct call *c = arg;
-
-    return ecs_cluster_create(txn, &c->ctx->ecs, c->name, c->doc, c->tags, c->ntags, &c->out,
-                              err);
-}
-
-json_t *api_ecs_create_cluster(const struct api_ctx *ctx, json_t *req, struct sl_err *err)
-{
-    struct call c = {ctx, "default", NULL, 0, 0, NULL, NULL, 0, NULL, 0, NULL};
-    const char *name;
-    json_t *list;
-    int rc = SL_ERR;
-
-    if (ecs_str(req, "clusterName", P_OPTIONAL, &name, err) == SL_ERR)
-        return NULL;
-    if (name) {
-        if (!ecs_valid_name(name)) {
-            ecs_invalid(err, "Cluster name '%.255s' is invalid: up to 255 letters (uppercase "
-                             "and lowercase), numbers, hyphens, and underscores are allowed.",
-                        name);
-            return NULL;
-        }
-        c.name = name;
-    }
-    if (ecs_list(req, "settings", P_OPTIONAL, &c.doc, err) == SL_ERR ||
-        ecs_cluster_settings_check(c.doc, err) != SL_OK ||
-        ecs_list(req, "tags", P_OPTIONAL, &list, err) == SL_ERR ||
-        ecs_tags_decode(list, &c.tags, &c.ntags, err) != SL_OK)
-        return NULL;
-    rc = api_write(ctx, cluster_create_tx, &c, err);
-    free(c.tags);
-    return rc == SL_OK ? json_pack("{so}", "cluster", c.out) : NULL;
-}
 
 static int clusters_describe_tx(struct store_txn *txn, void *arg, struct sl_err *err)
 {
@@ -343,6 +307,29 @@ json_t *api_ecs_deregister_task_definition(const struct api_ctx *ctx, json_t *re
     out = td_response(c.out, 0);
     json_decref(c.out);
     return out;
+}
+
+static int tds_delete_tx(struct store_txn *txn, void *arg, struct sl_err *err)
+{
+    struct call *c = arg;
+
+    return ecs_taskdefs_delete(txn, c->strs, c->nstrs, &c->out, err);
+}
+
+json_t *api_ecs_delete_task_definitions(const struct api_ctx *ctx, json_t *req,
+                                        struct sl_err *err)
+{
+    struct call c = {ctx, NULL, NULL, 0, 0, NULL, NULL, 0, NULL, 0, NULL};
+    int rc = SL_ERR;
+
+    if (strs_member(req, "taskDefinitions", P_REQUIRED, 10, &c, err) == SL_OK) {
+        if (c.nstrs == 0)
+            ecs_invalid(err, "size of TaskDefinition references list must be greater than 0");
+        else
+            rc = api_write(ctx, tds_delete_tx, &c, err);
+    }
+    free(c.strs);
+    return rc == SL_OK ? c.out : NULL;
 }
 
 /* ---- tags ---- */

@@ -99,6 +99,77 @@ static int enum_member(json_t *req, const char *name, const char *const *names, 
     return ecs_enum_index(req, name, P_OPTIONAL, names, out, err) == SL_ERR ? SL_ERR : SL_OK;
 }
 
+static const char *const az_rebalancing[] = {"ENABLED", "DISABLED", NULL};
+
+/* placementStrategy: [{type random|spread|binpack, field}], kept as given
+ * (on one container instance every strategy holds). */
+static int placement_decode(json_t *req, json_t **out, struct sl_err *err)
+{
+    static const char *const types[] = {"random", "spread", "binpack", NULL};
+    json_t *list, *p;
+    const char *s;
+    size_t i;
+
+    *out = NULL;
+    if (ecs_list(req, "placementStrategy", P_OPTIONAL, &list, err) == SL_ERR)
+        return SL_ERR;
+    if (list == NULL)
+        return SL_OK;
+    if (json_array_size(list) > 5)
+        return ecs_invalid(err, "placementStrategy can have at most 5 items.");
+    json_array_foreach(list, i, p) {
+        if (!json_is_object(p))
+            return ecs_mistyped("placementStrategy", "a list of objects", err);
+        if (ecs_enum(p, "type", P_REQUIRED, types, &s, err) != SL_OK ||
+            ecs_str(p, "field", P_OPTIONAL, &s, err) == SL_ERR)
+            return SL_ERR;
+    }
+    *out = list;
+    return SL_OK;
+}
+
+/* deploymentController: only ECS's own rolling deployments are here. */
+static int controller_decode(json_t *req, struct sl_err *err)
+{
+    static const char *const types[] = {"ECS", "CODE_DEPLOY", "EXTERNAL", NULL};
+    json_t *dc;
+    const char *type;
+
+    if (ecs_obj(req, "deploymentController", P_OPTIONAL, &dc, err) == SL_ERR)
+        return SL_ERR;
+    if (dc == NULL)
+        return SL_OK;
+    if (ecs_enum(dc, "type", P_OPTIONAL, types, &type, err) == SL_ERR)
+        return SL_ERR;
+    if (type && strcmp(type, "ECS") != 0)
+        return ecs_invalid(err, "deploymentController %s is not supported by sluice: its "
+                                "services deploy with the ECS rolling update controller.",
+                           type);
+    return SL_OK;
+}
+
+/* The members CreateService and UpdateService both take that only
+ * record or refuse. */
+static int common_decode(json_t *req, int *exec, int *managed, int *set_managed,
+                         json_t **placement, const char **az, const char **platform,
+                         struct sl_err *err)
+{
+    int rc;
+
+    if (ecs_bool(req, "enableExecuteCommand", exec, err) == SL_ERR ||
+        (rc = ecs_bool(req, "enableECSManagedTags", managed, err)) == SL_ERR ||
+        placement_decode(req, placement, err) != SL_OK || controller_decode(req, err) != SL_OK ||
+        ecs_enum(req, "availabilityZoneRebalancing", P_OPTIONAL, az_rebalancing, az, err) ==
+            SL_ERR ||
+        ecs_str(req, "platformVersion", P_OPTIONAL, platform, err) == SL_ERR)
+        return SL_ERR;
+    *set_managed = rc == SL_OK;
+    if (*exec)
+        return ecs_invalid(err, "enableExecuteCommand is not supported by sluice: ExecuteCommand "
+                                "is not available.");
+    return SL_OK;
+}
+
 struct service_args {
     char cluster[ECS_NAME_MAX + 1];
     struct ecs_service_spec s;
@@ -139,11 +210,22 @@ static int create_decode(json_t *req, struct service_args *a, struct sl_err *err
         dc_decode(req, &s->dc, err) != SL_OK ||
         ecs_list(req, "tags", P_OPTIONAL, &list, err) == SL_ERR ||
         ecs_tags_decode(list, &a->tags, &s->ntags, err) != SL_OK ||
-        ecs_bool(req, "enableExecuteCommand", &s->exec, err) == SL_ERR ||
-        ecs_obj(req, "networkConfiguration", P_OPTIONAL, &s->network, err) == SL_ERR)
+        ecs_obj(req, "networkConfiguration", P_OPTIONAL, &s->network, err) == SL_ERR ||
+        common_decode(req, &s->exec, &s->managed_tags, &given, &s->placement,
+                      &s->az_rebalancing, &s->platform, err) != SL_OK ||
+        ecs_str(req, "role", P_OPTIONAL, &s->role, err) == SL_ERR ||
+        ecs_str(req, "clientToken", P_OPTIONAL, &s->client_token, err) == SL_ERR ||
+        ecs_list(req, "capacityProviderStrategy", P_OPTIONAL, &s->capacity, err) == SL_ERR)
         return SL_ERR;
+    s->launch_given = p_present(req, "launchType");
+    s->desired_given = p_present(req, "desiredCount");
+    if (s->launch_given && json_array_size(s->capacity) > 0)
+        return ecs_invalid(err, "Specifying both a launchType and capacityProviderStrategy is "
+                                "not supported.");
     s->launch = (enum ecs_launch_type)launch;
     s->strategy = (enum ecs_strategy)strategy;
+    if (s->strategy == ECS_SS_DAEMON && !s->desired_given)
+        s->desired = 1; /* one container instance: the host */
     s->propagate = (enum ecs_propagate)prop;
     s->lbs = a->lbs;
     s->tags = a->tags;
@@ -153,7 +235,7 @@ static int create_decode(json_t *req, struct service_args *a, struct sl_err *err
 static int update_decode(json_t *req, struct service_args *a, struct sl_err *err)
 {
     struct ecs_service_change *c = &a->c;
-    int rc;
+    int rc, exec = 0, prop = ECS_PT_NONE;
 
     c->grace = -1;
     c->cluster = a->cluster;
@@ -168,8 +250,15 @@ static int update_decode(json_t *req, struct service_args *a, struct sl_err *err
         ecs_int(req, "healthCheckGracePeriodSeconds", P_OPTIONAL, 0, 2147483647L, &c->grace,
                 err) == SL_ERR ||
         dc_decode(req, &c->dc, err) != SL_OK ||
-        lbs_decode(req, &a->lbs, &c->nlbs, &c->lbs_given, err) != SL_OK)
+        lbs_decode(req, &a->lbs, &c->nlbs, &c->lbs_given, err) != SL_OK ||
+        common_decode(req, &exec, &c->managed_tags, &c->set_managed_tags, &c->placement,
+                      &c->az_rebalancing, &c->platform, err) != SL_OK ||
+        ecs_obj(req, "networkConfiguration", P_OPTIONAL, &c->network, err) == SL_ERR ||
+        ecs_list(req, "capacityProviderStrategy", P_OPTIONAL, &c->capacity, err) == SL_ERR ||
+        (rc = enum_member(req, "propagateTags", ecs_propagate_names, &prop, err)) != SL_OK)
         return SL_ERR;
+    c->set_propagate = p_present(req, "propagateTags");
+    c->propagate = (enum ecs_propagate)prop;
     c->lbs = a->lbs;
     return ecs_service_change_check(c, err);
 }
@@ -319,6 +408,8 @@ static int services_list_tx(struct store_txn *txn, void *arg, struct sl_err *err
 
 json_t *api_ecs_list_services(const struct api_ctx *ctx, json_t *req, struct sl_err *err)
 {
+    static const char *const managers[] = {"CUSTOMER", "ECS", NULL};
+    const char *mgr = NULL;
     struct service_args a;
     struct call c = {ctx, &a, NULL, NULL, 0, {0}, {0}};
 
@@ -327,8 +418,12 @@ json_t *api_ecs_list_services(const struct api_ctx *ctx, json_t *req, struct sl_
         ecs_enum(req, "launchType", P_OPTIONAL, ecs_launch_type_names, &c.s1, err) == SL_ERR ||
         ecs_enum(req, "schedulingStrategy", P_OPTIONAL, ecs_strategy_names, &c.s2, err) ==
             SL_ERR ||
+        ecs_enum(req, "resourceManagementType", P_OPTIONAL, managers, &mgr, err) == SL_ERR ||
         api_read(ctx, services_list_tx, &c, err) != SL_OK)
         return NULL;
+    /* Every service here is the customer's: none is managed by ECS. */
+    if (mgr && strcmp(mgr, "ECS") == 0)
+        json_array_clear(a.out);
     return api_ecs_list_reply(req, a.out, "serviceArns", err);
 }
 
@@ -341,32 +436,88 @@ static int run_tx(struct store_txn *txn, void *arg, struct sl_err *err)
     return ecs_tasks_run(txn, &c->ctx->ecs, &c->run, &c->a->out, err);
 }
 
+/* The members RunTask and StartTask share, into c->run. */
+static int run_decode(json_t *req, struct service_args *a, struct call *c, struct sl_err *err)
+{
+    int launch = ECS_LT_EC2, prop = ECS_PT_NONE, exec = 0, rc;
+    json_t *list;
+
+    c->run.cluster = a->cluster;
+    c->run.count = 1;
+    if (api_ecs_cluster_member(req, a->cluster, err) != SL_OK ||
+        ecs_str(req, "taskDefinition", P_REQUIRED, &c->run.td_ref, err) != SL_OK ||
+        ecs_str(req, "group", P_OPTIONAL, &c->run.group, err) == SL_ERR ||
+        ecs_str(req, "startedBy", P_OPTIONAL, &c->run.started_by, err) == SL_ERR ||
+        ecs_str(req, "referenceId", P_OPTIONAL, &c->run.reference_id, err) == SL_ERR ||
+        ecs_obj(req, "overrides", P_OPTIONAL, &c->run.overrides, err) == SL_ERR ||
+        ecs_obj(req, "networkConfiguration", P_OPTIONAL, &c->run.network, err) == SL_ERR ||
+        ecs_bool(req, "enableECSManagedTags", &c->run.managed_tags, err) == SL_ERR ||
+        enum_member(req, "propagateTags", ecs_propagate_names, &prop, err) != SL_OK ||
+        ecs_bool(req, "enableExecuteCommand", &exec, err) == SL_ERR ||
+        ecs_list(req, "tags", P_OPTIONAL, &list, err) == SL_ERR ||
+        ecs_tags_decode(list, &a->tags, &c->run.ntags, err) != SL_OK)
+        return SL_ERR;
+    if (exec)
+        return ecs_invalid(err, "enableExecuteCommand is not supported by sluice: ExecuteCommand "
+                                "is not available.");
+    if (prop == ECS_PT_SERVICE)
+        return ecs_invalid(err, "propagateTags SERVICE is only valid for tasks of a service.");
+    c->run.propagate_td = prop == ECS_PT_TASK_DEFINITION;
+    c->run.tags = a->tags;
+    if (c->run.reference_id && strlen(c->run.reference_id) > 64)
+        return ecs_invalid(err, "referenceId can be at most 64 characters.");
+    if ((rc = enum_member(req, "launchType", ecs_launch_type_names, &launch, err)) != SL_OK)
+        return SL_ERR;
+    c->run.launch_given = p_present(req, "launchType");
+    c->run.launch = (enum ecs_launch_type)launch;
+    return SL_OK;
+}
+
 json_t *api_ecs_run_task(const struct api_ctx *ctx, json_t *req, struct sl_err *err)
 {
     struct service_args a;
     struct call c = {ctx, &a, NULL, NULL, 0, {0}, {0}};
-    int launch = ECS_LT_EC2, rc = SL_ERR;
-    json_t *list;
+    int rc = SL_ERR;
 
     memset(&a, 0, sizeof(a));
-    c.run.cluster = a.cluster;
-    c.run.count = 1;
-    if (api_ecs_cluster_member(req, a.cluster, err) == SL_OK &&
-        ecs_str(req, "taskDefinition", P_REQUIRED, &c.run.td_ref, err) == SL_OK &&
+    if (run_decode(req, &a, &c, err) == SL_OK &&
         ecs_int(req, "count", P_OPTIONAL, 1, ECS_RUN_TASK_MAX, &c.run.count, err) != SL_ERR &&
-        ecs_str(req, "group", P_OPTIONAL, &c.run.group, err) != SL_ERR &&
-        ecs_str(req, "startedBy", P_OPTIONAL, &c.run.started_by, err) != SL_ERR &&
-        enum_member(req, "launchType", ecs_launch_type_names, &launch, err) == SL_OK &&
-        ecs_obj(req, "overrides", P_OPTIONAL, &c.run.overrides, err) != SL_ERR &&
-        ecs_list(req, "tags", P_OPTIONAL, &list, err) != SL_ERR &&
-        ecs_tags_decode(list, &a.tags, &c.run.ntags, err) == SL_OK) {
-        c.run.launch = (enum ecs_launch_type)launch;
-        c.run.tags = a.tags;
-        if (ecs_run_check(&c.run, err) == SL_OK)
-            rc = api_write(ctx, run_tx, &c, err);
-    }
+        ecs_str(req, "platformVersion", P_OPTIONAL, &c.run.platform, err) != SL_ERR &&
+        ecs_str(req, "clientToken", P_OPTIONAL, &c.run.client_token, err) != SL_ERR &&
+        ecs_list(req, "capacityProviderStrategy", P_OPTIONAL, &c.run.strategy, err) != SL_ERR &&
+        ecs_run_check(&c.run, err) == SL_OK)
+        rc = api_write(ctx, run_tx, &c, err);
     service_args_free(&a);
-    return rc == SL_OK ? json_pack("{so s[]}", "tasks", a.out, "failures") : NULL;
+    return rc == SL_OK ? a.out : NULL;
+}
+
+json_t *api_ecs_start_task(const struct api_ctx *ctx, json_t *req, struct sl_err *err)
+{
+    struct service_args a;
+    struct call c = {ctx, &a, NULL, NULL, 0, {0}, {0}};
+    json_t *list, *v;
+    size_t i;
+    int rc = SL_ERR;
+
+    memset(&a, 0, sizeof(a));
+    if (run_decode(req, &a, &c, err) != SL_OK ||
+        ecs_strlist(req, "containerInstances", P_REQUIRED, &list, err) != SL_OK)
+        goto done;
+    if (json_array_size(list) < 1 || json_array_size(list) > 10) {
+        ecs_invalid(err, "containerInstances must have between 1 and 10 items.");
+        goto done;
+    }
+    /* One task per instance named.  There is one instance, so a name that
+     * differs from the first cannot be it: that one is checked. */
+    c.run.count = (long)json_array_size(list);
+    json_array_foreach(list, i, v)
+        if (i == 0 || !json_equal(v, json_array_get(list, 0)))
+            c.run.instance = json_string_value(v);
+    if (ecs_run_check(&c.run, err) == SL_OK)
+        rc = api_write(ctx, run_tx, &c, err);
+done:
+    service_args_free(&a);
+    return rc == SL_OK ? a.out : NULL;
 }
 
 static int stop_tx(struct store_txn *txn, void *arg, struct sl_err *err)
@@ -406,14 +557,13 @@ json_t *api_ecs_list_tasks(const struct api_ctx *ctx, json_t *req, struct sl_err
 {
     struct service_args a;
     struct call c = {ctx, &a, NULL, NULL, 0, {0}, {0}};
-    const char *instance;
 
     memset(&a, 0, sizeof(a));
     if (api_ecs_cluster_member(req, a.cluster, err) != SL_OK ||
         ecs_str(req, "family", P_OPTIONAL, &c.filter.family, err) == SL_ERR ||
         ecs_str(req, "serviceName", P_OPTIONAL, &c.filter.service, err) == SL_ERR ||
         ecs_str(req, "startedBy", P_OPTIONAL, &c.filter.started_by, err) == SL_ERR ||
-        ecs_str(req, "containerInstance", P_OPTIONAL, &instance, err) == SL_ERR ||
+        ecs_str(req, "containerInstance", P_OPTIONAL, &c.filter.instance, err) == SL_ERR ||
         ecs_enum(req, "launchType", P_OPTIONAL, ecs_launch_type_names, &c.filter.launch, err) ==
             SL_ERR ||
         ecs_enum(req, "desiredStatus", P_OPTIONAL, desired_states, &c.filter.desired, err) ==

@@ -22,6 +22,10 @@
 #include "routes/elbv2/targets.h"
 #include "routes/elbv2/tg.h"
 
+/* The HTTPS listeners' actions (elbv2_tls_actions.c): Add/Remove/
+ * DescribeListenerCertificates, DescribeSSLPolicies; {NULL}-terminated. */
+extern const struct api_action api_elb_tls_actions[];
+
 /* ---- decoders ---- */
 
 /* A [{<key>,<value>}] list member <name> of <obj> with at most <max>
@@ -92,6 +96,14 @@ json_t *api_elb_describe_load_balancer_attributes(const struct api_ctx *, json_t
                                                   struct sl_err *);
 json_t *api_elb_modify_load_balancer_attributes(const struct api_ctx *, json_t *,
                                                 struct sl_err *);
+json_t *api_elb_set_security_groups(const struct api_ctx *, json_t *, struct sl_err *);
+json_t *api_elb_set_subnets(const struct api_ctx *, json_t *, struct sl_err *);
+json_t *api_elb_set_ip_address_type(const struct api_ctx *, json_t *, struct sl_err *);
+json_t *api_elb_describe_capacity_reservation(const struct api_ctx *, json_t *,
+                                              struct sl_err *);
+json_t *api_elb_modify_capacity_reservation(const struct api_ctx *, json_t *, struct sl_err *);
+json_t *api_elb_describe_account_limits(const struct api_ctx *, json_t *, struct sl_err *);
+json_t *api_elb_describe_trust_stores(const struct api_ctx *, json_t *, struct sl_err *);
 json_t *api_elb_add_tags(const struct api_ctx *, json_t *, struct sl_err *);
 json_t *api_elb_remove_tags(const struct api_ctx *, json_t *, struct sl_err *);
 json_t *api_elb_describe_tags(const struct api_ctx *, json_t *, struct sl_err *);
@@ -112,6 +124,9 @@ json_t *api_elb_create_listener(const struct api_ctx *, json_t *, struct sl_err 
 json_t *api_elb_describe_listeners(const struct api_ctx *, json_t *, struct sl_err *);
 json_t *api_elb_modify_listener(const struct api_ctx *, json_t *, struct sl_err *);
 json_t *api_elb_delete_listener(const struct api_ctx *, json_t *, struct sl_err *);
+json_t *api_elb_describe_listener_attributes(const struct api_ctx *, json_t *,
+                                             struct sl_err *);
+json_t *api_elb_modify_listener_attributes(const struct api_ctx *, json_t *, struct sl_err *);
 json_t *api_elb_create_rule(const struct api_ctx *, json_t *, struct sl_err *);
 json_t *api_elb_describe_rules(const struct api_ctx *, json_t *, struct sl_err *);
 json_t *api_elb_modify_rule(const struct api_ctx *, json_t *, struct sl_err *);

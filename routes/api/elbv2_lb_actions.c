@@ -42,6 +42,9 @@ int api_elb_kv_list(json_t *obj, const char *name, int required, size_t min, siz
 
 /* ---- CreateLoadBalancer ---- */
 
+/* A subnet mapping's members besides SubnetId: Network Load Balancers'. */
+static const char *const nlb_mapping_members[] = {"SubnetId", NULL};
+
 /* Subnet ids from Subnets (strings) or SubnetMappings ({SubnetId}). */
 static int subnets_decode(json_t *req, struct api_lb *a, struct sl_err *err)
 {
@@ -61,7 +64,10 @@ static int subnets_decode(json_t *req, struct api_lb *a, struct sl_err *err)
         return sl_err_set(err, 500, "InternalFailure", "out of memory");
     json_array_foreach(list, i, m) {
         if (json_is_object(m)) {
-            if (p_str(m, "SubnetId", P_REQUIRED, &a->subnets[i], err) != SL_OK)
+            if (p_str(m, "SubnetId", P_REQUIRED, &a->subnets[i], err) != SL_OK ||
+                api_members_check(m, nlb_mapping_members, NULL, "SubnetMappings.member",
+                                  "ValidationError", err) !=
+                    SL_OK)
                 return SL_ERR;
         } else if (json_is_string(m) && json_string_length(m) > 0) {
             a->subnets[i] = json_string_value(m);
@@ -256,6 +262,151 @@ json_t *api_elb_modify_load_balancer_attributes(const struct api_ctx *ctx, json_
     rc = api_write(ctx, lb_attrs_modify_tx, &a, err);
     free(a.kv);
     return rc == SL_OK ? json_pack("{so}", "Attributes", a.out) : NULL;
+}
+
+/* ---- SetSecurityGroups, SetSubnets, SetIpAddressType ---- */
+
+struct lb_set {
+    const struct api_ctx *ctx;
+    const char *arn;
+    struct api_lb a;
+    int ip;
+    json_t *out;
+};
+
+static int lb_set_sgs_tx(struct store_txn *txn, void *arg, struct sl_err *err)
+{
+    struct lb_set *c = arg;
+
+    return elb_lb_set_security_groups(txn, c->arn, c->a.s.security_groups,
+                                      c->a.s.nsecurity_groups, &c->out, err);
+}
+
+json_t *api_elb_set_security_groups(const struct api_ctx *ctx, json_t *req, struct sl_err *err)
+{
+    struct lb_set c;
+    json_t *out = NULL;
+
+    memset(&c, 0, sizeof(c));
+    c.ctx = ctx;
+    if (p_str(req, "LoadBalancerArn", P_REQUIRED, &c.arn, err) == SL_OK &&
+        sgs_decode(req, &c.a, err) == SL_OK && api_write(ctx, lb_set_sgs_tx, &c, err) == SL_OK)
+        out = json_pack("{sO}", "SecurityGroupIds", json_object_get(c.out, "SecurityGroups"));
+    json_decref(c.out);
+    api_elb_lb_free(&c.a);
+    return out;
+}
+
+static int lb_set_subnets_tx(struct store_txn *txn, void *arg, struct sl_err *err)
+{
+    struct lb_set *c = arg;
+
+    if (c->ip >= 0 && elb_lb_set_ip_type(txn, c->arn, (enum elb_lb_ip_type)c->ip, &c->out,
+                                         err) != SL_OK)
+        return SL_ERR;
+    json_decref(c->out);
+    return elb_lb_set_subnets(txn, &c->ctx->elb, c->arn, c->a.s.subnets, c->a.s.nsubnets,
+                              &c->out, err);
+}
+
+json_t *api_elb_set_subnets(const struct api_ctx *ctx, json_t *req, struct sl_err *err)
+{
+    struct lb_set c;
+    json_t *out = NULL;
+
+    memset(&c, 0, sizeof(c));
+    c.ctx = ctx;
+    c.ip = -1;
+    if (p_str(req, "LoadBalancerArn", P_REQUIRED, &c.arn, err) != SL_OK ||
+        p_enum_index(req, "IpAddressType", P_OPTIONAL, elb_lb_ip_type_names, &c.ip, err) ==
+            SL_ERR ||
+        subnets_decode(req, &c.a, err) != SL_OK)
+        goto done;
+    if (c.a.s.nsubnets == 0) {
+        sl_err_set(err, 400, "ValidationError",
+                   "You must specify either subnets or subnet mappings");
+        goto done;
+    }
+    if (api_write(ctx, lb_set_subnets_tx, &c, err) == SL_OK)
+        out = json_pack("{sO sO}", "AvailabilityZones",
+                        json_object_get(c.out, "AvailabilityZones"), "IpAddressType",
+                        json_object_get(c.out, "IpAddressType"));
+done:
+    json_decref(c.out);
+    api_elb_lb_free(&c.a);
+    return out;
+}
+
+static int lb_set_ip_tx(struct store_txn *txn, void *arg, struct sl_err *err)
+{
+    struct lb_set *c = arg;
+
+    return elb_lb_set_ip_type(txn, c->arn, (enum elb_lb_ip_type)c->ip, &c->out, err);
+}
+
+json_t *api_elb_set_ip_address_type(const struct api_ctx *ctx, json_t *req, struct sl_err *err)
+{
+    struct lb_set c;
+    json_t *out = NULL;
+
+    memset(&c, 0, sizeof(c));
+    c.ctx = ctx;
+    if (p_str(req, "LoadBalancerArn", P_REQUIRED, &c.arn, err) == SL_OK &&
+        p_enum_index(req, "IpAddressType", P_REQUIRED, elb_lb_ip_type_names, &c.ip, err) ==
+            SL_OK &&
+        api_write(ctx, lb_set_ip_tx, &c, err) == SL_OK)
+        out = json_pack("{sO}", "IpAddressType", json_object_get(c.out, "IpAddressType"));
+    json_decref(c.out);
+    return out;
+}
+
+/* ---- capacity reservations ---- */
+
+static int lb_exists_tx(struct store_txn *txn, void *arg, struct sl_err *err)
+{
+    struct lb_set *c = arg;
+    const char *const arns[] = {c->arn};
+    struct elb_lb_select sel = {arns, 1, NULL, 0};
+
+    return elb_lb_describe(txn, &sel, &c->out, err);
+}
+
+/* A load balancer here has no reserved capacity: its capacity is this
+ * host's.  The answer has no MinimumLoadBalancerCapacity (none was set) and
+ * no zone in a state other than provisioned. */
+json_t *api_elb_describe_capacity_reservation(const struct api_ctx *ctx, json_t *req,
+                                              struct sl_err *err)
+{
+    struct lb_set c;
+
+    memset(&c, 0, sizeof(c));
+    if (p_str(req, "LoadBalancerArn", P_REQUIRED, &c.arn, err) != SL_OK ||
+        api_read(ctx, lb_exists_tx, &c, err) != SL_OK)
+        return NULL;
+    json_decref(c.out);
+    return json_pack("{s[]}", "CapacityReservationState");
+}
+
+json_t *api_elb_modify_capacity_reservation(const struct api_ctx *ctx, json_t *req,
+                                            struct sl_err *err)
+{
+    int reset = 0;
+
+    if (p_present(req, "MinimumLoadBalancerCapacity")) {
+        sl_err_set(err, 400, "ValidationError",
+                   "MinimumLoadBalancerCapacity is not supported by sluice: a load balancer's "
+                   "capacity is the host's, nothing can be reserved");
+        return NULL;
+    }
+    if (p_bool(req, "ResetCapacityReservation", P_OPTIONAL, &reset, err) == SL_ERR)
+        return NULL;
+    if (!reset) {
+        sl_err_set(err, 400, "ValidationError",
+                   "Either MinimumLoadBalancerCapacity or ResetCapacityReservation must be "
+                   "specified");
+        return NULL;
+    }
+    return api_elb_describe_capacity_reservation(ctx, req, err);
 }
 
 /* ---- tags ---- */

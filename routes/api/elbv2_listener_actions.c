@@ -50,10 +50,6 @@ static int unsupported_listener_members(json_t *req, struct sl_err *err)
     json_t *ma;
     const char *mode = NULL;
 
-    if (p_present(req, "AlpnPolicy"))
-        return sl_err_set(err, 400, "ValidationError",
-                          "AlpnPolicy is not supported by sluice (TLS listeners negotiate no "
-                          "ALPN policy)");
     if (p_obj(req, "MutualAuthentication", P_OPTIONAL, &ma, err) == SL_ERR ||
         p_str(ma, "Mode", P_OPTIONAL, &mode, err) == SL_ERR)
         return SL_ERR;
@@ -63,6 +59,19 @@ static int unsupported_listener_members(json_t *req, struct sl_err *err)
                           "'off'",
                           mode);
     return SL_OK;
+}
+
+/* AlpnPolicy: a list of exactly one policy name (listener_tls.h checks
+ * which).  *out NULL when absent. */
+static int alpn_decode(json_t *req, const char **out, struct sl_err *err)
+{
+    const char **v = NULL;
+    size_t n = 0;
+    int rc = p_strv(req, "AlpnPolicy", P_OPTIONAL, 0, 1, &v, &n, err);
+
+    *out = n == 1 ? v[0] : NULL;
+    free(v);
+    return rc == SL_ERR ? SL_ERR : SL_OK;
 }
 
 int api_elb_listener_decode(json_t *req, struct api_listener *a, struct sl_err *err)
@@ -87,6 +96,7 @@ int api_elb_listener_decode(json_t *req, struct api_listener *a, struct sl_err *
         a->s.ssl_policy = NULL;
     if (certs_decode(req, &a->certs, &a->s.ncerts, &given, err) != SL_OK ||
         unsupported_listener_members(req, err) != SL_OK ||
+        alpn_decode(req, &a->s.alpn_policy, err) != SL_OK ||
         p_str(req, "id", P_OPTIONAL, &a->s.id, err) == SL_ERR ||
         api_elb_kv_list(req, "Tags", P_OPTIONAL, 0, ELB_TAGS_MAX, 0, &a->tags, &a->s.ntags,
                         err) == SL_ERR)
@@ -125,9 +135,10 @@ int api_elb_listener_change_decode(json_t *req, struct api_listener_change *a,
     a->c.protocol = rc == SL_OK ? (enum elb_listener_protocol)proto : ELB_LP_HTTP;
     if (a->c.ssl_policy && a->c.ssl_policy[0] == '\0')
         a->c.ssl_policy = NULL;
-    if (elb_listener_change_check(&a->c, err) != SL_OK ||
-        certs_decode(req, &a->certs, &a->c.ncerts, &a->c.set_certs, err) != SL_OK ||
-        unsupported_listener_members(req, err) != SL_OK)
+    if (certs_decode(req, &a->certs, &a->c.ncerts, &a->c.set_certs, err) != SL_OK ||
+        unsupported_listener_members(req, err) != SL_OK ||
+        alpn_decode(req, &a->c.alpn_policy, err) != SL_OK ||
+        elb_listener_change_check(&a->c, err) != SL_OK)
         return SL_ERR;
     a->c.certs = a->certs;
     if (actions && (a->actions = elb_actions_normalize(actions, "DefaultActions", err)) == NULL)
@@ -444,4 +455,52 @@ json_t *api_elb_delete_rule(const struct api_ctx *ctx, json_t *req, struct sl_er
         api_write(ctx, rule_delete_tx, (void *)arn, err) != SL_OK)
         return NULL;
     return json_object();
+}
+
+/* ---- listener attributes ---- */
+
+struct listener_attrs {
+    const char *arn;
+    struct elb_kv *kv;
+    size_t n;
+    json_t *out;
+};
+
+static int listener_attrs_tx(struct store_txn *txn, void *arg, struct sl_err *err)
+{
+    struct listener_attrs *a = arg;
+
+    return elb_listener_attrs(txn, a->arn, &a->out, err);
+}
+
+json_t *api_elb_describe_listener_attributes(const struct api_ctx *ctx, json_t *req,
+                                             struct sl_err *err)
+{
+    struct listener_attrs a = {NULL, NULL, 0, NULL};
+
+    if (p_str(req, "ListenerArn", P_REQUIRED, &a.arn, err) != SL_OK ||
+        api_read(ctx, listener_attrs_tx, &a, err) != SL_OK)
+        return NULL;
+    return json_pack("{so}", "Attributes", a.out);
+}
+
+static int listener_attrs_modify_tx(struct store_txn *txn, void *arg, struct sl_err *err)
+{
+    struct listener_attrs *a = arg;
+
+    return elb_listener_attrs_modify(txn, a->arn, a->kv, a->n, &a->out, err);
+}
+
+json_t *api_elb_modify_listener_attributes(const struct api_ctx *ctx, json_t *req,
+                                           struct sl_err *err)
+{
+    struct listener_attrs a = {NULL, NULL, 0, NULL};
+    int rc;
+
+    if (p_str(req, "ListenerArn", P_REQUIRED, &a.arn, err) != SL_OK ||
+        api_elb_kv_list(req, "Attributes", P_REQUIRED, 1, 20, 1, &a.kv, &a.n, err) != SL_OK)
+        return NULL;
+    rc = api_write(ctx, listener_attrs_modify_tx, &a, err);
+    free(a.kv);
+    return rc == SL_OK ? json_pack("{so}", "Attributes", a.out) : NULL;
 }

@@ -77,11 +77,29 @@ int api_elb_hc_decode(json_t *req, struct elb_hc *hc, struct sl_err *err)
     if ((rc = p_obj(req, "Matcher", P_OPTIONAL, &matcher, err)) == SL_ERR)
         return SL_ERR;
     if (rc == SL_OK) {
+        if (p_present(matcher, "GrpcCode"))
+            return sl_err_set(err, 400, "ValidationError",
+                              "Matcher.GrpcCode is not supported by sluice: health checks are "
+                              "HTTP/1.1 requests (use Matcher.HttpCode)");
         if (p_str(matcher, "HttpCode", P_REQUIRED, &hc->matcher, err) != SL_OK)
             return SL_ERR;
         hc->set |= ELB_HC_MATCHER;
     }
     return elb_hc_check(hc, err);
+}
+
+/* ProtocolVersion: the Terraform AWS provider sends "" for an HTTP group
+ * whose protocol_version is not set; AWS takes that as not given. */
+static int protocol_version(json_t *req, int *version, struct sl_err *err)
+{
+    const char *s;
+
+    if (p_str(req, "ProtocolVersion", P_OPTIONAL, &s, err) == SL_ERR)
+        return SL_ERR;
+    if (s == NULL || s[0] == '\0')
+        return SL_OK;
+    return p_enum_index(req, "ProtocolVersion", P_REQUIRED, elb_protocol_version_names, version,
+                        err);
 }
 
 int api_elb_tg_decode(json_t *req, struct api_tg *a, struct sl_err *err)
@@ -90,7 +108,7 @@ int api_elb_tg_decode(json_t *req, struct api_tg *a, struct sl_err *err)
 
     memset(a, 0, sizeof(*a));
     if (p_str(req, "Name", P_REQUIRED, &a->s.name, err) != SL_OK ||
-        elb_name_check(a->s.name, "Target group name", err) != SL_OK ||
+        elb_tg_name_check(a->s.name, err) != SL_OK ||
         p_str(req, "id", P_OPTIONAL, &a->s.id, err) == SL_ERR ||
         p_enum_index(req, "TargetType", P_OPTIONAL, elb_target_type_names, &type, err) ==
             SL_ERR)
@@ -98,8 +116,7 @@ int api_elb_tg_decode(json_t *req, struct api_tg *a, struct sl_err *err)
     a->s.type = (enum elb_target_type)type;
     if (p_enum_index(req, "Protocol", P_OPTIONAL, elb_tg_protocol_names, &proto, err) ==
             SL_ERR ||
-        p_enum_index(req, "ProtocolVersion", P_OPTIONAL, elb_protocol_version_names, &version,
-                     err) == SL_ERR ||
+        protocol_version(req, &version, err) != SL_OK ||
         p_int(req, "Port", P_REQUIRED, 1, 65535, &a->s.port, err) != SL_OK ||
         p_str(req, "VpcId", P_OPTIONAL, &a->s.vpc, err) == SL_ERR ||
         p_enum_index(req, "IpAddressType", P_OPTIONAL, elb_tg_ip_type_names, &ip, err) ==
@@ -120,6 +137,8 @@ void api_elb_tg_free(struct api_tg *a)
     free(a->tags);
 }
 
+static const char *const target_members[] = {"Id", "Port", "AvailabilityZone", NULL};
+
 int api_elb_targets_decode(json_t *req, int required, struct elb_target **out, size_t *n,
                            struct sl_err *err)
 {
@@ -135,7 +154,9 @@ int api_elb_targets_decode(json_t *req, int required, struct elb_target **out, s
     if ((v = calloc(json_array_size(list) + 1, sizeof(*v))) == NULL)
         return sl_err_set(err, 500, "InternalFailure", "out of memory");
     json_array_foreach(list, i, t) {
-        if (p_str(t, "Id", P_REQUIRED, &v[i].id, err) != SL_OK ||
+        if (api_members_check(t, target_members, NULL, "Targets.member", "ValidationError",
+                              err) != SL_OK ||
+            p_str(t, "Id", P_REQUIRED, &v[i].id, err) != SL_OK ||
             p_int(t, "Port", P_OPTIONAL, 1, 65535, &v[i].port, err) == SL_ERR ||
             p_str(t, "AvailabilityZone", P_OPTIONAL, &v[i].az, err) == SL_ERR) {
             free(v);

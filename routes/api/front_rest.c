@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "routes/api/acm_actions.h"
 #include "routes/api/rest.h"
 #include "routes/elbv2/tags.h"
 #include "routes/elbv2/view.h"
@@ -65,15 +66,20 @@ static void rest_list(const struct api_ctx *ctx, const struct rest_kind *k,
 {
     struct rest_read r = {ctx, k, NULL, NULL, NULL, NULL};
     struct sl_err err = {0};
+    json_t *v;
+    size_t i;
 
     if (k->filter_arg && req->arg) {
         r.arn = req->arg(req->arg_cls, k->filter_arg);
         r.fid = req->arg(req->arg_cls, k->filter_id_arg);
     }
-    if (api_read(ctx, list_tx, &r, &err) != SL_OK)
+    if (api_read(ctx, list_tx, &r, &err) != SL_OK) {
         rest_reply_error(&err, out);
-    else
-        rest_reply_json(out, 200, json_pack("{so}", "items", r.out));
+        return;
+    }
+    json_array_foreach(r.out, i, v)
+        rest_written_apply(v);
+    rest_reply_json(out, 200, json_pack("{so}", "items", r.out));
 }
 
 static int get_tx(struct store_txn *txn, void *arg, struct sl_err *err)
@@ -91,10 +97,12 @@ static void rest_get(const struct api_ctx *ctx, const struct rest_kind *k, const
     struct rest_read r = {ctx, k, id, NULL, NULL, NULL};
     struct sl_err err = {0};
 
-    if (api_read(ctx, get_tx, &r, &err) != SL_OK)
+    if (api_read(ctx, get_tx, &r, &err) != SL_OK) {
         rest_reply_error(&err, out);
-    else
+    } else {
+        rest_written_apply(r.out);
         rest_reply_json(out, 200, r.out);
+    }
 }
 
 /* ---- create ---- */
@@ -103,6 +111,7 @@ struct create_call {
     const struct api_ctx *ctx;
     const struct rest_kind *k;
     struct rest_create c;
+    json_t *body;              /* the POST body as written (borrowed) */
     char id[ELB_ID_MAX];       /* out: the REST id of the new object */
     json_t *view;              /* out */
 };
@@ -131,10 +140,14 @@ static int create_tx(struct store_txn *txn, void *arg, struct sl_err *err)
     if (cc->c.nattrs > 0 &&
         k->attrs_modify(txn, arn, cc->c.attrs, cc->c.nattrs, &attrs, err) != SL_OK)
         goto out;
-    if (elb_view_by_arn(txn, k->kind, arn, cc->id, &cc->view) != SL_OK) {
+    if (elb_view_by_arn(txn, k->kind, arn, cc->id, &old) != SL_OK) {
         sl_err_set(err, 500, "InternalFailure", "the new %s is gone", k->what);
         goto out;
     }
+    json_decref(old);
+    if (rest_written_record(txn, k->kind, cc->id, cc->body, err) != SL_OK ||
+        elb_view_by_arn(txn, k->kind, arn, cc->id, &cc->view) != SL_OK)
+        goto out;
     rc = SL_OK;
 out:
     json_decref(attrs);
@@ -175,12 +188,14 @@ static void rest_create(const struct api_ctx *ctx, const struct rest_kind *k, js
     memset(&cc, 0, sizeof(cc));
     cc.ctx = ctx;
     cc.k = k;
+    cc.body = body;
     if (create_prepare(k, body, &cc.c, &err) != SL_OK)
         goto fail;
     decoded = 1;
     if (k->create_decode(&cc.c, &err) != SL_OK || api_write(ctx, create_tx, &cc, &err) != SL_OK)
         goto fail;
     snprintf(out->location, sizeof(out->location), "/v1/%s/%s", k->path, cc.id);
+    rest_written_apply(cc.view);
     rest_reply_json(out, 201, cc.view);
     cc.view = NULL;
     goto done;
@@ -238,6 +253,8 @@ static int put_tx(struct store_txn *txn, void *arg, struct sl_err *err)
         goto out;
     if (p->tags && elb_tags_set(txn, arn, p->tags, p->ntags, err) != SL_OK)
         goto out;
+    if (rest_written_record(txn, k->kind, p->id, p->body, err) != SL_OK)
+        goto out;
     if (elb_view_get(txn, k->kind, p->id, &p->view) != SL_OK) {
         sl_err_set(err, 500, "InternalFailure", "%s '%s' is gone", k->what, p->id);
         goto out;
@@ -270,9 +287,10 @@ static void rest_put(const struct api_ctx *ctx, const struct rest_kind *k, const
         goto out;
     rc = api_write(ctx, put_tx, &p, &err);
 out:
-    if (rc == SL_OK)
+    if (rc == SL_OK) {
+        rest_written_apply(p.view);
         rest_reply_json(out, 200, p.view);
-    else
+    } else
         rest_reply_error(&err, out);
     free(p.attrs);
     free(p.tags);
@@ -404,8 +422,9 @@ static void route_kind(const struct api_ctx *ctx, const struct rest_kind *k,
     if (strcmp(k->kind, K_TG) == 0 && strcmp(seg[2], "targets") == 0) {
         if (nseg == 3 && !method_is(req, "GET") && !method_is(req, "POST"))
             not_allowed(out, "GET, POST");
-        else if (nseg == 4 && !method_is(req, "GET") && !method_is(req, "DELETE"))
-            not_allowed(out, "GET, DELETE");
+        else if (nseg == 4 && !method_is(req, "GET") && !method_is(req, "PUT") &&
+                 !method_is(req, "DELETE"))
+            not_allowed(out, "GET, PUT, DELETE");
         else
             rest_targets(ctx, req, seg[1], nseg == 4 ? seg[3] : NULL, out);
         return;
@@ -420,6 +439,8 @@ void front_rest(const struct api_ctx *ctx, const struct front_request *req,
     const struct rest_kind *k;
     int nseg = 0;
 
+    if (api_acm_rest(ctx, req, out)) /* /v1/ca.pem, /v1/certificates */
+        return;
     if (req->path && split_path(req->path, buf, sizeof(buf), seg, &nseg)) {
         if (strcmp(seg[0], "health") == 0 && nseg == 1) {
             if (method_is(req, "GET"))

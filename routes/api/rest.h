@@ -127,6 +127,20 @@ int rest_attrs_param(json_t *body, struct elb_kv **out, size_t *n, struct sl_err
  * moved to the front of <kv>; returns how many. */
 size_t rest_attrs_changed(json_t *cur, struct elb_kv *kv, size_t n);
 
+/* ---- the shape written (rest_written.c) ---- */
+
+/* Record the members of <body> (a POST or PUT body, borrowed) as the REST
+ * client wrote them on object (<kind>, <id>), with their canonical form now;
+ * members earlier writes recorded and <body> does not name stay recorded.
+ * Writers. */
+int rest_written_record(struct store_txn *txn, const char *kind, const char *id, json_t *body,
+                        struct sl_err *err);
+
+/* Show the members recorded on <view> (an elb_view_*() result, changed in
+ * place) as written while their canonical form is unchanged, and remove the
+ * record.  Every view the REST door answers with goes through it. */
+void rest_written_apply(json_t *view);
+
 /* ---- targets (rest_targets.c) ---- */
 
 /* /v1/target-groups/{id}/targets[/{target}]; <target> NULL for the

@@ -390,6 +390,7 @@ const struct rest_kind rest_kinds[] = {
         .create_decode = listener_create_decode,
         .create = listener_create,
         .create_free = listener_create_free,
+        .attrs_modify = elb_listener_attrs_modify,
         .put = listener_put,
         .destroy = listener_destroy,
         .filter_arg = "LoadBalancerArn",

@@ -3,6 +3,7 @@
  *   GET    /v1/target-groups/{id}/targets           DescribeTargetHealth
  *   POST   /v1/target-groups/{id}/targets           RegisterTargets (one)
  *   GET    /v1/target-groups/{id}/targets/{target}  one target's health
+ *   PUT    /v1/target-groups/{id}/targets/{target}  RegisterTargets (the one named)
  *   DELETE /v1/target-groups/{id}/targets/{target}  DeregisterTargets (one)
  * A target's REST id is "<Id>:<Port>", an IPv6 Id in brackets.
  */
@@ -272,6 +273,45 @@ static void targets_post(struct tcall *c, json_t *body, struct front_reply *out)
     rest_reply_json(out, c->before == T_REGISTERED ? 200 : 201, c->item);
 }
 
+/* PUT of the target the path names: registered (again a no-op, a draining
+ * one registered anew), 201 when it was not registered, else 200.  A body
+ * is optional; what it gives must name the same target (409 otherwise),
+ * so that a client may PUT what it POSTed or read. */
+static void targets_put(struct tcall *c, const char *target, json_t *body,
+                        struct front_reply *out)
+{
+    struct sl_err err = {0};
+    struct elb_target b;
+    char id[128];
+
+    memset(&c->t, 0, sizeof(c->t));
+    if (!target_parse(target, id, sizeof(id), &c->t.port) || c->t.port == 0) {
+        sl_err_set(&err, 404, "TargetNotFound",
+                   "'%.200s' names no target: use \"<Id>:<Port>\"", target);
+        goto fail;
+    }
+    c->t.id = id;
+    if (body && json_object_size(body) > 0) {
+        if (post_decode(body, &b, &err) != SL_OK)
+            goto fail;
+        if (strcmp(b.id, c->t.id) != 0 || (b.port && b.port != c->t.port)) {
+            sl_err_set(&err, 409, "Conflict",
+                       "The body names another target than the path ('%.200s'): a target's "
+                       "Id and Port cannot change",
+                       target);
+            goto fail;
+        }
+        c->t.az = b.az;
+    }
+    if (elb_targets_check(&c->t, 1, &err) != SL_OK || api_write(c->ctx, post_tx, c, &err) != SL_OK)
+        goto fail;
+    rest_reply_json(out, c->before == T_REGISTERED ? 200 : 201, c->item);
+    return;
+fail:
+    json_decref(c->item);
+    rest_reply_error(&err, out);
+}
+
 void rest_targets(const struct api_ctx *ctx, const struct front_request *req, const char *tg_id,
                   const char *target, struct front_reply *out)
 {
@@ -290,6 +330,13 @@ void rest_targets(const struct api_ctx *ctx, const struct front_request *req, co
     if (target == NULL && strcmp(req->method, "POST") == 0) {
         if ((body = rest_parse_body(req, out)) != NULL)
             targets_post(&c, body, out);
+        json_decref(body);
+        return;
+    }
+    if (target && strcmp(req->method, "PUT") == 0) {
+        body = req->body_len > 0 ? rest_parse_body(req, out) : NULL;
+        if (req->body_len == 0 || body)
+            targets_put(&c, target, body, out);
         json_decref(body);
         return;
     }

@@ -30,9 +30,8 @@
  * Index keys:
  *   "ecs:tdrev:<family>" -> last revision number registered for the family
  *
- * The "default" cluster exists without being created: reads synthesize it
- * while it has no record, and writes that need it create its record in the
- * same transaction (cluster.h).
+ * The "default" cluster is what a request without "cluster" names; like
+ * any other it exists once CreateCluster made it (cluster.h).
  */
 #ifndef SL_ROUTES_ECS_ECS_H
 #define SL_ROUTES_ECS_ECS_H

@@ -8,7 +8,9 @@
 #include <string.h>
 
 #include "common/util.h"
+#include "routes/ecs/capacity.h"
 #include "routes/ecs/cluster.h"
+#include "routes/ecs/deployments.h"
 #include "routes/ecs/names.h"
 #include "routes/ecs/param.h"
 #include "routes/ecs/tags.h"
@@ -49,6 +51,12 @@ static int grace_needs_lbs(long grace, size_t nlbs, struct sl_err *err)
 
 int ecs_service_check(const struct ecs_service_spec *s, struct sl_err *err)
 {
+    if (s->strategy == ECS_SS_DAEMON && s->desired_given)
+        return ecs_invalid(err, "The daemon scheduling strategy does not support a desired "
+                                "count for services.");
+    if (s->strategy == ECS_SS_DAEMON && s->launch_given && s->launch == ECS_LT_FARGATE)
+        return ecs_invalid(err, "The daemon scheduling strategy is not supported with the "
+                                "FARGATE launch type.");
     if (!ecs_valid_name(s->name) || strlen(s->cluster) + strlen(s->name) + 1 > STORE_ID_MAX)
         return ecs_invalid(err, "Service name '%.255s' is invalid: up to 255 letters (uppercase "
                                 "and lowercase), numbers, hyphens, and underscores are allowed.",
@@ -141,10 +149,11 @@ json_t *ecs_deployment_new(const char *td_arn, long desired, const char *launch,
     json_t *d;
 
     deployment_id(id);
-    d = json_pack("{ss ss ss sI si si si sf sf ss}", "id", id, "status", "PRIMARY",
+    d = json_pack("{ss ss ss sI si si si sf sf}", "id", id, "status", "PRIMARY",
                   "taskDefinition", td_arn, "desiredCount", (json_int_t)desired, "pendingCount", 0,
-                  "runningCount", 0, "failedTasks", 0, "createdAt", now, "updatedAt", now,
-                  "launchType", launch);
+                  "runningCount", 0, "failedTasks", 0, "createdAt", now, "updatedAt", now);
+    if (launch && launch[0])
+        json_object_set_new(d, "launchType", json_string(launch));
     /* Nothing to start means nothing to wait for; otherwise the scheduler
      * completes the rollout. */
     set_rollout(d, desired == 0 ? "COMPLETED" : "IN_PROGRESS");
@@ -196,6 +205,10 @@ static json_t *deploy_taskdef(struct store_txn *txn, const char *ref, struct sl_
     if (strcmp(json_string_value(json_object_get(td, "status")), "ACTIVE") != 0) {
         json_decref(td);
         ecs_invalid(err, "TaskDefinition is inactive");
+        return NULL;
+    }
+    if (ecs_taskdef_runnable(td, err) != SL_OK) {
+        json_decref(td);
         return NULL;
     }
     return td;
@@ -273,14 +286,25 @@ static int store_fail(struct sl_err *err)
 static json_t *service_object(const struct ecs_service_spec *s)
 {
     json_t *svc = json_pack(
-        "{ss so s[] ss sI si si ss so s[] s[] s[] ss s{ss} so sb ss sb}", "serviceName", s->name,
+        "{ss so s[] ss sI si si so s[] s[] s[] ss s{ss} so sb ss sb}", "serviceName", s->name,
         "loadBalancers", lbs_json(s->lbs, s->nlbs), "serviceRegistries", "status", "ACTIVE",
         "desiredCount", (json_int_t)s->desired, "runningCount", 0, "pendingCount", 0,
-        "launchType", ecs_launch_type_names[s->launch], "deploymentConfiguration",
-        dc_json(&s->dc, NULL), "events", "placementConstraints", "placementStrategy",
-        "schedulingStrategy", ecs_strategy_names[s->strategy], "deploymentController", "type",
-        "ECS", "tags", ecs_tags_json(s->tags, s->ntags), "enableECSManagedTags", 0,
-        "propagateTags", ecs_propagate_names[s->propagate], "enableExecuteCommand", s->exec);
+        "deploymentConfiguration", dc_json(&s->dc, NULL), "events", "placementConstraints",
+        "placementStrategy", "schedulingStrategy", ecs_strategy_names[s->strategy],
+        "deploymentController", "type", "ECS", "tags", ecs_tags_json(s->tags, s->ntags),
+        "enableECSManagedTags", s->managed_tags, "propagateTags",
+        ecs_propagate_names[s->propagate], "enableExecuteCommand", s->exec);
+
+    if (svc && s->role)
+        json_object_set_new(svc, "roleArn", json_string(s->role));
+    if (svc && s->platform)
+        json_object_set_new(svc, "platformVersion", json_string(s->platform));
+    if (svc && s->placement)
+        json_object_set_new(svc, "placementStrategy", json_deep_copy(s->placement));
+    if (svc && s->az_rebalancing)
+        json_object_set_new(svc, "availabilityZoneRebalancing", json_string(s->az_rebalancing));
+    if (svc && s->client_token)
+        json_object_set_new(svc, "_clientToken", json_string(s->client_token));
 
     if (svc && s->nlbs > 0)
         json_object_set_new(svc, "healthCheckGracePeriodSeconds",
@@ -290,15 +314,63 @@ static json_t *service_object(const struct ecs_service_spec *s)
     return svc;
 }
 
-/* No service of that name that is not INACTIVE. */
-static int name_free(struct store_txn *txn, const char *id, struct sl_err *err)
+/* A DAEMON service: one task on the one container instance, replaced in
+ * place (the old one stops first). */
+static void daemon_defaults(json_t *svc, const struct ecs_deploy_config *dc)
+{
+    json_t *c = json_object_get(svc, "deploymentConfiguration");
+
+    json_object_set_new(svc, "desiredCount", json_integer(1));
+    if (!dc->has_max)
+        json_object_set_new(c, "maximumPercent", json_integer(100));
+    if (!dc->has_min)
+        json_object_set_new(c, "minimumHealthyPercent", json_integer(0));
+}
+
+/* No service of that name that is not INACTIVE: SL_OK; SL_EEXIST with
+ * *same (a new reference) when one was created with <token>, which answers
+ * the retry as ECS does. */
+static int name_free(struct store_txn *txn, const char *id, const char *token, json_t **same,
+                     struct sl_err *err)
 {
     json_t *old = store_get_shared(txn, K_ECS_SERVICE, id);
     const char *st = json_string_value(json_object_get(old, "status"));
+    const char *tok = json_string_value(json_object_get(old, "_clientToken"));
     int live = old && st && strcmp(st, "INACTIVE") != 0;
 
+    if (live && token && tok && strcmp(token, tok) == 0) {
+        *same = ecs_public(old, 1);
+        json_decref(old);
+        return SL_EEXIST;
+    }
     json_decref(old);
     return live ? ecs_invalid(err, "Creation of service was not idempotent.") : SL_OK;
+}
+
+/* The launch type or capacity provider strategy of a new service <svc> in
+ * cluster <cl>: the strategy given (its providers associated with the
+ * cluster), else the launch type given, else the cluster's default
+ * strategy, else EC2, as on ECS.  *launch gets the launch type, or NULL. */
+static int placement_of(json_t *svc, json_t *cl, const struct ecs_service_spec *s,
+                        const char **launch, struct sl_err *err)
+{
+    json_t *def = json_object_get(cl, "defaultCapacityProviderStrategy"), *norm = NULL;
+
+    *launch = NULL;
+    if (json_array_size(s->capacity) > 0) {
+        if (ecs_capacity_strategy_check(s->capacity, json_object_get(cl, "capacityProviders"),
+                                        &norm, err) != SL_OK)
+            return SL_ERR;
+    } else if (!s->launch_given && json_array_size(def) > 0) {
+        norm = json_incref(def);
+    }
+    if (norm) {
+        json_object_set_new(svc, "capacityProviderStrategy", norm);
+        return SL_OK;
+    }
+    *launch = ecs_launch_type_names[s->launch];
+    json_object_set_new(svc, "launchType", json_string(*launch));
+    return SL_OK;
 }
 
 int ecs_service_create(struct store_txn *txn, const struct ecs_env *env,
@@ -306,20 +378,28 @@ int ecs_service_create(struct store_txn *txn, const struct ecs_env *env,
 {
     char id[ECS_ID_MAX + 1], res[ECS_ARN_MAX], arn[ECS_ARN_MAX];
     json_t *cl, *td = NULL, *svc = NULL;
-    const char *td_arn;
+    const char *td_arn, *launch;
     double now = ecs_now();
     int rc = SL_ERR;
 
     if ((cl = ecs_cluster_ensure(txn, env, s->cluster, err)) == NULL)
         return SL_ERR;
     service_id(id, sizeof(id), s->cluster, s->name);
-    if (name_free(txn, id, err) != SL_OK || (td = deploy_taskdef(txn, s->td_ref, err)) == NULL)
+    if ((rc = name_free(txn, id, s->client_token, out, err)) != SL_OK) {
+        rc = rc == SL_EEXIST ? SL_OK : SL_ERR;
+        goto out;
+    }
+    rc = SL_ERR;
+    if ((td = deploy_taskdef(txn, s->td_ref, err)) == NULL)
         goto out;
     if ((svc = service_object(s)) == NULL) {
         sl_err_set(err, 500, "ServerException", "out of memory");
         goto out;
     }
-    if (lbs_check(txn, json_object_get(svc, "loadBalancers"), td, err) != SL_OK)
+    if (s->strategy == ECS_SS_DAEMON)
+        daemon_defaults(svc, &s->dc);
+    if (lbs_check(txn, json_object_get(svc, "loadBalancers"), td, err) != SL_OK ||
+        placement_of(svc, cl, s, &launch, err) != SL_OK)
         goto out;
     td_arn = json_string_value(json_object_get(td, "taskDefinitionArn"));
     snprintf(res, sizeof(res), "service/%s/%s", s->cluster, s->name);
@@ -328,11 +408,14 @@ int ecs_service_create(struct store_txn *txn, const struct ecs_env *env,
     json_object_set(svc, "clusterArn", json_object_get(cl, "clusterArn"));
     json_object_set(svc, "taskDefinition", json_object_get(td, "taskDefinitionArn"));
     json_object_set_new(svc, "deployments",
-                        json_pack("[o]", ecs_deployment_new(td_arn, s->desired,
-                                                            ecs_launch_type_names[s->launch],
-                                                            now)));
+                        json_pack("[o]", ecs_deployment_new(td_arn, s->desired, launch, now)));
+    if (launch == NULL)
+        json_object_set(json_array_get(json_object_get(svc, "deployments"), 0),
+                        "capacityProviderStrategy",
+                        json_object_get(svc, "capacityProviderStrategy"));
     json_object_set_new(svc, "createdAt", json_real(now));
-    if (store_put(txn, K_ECS_SERVICE, id, svc) != SL_OK) {
+    if (ecs_deployments_sync(txn, svc, now) != SL_OK ||
+        store_put(txn, K_ECS_SERVICE, id, svc) != SL_OK) {
         rc = store_fail(err);
         goto out;
     }
@@ -398,6 +481,54 @@ static int update_lbs(struct store_txn *txn, const struct ecs_service_change *c,
     return SL_OK;
 }
 
+/* Replace member <key> of <svc> by a copy of <v>; *changed when it differs. */
+static void replace(json_t *svc, const char *key, json_t *v, int *changed)
+{
+    if (!json_equal(json_object_get(svc, key), v))
+        *changed = 1;
+    json_object_set_new(svc, key, json_deep_copy(v));
+}
+
+/* Capacity provider strategy, network, platform version and the members
+ * that only record: a changed strategy, network or platform version starts
+ * a new deployment, as on ECS. */
+static int update_placement(struct store_txn *txn, const struct ecs_env *env,
+                            const struct ecs_service_change *c, json_t *svc, int *redeploy,
+                            struct sl_err *err)
+{
+    json_t *cl, *norm = NULL, *v;
+    int rc = SL_OK;
+
+    if (json_array_size(c->capacity) > 0) {
+        if ((cl = ecs_cluster_ensure(txn, env, c->cluster, err)) == NULL)
+            return SL_ERR;
+        rc = ecs_capacity_strategy_check(c->capacity, json_object_get(cl, "capacityProviders"),
+                                         &norm, err);
+        json_decref(cl);
+        if (rc != SL_OK)
+            return SL_ERR;
+        replace(svc, "capacityProviderStrategy", norm, redeploy);
+        json_object_del(svc, "launchType");
+        json_decref(norm);
+    }
+    if (c->network)
+        replace(svc, "networkConfiguration", c->network, redeploy);
+    if (c->platform) {
+        v = json_string(c->platform);
+        replace(svc, "platformVersion", v, redeploy);
+        json_decref(v);
+    }
+    if (c->placement)
+        json_object_set_new(svc, "placementStrategy", json_deep_copy(c->placement));
+    if (c->az_rebalancing)
+        json_object_set_new(svc, "availabilityZoneRebalancing", json_string(c->az_rebalancing));
+    if (c->set_managed_tags)
+        json_object_set_new(svc, "enableECSManagedTags", json_boolean(c->managed_tags));
+    if (c->set_propagate)
+        json_object_set_new(svc, "propagateTags", json_string(ecs_propagate_names[c->propagate]));
+    return SL_OK;
+}
+
 /* The deployments after the update: a new PRIMARY one, or the PRIMARY one
  * rescaled. */
 static void update_deployments(const struct ecs_service_change *c, json_t *svc, json_t *td,
@@ -419,6 +550,9 @@ static void update_deployments(const struct ecs_service_change *c, json_t *svc, 
             ecs_deployment_new(json_string_value(json_object_get(td, "taskDefinitionArn")),
                                (long)json_integer_value(json_object_get(svc, "desiredCount")),
                                json_string_value(json_object_get(svc, "launchType")), now));
+        if (json_object_get(svc, "capacityProviderStrategy"))
+            json_object_set(json_array_get(deps, 0), "capacityProviderStrategy",
+                            json_object_get(svc, "capacityProviderStrategy"));
         json_object_set(svc, "taskDefinition", json_object_get(td, "taskDefinitionArn"));
     } else if (primary && c->has_desired) {
         json_object_set_new(primary, "desiredCount", json_integer(c->desired));
@@ -434,22 +568,32 @@ int ecs_service_update(struct store_txn *txn, const struct ecs_env *env,
     char id[ECS_ID_MAX + 1];
     json_t *svc, *td = NULL;
     int redeploy = c->force, rc = SL_ERR;
+    double now;
 
     if ((svc = active_service(txn, env, c->cluster, c->ref, id, err)) == NULL)
         return SL_ERR;
+    if (c->has_desired &&
+        strcmp(json_string_value(json_object_get(svc, "schedulingStrategy")), "DAEMON") == 0) {
+        ecs_invalid(err, "The daemon scheduling strategy does not support a desired count for "
+                         "services.");
+        goto out;
+    }
     if ((td = update_taskdef(txn, c, svc, err)) == NULL)
         goto out;
     if (c->td_ref && strcmp(json_string_value(json_object_get(td, "taskDefinitionArn")),
                             json_string_value(json_object_get(svc, "taskDefinition"))) != 0)
         redeploy = 1;
-    if (update_lbs(txn, c, svc, td, &redeploy, err) != SL_OK)
+    if (update_lbs(txn, c, svc, td, &redeploy, err) != SL_OK ||
+        update_placement(txn, env, c, svc, &redeploy, err) != SL_OK)
         goto out;
     json_object_set_new(svc, "deploymentConfiguration",
                         dc_json(&c->dc, json_object_get(svc, "deploymentConfiguration")));
     if (c->has_desired)
         json_object_set_new(svc, "desiredCount", json_integer(c->desired));
-    update_deployments(c, svc, td, redeploy, ecs_now());
-    if (store_put(txn, K_ECS_SERVICE, id, svc) != SL_OK) {
+    now = ecs_now();
+    update_deployments(c, svc, td, redeploy, now);
+    if (ecs_deployments_sync(txn, svc, now) != SL_OK ||
+        store_put(txn, K_ECS_SERVICE, id, svc) != SL_OK) {
         rc = store_fail(err);
         goto out;
     }
@@ -551,11 +695,30 @@ int ecs_service_delete(struct store_txn *txn, const struct ecs_env *env, const c
      * there is nothing to wait for. */
     live = live_tasks(txn, cluster, json_string_value(json_object_get(svc, "serviceName")));
     json_object_set_new(svc, "status", json_string(live > 0 ? "DRAINING" : "INACTIVE"));
-    if (store_put(txn, K_ECS_SERVICE, id, svc) != SL_OK) {
+    if (ecs_deployments_sync(txn, svc, now) != SL_OK ||
+        store_put(txn, K_ECS_SERVICE, id, svc) != SL_OK) {
         json_decref(svc);
         return store_fail(err);
     }
     *out = ecs_public(svc, 1);
     json_decref(svc);
     return SL_OK;
+}
+
+json_t *ecs_service_placement(struct store_txn *txn, const char *cluster, const char *name,
+                              json_t **svc_out, int *has_launch)
+{
+    char id[ECS_ID_MAX + 1];
+    json_t *svc;
+
+    *svc_out = NULL;
+    *has_launch = 0;
+    if (ecs_join(id, sizeof(id), cluster, name) != SL_OK ||
+        (svc = store_get_shared(txn, K_ECS_SERVICE, id)) == NULL)
+        return NULL;
+    *svc_out = svc;
+    *has_launch = json_is_string(json_object_get(svc, "launchType"));
+    return json_array_size(json_object_get(svc, "capacityProviderStrategy")) > 0
+               ? json_object_get(svc, "capacityProviderStrategy")
+               : NULL;
 }

@@ -11,6 +11,10 @@
  *   is 0 is COMPLETED at once (there is nothing to start), and DeleteService
  *   makes a service INACTIVE at once when no task of it is left.
  * - Results are AWS Service objects (new references), tags included.
+ * - A DAEMON service runs one task on each container instance: here one,
+ *   on the host; its desiredCount is 1 and cannot be set, and its
+ *   deployments stop the old task before starting the new one (maximumPercent
+ *   100, minimumHealthyPercent 0 unless given), as on ECS.
  */
 #ifndef SL_ROUTES_ECS_SERVICE_H
 #define SL_ROUTES_ECS_SERVICE_H
@@ -60,8 +64,17 @@ struct ecs_service_spec {
     struct ecs_deploy_config dc;
     const struct ecs_tag *tags;
     size_t ntags;
-    int exec;              /* enableExecuteCommand */
+    int exec;              /* enableExecuteCommand (refused when true) */
     json_t *network;       /* networkConfiguration, kept verbatim; may be NULL */
+    int launch_given;      /* launchType given: else the strategy, or the cluster's default */
+    json_t *capacity;      /* capacityProviderStrategy as given; NULL or []: none */
+    const char *role;      /* roleArn, recorded; may be NULL */
+    const char *platform;  /* platformVersion, recorded; may be NULL */
+    json_t *placement;     /* placementStrategy (one host: every strategy holds); may be NULL */
+    const char *client_token; /* the same token answers the same service */
+    const char *az_rebalancing; /* availabilityZoneRebalancing, recorded; may be NULL */
+    int managed_tags;      /* enableECSManagedTags: its tasks get aws:ecs:* tags */
+    int desired_given;     /* desiredCount was given (a DAEMON service takes none) */
 };
 
 /* Name, task definition, counts, load balancers, deployment configuration,
@@ -87,6 +100,14 @@ struct ecs_service_change {
     const struct ecs_lb *lbs;
     size_t nlbs;
     struct ecs_deploy_config dc;
+    json_t *capacity;      /* capacityProviderStrategy; NULL: keep */
+    json_t *network;       /* networkConfiguration; NULL: keep */
+    const char *platform;  /* NULL: keep */
+    json_t *placement;     /* placementStrategy; NULL: keep */
+    const char *az_rebalancing; /* NULL: keep */
+    int set_managed_tags, managed_tags;
+    int set_propagate;
+    enum ecs_propagate propagate;
 };
 
 /* Counts, load balancers and deployment configuration of <c>.  Pure. */
@@ -114,8 +135,15 @@ int ecs_services_list(struct store_txn *txn, const struct ecs_env *env, const ch
 int ecs_service_delete(struct store_txn *txn, const struct ecs_env *env, const char *cluster,
                        const char *ref, int force, json_t **out, struct sl_err *err);
 
+/* The capacityProviderStrategy of service <name> of <cluster> (borrowed
+ * from <svc_out>, a shared reference the caller drops; NULL when it has
+ * none) and whether it has a launchType. */
+json_t *ecs_service_placement(struct store_txn *txn, const char *cluster, const char *name,
+                              json_t **svc_out, int *has_launch);
+
 /* A new PRIMARY deployment (ecs-svc/<19 digits>) of task definition
- * <td_arn> for <desired> tasks: rolloutState IN_PROGRESS until the scheduler
+ * <td_arn> for <desired> tasks (<launch> NULL or "": none shown, the
+ * service's strategy applies): rolloutState IN_PROGRESS until the scheduler
  * completes it, or COMPLETED at once when <desired> is 0.  New reference. */
 json_t *ecs_deployment_new(const char *td_arn, long desired, const char *launch, double now);
 

@@ -7,7 +7,9 @@
 #include <string.h>
 
 #include "common/util.h"
+#include "routes/ecs/capacity.h"
 #include "routes/ecs/cluster.h"
+#include "routes/ecs/instances.h"
 #include "routes/ecs/names.h"
 #include "routes/ecs/param.h"
 #include "routes/ecs/tags.h"
@@ -30,6 +32,11 @@ int ecs_run_check(const struct ecs_run_spec *s, struct sl_err *err)
         return ecs_invalid(err, "group must be 1-255 characters.");
     if (s->started_by && strlen(s->started_by) > 128)
         return ecs_invalid(err, "startedBy can be at most 128 characters.");
+    if (s->client_token && strlen(s->client_token) > 64)
+        return ecs_invalid(err, "clientToken can be at most 64 characters.");
+    if (s->launch_given && json_array_size(s->strategy) > 0)
+        return ecs_invalid(err, "Specifying both a launchType and capacityProviderStrategy is "
+                                "not supported.");
     return ecs_tags_check(s->tags, s->ntags, err);
 }
 
@@ -59,6 +66,28 @@ static json_t *containers_of(const struct ecs_env *env, const char *cluster, con
     return containers;
 }
 
+/* The tags a new task gets: the request's, the task definition's with
+ * propagateTags TASK_DEFINITION, and ECS's managed ones. */
+static void task_tags(json_t *task, const struct ecs_run_spec *s, json_t *td)
+{
+    json_t *tags = json_object_get(task, "tags"), *t;
+    const char *svc = s->group && strncmp(s->group, "service:", 8) == 0 ? s->group + 8 : NULL;
+    size_t i;
+
+    if (s->propagate_td)
+        json_array_foreach(json_object_get(td, "tags"), i, t)
+            json_array_append(tags, t);
+    json_array_foreach(s->extra_tags, i, t)
+        json_array_append(tags, t);
+    if (s->managed_tags) {
+        json_array_append_new(tags, json_pack("{ss ss}", "key", "aws:ecs:clusterName", "value",
+                                              s->cluster));
+        if (svc)
+            json_array_append_new(tags, json_pack("{ss ss}", "key", "aws:ecs:serviceName",
+                                                  "value", svc));
+    }
+}
+
 static json_t *new_task(const struct ecs_env *env, const struct ecs_run_spec *s, json_t *cl,
                         json_t *td, double now)
 {
@@ -84,6 +113,15 @@ static json_t *new_task(const struct ecs_env *env, const struct ecs_run_spec *s,
         return NULL;
     if (s->started_by)
         json_object_set_new(task, "startedBy", json_string(s->started_by));
+    if (s->reference_id)
+        json_object_set_new(task, "_referenceId", json_string(s->reference_id));
+    if (s->client_token)
+        json_object_set_new(task, "_clientToken", json_string(s->client_token));
+    if (s->platform)
+        json_object_set_new(task, "platformVersion", json_string(s->platform));
+    if (s->network)
+        json_object_set_new(task, "_networkConfiguration", json_deep_copy(s->network));
+    task_tags(task, s, td);
     if (json_object_get(td, "cpu"))
         json_object_set(task, "cpu", json_object_get(td, "cpu"));
     if (json_object_get(td, "memory"))
@@ -95,17 +133,105 @@ static json_t *new_task(const struct ecs_env *env, const struct ecs_run_spec *s,
     return task;
 }
 
+/* Where the <index>th task of <s> runs: its launch type and capacity
+ * provider (<strategy>, or none), and the container instance of <cl> for
+ * the launch types that have one. */
+static void placement(json_t *task, json_t *cl, json_t *strategy, long index, json_t *td)
+{
+    char arn[ECS_ARN_MAX], id[ECS_INSTANCE_ID_LEN + 1];
+    const char *provider = ecs_capacity_pick(strategy, index);
+    const char *lt = json_string_value(json_object_get(task, "launchType"));
+    const char *r = ecs_arn_resource(json_string_value(json_object_get(cl, "clusterArn")));
+    long cpu, mem;
+
+    if (provider) {
+        json_object_set_new(task, "capacityProviderName", json_string(provider));
+        json_object_set_new(task, "launchType", json_string("FARGATE"));
+        lt = "FARGATE";
+    }
+    ecs_task_reservation(td, &cpu, &mem);
+    json_object_set_new(task, "_reserved", json_pack("{sI sI}", "cpu", (json_int_t)cpu,
+                                                     "memory", (json_int_t)mem));
+    /* Fargate tasks show no container instance, as on ECS. */
+    if (lt && strcmp(lt, "FARGATE") != 0 && r && strncmp(r, "cluster/", 8) == 0) {
+        ecs_instance_id(cl, id);
+        snprintf(arn, sizeof(arn), "%.*scontainer-instance/%s/%s",
+                 (int)(r - json_string_value(json_object_get(cl, "clusterArn"))),
+                 json_string_value(json_object_get(cl, "clusterArn")), r + 8, id);
+        json_object_set_new(task, "containerInstanceArn", json_string(arn));
+    }
+}
+
+/* The strategy tasks of <s> start under: the one given (its providers
+ * associated with <cl>), the cluster's default when no launch type was
+ * given, else none.  *out a new reference or NULL. */
+static int run_strategy(const struct ecs_run_spec *s, json_t *cl, json_t **out,
+                        struct sl_err *err)
+{
+    json_t *def = json_object_get(cl, "defaultCapacityProviderStrategy");
+
+    *out = NULL;
+    if (s->strategy && json_array_size(s->strategy) > 0)
+        return ecs_capacity_strategy_check(s->strategy, json_object_get(cl, "capacityProviders"),
+                                           out, err);
+    if (!s->launch_given && json_array_size(def) > 0)
+        *out = json_incref(def);
+    return SL_OK;
+}
+
+struct token_scan {
+    const char *token;
+    json_t *tasks;
+};
+
+static int same_token(const char *id, json_t *task, void *arg)
+{
+    struct token_scan *t = arg;
+    const char *tok = json_string_value(json_object_get(task, "_clientToken"));
+
+    if (tok && strcmp(tok, t->token) == 0)
+        json_array_append_new(t->tasks, ecs_public(task, 1));
+    return 0;
+}
+
+/* The tasks an earlier RunTask with <s>'s clientToken started, or NULL. */
+static json_t *earlier_run(struct store_txn *txn, const struct ecs_run_spec *s)
+{
+    char prefix[ECS_NAME_MAX + 2];
+    struct token_scan t = {s->client_token, NULL};
+
+    if (s->client_token == NULL)
+        return NULL;
+    t.tasks = json_array();
+    snprintf(prefix, sizeof(prefix), "%s/", s->cluster);
+    store_scan(txn, K_ECS_TASK, prefix, same_token, &t);
+    if (json_array_size(t.tasks) > 0)
+        return json_pack("{so s[]}", "tasks", t.tasks, "failures");
+    json_decref(t.tasks);
+    return NULL;
+}
+
 int ecs_tasks_run(struct store_txn *txn, const struct ecs_env *env, const struct ecs_run_spec *s,
                   json_t **out, struct sl_err *err)
 {
-    json_t *cl, *td = NULL, *task, *tasks = NULL;
+    json_t *cl, *td = NULL, *task, *tasks = NULL, *failures = NULL, *strategy = NULL;
     double now = ecs_now();
     char id[ECS_ID_MAX];
-    long i;
+    long i, placed;
     int rc = SL_ERR;
 
     if ((cl = ecs_cluster_ensure(txn, env, s->cluster, err)) == NULL)
         return SL_ERR;
+    if ((*out = earlier_run(txn, s)) != NULL) {
+        json_decref(cl);
+        return SL_OK;
+    }
+    if (s->instance && !ecs_instance_is(cl, s->instance)) {
+        ecs_invalid(err, "Container instance '%.300s' is not in cluster '%s': its one container "
+                         "instance is this host.",
+                    s->instance, s->cluster);
+        goto out;
+    }
     if ((td = ecs_taskdef_find(txn, s->td_ref)) == NULL) {
         ecs_client(err, "TaskDefinition not found.");
         goto out;
@@ -114,12 +240,16 @@ int ecs_tasks_run(struct store_txn *txn, const struct ecs_env *env, const struct
         ecs_invalid(err, "TaskDefinition is inactive");
         goto out;
     }
+    if (ecs_taskdef_runnable(td, err) != SL_OK || run_strategy(s, cl, &strategy, err) != SL_OK ||
+        ecs_instance_place(txn, env, cl, td, s->count, &placed, &failures) != SL_OK)
+        goto out;
     tasks = json_array();
-    for (i = 0; i < s->count; i++) {
+    for (i = 0; i < placed; i++) {
         if ((task = new_task(env, s, cl, td, now)) == NULL) {
             sl_err_set(err, 500, "ServerException", "out of memory");
             goto out;
         }
+        placement(task, cl, strategy, i, td);
         ecs_join(id, sizeof(id), s->cluster,
                  strrchr(json_string_value(json_object_get(task, "taskArn")), '/') + 1);
         if (store_put(txn, K_ECS_TASK, id, task) != SL_OK) {
@@ -130,10 +260,11 @@ int ecs_tasks_run(struct store_txn *txn, const struct ecs_env *env, const struct
         json_array_append_new(tasks, ecs_public(task, 1));
         json_decref(task);
     }
-    *out = tasks;
-    tasks = NULL;
+    *out = json_pack("{sO sO}", "tasks", tasks, "failures", failures);
     rc = SL_OK;
 out:
+    json_decref(strategy);
+    json_decref(failures);
     json_decref(tasks);
     json_decref(cl);
     json_decref(td);
@@ -204,6 +335,7 @@ struct list_tasks {
     json_t *arns;
     const struct ecs_task_filter *f;
     const char *group;
+    int instance_ok;           /* f->instance names the cluster's instance */
 };
 
 static int str_is(json_t *v, const char *s)
@@ -226,6 +358,10 @@ static int collect_task(const char *id, json_t *obj, void *arg)
         return 0;
     if (f->launch && !str_is(json_object_get(obj, "launchType"), f->launch))
         return 0;
+    if (f->instance && !l->instance_ok)
+        return 0;
+    if (f->instance && !json_is_string(json_object_get(obj, "containerInstanceArn")))
+        return 0;
     if (f->family &&
         (ecs_taskdef_ref(json_string_value(json_object_get(obj, "taskDefinitionArn")), family,
                          &rev) != SL_OK ||
@@ -239,12 +375,14 @@ int ecs_tasks_list(struct store_txn *txn, const struct ecs_env *env, const char 
                    const struct ecs_task_filter *f, json_t **out, struct sl_err *err)
 {
     char prefix[ECS_NAME_MAX + 2], group[ECS_NAME_MAX + 16], id[ECS_ID_MAX + 1];
-    struct list_tasks l = {NULL, f, NULL};
+    struct list_tasks l = {NULL, f, NULL, 0};
     const char *name;
-    json_t *svc;
+    json_t *svc, *cl;
 
-    if (ecs_cluster_check(txn, env, cluster, err) != SL_OK)
+    if ((cl = ecs_cluster_ensure(txn, env, cluster, err)) == NULL)
         return SL_ERR;
+    l.instance_ok = f->instance && ecs_instance_is(cl, f->instance);
+    json_decref(cl);
     if (f->service) {
         name = ecs_ref_name(f->service);
         svc = NULL;

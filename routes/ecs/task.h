@@ -29,13 +29,29 @@ struct ecs_run_spec {
     json_t *overrides;         /* kept verbatim; may be NULL */
     const struct ecs_tag *tags;
     size_t ntags;
+    json_t *strategy;          /* capacityProviderStrategy, checked against the
+                                  providers only; NULL: launch type */
+    const char *instance;      /* StartTask: the container instance named; NULL: RunTask */
+    const char *reference_id;  /* referenceId; may be NULL */
+    int launch_given;          /* launchType was given (else a default strategy applies) */
+    int managed_tags;          /* enableECSManagedTags: aws:ecs:clusterName (and
+                                  aws:ecs:serviceName for a service's tasks) */
+    int propagate_td;          /* propagateTags TASK_DEFINITION: its tags too */
+    const char *platform;      /* platformVersion, recorded; may be NULL */
+    const char *client_token;  /* clientToken: the same token answers the same tasks */
+    json_t *network;           /* networkConfiguration, recorded; may be NULL */
+    json_t *extra_tags;        /* [{key,value}] added (a service's, propagateTags SERVICE) */
 };
 
 /* Count, group, startedBy, tags.  Pure. */
 int ecs_run_check(const struct ecs_run_spec *s, struct sl_err *err);
 
-/* RunTask (<s> checked): the task definition must be ACTIVE.  *out: the
- * tasks.  Writers. */
+/* RunTask / StartTask (<s> checked): the task definition must be ACTIVE
+ * and runnable here, a strategy's providers associated with the cluster
+ * (else the cluster's default strategy applies when no launch type was
+ * given), and each task is placed on the cluster's container instance
+ * (instances.h).  *out: {tasks, failures}, a failure for each task that
+ * could not be placed.  Writers. */
 int ecs_tasks_run(struct store_txn *txn, const struct ecs_env *env, const struct ecs_run_spec *s,
                   json_t **out, struct sl_err *err);
 
@@ -51,6 +67,7 @@ struct ecs_task_filter {
     const char *started_by;
     const char *launch;
     const char *desired;       /* "RUNNING" unless told otherwise, as on ECS */
+    const char *instance;      /* containerInstance: tasks placed on it (not Fargate's) */
 };
 
 /* ListTasks: *out the ARNs of the tasks of <cluster> that pass <f>. */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 
 #include "routes/ecs/names.h"
 #include "routes/ecs/param.h"
@@ -283,5 +284,137 @@ int ecs_taskdef_deregister(struct store_txn *txn, const char *family, long rev, 
         }
     }
     *out = td;
+    return SL_OK;
+}
+
+/* ---- what this host can run ---- */
+
+static const char *host_arch(void)
+{
+    struct utsname u;
+
+    if (uname(&u) != 0)
+        return "X86_64";
+    return strcmp(u.machine, "aarch64") == 0 || strcmp(u.machine, "arm64") == 0 ? "ARM64"
+                                                                                 : "X86_64";
+}
+
+int ecs_taskdef_runnable(json_t *td, struct sl_err *err)
+{
+    json_t *rp = json_object_get(td, "runtimePlatform");
+    const char *os = json_string_value(json_object_get(rp, "operatingSystemFamily"));
+    const char *arch = json_string_value(json_object_get(rp, "cpuArchitecture"));
+
+    if (json_object_get(td, "proxyConfiguration"))
+        return ecs_invalid(err, "proxyConfiguration is not supported by sluice: no App Mesh "
+                                "proxy is set up for its tasks.");
+    if (json_array_size(json_object_get(td, "inferenceAccelerators")) > 0)
+        return ecs_invalid(err, "inferenceAccelerators is not supported by sluice: this host "
+                                "has no Elastic Inference accelerators.");
+    if (os && strcmp(os, "LINUX") != 0)
+        return ecs_invalid(err, "runtimePlatform.operatingSystemFamily %s is not supported by "
+                                "sluice: its container instance runs Linux tasks.",
+                           os);
+    if (arch && strcmp(arch, host_arch()) != 0)
+        return ecs_invalid(err, "runtimePlatform.cpuArchitecture %s is not supported by sluice "
+                                "on this host: its container instance is %s.",
+                           arch, host_arch());
+    return SL_OK;
+}
+
+/* ---- DeleteTaskDefinitions ---- */
+
+struct ref_scan {
+    const char *arn;
+    int used;
+};
+
+static int task_uses(const char *id, json_t *task, void *arg)
+{
+    struct ref_scan *r = arg;
+    const char *st = json_string_value(json_object_get(task, "lastStatus"));
+
+    if (st && strcmp(st, "STOPPED") != 0 &&
+        strcmp(json_string_value(json_object_get(task, "taskDefinitionArn")) ?: "", r->arn) == 0)
+        r->used = 1;
+    return r->used;
+}
+
+static int service_uses(const char *id, json_t *svc, void *arg)
+{
+    struct ref_scan *r = arg;
+    const char *st = json_string_value(json_object_get(svc, "status"));
+    json_t *d;
+    size_t i;
+
+    if (st && strcmp(st, "INACTIVE") == 0)
+        return 0;
+    json_array_foreach(json_object_get(svc, "deployments"), i, d)
+        if (strcmp(json_string_value(json_object_get(d, "taskDefinition")) ?: "", r->arn) == 0)
+            r->used = 1;
+    return r->used;
+}
+
+static json_t *delete_failure(const char *ref, const char *reason)
+{
+    return json_pack("{ss ss}", "arn", ref, "reason", reason);
+}
+
+int ecs_taskdefs_delete(struct store_txn *txn, const char *const *refs, size_t n, json_t **out,
+                        struct sl_err *err)
+{
+    char family[ECS_NAME_MAX + 1], id[ECS_ID_MAX];
+    json_t *done = json_array(), *failures = json_array(), *td;
+    struct ref_scan r;
+    long rev;
+    size_t i;
+    int rc;
+
+    for (i = 0; i < n; i++) {
+        if (ecs_taskdef_ref(refs[i], family, &rev) != SL_OK || rev == 0) {
+            json_array_append_new(failures,
+                                  delete_failure(refs[i], "The specified task definition "
+                                                          "identifier is invalid. Specify a valid "
+                                                          "name or ARN and try again."));
+            continue;
+        }
+        ecs_taskdef_id(id, sizeof(id), family, rev);
+        if ((td = store_get(txn, K_ECS_TASKDEF, id)) == NULL) {
+            json_array_append_new(failures,
+                                  delete_failure(refs[i], "The specified task definition does "
+                                                          "not exist. Specify a valid account, "
+                                                          "family, revision and try again."));
+            continue;
+        }
+        if (strcmp(json_string_value(json_object_get(td, "status")), "ACTIVE") == 0) {
+            json_array_append_new(failures,
+                                  delete_failure(refs[i], "The specified task definition is "
+                                                          "still in ACTIVE status. Please "
+                                                          "deregister the target and try "
+                                                          "again."));
+            json_decref(td);
+            continue;
+        }
+        /* Gone at once when nothing runs it; while a task or service still
+         * does, it stays DELETE_IN_PROGRESS (and is deleted by a later
+         * DeleteTaskDefinitions once nothing does). */
+        r.arn = json_string_value(json_object_get(td, "taskDefinitionArn"));
+        r.used = 0;
+        store_scan(txn, K_ECS_TASK, NULL, task_uses, &r);
+        if (!r.used)
+            store_scan(txn, K_ECS_SERVICE, NULL, service_uses, &r);
+        json_object_set_new(td, "status", json_string("DELETE_IN_PROGRESS"));
+        json_object_set_new(td, "deleteRequestedAt", json_real(ecs_now()));
+        rc = r.used ? store_put(txn, K_ECS_TASKDEF, id, td) : store_del(txn, K_ECS_TASKDEF, id);
+        if (rc != SL_OK && rc != SL_ENOTFOUND) {
+            json_decref(td);
+            json_decref(done);
+            json_decref(failures);
+            return sl_err_set(err, 500, "ServerException", "storage failure");
+        }
+        json_array_append_new(done, ecs_public(td, 0));
+        json_decref(td);
+    }
+    *out = json_pack("{so so}", "taskDefinitions", done, "failures", failures);
     return SL_OK;
 }

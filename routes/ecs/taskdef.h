@@ -41,6 +41,14 @@ json_t *ecs_taskdef_find(struct store_txn *txn, const char *ref);
  * *has_container is set when the container exists. */
 int ecs_taskdef_has_port(json_t *td, const char *name, long port, int *has_container);
 
+/* SL_OK when a task of <td> can run on this host: InvalidParameterException
+ * for what no task runtime here does (proxyConfiguration,
+ * inferenceAccelerators, a runtimePlatform other than this host's Linux on
+ * its architecture).  RunTask, StartTask, CreateService and UpdateService
+ * check it; a definition that fails it can still be registered, as on ECS
+ * for capacity an account lacks.  Pure. */
+int ecs_taskdef_runnable(json_t *td, struct sl_err *err);
+
 /* RegisterTaskDefinition of <td> (from ecs_taskdef_build(), completed here:
  * ARN, revision, status, registeredAt).  Writers. */
 int ecs_taskdef_register(struct store_txn *txn, const struct ecs_env *env, json_t *td,
@@ -67,5 +75,12 @@ int ecs_taskdef_families(struct store_txn *txn, const char *prefix, const char *
  * *out: the task definition.  Writers. */
 int ecs_taskdef_deregister(struct store_txn *txn, const char *family, long rev, json_t **out,
                            struct sl_err *err);
+
+/* DeleteTaskDefinitions of <refs> (family:revision or ARNs; each INACTIVE):
+ * DELETE_IN_PROGRESS, and deleted at once unless a task that has not
+ * stopped or a service deployment still uses it.  *out {taskDefinitions,
+ * failures}, with ECS's failure reasons.  Writers. */
+int ecs_taskdefs_delete(struct store_txn *txn, const char *const *refs, size_t n, json_t **out,
+                        struct sl_err *err);
 
 #endif

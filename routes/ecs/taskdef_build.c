@@ -204,6 +204,88 @@ fail:
     return NULL;
 }
 
+static int list_has(json_t *list, const char *s);
+
+/* The task-level members kept as given once checked: what the task
+ * runtimes apply (pidMode, ipcMode: see server/runtime_docker_spec.c),
+ * check when a task starts (runtimePlatform, proxyConfiguration,
+ * inferenceAccelerators: ecs_taskdef_runnable()) or record
+ * (ephemeralStorage: tasks get the host's disk). */
+static int task_level_members(json_t *req, json_t *td, struct sl_err *err)
+{
+    static const char *const pid_modes[] = {"host", "task", NULL};
+    static const char *const ipc_modes[] = {"host", "task", "none", NULL};
+    static const char *const archs[] = {"X86_64", "ARM64", NULL};
+    static const char *const families[] = {
+        "WINDOWS_SERVER_2019_FULL", "WINDOWS_SERVER_2019_CORE", "WINDOWS_SERVER_2016_FULL",
+        "WINDOWS_SERVER_2004_CORE", "WINDOWS_SERVER_2022_CORE", "WINDOWS_SERVER_2022_FULL",
+        "WINDOWS_SERVER_2025_CORE", "WINDOWS_SERVER_2025_FULL", "WINDOWS_SERVER_20H2_CORE",
+        "LINUX", NULL};
+    json_t *compat = json_object_get(req, "requiresCompatibilities"), *v, *o;
+    const char *pid, *ipc, *s;
+    long size;
+    int fault = 0;
+
+    if (ecs_enum(req, "pidMode", P_OPTIONAL, pid_modes, &pid, err) == SL_ERR ||
+        ecs_enum(req, "ipcMode", P_OPTIONAL, ipc_modes, &ipc, err) == SL_ERR)
+        return SL_ERR;
+    if (list_has(compat, "FARGATE") && pid && strcmp(pid, "task") != 0)
+        return ecs_client(err, "Tasks using the Fargate launch type do not support pidMode "
+                               "'%s'. The supported value for pidMode is 'task'.",
+                          pid);
+    if (list_has(compat, "FARGATE") && ipc)
+        return ecs_client(err, "Tasks using the Fargate launch type do not support ipcMode.");
+    if (pid)
+        json_object_set_new(td, "pidMode", json_string(pid));
+    if (ipc)
+        json_object_set_new(td, "ipcMode", json_string(ipc));
+    if (ecs_obj(req, "runtimePlatform", P_OPTIONAL, &o, err) == SL_ERR ||
+        (o && (ecs_enum(o, "cpuArchitecture", P_OPTIONAL, archs, &s, err) == SL_ERR ||
+               ecs_enum(o, "operatingSystemFamily", P_OPTIONAL, families, &s, err) == SL_ERR)))
+        return SL_ERR;
+    if (o)
+        json_object_set_new(td, "runtimePlatform", json_deep_copy(o));
+    if (ecs_obj(req, "ephemeralStorage", P_OPTIONAL, &o, err) == SL_ERR ||
+        (o && ecs_int(o, "sizeInGiB", P_REQUIRED, 21, 200, &size, err) != SL_OK))
+        return SL_ERR;
+    if (o)
+        json_object_set_new(td, "ephemeralStorage",
+                            json_pack("{sI}", "sizeInGiB", (json_int_t)size));
+    if (ecs_obj(req, "proxyConfiguration", P_OPTIONAL, &o, err) == SL_ERR ||
+        (o && ecs_str(o, "containerName", P_REQUIRED, &s, err) != SL_OK))
+        return SL_ERR;
+    if (o)
+        json_object_set_new(td, "proxyConfiguration", json_deep_copy(o));
+    if (ecs_list(req, "inferenceAccelerators", P_OPTIONAL, &v, err) == SL_ERR)
+        return SL_ERR;
+    if (json_array_size(v) > 0)
+        json_object_set_new(td, "inferenceAccelerators", json_deep_copy(v));
+    if (ecs_bool(req, "enableFaultInjection", &fault, err) == SL_ERR)
+        return SL_ERR;
+    if (fault)
+        return ecs_invalid(err, "enableFaultInjection is not supported by sluice: there is no "
+                                "fault injection endpoint.");
+    return SL_OK;
+}
+
+/* EC2 tasks: without a task-level memory, every container needs memory or
+ * memoryReservation (AWS's rule and message). */
+static int memory_rule(json_t *req, json_t *td, struct sl_err *err)
+{
+    json_t *c;
+    size_t i;
+
+    if (json_is_string(json_object_get(req, "memory")))
+        return SL_OK;
+    json_array_foreach(json_object_get(td, "containerDefinitions"), i, c)
+        if (!json_is_integer(json_object_get(c, "memory")) &&
+            !json_is_integer(json_object_get(c, "memoryReservation")))
+            return ecs_client(err, "Invalid setting for container '%s'. At least one of "
+                                   "'memory' or 'memoryReservation' must be specified.",
+                              json_string_value(json_object_get(c, "name")));
+    return SL_OK;
+}
+
 static int list_has(json_t *list, const char *s)
 {
     size_t i;
@@ -319,7 +401,14 @@ json_t *ecs_taskdef_build(json_t *req, struct sl_err *err)
     json_object_set_new(td, "volumes", list ? json_deep_copy(list) : json_array());
     if (ecs_list(req, "placementConstraints", P_OPTIONAL, &list, err) == SL_ERR)
         goto fail;
-    json_object_set_new(td, "placementConstraints", list ? json_deep_copy(list) : json_array());
+    if (json_array_size(list) > 0) {
+        ecs_invalid(err, "placementConstraints is not supported by sluice: tasks run on its one "
+                         "container instance, which no attribute expression selects among.");
+        goto fail;
+    }
+    json_object_set_new(td, "placementConstraints", json_array());
+    if (task_level_members(req, td, err) != SL_OK || memory_rule(req, td, err) != SL_OK)
+        goto fail;
     json_object_set_new(td, "requiresAttributes", json_array());
     if (ecs_list(req, "tags", P_OPTIONAL, &list, err) == SL_ERR ||
         ecs_tags_decode(list, &tags, &ntags, err) != SL_OK)

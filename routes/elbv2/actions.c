@@ -11,7 +11,6 @@
 
 #include "routes/wire/params.h"
 
-#define MAX_TG_PER_FORWARD 5
 
 
 static const char *const action_types[] = {"forward",          "authenticate-oidc",
@@ -67,9 +66,9 @@ static json_t *forward_param(json_t *a, struct sl_err *err)
                    "ForwardConfig.TargetGroups");
         return NULL;
     }
-    if (json_array_size(tgs) > MAX_TG_PER_FORWARD) {
+    if (json_array_size(tgs) > ELB_TGS_PER_FORWARD_MAX) {
         sl_err_set(err, 400, "ValidationError",
-                   "A forward action can have at most %d target groups", MAX_TG_PER_FORWARD);
+                   "A forward action can have at most %d target groups", ELB_TGS_PER_FORWARD_MAX);
         return NULL;
     }
     out_tgs = json_array();

@@ -14,6 +14,8 @@
 
 #include "routes/elbv2/elbv2.h"
 
+#define ELB_TGS_PER_FORWARD_MAX 5 /* target groups per forward action, as on AWS */
+
 /* Validate an action list (borrowed) of request member <member> against
  * AWS's limits and the action types sluice serves (authenticate-* and
  * jwt-validation are refused); returns the normalized list (new

@@ -1,19 +1,11 @@
 /*
- * attrs.c - attribute lists: defaults, checked merges, lookups.
+ * attrs.c - attribute lists: the Describe view, checked merges, lookups.
  */
 #include "routes/elbv2/attrs.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
-
-json_t *elb_attrs_default(const struct elb_attr *table)
-{
-    json_t *out = json_array();
-
-    for (; table->key; table++)
-        json_array_append_new(out, json_pack("{ss ss}", "Key", table->key, "Value", table->def));
-    return out;
-}
 
 const char *elb_attr_get(json_t *attrs, const char *key)
 {
@@ -28,7 +20,36 @@ const char *elb_attr_get(json_t *attrs, const char *key)
     return NULL;
 }
 
-static int attr_check(const struct elb_attr *a, const char *v, struct sl_err *err)
+static int listed(const struct elb_attr *a)
+{
+    return a->support == ATTR_DONE || a->support == ATTR_PENDING || a->support == ATTR_VALUES;
+}
+
+json_t *elb_attrs_view(const struct elb_attr_table *t, json_t *stored)
+{
+    const struct elb_attr *a;
+    json_t *out = json_array();
+
+    for (a = t->attrs; a->key; a++) {
+        const char *v = elb_attr_get(stored, a->key);
+        if (listed(a))
+            json_array_append_new(out, json_pack("{ss ss}", "Key", a->key, "Value",
+                                                 v ? v : a->def));
+    }
+    return out;
+}
+
+/* "Load balancer" -> "load balancer", for messages in mid-sentence. */
+static void lower_what(const char *what, char *out, size_t cap)
+{
+    size_t i;
+
+    for (i = 0; what[i] && i + 1 < cap; i++)
+        out[i] = (char)tolower((unsigned char)what[i]);
+    out[i] = '\0';
+}
+
+static int type_check(const struct elb_attr *a, const char *v, struct sl_err *err)
 {
     char *end;
     long n;
@@ -62,39 +83,77 @@ static int attr_check(const struct elb_attr *a, const char *v, struct sl_err *er
     return SL_OK;
 }
 
-json_t *elb_attrs_merge(json_t *current, const struct elb_kv *kv, size_t n,
-                        const struct elb_attr *table, struct sl_err *err)
+/* Whether sluice takes key <a> with value <v>: the refusals the caveats in
+ * attrs.h describe. */
+static int support_check(const struct elb_attr_table *t, const struct elb_attr *a,
+                         const char *v, struct sl_err *err)
 {
-    json_t *out = json_deep_copy(current), *e;
-    size_t i, j;
+    char what[32];
+    size_t i;
+
+    lower_what(t->what, what, sizeof(what));
+    switch (a->support) {
+    case ATTR_DONE:
+    case ATTR_PENDING:
+        return SL_OK;
+    case ATTR_OTHER_TYPE:
+        return sl_err_set(err, 400, "ValidationError", "%s attribute key '%s' is not supported %s",
+                          t->what, a->key, t->other_type);
+    case ATTR_FIXED:
+        return sl_err_set(err, 400, "ValidationError",
+                          "%s attribute key '%s' is not supported by sluice: %s", t->what, a->key,
+                          a->why);
+    case ATTR_VALUES:
+        break;
+    }
+    if (type_check(a, v, err) != SL_OK)
+        return SL_ERR;
+    for (i = 0; a->ok[i]; i++)
+        if (strcmp(v, a->ok[i]) == 0)
+            return SL_OK;
+    return sl_err_set(err, 400, "ValidationError",
+                      "The value '%.200s' of %s attribute '%s' is not supported by sluice: %s", v,
+                      what, a->key, a->why);
+}
+
+static void set_value(json_t *list, const char *key, const char *value)
+{
+    size_t i;
+    json_t *e;
+
+    json_array_foreach(list, i, e) {
+        const char *k = json_string_value(json_object_get(e, "Key"));
+        if (k && strcmp(k, key) == 0) {
+            json_object_set_new(e, "Value", json_string(value));
+            return;
+        }
+    }
+    json_array_append_new(list, json_pack("{ss ss}", "Key", key, "Value", value));
+}
+
+json_t *elb_attrs_merge(json_t *current, const struct elb_kv *kv, size_t n,
+                        const struct elb_attr_table *t, struct sl_err *err)
+{
+    json_t *out = json_deep_copy(current);
+    size_t i;
 
     if (out == NULL)
         out = json_array();
     for (i = 0; i < n; i++) {
         const struct elb_attr *a;
-        int found = 0;
 
-        for (a = table; a->key; a++)
+        for (a = t->attrs; a->key; a++)
             if (strcmp(a->key, kv[i].key) == 0)
                 break;
         if (a->key == NULL) {
-            sl_err_set(err, 400, "ValidationError", "Attribute key '%s' is not recognized",
-                       kv[i].key);
+            sl_err_set(err, 400, "ValidationError", "%s attribute key '%.200s' is not recognized",
+                       t->what, kv[i].key);
             goto fail;
         }
-        if (attr_check(a, kv[i].value, err) != SL_OK)
+        if (support_check(t, a, kv[i].value, err) != SL_OK ||
+            type_check(a, kv[i].value, err) != SL_OK)
             goto fail;
-        json_array_foreach(out, j, e) {
-            const char *k = json_string_value(json_object_get(e, "Key"));
-            if (k && strcmp(k, kv[i].key) == 0) {
-                json_object_set_new(e, "Value", json_string(kv[i].value));
-                found = 1;
-                break;
-            }
-        }
-        if (!found)
-            json_array_append_new(out, json_pack("{ss ss}", "Key", kv[i].key, "Value",
-                                                 kv[i].value));
+        set_value(out, kv[i].key, kv[i].value);
     }
     return out;
 fail:

@@ -14,8 +14,6 @@
 
 #include "routes/wire/params.h"
 
-#define MAX_VALUES_PER_RULE 5
-#define MAX_WILDCARDS_PER_RULE 5
 #define MAX_VALUE_LEN 128
 
 enum cond_kind { C_HOST, C_PATH, C_HEADER, C_METHOD, C_QUERY, C_SOURCE, C_COUNT };
@@ -397,14 +395,14 @@ json_t *elb_conditions_normalize(json_t *conds, struct sl_err *err)
             goto fail;
         json_array_append_new(out, n);
     }
-    if (b.values > MAX_VALUES_PER_RULE) {
+    if (b.values > ELB_VALUES_PER_RULE_MAX) {
         sl_err_set(err, 400, "ValidationError", "A rule can only have '%d' condition values",
-                   MAX_VALUES_PER_RULE);
+                   ELB_VALUES_PER_RULE_MAX);
         goto fail;
     }
-    if (b.wildcards > MAX_WILDCARDS_PER_RULE) {
+    if (b.wildcards > ELB_WILDCARDS_PER_RULE_MAX) {
         sl_err_set(err, 400, "ValidationError", "A rule can only have '%d' wildcards",
-                   MAX_WILDCARDS_PER_RULE);
+                   ELB_WILDCARDS_PER_RULE_MAX);
         goto fail;
     }
     return out;

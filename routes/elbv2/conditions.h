@@ -9,6 +9,9 @@
 
 #include "common/err.h"
 
+#define ELB_VALUES_PER_RULE_MAX 5    /* condition values per rule, as on AWS */
+#define ELB_WILDCARDS_PER_RULE_MAX 5 /* wildcards per rule, as on AWS */
+
 /* Validate a RuleConditionList (borrowed) against AWS's rules for every
  * condition type, in both the legacy "Values" and the *Config forms, and the
  * per-rule limits (one each of host-header, path-pattern,

@@ -83,6 +83,10 @@ int elb_valid_id(const char *id);
  * trailing hyphen.  <what> names it in the ValidationError.  Pure. */
 int elb_name_check(const char *name, const char *what, struct sl_err *err);
 
+/* A target group name: elb_name_check() and, as AWS's pattern
+ * (?!.*--)(?!^-)(?!.*-$)^[A-Za-z0-9-]+$ says, no "--".  Pure. */
+int elb_tg_name_check(const char *name, struct sl_err *err);
+
 /* Kind and id of any resource <arn>; SL_ENOTFOUND if unknown.  <kind> gets
  * one of the K_* names. */
 int elb_resolve_arn(struct store_txn *txn, const char *arn, char kind[16], char id[ELB_ID_MAX]);

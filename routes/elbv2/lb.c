@@ -21,40 +21,26 @@ const char *const elb_lb_type_names[] = {"application", "network", "gateway", NU
 const char *const elb_lb_ip_type_names[] = {"ipv4", "dualstack", "dualstack-without-public-ipv4",
                                             NULL};
 
-static const char *const desync_modes[] = {"monitor", "defensive", "strictest", NULL};
-static const char *const xff_modes[] = {"append", "preserve", "remove", NULL};
-
-/* The attributes an Application Load Balancer reports, with AWS's defaults. */
-static const struct elb_attr lb_attrs[] = {
-    {"access_logs.s3.enabled", "false", ATTR_BOOL, 0, 0, NULL},
-    {"access_logs.s3.bucket", "", ATTR_STR, 0, 1024, NULL},
-    {"access_logs.s3.prefix", "", ATTR_STR, 0, 1024, NULL},
-    {"idle_timeout.timeout_seconds", "60", ATTR_INT, 1, 4000, NULL},
-    {"deletion_protection.enabled", "false", ATTR_BOOL, 0, 0, NULL},
-    {"routing.http2.enabled", "true", ATTR_BOOL, 0, 0, NULL},
-    {"routing.http.drop_invalid_header_fields.enabled", "false", ATTR_BOOL, 0, 0, NULL},
-    {"routing.http.xff_client_port.enabled", "false", ATTR_BOOL, 0, 0, NULL},
-    {"routing.http.preserve_host_header.enabled", "false", ATTR_BOOL, 0, 0, NULL},
-    {"routing.http.xff_header_processing.mode", "append", ATTR_ENUM, 0, 0, xff_modes},
-    {"load_balancing.cross_zone.enabled", "true", ATTR_BOOL, 0, 0, NULL},
-    {"routing.http.desync_mitigation_mode", "defensive", ATTR_ENUM, 0, 0, desync_modes},
-    {"client_keep_alive.seconds", "3600", ATTR_INT, 60, 604800, NULL},
-    {"waf.fail_open.enabled", "false", ATTR_BOOL, 0, 0, NULL},
-    {"routing.http.x_amzn_tls_version_and_cipher_suite.enabled", "false", ATTR_BOOL, 0, 0,
-     NULL},
-    {"zonal_shift.config.enabled", "false", ATTR_BOOL, 0, 0, NULL},
-    {"connection_logs.s3.enabled", "false", ATTR_BOOL, 0, 0, NULL},
-    {"connection_logs.s3.bucket", "", ATTR_STR, 0, 1024, NULL},
-    {"connection_logs.s3.prefix", "", ATTR_STR, 0, 1024, NULL},
-    {NULL, NULL, ATTR_STR, 0, 0, NULL},
-};
-
 static int lb_not_found(struct sl_err *err, const char *arn)
 {
     return sl_err_set(err, 400, "LoadBalancerNotFound", "Load balancer '%s' not found", arn);
 }
 
 /* ---- CreateLoadBalancer ---- */
+
+int elb_lb_ip_type_check(enum elb_lb_ip_type ip, enum elb_scheme scheme, struct sl_err *err)
+{
+    if (ip == ELB_LBIP_DUALSTACK_WITHOUT_PUBLIC_IPV4 && scheme == ELB_SCHEME_INTERNAL)
+        return sl_err_set(err, 400, "InvalidConfigurationRequest",
+                          "IP address type 'dualstack-without-public-ipv4' requires an "
+                          "internet-facing load balancer");
+    if (ip != ELB_LBIP_IPV4)
+        return sl_err_set(err, 400, "ValidationError",
+                          "IP address type '%s' is not supported by sluice: its listeners bind "
+                          "IPv4 addresses only (use 'ipv4')",
+                          elb_lb_ip_type_names[ip]);
+    return SL_OK;
+}
 
 int elb_lb_check(const struct elb_lb_spec *s, struct sl_err *err)
 {
@@ -68,10 +54,8 @@ int elb_lb_check(const struct elb_lb_spec *s, struct sl_err *err)
                           "Load balancer type '%s' is not supported: sluice provides "
                           "Application Load Balancers only (Type 'application')",
                           elb_lb_type_names[s->type]);
-    if (s->ip_type == ELB_LBIP_DUALSTACK_WITHOUT_PUBLIC_IPV4 && s->scheme == ELB_SCHEME_INTERNAL)
-        return sl_err_set(err, 400, "InvalidConfigurationRequest",
-                          "IP address type 'dualstack-without-public-ipv4' requires an "
-                          "internet-facing load balancer");
+    if (elb_lb_ip_type_check(s->ip_type, s->scheme, err) != SL_OK)
+        return SL_ERR;
     if (s->id && !elb_valid_id(s->id))
         return sl_err_set(err, 400, "ValidationError",
                           "id '%.128s' must be 1-128 characters of A-Z, a-z, 0-9, '.', '_' "
@@ -123,7 +107,7 @@ static json_t *lb_object(const struct elb_lb_spec *s, const struct elb_env *env,
                      "SecurityGroups", strings_json(s->security_groups, s->nsecurity_groups),
                      "IpAddressType", elb_lb_ip_type_names[s->ip_type], "id", id, "arn", arn,
                      "Tags", elb_tags_json(s->tags, s->ntags), "Attributes",
-                     elb_attrs_default(lb_attrs));
+                     elb_attrs_view(&elb_lb_attr_table, NULL));
 }
 
 /* CreateLoadBalancer is idempotent in AWS: the same name with the same
@@ -291,9 +275,7 @@ int elb_lb_delete(struct store_txn *txn, const char *arn, struct sl_err *err)
 
 static json_t *lb_attrs_of(json_t *lb)
 {
-    json_t *attrs = json_object_get(lb, "Attributes");
-
-    return json_is_array(attrs) ? json_deep_copy(attrs) : elb_attrs_default(lb_attrs);
+    return elb_attrs_view(&elb_lb_attr_table, json_object_get(lb, "Attributes"));
 }
 
 int elb_lb_attrs(struct store_txn *txn, const char *arn, json_t **out, struct sl_err *err)
@@ -310,27 +292,12 @@ int elb_lb_attrs(struct store_txn *txn, const char *arn, json_t **out, struct sl
 /* Cross-attribute rules that elb_attrs_merge's per-key checks cannot see. */
 static int lb_attrs_combination(json_t *attrs, struct sl_err *err)
 {
-    static const char *const logs[] = {"access_logs.s3", "connection_logs.s3", NULL};
-    char k[64];
-    const char *v;
-    size_t i;
+    const char *v = elb_attr_get(attrs, "load_balancing.cross_zone.enabled");
 
-    v = elb_attr_get(attrs, "load_balancing.cross_zone.enabled");
     if (v && strcmp(v, "true") != 0)
         return sl_err_set(err, 400, "InvalidConfigurationRequest",
                           "Cross-zone load balancing cannot be disabled for Application Load "
                           "Balancers");
-    for (i = 0; logs[i]; i++) {
-        snprintf(k, sizeof(k), "%s.enabled", logs[i]);
-        v = elb_attr_get(attrs, k);
-        if (v && strcmp(v, "true") == 0) {
-            snprintf(k, sizeof(k), "%s.bucket", logs[i]);
-            v = elb_attr_get(attrs, k);
-            if (v == NULL || v[0] == '\0')
-                return sl_err_set(err, 400, "InvalidConfigurationRequest",
-                                  "The value of '%s' cannot be empty when logs are enabled", k);
-        }
-    }
     return SL_OK;
 }
 
@@ -338,14 +305,12 @@ int elb_lb_attrs_modify(struct store_txn *txn, const char *arn, const struct elb
                         size_t n, json_t **out, struct sl_err *err)
 {
     char id[ELB_ID_MAX];
-    json_t *lb = elb_by_arn(txn, K_LB, arn, id), *cur, *merged;
+    json_t *lb = elb_by_arn(txn, K_LB, arn, id), *merged;
     int rc = SL_ERR;
 
     if (lb == NULL)
         return lb_not_found(err, arn);
-    cur = lb_attrs_of(lb);
-    merged = elb_attrs_merge(cur, kv, n, lb_attrs, err);
-    json_decref(cur);
+    merged = elb_attrs_merge(json_object_get(lb, "Attributes"), kv, n, &elb_lb_attr_table, err);
     if (merged == NULL || lb_attrs_combination(merged, err) != SL_OK)
         goto out;
     json_object_set(lb, "Attributes", merged);
@@ -353,10 +318,93 @@ int elb_lb_attrs_modify(struct store_txn *txn, const char *arn, const struct elb
         rc = elb_store_fail(err, "update the load balancer");
         goto out;
     }
-    *out = json_incref(merged);
+    *out = lb_attrs_of(lb);
     rc = SL_OK;
 out:
     json_decref(merged);
     json_decref(lb);
     return rc;
+}
+
+/* ---- SetSecurityGroups, SetSubnets, SetIpAddressType ---- */
+
+/* The load balancer <arn> changed by <fn> and stored back; *out gets a copy
+ * of its public view. */
+static int lb_update(struct store_txn *txn, const struct elb_env *env, const char *arn,
+                     int (*fn)(json_t *lb, const struct elb_env *env, const void *arg,
+                               struct sl_err *err),
+                     const void *arg, json_t **out, struct sl_err *err)
+{
+    char id[ELB_ID_MAX];
+    json_t *lb = elb_by_arn(txn, K_LB, arn, id);
+    int rc;
+
+    if (lb == NULL)
+        return lb_not_found(err, arn);
+    rc = fn(lb, env, arg, err);
+    if (rc == SL_OK && store_put(txn, K_LB, id, lb) != SL_OK)
+        rc = elb_store_fail(err, "update the load balancer");
+    if (rc == SL_OK)
+        *out = elb_public(lb);
+    json_decref(lb);
+    return rc;
+}
+
+static int set_sgs(json_t *lb, const struct elb_env *env, const void *arg, struct sl_err *err)
+{
+    const struct elb_lb_spec *s = arg;
+
+    json_object_set_new(lb, "SecurityGroups",
+                        strings_json(s->security_groups, s->nsecurity_groups));
+    return SL_OK;
+}
+
+int elb_lb_set_security_groups(struct store_txn *txn, const char *arn, const char *const *sgs,
+                               size_t n, json_t **out, struct sl_err *err)
+{
+    struct elb_lb_spec s;
+
+    memset(&s, 0, sizeof(s));
+    s.security_groups = sgs;
+    s.nsecurity_groups = n;
+    return lb_update(txn, NULL, arn, set_sgs, &s, out, err);
+}
+
+static int set_subnets(json_t *lb, const struct elb_env *env, const void *arg,
+                       struct sl_err *err)
+{
+    const struct elb_lb_spec *s = arg;
+
+    json_object_set_new(lb, "AvailabilityZones", zones_json(s, env->region));
+    return SL_OK;
+}
+
+int elb_lb_set_subnets(struct store_txn *txn, const struct elb_env *env, const char *arn,
+                       const char *const *subnets, size_t n, json_t **out, struct sl_err *err)
+{
+    struct elb_lb_spec s;
+
+    memset(&s, 0, sizeof(s));
+    s.subnets = subnets;
+    s.nsubnets = n;
+    return lb_update(txn, env, arn, set_subnets, &s, out, err);
+}
+
+static int set_ip_type(json_t *lb, const struct elb_env *env, const void *arg,
+                       struct sl_err *err)
+{
+    const enum elb_lb_ip_type *ip = arg;
+    int scheme = strcmp(elb_str(lb, "Scheme"), "internal") == 0 ? ELB_SCHEME_INTERNAL
+                                                                : ELB_SCHEME_INTERNET_FACING;
+
+    if (elb_lb_ip_type_check(*ip, (enum elb_scheme)scheme, err) != SL_OK)
+        return SL_ERR;
+    json_object_set_new(lb, "IpAddressType", json_string(elb_lb_ip_type_names[*ip]));
+    return SL_OK;
+}
+
+int elb_lb_set_ip_type(struct store_txn *txn, const char *arn, enum elb_lb_ip_type ip,
+                       json_t **out, struct sl_err *err)
+{
+    return lb_update(txn, NULL, arn, set_ip_type, &ip, out, err);
 }

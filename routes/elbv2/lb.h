@@ -47,6 +47,10 @@ struct elb_lb_spec {
     int exclusive; /* REST: a name in use is a 409, never the idempotent answer */
 };
 
+/* The IP address type <ip> of a load balancer with <scheme>: only ipv4 is
+ * what the data plane serves.  Pure. */
+int elb_lb_ip_type_check(enum elb_lb_ip_type ip, enum elb_scheme scheme, struct sl_err *err);
+
 /* Name (not "internal-..."), type, the IP type against the scheme, id and
  * tags.  Pure. */
 int elb_lb_check(const struct elb_lb_spec *s, struct sl_err *err);
@@ -81,5 +85,21 @@ int elb_lb_attrs(struct store_txn *txn, const char *arn, json_t **out, struct sl
  * whole list.  Writers. */
 int elb_lb_attrs_modify(struct store_txn *txn, const char *arn, const struct elb_kv *kv,
                         size_t n, json_t **out, struct sl_err *err);
+
+/* SetSecurityGroups: the <n> group ids <sgs> replace the load balancer's,
+ * recorded as given.  *out: the load balancer.  Writers. */
+int elb_lb_set_security_groups(struct store_txn *txn, const char *arn, const char *const *sgs,
+                               size_t n, json_t **out, struct sl_err *err);
+
+/* SetSubnets: the <n> subnets replace the load balancer's availability
+ * zones, as CreateLoadBalancer makes them.  *out: the load balancer.
+ * Writers. */
+int elb_lb_set_subnets(struct store_txn *txn, const struct elb_env *env, const char *arn,
+                       const char *const *subnets, size_t n, json_t **out, struct sl_err *err);
+
+/* SetIpAddressType (checked with elb_lb_ip_type_check() against the load
+ * balancer's scheme).  *out: the load balancer.  Writers. */
+int elb_lb_set_ip_type(struct store_txn *txn, const char *arn, enum elb_lb_ip_type ip,
+                       json_t **out, struct sl_err *err);
 
 #endif

@@ -13,6 +13,7 @@
 
 #include "common/util.h"
 #include "routes/elbv2/actions.h"
+#include "routes/elbv2/listener_tls.h"
 #include "routes/elbv2/objects.h"
 #include "routes/elbv2/refs.h"
 #include "routes/elbv2/rule.h"
@@ -40,6 +41,10 @@ int elb_listener_remove(struct store_txn *txn, const char *listener_id, struct s
 
     if (l == NULL)
         return SL_OK;
+    if (elb_listener_certs_sync(txn, elb_str(l, "arn"), l, NULL, err) != SL_OK) {
+        json_decref(l);
+        return SL_ERR;
+    }
     rules = elb_listener_rule_ids(txn, listener_id);
     json_array_foreach(rules, i, r)
         if (rc == SL_OK)
@@ -93,7 +98,9 @@ static int port_check(long port, struct sl_err *err)
 int elb_listener_check(const struct elb_listener_spec *s, struct sl_err *err)
 {
     if (alb_protocol(s->protocol, err) != SL_OK || port_check(s->port, err) != SL_OK ||
-        certs_check(s->protocol, s->ncerts, err) != SL_OK)
+        certs_check(s->protocol, s->ncerts, err) != SL_OK ||
+        elb_listener_tls_check(elb_listener_protocol_names[s->protocol], s->ssl_policy,
+                               s->alpn_policy, err) != SL_OK)
         return SL_ERR;
     if (s->id && !elb_valid_id(s->id))
         return sl_err_set(err, 400, "ValidationError",
@@ -106,6 +113,9 @@ int elb_listener_check(const struct elb_listener_spec *s, struct sl_err *err)
 int elb_listener_change_check(const struct elb_listener_change *c, struct sl_err *err)
 {
     if (c->set_protocol && alb_protocol(c->protocol, err) != SL_OK)
+        return SL_ERR;
+    /* the names only: which protocol they end up on is known in the txn */
+    if (elb_listener_tls_check("HTTPS", c->ssl_policy, c->alpn_policy, err) != SL_OK)
         return SL_ERR;
     return c->port ? port_check(c->port, err) : SL_OK;
 }
@@ -128,7 +138,9 @@ static int listener_same(json_t *l, const struct elb_listener_spec *s)
 {
     const char *sp = json_string_value(json_object_get(l, "SslPolicy"));
     json_t *certs = certs_json(s->certs, s->ncerts);
+    const char *alpn = json_string_value(json_array_get(json_object_get(l, "AlpnPolicy"), 0));
     int same = strcmp(elb_str(l, "Protocol"), elb_listener_protocol_names[s->protocol]) == 0 &&
+               (s->alpn_policy == NULL || (alpn && strcmp(alpn, s->alpn_policy) == 0)) &&
                json_equal(json_object_get(l, "DefaultActions"), s->actions) &&
                (s->ncerts == 0 || json_equal(json_object_get(l, "Certificates"), certs)) &&
                (s->ssl_policy == NULL || (sp && strcmp(sp, s->ssl_policy) == 0)) &&
@@ -168,6 +180,8 @@ static int listener_objects(const struct elb_listener_spec *s, const char *lb_id
         json_object_set_new(l, "Certificates", certs_json(s->certs, s->ncerts));
         json_object_set_new(l, "SslPolicy",
                             json_string(s->ssl_policy ? s->ssl_policy : DEFAULT_SSL_POLICY));
+        if (s->alpn_policy)
+            json_object_set_new(l, "AlpnPolicy", json_pack("[s]", s->alpn_policy));
     }
     json_object_set_new(l, "id", json_string(id));
     json_object_set_new(l, "arn", json_string(larn));
@@ -225,6 +239,8 @@ int elb_listener_create(struct store_txn *txn, const struct elb_env *env,
                           s->lb_arn);
     lb_arn = elb_str(lb, "arn");
     if (elb_actions_check(txn, s->actions, err) != SL_OK ||
+        elb_redirect_protocol_check(s->actions, elb_listener_protocol_names[s->protocol], err) !=
+            SL_OK ||
         listener_room(txn, s, lb_id, lb_arn, out, err) != SL_OK)
         goto out;
     if (*out) {
@@ -240,6 +256,8 @@ int elb_listener_create(struct store_txn *txn, const struct elb_env *env,
         goto out;
     id = elb_str(l, "id");
     port_key(key, sizeof(key), lb_id, s->port);
+    if (elb_listener_certs_sync(txn, elb_str(l, "arn"), NULL, l, err) != SL_OK)
+        goto out;
     if (elb_insert(txn, K_LISTENER, id, l) != SL_OK ||
         elb_insert(txn, K_RULE, elb_str(rule, "id"), rule) != SL_OK ||
         store_index_put(txn, key, id) != SL_OK ||
@@ -285,10 +303,16 @@ static int modify_protocol(json_t *l, const struct elb_listener_change *c, struc
         sp = c->ssl_policy ? c->ssl_policy : json_string_value(json_object_get(l, "SslPolicy"));
         json_object_set_new(l, "Certificates", certs);
         json_object_set_new(l, "SslPolicy", json_string(sp ? sp : DEFAULT_SSL_POLICY));
+        if (c->alpn_policy)
+            json_object_set_new(l, "AlpnPolicy", json_pack("[s]", c->alpn_policy));
     } else {
-        /* AWS: changing HTTPS to HTTP removes the policy and certificate. */
+        if (elb_listener_tls_check("HTTP", c->ssl_policy, c->alpn_policy, err) != SL_OK)
+            return SL_ERR;
+        /* AWS: changing HTTPS to HTTP removes the policies and certificates. */
         json_object_del(l, "Certificates");
         json_object_del(l, "SslPolicy");
+        json_object_del(l, "AlpnPolicy");
+        json_object_del(l, "_extra_certs");
     }
     json_object_set_new(l, "Protocol", json_string(elb_listener_protocol_names[p]));
     return SL_OK;
@@ -339,13 +363,17 @@ int elb_listener_modify(struct store_txn *txn, const struct elb_listener_change 
                         struct sl_err *err)
 {
     char lid[ELB_ID_MAX];
-    json_t *l = elb_by_arn(txn, K_LISTENER, c->arn, lid);
+    json_t *l = elb_by_arn(txn, K_LISTENER, c->arn, lid), *before;
     int rc = SL_ERR;
 
     if (l == NULL)
         return sl_err_set(err, 400, "ListenerNotFound", "Listener '%s' not found", c->arn);
+    before = json_deep_copy(l);
     if (modify_protocol(l, c, err) != SL_OK || modify_port(txn, l, lid, c->port, err) != SL_OK ||
-        (c->actions && modify_actions(txn, l, c->actions, err) != SL_OK))
+        (c->actions && modify_actions(txn, l, c->actions, err) != SL_OK) ||
+        elb_redirect_protocol_check(json_object_get(l, "DefaultActions"), elb_str(l, "Protocol"),
+                                    err) != SL_OK ||
+        elb_listener_certs_sync(txn, c->arn, before, l, err) != SL_OK)
         goto out;
     if (store_put(txn, K_LISTENER, lid, l) != SL_OK) {
         rc = elb_store_fail(err, "update the listener");
@@ -354,6 +382,7 @@ int elb_listener_modify(struct store_txn *txn, const struct elb_listener_change 
     *out = elb_public(l);
     rc = SL_OK;
 out:
+    json_decref(before);
     json_decref(l);
     return rc;
 }

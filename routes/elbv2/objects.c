@@ -26,9 +26,11 @@ int elb_name_check(const char *name, const char *what, struct sl_err *err)
 {
     size_t n = strlen(name), i;
 
-    if (n == 0 || n > ELB_NAME_MAX)
+    if (n == 0)
+        return sl_err_set(err, 400, "ValidationError", "%s cannot be empty", what);
+    if (n > ELB_NAME_MAX)
         return sl_err_set(err, 400, "ValidationError",
-                          "%s '%s' must be between 1 and 32 characters", what, name);
+                          "%s '%.64s' cannot be longer than '32' characters", what, name);
     for (i = 0; i < n; i++)
         if (!isalnum((unsigned char)name[i]) && name[i] != '-')
             return sl_err_set(err, 400, "ValidationError",
@@ -36,8 +38,22 @@ int elb_name_check(const char *name, const char *what, struct sl_err *err)
                               "characters or hyphens(-)",
                               what, name);
     if (name[0] == '-' || name[n - 1] == '-')
+        return sl_err_set(err, 400, "ValidationError", "%s '%s' cannot begin or end with '-'",
+                          what, name);
+    return SL_OK;
+}
+
+int elb_tg_name_check(const char *name, struct sl_err *err)
+{
+    if (elb_name_check(name, "Target group name", err) != SL_OK)
+        return SL_ERR;
+    if (strstr(name, "--"))
         return sl_err_set(err, 400, "ValidationError",
-                          "%s '%s' cannot begin or end with a hyphen", what, name);
+                          "1 validation error detected: Value '%s' at "
+                          "'targetGroup.targetGroupArn.targetGroupName' failed to satisfy "
+                          "constraint: Member must satisfy regular expression pattern: "
+                          "(?!.*--)(?!^-)(?!.*-$)^[A-Za-z0-9-]+$",
+                          name);
     return SL_OK;
 }
 

@@ -13,6 +13,7 @@
 
 #include "common/util.h"
 #include "routes/elbv2/actions.h"
+#include "routes/elbv2/listener_tls.h"
 #include "routes/elbv2/objects.h"
 #include "routes/elbv2/refs.h"
 #include "routes/elbv2/tags.h"
@@ -101,6 +102,8 @@ static int rule_room(struct store_txn *txn, json_t *l, const char *lid,
         return sl_err_set(err, 400, "TooManyRules",
                           "You've reached the limit of %d rules per load balancer",
                           ELB_RULES_PER_LB_MAX);
+    if (elb_redirect_protocol_check(s->actions, elb_str(l, "Protocol"), err) != SL_OK)
+        return SL_ERR;
     return elb_actions_check(txn, s->actions, err);
 }
 
@@ -172,10 +175,11 @@ int elb_rule_modify(struct store_txn *txn, const char *arn, json_t *conditions, 
     if (conditions)
         json_object_set(r, "Conditions", conditions);
     if (actions) {
-        if (elb_actions_check(txn, actions, err) != SL_OK)
+        l = store_get_shared(txn, K_LISTENER, elb_str(r, "_listener_id"));
+        if (elb_actions_check(txn, actions, err) != SL_OK ||
+            elb_redirect_protocol_check(actions, elb_str(l, "Protocol"), err) != SL_OK)
             goto out;
         json_object_set(r, "Actions", actions);
-        l = store_get_shared(txn, K_LISTENER, elb_str(r, "_listener_id"));
         if (elb_refs_update(txn, id, elb_str(l, "LoadBalancerArn"), actions) != SL_OK) {
             rc = elb_store_fail(err, "update the rule references");
             goto out;

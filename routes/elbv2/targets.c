@@ -347,22 +347,30 @@ static json_t *health_json(const struct verdict *v)
     return th;
 }
 
+/* The port the group's health checks reach target port <port> on. */
+static json_t *hc_port_json(json_t *tg, json_int_t port)
+{
+    const char *hc_port = json_string_value(json_object_get(tg, "HealthCheckPort"));
+    char buf[24];
+
+    if (hc_port == NULL || strcmp(hc_port, "traffic-port") == 0) {
+        snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT, port);
+        return json_string(buf);
+    }
+    return json_string(hc_port);
+}
+
 static json_t *description(struct health_scan *h, json_t *target_obj, const char *key)
 {
     json_t *target = json_object_get(target_obj, "Target"), *out;
-    const char *hc_port = json_string_value(json_object_get(h->g->tg, "HealthCheckPort"));
-    char port[16];
     struct verdict v;
 
-    if (hc_port == NULL || strcmp(hc_port, "traffic-port") == 0) {
-        snprintf(port, sizeof(port), "%" JSON_INTEGER_FORMAT,
-                 json_integer_value(json_object_get(target, "Port")));
-        hc_port = port;
-    }
     judge(h, target_obj, key, &v);
     out = json_object();
     json_object_set_nocheck(out, "Target", target);
-    json_object_set_new_nocheck(out, "HealthCheckPort", json_string(hc_port));
+    json_object_set_new_nocheck(
+        out, "HealthCheckPort",
+        hc_port_json(h->g->tg, json_integer_value(json_object_get(target, "Port"))));
     json_object_set_new_nocheck(out, "TargetHealth", health_json(&v));
     return out;
 }
@@ -375,12 +383,12 @@ static int collect_health(const char *id, json_t *obj, void *arg)
     return 0;
 }
 
-static json_t *not_registered(const struct resolved *r)
+static json_t *not_registered(json_t *tg, const struct resolved *r)
 {
-    return json_pack("{s{ss sI} s{ss ss ss}}", "Target", "Id", r->id, "Port",
-                     (json_int_t)r->port, "TargetHealth", "State", "unused", "Reason",
-                     "Target.NotRegistered", "Description",
-                     "Target is not registered to the target group");
+    return json_pack("{s{ss sI} so s{ss ss ss}}", "Target", "Id", r->id, "Port",
+                     (json_int_t)r->port, "HealthCheckPort", hc_port_json(tg, r->port),
+                     "TargetHealth", "State", "unused", "Reason", "Target.NotRegistered",
+                     "Description", "Target is not registered to the target group");
 }
 
 int elb_targets_health(struct store_txn *txn, const struct elb_env *env, const char *tg_arn,
@@ -404,7 +412,8 @@ int elb_targets_health(struct store_txn *txn, const struct elb_env *env, const c
             return SL_ERR;
         }
         obj = store_get_shared(txn, K_TARGET, r.key);
-        json_array_append_new(h.out, obj ? description(&h, obj, r.key) : not_registered(&r));
+        json_array_append_new(h.out,
+                              obj ? description(&h, obj, r.key) : not_registered(g.tg, &r));
         json_decref(obj);
     }
     if (n == 0) {

@@ -23,28 +23,6 @@ const char *const elb_target_type_names[] = {"instance", "ip", "lambda", "alb", 
 const char *const elb_tg_ip_type_names[] = {"ipv4", "ipv6", NULL};
 const char *const elb_hc_protocol_names[] = {"HTTP", "HTTPS", "TCP", NULL};
 
-static const char *const algorithms[] = {"round_robin", "least_outstanding_requests",
-                                         "weighted_random", NULL};
-static const char *const on_off[] = {"on", "off", NULL};
-static const char *const stickiness_types[] = {"lb_cookie", "app_cookie", NULL};
-static const char *const cross_zone[] = {"true", "false", "use_load_balancer_configuration",
-                                         NULL};
-
-static const struct elb_attr tg_attrs[] = {
-    {"deregistration_delay.timeout_seconds", "300", ATTR_INT, 0, 3600, NULL},
-    {"stickiness.enabled", "false", ATTR_BOOL, 0, 0, NULL},
-    {"stickiness.type", "lb_cookie", ATTR_ENUM, 0, 0, stickiness_types},
-    {"stickiness.lb_cookie.duration_seconds", "86400", ATTR_INT, 1, 604800, NULL},
-    {"stickiness.app_cookie.cookie_name", "", ATTR_STR, 0, 255, NULL},
-    {"stickiness.app_cookie.duration_seconds", "86400", ATTR_INT, 1, 604800, NULL},
-    {"slow_start.duration_seconds", "0", ATTR_INT, 0, 900, NULL},
-    {"load_balancing.algorithm.type", "round_robin", ATTR_ENUM, 0, 0, algorithms},
-    {"load_balancing.algorithm.anomaly_mitigation", "off", ATTR_ENUM, 0, 0, on_off},
-    {"load_balancing.cross_zone.enabled", "use_load_balancer_configuration", ATTR_ENUM, 0, 0,
-     cross_zone},
-    {NULL, NULL, ATTR_INT, 0, 0, NULL},
-};
-
 static int tg_not_found(struct sl_err *err, const char *what)
 {
     return sl_err_set(err, 400, "TargetGroupNotFound", "One or more target groups not found%s%s",
@@ -93,6 +71,12 @@ static int range(const char *name, long n, long min, long max, struct sl_err *er
 
 int elb_hc_check(const struct elb_hc *hc, struct sl_err *err)
 {
+    if ((hc->set & ELB_HC_PROTOCOL) && hc->protocol != ELB_HCP_HTTP)
+        return sl_err_set(err, 400, "ValidationError",
+                          "Health check protocol '%s' is not supported by sluice: sluice-proxy "
+                          "checks targets over plain HTTP/1.1 (use 'HTTP')",
+                          elb_hc_protocol_names[hc->protocol]);
+
     if ((hc->set & ELB_HC_PORT) && hc->port != 0 &&
         range("HealthCheckPort", hc->port, 1, 65535, err) != SL_OK)
         return SL_ERR;
@@ -154,8 +138,20 @@ static int hc_apply(json_t *tg, const struct elb_hc *hc, struct sl_err *err)
 
 int elb_tg_check(const struct elb_tg_spec *s, struct sl_err *err)
 {
-    if (elb_name_check(s->name, "Target group name", err) != SL_OK)
+    if (elb_tg_name_check(s->name, err) != SL_OK)
         return SL_ERR;
+    if (s->protocol != ELB_TGP_HTTP)
+        return sl_err_set(err, 400, "ValidationError",
+                          "Target group protocol '%s' is not supported by sluice: %s",
+                          elb_tg_protocol_names[s->protocol],
+                          s->protocol == ELB_TGP_HTTPS
+                              ? "sluice-proxy speaks plain HTTP/1.1 to targets (use 'HTTP')"
+                              : "it provides Application Load Balancers only (use 'HTTP')");
+    if (s->version != ELB_PV_HTTP1)
+        return sl_err_set(err, 400, "ValidationError",
+                          "Protocol version '%s' is not supported by sluice: sluice-proxy speaks "
+                          "HTTP/1.1 to targets (use 'HTTP1')",
+                          elb_protocol_version_names[s->version]);
     if (s->id && !elb_valid_id(s->id))
         return p_invalid(err, "id", "Member must be 1-128 characters of [A-Za-z0-9._-]");
     if (s->type == ELB_TT_LAMBDA || s->type == ELB_TT_ALB)
@@ -191,7 +187,7 @@ static json_t *tg_object(const struct elb_tg_spec *s, struct sl_err *err)
         return NULL;
     }
     json_object_set_new(tg, "Tags", elb_tags_json(s->tags, s->ntags));
-    json_object_set_new(tg, "Attributes", elb_attrs_default(tg_attrs));
+    json_object_set_new(tg, "Attributes", elb_attrs_view(&elb_tg_attr_table, NULL));
     return tg;
 }
 
@@ -403,7 +399,7 @@ int elb_tg_attrs(struct store_txn *txn, const char *arn, json_t **out, struct sl
     if (tg == NULL)
         return tg_not_found(err, arn);
     attrs = json_object_get(tg, "Attributes");
-    *out = json_is_array(attrs) ? json_deep_copy(attrs) : elb_attrs_default(tg_attrs);
+    *out = elb_attrs_view(&elb_tg_attr_table, attrs);
     json_decref(tg);
     return SL_OK;
 }
@@ -432,25 +428,24 @@ int elb_tg_attrs_modify(struct store_txn *txn, const char *arn, const struct elb
                         size_t n, json_t **out, struct sl_err *err)
 {
     char id[ELB_ID_MAX];
-    json_t *tg = elb_by_arn(txn, K_TG, arn, id), *merged, *cur, *def;
+    json_t *tg = elb_by_arn(txn, K_TG, arn, id), *merged, *full;
     int rc = SL_ERR;
 
     if (tg == NULL)
         return tg_not_found(err, arn);
-    cur = json_object_get(tg, "Attributes");
-    def = json_is_array(cur) ? NULL : elb_attrs_default(tg_attrs);
-    merged = elb_attrs_merge(def ? def : cur, kv, n, tg_attrs, err);
-    json_decref(def);
-    if (merged == NULL || tg_attrs_combination(merged, err) != SL_OK)
+    merged = elb_attrs_merge(json_object_get(tg, "Attributes"), kv, n, &elb_tg_attr_table, err);
+    full = merged ? elb_attrs_view(&elb_tg_attr_table, merged) : NULL;
+    if (full == NULL || tg_attrs_combination(full, err) != SL_OK)
         goto out;
     json_object_set(tg, "Attributes", merged);
     if (store_put(txn, K_TG, id, tg) != SL_OK) {
         rc = elb_store_fail(err, "update the target group");
         goto out;
     }
-    *out = json_incref(merged);
+    *out = json_incref(full);
     rc = SL_OK;
 out:
+    json_decref(full);
     json_decref(merged);
     json_decref(tg);
     return rc;

@@ -6,9 +6,11 @@
  * Caveats:
  * - Results are AWS TargetGroup objects (new references) with
  *   LoadBalancerArns computed from the rules that forward to the group.
- * - Protocol, ProtocolVersion, IpAddressType and the health-check protocol
- *   are recorded as given; the data plane speaks HTTP/1.1 to targets and
- *   checks them over HTTP whatever they say.
+ * - The data plane speaks plain HTTP/1.1 to targets and checks them over
+ *   HTTP: Protocol HTTP, ProtocolVersion HTTP1 and HealthCheckProtocol HTTP
+ *   are the only values accepted (the others are refused as not supported
+ *   by sluice).  IpAddressType is recorded as given (targets may be IPv4 or
+ *   IPv6 addresses either way).
  */
 #ifndef SL_ROUTES_ELBV2_TG_H
 #define SL_ROUTES_ELBV2_TG_H

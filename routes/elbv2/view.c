@@ -5,24 +5,41 @@
 
 #include <string.h>
 
+#include "routes/elbv2/attrs.h"
 #include "routes/elbv2/listener.h"
 #include "routes/elbv2/objects.h"
 #include "routes/elbv2/refs.h"
 #include "routes/elbv2/rule.h"
 #include "routes/elbv2/tg.h"
 
+/* The attribute table of <obj> of <kind>, or NULL for kinds without. */
+static const struct elb_attr_table *attr_table(const char *kind, json_t *obj)
+{
+    if (strcmp(kind, K_LB) == 0)
+        return &elb_lb_attr_table;
+    if (strcmp(kind, K_TG) == 0)
+        return &elb_tg_attr_table;
+    if (strcmp(kind, K_LISTENER) == 0)
+        return strcmp(elb_str(obj, "Protocol"), "HTTPS") == 0 ? &elb_listener_https_attr_table
+                                                               : &elb_listener_http_attr_table;
+    return NULL;
+}
+
 static json_t *view(struct store_txn *txn, const char *kind, json_t *obj)
 {
+    const struct elb_attr_table *t = attr_table(kind, obj);
     json_t *v = json_object(), *val;
     const char *k;
 
     json_object_foreach(obj, k, val)
-        if (k[0] != '_')
+        if (k[0] != '_' || strcmp(k, ELB_VIEW_WRITTEN) == 0)
             json_object_set(v, k, val);
     if (!json_is_array(json_object_get(v, "Tags")))
         json_object_set_new(v, "Tags", json_array());
-    if (!json_is_array(json_object_get(v, "Attributes")))
-        json_object_set_new(v, "Attributes", json_array());
+    /* The attributes as Describe*Attributes shows them: the keys sluice
+     * accepts, with their defaults. */
+    json_object_set_new(v, "Attributes", t ? elb_attrs_view(t, json_object_get(obj, "Attributes"))
+                                           : json_array());
     if (strcmp(kind, K_TG) == 0 && json_is_string(json_object_get(v, "id")))
         json_object_set_new(v, "LoadBalancerArns", elb_tg_lb_arns(txn, elb_str(v, "id")));
     if (strcmp(kind, K_RULE) == 0 && json_object_get(v, "ListenerArn") == NULL) {

@@ -2,8 +2,12 @@
  * view.h - ELBv2 objects as the REST API shows them: the stored object
  * without internal '_' members, with "id", "arn", "Tags" and "Attributes"
  * always present and the computed members filled in (a target group's
- * LoadBalancerArns, a rule's ListenerArn).  Readers; results are new
- * references.
+ * LoadBalancerArns, a rule's ListenerArn, the attributes as
+ * Describe*Attributes shows them).  Readers; results are new references.
+ *
+ * Caveats: the member ELB_VIEW_WRITTEN, the REST door's record of what a
+ * REST client wrote (routes/api/rest_written.c), is passed through for the
+ * door to apply and remove; nothing else '_' is.
  */
 #ifndef SL_ROUTES_ELBV2_VIEW_H
 #define SL_ROUTES_ELBV2_VIEW_H
@@ -11,6 +15,8 @@
 #include <jansson.h>
 
 #include "routes/elbv2/elbv2.h"
+
+#define ELB_VIEW_WRITTEN "_rest"
 
 /* The view of (<kind>, <id>); SL_ENOTFOUND when absent. */
 int elb_view_get(struct store_txn *txn, const char *kind, const char *id, json_t **out);

@@ -83,8 +83,10 @@ static int insert(json_t *root, char *key, const char *val, struct sl_err *err)
         json_t *next = json_object_get(cur, segs[i]);
 
         if (next == NULL) {
-            next = json_object();
-            json_object_set_new(cur, segs[i], next);
+            /* fails for a name that is not UTF-8, and frees next */
+            if (json_object_set_new(cur, segs[i], next = json_object()) != 0)
+                return sl_err_set(err, 400, "MalformedQueryString",
+                                  "a parameter name is not valid UTF-8");
         } else if (!json_is_object(next)) {
             return sl_err_set(err, 400, "ValidationError",
                               "parameter %s is both a value and a structure", segs[i]);
@@ -94,7 +96,9 @@ static int insert(json_t *root, char *key, const char *val, struct sl_err *err)
     if (json_object_get(cur, segs[n - 1]) != NULL)
         return sl_err_set(err, 400, "ValidationError", "parameter %s given more than once or "
                           "both as a value and a structure", segs[n - 1]);
-    json_object_set_new(cur, segs[n - 1], json_string(val));
+    if (json_object_set_new(cur, segs[n - 1], json_string(val)) != 0)
+        return sl_err_set(err, 400, "MalformedQueryString",
+                          "a parameter name or value is not valid UTF-8");
     return SL_OK;
 }
 
@@ -158,8 +162,14 @@ static json_t *normalize(json_t *v, struct sl_err *err)
         for (i = 0; i < n; i++) {
             json_t *e = json_object_get(inner, keys[i]);
             json_t *ek = json_object_get(e, "key"), *ev = json_object_get(e, "value");
-            if (json_is_string(ek))
-                json_object_set(map, json_string_value(ek), ev ? ev : json_string(""));
+            if (!json_is_string(ek)) {
+                sl_err_set(err, 400, "ValidationError", "map entry %s has no key", keys[i]);
+                json_decref(map);
+                map = NULL;
+                break;
+            }
+            /* A key without a value maps to "": a new string, not a leak. */
+            json_object_set_new(map, json_string_value(ek), ev ? json_incref(ev) : json_string(""));
         }
         free(keys);
         json_decref(out);

@@ -62,6 +62,7 @@ class Story:
     def start_sluiced(self):
         self.s.start()
         self.clients()
+        self.ecs.create_cluster()  # the default cluster exists once created, as on ECS
         self.label = "sluice.owner=" + owner_of(self.s)
 
     def register(self, image, **kw):
@@ -69,7 +70,9 @@ class Story:
              "portMappings": [{"containerPort": 8080, "hostPort": 0, "protocol": "tcp"}],
              "stopTimeout": 5, "linuxParameters": {"initProcessEnabled": True}}
         c.update(kw)
-        return self.ecs.register_task_definition(family="web", containerDefinitions=[c])[
+        # EC2 tasks need a memory: a task-level one limits no container.
+        return self.ecs.register_task_definition(family="web", memory="512",
+                                                 containerDefinitions=[c])[
             "taskDefinition"]["taskDefinitionArn"]
 
     def svc(self):

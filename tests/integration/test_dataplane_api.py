@@ -19,7 +19,7 @@ def watch_lines(s, since, want, timeout=8.0):
     """Read NDJSON lines from /v1/dataplane/watch until <want>(lines) or timeout."""
     c = socket.create_connection(("127.0.0.1", s.port))
     c.settimeout(timeout)
-    c.sendall(("GET /v1/dataplane/watch?since=%d HTTP/1.1\r\nHost: x\r\n\r\n" % since).encode())
+    c.sendall(("GET /v1/dataplane/watch?since=%d HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" % since).encode())
     data, lines, deadline = b"", [], time.time() + timeout
     head = None
     while time.time() < deadline:
@@ -245,6 +245,60 @@ def test_schemas_refuse_storage_shapes():
           "heartbeat with extra members refused")
 
 
+def test_https_feed():
+    """contracts/https-feed.md: certificates first in the snapshot, only used ones; a put
+    when a listener starts using one and when it is re-imported, a delete when released;
+    HTTPS listeners' ssl_policy, alpn_policy and certificates; http2_enabled."""
+    from acm_certs import Certs
+    certs = Certs()
+    with Sluiced() as s:
+        acm, c = s.boto3("acm"), s.boto3("elbv2")
+        arn = acm.import_certificate(Certificate=certs.read("rsa.pem"),
+                                     PrivateKey=certs.read("rsa.key"),
+                                     CertificateChain=certs.read("chain.pem"))["CertificateArn"]
+        spare = acm.import_certificate(Certificate=certs.read("ec.pem"),
+                                       PrivateKey=certs.read("ec.key"))["CertificateArn"]
+        lb = c.create_load_balancer(Name="tls")["LoadBalancers"][0]["LoadBalancerArn"]
+        st, _, snap0 = s.http("GET", "/v1/dataplane/snapshot")
+        check_eq(snap0["certificates"], [], "no certificate before a listener uses one")
+        rev = snap0["revision"]
+        larn = c.create_listener(LoadBalancerArn=lb, Protocol="HTTPS", Port=443,
+                                 Certificates=[{"CertificateArn": arn}],
+                                 AlpnPolicy=["HTTP2Optional"], DefaultActions=fixed(200, "ok"))[
+            "Listeners"][0]["ListenerArn"]
+        c.add_listener_certificates(ListenerArn=larn, Certificates=[{"CertificateArn": spare}])
+        st, hdrs, raw = s.http("GET", "/v1/dataplane/snapshot")
+        check_eq(API.check_response("GET", "/v1/dataplane/snapshot", st, hdrs,
+                                    json.dumps(raw).encode()), [], "snapshot valid")
+        check_eq(list(raw)[2], "certificates", "certificates listed first")
+        cid = {x["arn"]: x["id"] for x in raw["certificates"]}
+        check_eq(sorted(cid), sorted([arn, spare]), "the used certificates")
+        l = [x for x in raw["listeners"] if x["port"] == 443][0]
+        check_eq((l["protocol"], l["ssl_policy"], l["alpn_policy"], l["certificates"]),
+                 ("HTTPS", "ELBSecurityPolicy-2016-08", "HTTP2Optional",
+                  [{"certificate_id": cid[arn], "default": True},
+                   {"certificate_id": cid[spare], "default": False}]), "HTTPS listener")
+        check(all(x["http2_enabled"] is True for x in raw["load_balancers"]), "http2_enabled")
+        acm.import_certificate(CertificateArn=arn, Certificate=certs.read("self.pem"),
+                               PrivateKey=certs.read("self.key"))
+        c.remove_listener_certificates(ListenerArn=larn, Certificates=[{"CertificateArn": spare}])
+        _, lines = watch_lines(s, rev, lambda ls: sum(
+            1 for x in ls if x.get("kind") == "certificate") >= 4)
+        for x in lines:
+            check_eq(API.validate("#/components/schemas/FeedRecord", x), [], "record %r" % x)
+        recs = [(x["op"], x["id"]) for x in lines if x.get("kind") == "certificate"]
+        check_eq(recs, [("put", cid[arn]), ("put", cid[spare]), ("put", cid[arn]),
+                        ("delete", cid[spare])], "use, use, re-import, release")
+        puts = [x for x in lines if x.get("kind") == "certificate" and x["op"] == "put"]
+        check("self.example.net" not in puts[0]["object"]["certificate_pem"] and
+              puts[2]["object"]["certificate_pem"].strip() ==
+              certs.read("self.pem").decode().strip(), "the re-import's put carries the new one")
+        order = [x.get("kind") for x in lines if x.get("kind") in ("certificate", "listener")]
+        check_eq(order[:2], ["certificate", "listener"], "a certificate before its listener")
+    certs.cleanup()
+
+
 run_case(test_feed)
+run_case(test_https_feed)
 run_case(test_schemas_refuse_storage_shapes)
 report()

@@ -1,7 +1,7 @@
 """ECS JSON 1.1 API through the AWS CLI v2 and boto3: task definitions,
-clusters (with the implicit default), services, tasks and tags; every error
-code, failures[] for missing resources, `aws ecs wait services-stable`, and
-that a failed call changes nothing."""
+clusters (the default one exists once created, as on ECS), services, tasks
+and tags; every error code, failures[] for missing resources, `aws ecs wait
+services-stable`, and that a failed call changes nothing."""
 import time
 
 from botocore.exceptions import ClientError
@@ -59,6 +59,7 @@ def make_tg(s, name="tg-web", port=8080):
 def test_task_definitions():
     with Sluiced(extra_args=API_ONLY) as s:
         c = s.boto3("ecs")
+        c.create_cluster()
         r = c.register_task_definition(family="web", containerDefinitions=[container()],
                                        networkMode="bridge", cpu="256", memory="512",
                                        requiresCompatibilities=["EC2"],
@@ -77,8 +78,8 @@ def test_task_definitions():
         # CLI: second revision, then describe forms
         rc, out, _ = s.aws("ecs", "register-task-definition", "--family", "web",
                            "--container-definitions",
-                           '[{"name":"web","image":"local/web:2","portMappings":'
-                           '[{"containerPort":8080}]}]')
+                           '[{"name":"web","image":"local/web:2","memory":128,'
+                           '"portMappings":[{"containerPort":8080}]}]')
         check_eq(out["taskDefinition"]["revision"], 2, "cli revision 2")
         check_eq(c.describe_task_definition(taskDefinition="web")["taskDefinition"]["revision"],
                  2, "bare family = latest")
@@ -155,6 +156,16 @@ def test_task_definitions():
 def test_clusters():
     with Sluiced(extra_args=API_ONLY) as s:
         c = s.boto3("ecs")
+        # On a fresh store not even "default" exists, as on ECS.
+        check_eq(c.list_clusters()["clusterArns"], [], "no cluster yet")
+        check_eq(c.describe_clusters()["failures"],
+                 [{"arn": ACCT + ":cluster/default", "reason": "MISSING"}], "default missing")
+        expect("ClusterNotFoundException", c.list_services)
+        expect("ClusterNotFoundException", c.run_task, taskDefinition="web")
+        expect("ClusterNotFoundException", c.create_service, serviceName="s",
+               taskDefinition="web")
+        rc, out, _ = s.aws("ecs", "create-cluster")
+        check_eq(out["cluster"]["clusterArn"], ACCT + ":cluster/default", "create default")
         check_eq(c.list_clusters()["clusterArns"], [ACCT + ":cluster/default"], "default listed")
         d = c.describe_clusters()["clusters"][0]
         check_eq((d["clusterName"], d["status"], d["activeServicesCount"]),
@@ -207,6 +218,7 @@ def test_clusters():
 def test_services():
     with Sluiced(extra_args=API_ONLY) as s:
         c = s.boto3("ecs")
+        c.create_cluster()
         tg = make_tg(s)
         c.register_task_definition(family="web", containerDefinitions=[container()])
         c.register_task_definition(family="web", containerDefinitions=[container()])
@@ -332,6 +344,7 @@ def test_services():
 def test_tasks():
     with Sluiced(extra_args=API_ONLY) as s:
         c = s.boto3("ecs")
+        c.create_cluster()
         c.register_task_definition(family="job", containerDefinitions=[
             container("main"), container("side", 9000, essential=False)])
         c.register_task_definition(family="vpc", networkMode="awsvpc",
@@ -396,6 +409,7 @@ def test_tasks():
 def test_tags():
     with Sluiced(extra_args=API_ONLY) as s:
         c = s.boto3("ecs")
+        c.create_cluster()
         td = c.register_task_definition(family="web", containerDefinitions=[container()])[
             "taskDefinition"]["taskDefinitionArn"]
         cl = c.create_cluster(clusterName="tagged")["cluster"]["clusterArn"]
@@ -442,7 +456,7 @@ def test_wire():
         check_eq(st, 200, "empty body is {}")
         check_eq(h.get("Content-Type"), "application/x-amz-json-1.1", "content type")
         check("x-amzn-RequestId" in h, "request id header")
-        check_eq(b["clusterArns"], [ACCT + ":cluster/default"], "raw list")
+        check_eq(b["clusterArns"], [], "raw list")
         st, _, b = raw(s, "Nope", b"{}")
         check_eq((st, b["__type"]), (400, "UnknownOperationException"), "unknown op")
         st, _, b = raw(s, "", b"{}", target="AmazonEC2ContainerServiceV20141114.ListClusters")
@@ -453,7 +467,8 @@ def test_wire():
         st, _, b = raw(s, "CreateCluster", b'{"clusterName":5}')
         check_eq((st, b["__type"]), (400, "SerializationException"), "mistyped member")
         st, _, b = raw(s, "RegisterTaskDefinition",
-                       b'{"family":"t","containerDefinitions":[{"name":"a","image":"i"}]}')
+                       b'{"family":"t","containerDefinitions":[{"name":"a","image":"i",'
+                       b'"memory":64}]}')
         check(isinstance(b["taskDefinition"]["registeredAt"], float), "epoch seconds number")
         # wrong JSON types in every member of every operation: 400s, no crash
         ops = ["RegisterTaskDefinition", "DescribeTaskDefinition", "ListTaskDefinitions",

@@ -42,10 +42,13 @@ def start_sluiced():
     global OWNER
     S.start()
     clients()
+    ECS.create_cluster()  # the default cluster exists once created, as on ECS
     OWNER = owner_of(S)
 
 
 def run(containers, family="t", **td):
+    # EC2 tasks need a memory: a task-level one limits no container.
+    td.setdefault("memory", "512")
     arn = ECS.register_task_definition(family=family, containerDefinitions=containers,
                                        **td)["taskDefinition"]["taskDefinitionArn"]
     return ECS.run_task(taskDefinition=arn)["tasks"][0]["taskArn"]

@@ -27,7 +27,7 @@ ORDER = ["PROVISIONING", "PENDING", "ACTIVATING", "RUNNING", "DEACTIVATING", "ST
 
 def container(name="main", entry=SLEEPER, **kw):
     c = {"name": name, "image": "local/app:1", "essential": True, "entryPoint": entry,
-         "portMappings": [{"containerPort": 8080, "hostPort": 0}]}
+         "memory": 64, "portMappings": [{"containerPort": 8080, "hostPort": 0}]}
     c.update(kw)
     return c
 
@@ -215,6 +215,7 @@ def test_crash_loop_throttled(s):
 def test_retention():
     with Sluiced(extra_args=["--stopped-task-retention", "2s"]) as s:
         ecs = s.boto3("ecs")
+        ecs.create_cluster()
         ecs.register_task_definition(family="job", containerDefinitions=[container()])
         keep, gone = [t["taskArn"] for t in ecs.run_task(taskDefinition="job", count=2)["tasks"]]
         for a in (keep, gone):
@@ -283,6 +284,7 @@ def kill_leftovers(s):
 def main():
     s = Sluiced()
     s.start()
+    s.boto3("ecs").create_cluster()  # the default cluster exists once created, as on ECS
     try:
         for fn in (test_walk_and_stop_codes, test_service_drain_and_kill,
                    test_crash_loop_throttled):

@@ -23,9 +23,10 @@ def test_port_range_exhausted():
     port = free_port()
     with Sluiced(extra_args=["--task-port-range", "%d-%d" % (port, port)]) as s:
         c = s.boto3("ecs")
+        c.create_cluster()
         c.register_task_definition(family="p", containerDefinitions=[{
             "name": "a", "image": "local", "essential": True, "entryPoint": SLEEPER,
-            "portMappings": [{"containerPort": 80}]}])
+            "memory": 64, "portMappings": [{"containerPort": 80}]}])
         arns = [t["taskArn"] for t in c.run_task(taskDefinition="p", count=2)["tasks"]]
         tasks = wait_status(c, arns, lambda ts: sorted(t["lastStatus"] for t in ts) ==
                             ["RUNNING", "STOPPED"])
@@ -45,7 +46,7 @@ def test_port_range_exhausted():
         taken = holder.getsockname()[1]
         c.register_task_definition(family="fixed", containerDefinitions=[{
             "name": "a", "image": "local", "essential": True, "entryPoint": SLEEPER,
-            "portMappings": [{"containerPort": 80, "hostPort": taken}]}])
+            "memory": 64, "portMappings": [{"containerPort": 80, "hostPort": taken}]}])
         fixed = c.run_task(taskDefinition="fixed")["tasks"][0]["taskArn"]
         t = wait_status(c, [fixed], lambda ts: ts[0]["lastStatus"] == "STOPPED")[0]
         check_eq(t["lastStatus"], "STOPPED", "fixed port in use: not placed")

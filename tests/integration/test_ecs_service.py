@@ -40,7 +40,7 @@ def app_container(version, **kw):
          "entryPoint": ["/usr/bin/python3", APP],
          "environment": [{"name": "VERSION", "value": version}],
          "portMappings": [{"containerPort": 8080, "hostPort": 0, "protocol": "tcp"}],
-         "stopTimeout": 5}
+         "memory": 64, "stopTimeout": 5}
     c.update(kw)
     return c
 
@@ -449,6 +449,7 @@ def main():
     S.start()
     try:
         ELB, ECS = clients(S)
+        ECS.create_cluster()  # the default cluster exists once created, as on ECS
         for fn in (test_run_task_runtime, test_service_behind_rule, test_rolling_update_under_load,
                    test_circuit_breaker_rollback, test_killed_task_replaced,
                    test_restart_adopts, test_scale_down_and_delete,

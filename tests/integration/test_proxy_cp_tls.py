@@ -79,7 +79,8 @@ def test_plain_http_warning():
     d = tmpdir()
     creds = os.path.join(d, "credentials")
     with open(creds, "w") as f:
-        f.write("[default]\nsluice_api_token = secret\n")
+        f.write("[default]\naws_access_key_id = AKIDPROXY\naws_secret_access_key = s\n"
+                "sluice_api_token = secret-0123456789\nsluice_role = proxy\n")
     p = Proxy(_Fake("http://192.0.2.1:%d" % free_port(), os.path.join(d, "a")),
               extra=["--credentials", creds])
     try:

@@ -154,7 +154,7 @@ static int fixture_setup(void **state)
         return -1;
     snprintf(fx->dir, sizeof(fx->dir), "%s/tests/unit/auth_vectors", src ? src : ".");
     snprintf(path, sizeof(path), "%s/credentials", fx->dir);
-    if (auth_load(path, &fx->creds, errbuf, sizeof(errbuf)) != SL_OK) {
+    if (auth_load(path, &fx->creds, errbuf, sizeof(errbuf), NULL, 0) != SL_OK) {
         fprintf(stderr, "auth_load: %s (set SLUICE_SOURCE_DIR to the repo root)\n", errbuf);
         free(fx);
         return -1;
@@ -468,11 +468,11 @@ static void test_load_file(void **state)
     assert_string_equal(id.access_key, "AKIDEXAMPLE");
 
     snprintf(path, sizeof(path), "%s/no-such-file", fx->dir);
-    assert_int_equal(auth_load(path, &c, errbuf, sizeof(errbuf)), SL_EIO);
+    assert_int_equal(auth_load(path, &c, errbuf, sizeof(errbuf), NULL, 0), SL_EIO);
     assert_null(c);
     assert_non_null(strstr(errbuf, "no-such-file"));
     c = (struct auth_creds *)1;
-    assert_int_not_equal(auth_load(fx->dir, &c, errbuf, sizeof(errbuf)), SL_OK);
+    assert_int_not_equal(auth_load(fx->dir, &c, errbuf, sizeof(errbuf), NULL, 0), SL_OK);
     assert_null(c);
 }
 
@@ -962,6 +962,87 @@ static void test_threads(void **state)
     }
 }
 
+/* ---- the head alone: auth_precheck ------------------------------------ */
+
+/* A request's head decides before its body is read: the signed vectors pass
+ * with no body at all, unknown keys and missing headers fail. */
+static void test_precheck(void **state)
+{
+    struct fixture *fx = *state;
+    struct auth_identity id;
+    struct sl_err err;
+    size_t i, checked = 0;
+
+    for (i = 0; i < fx->n; i++) {
+        const struct vec *v = &fx->v[i];
+        struct req q;
+        char from[160];
+        const char *cred, *slash;
+
+        if (!vec_ok(v))
+            continue;
+        req_from(&q, v);
+        q.r.body = NULL;
+        q.r.body_len = 0;
+        memset(&err, 0, sizeof(err));
+        if (auth_precheck(fx->creds, &q.r, 0, &id, &err) != SL_OK)
+            fail_msg("%s: precheck without the body: %s %s", v->name, err.code, err.message);
+        assert_int_equal(id.role, CREDS_ROLE_ADMIN);
+        assert_true(id.access_key[0] != '\0');
+        checked++;
+
+        cred = strstr(req_header(&q, "authorization")->value, "Credential=");
+        slash = strchr(cred, '/');
+        snprintf(from, sizeof(from), "%.*s", (int)(slash - cred), cred);
+        req_edit_authz(&q, from, "Credential=AKIDUNKNOWN");
+        assert_int_equal(auth_precheck(fx->creds, &q.r, 1, &id, &err), SL_ERR);
+        assert_string_equal(err.code, "InvalidClientTokenId");
+        assert_int_equal(req_drop(&q, "authorization"), 1);
+        assert_int_equal(auth_precheck(fx->creds, &q.r, 1, &id, &err), SL_ERR);
+        assert_string_equal(err.code, "MissingAuthenticationToken");
+    }
+    assert_true(checked > 0);
+}
+
+static void test_precheck_bearer_and_coprocess(void **state)
+{
+    struct fixture *fx = *state;
+    struct auth_creds *c = parse_ok("[a]\naws_access_key_id = AKIDA\naws_secret_access_key = sa\n"
+                                    "sluice_api_token = tok-a-0123456789\n"
+                                    "[edge]\naws_access_key_id = AKIDP\naws_secret_access_key = "
+                                    "sp\nsluice_api_token = tok-p-0123456789\nsluice_role = "
+                                    "proxy\n");
+    struct auth_header h[2] = {{"Host", "x"}, {"Authorization", "Bearer tok-p-0123456789"}};
+    struct auth_request r = {.method = "GET", .path = "/", .headers = h, .nheaders = 2};
+    struct auth_identity id;
+    struct sl_err err;
+    char token[80], bearer[100];
+
+    (void)fx;
+    assert_int_equal(auth_precheck(c, &r, 1, &id, &err), SL_OK);
+    assert_string_equal(id.access_key, "AKIDP");
+    assert_int_equal(id.role, CREDS_ROLE_PROXY);
+    /* not the REST door: a bearer token is no SigV4 signature */
+    assert_int_equal(auth_precheck(c, &r, 0, &id, &err), SL_ERR);
+    assert_string_equal(err.code, "MissingAuthenticationToken");
+    h[1].value = "Bearer tok-p-wrong";
+    assert_int_equal(auth_precheck(c, &r, 1, &id, &err), SL_ERR);
+    assert_string_equal(err.code, "InvalidClientTokenId");
+
+    assert_int_equal(auth_add_coprocess_token(c, token, sizeof(token)), SL_OK);
+    assert_int_equal(strlen(token), 64);
+    assert_int_equal(auth_count(c), 3);
+    snprintf(bearer, sizeof(bearer), "Bearer %s", token);
+    h[1].value = bearer;
+    assert_int_equal(auth_precheck(c, &r, 1, &id, &err), SL_OK);
+    assert_string_equal(id.access_key, "sluiced/co-process");
+    assert_int_equal(id.role, CREDS_ROLE_PROXY);
+    /* its key id has no secret: no SigV4 signature can name it */
+    assert_null(auth_secret_for(c, "sluiced/co-process"));
+    assert_int_equal(auth_add_coprocess_token(c, token, 10), SL_EINVAL);
+    auth_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -983,6 +1064,8 @@ int main(void)
         cmocka_unit_test(test_vectors_dates),
         cmocka_unit_test(test_vectors_encoding),
         cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_precheck),
+        cmocka_unit_test(test_precheck_bearer_and_coprocess),
     };
     return cmocka_run_group_tests(tests, fixture_setup, fixture_teardown);
 }

@@ -79,6 +79,7 @@ static void test_taskdef_defaults(void **state)
 
     (void)state;
     td = build("{\"family\":\"web\",\"containerDefinitions\":[{\"name\":\"app\",\"image\":\"i\","
+               "\"memory\":64,"
                "\"portMappings\":[{\"containerPort\":8080},{\"containerPort\":53,"
                "\"hostPort\":5353,\"protocol\":\"udp\"}],"
                "\"healthCheck\":{\"command\":[\"CMD\",\"true\"]}}]}",
@@ -101,7 +102,8 @@ static void test_taskdef_defaults(void **state)
     json_decref(td);
 
     /* host and awsvpc modes pin hostPort to containerPort */
-    td = build("{\"family\":\"h\",\"networkMode\":\"awsvpc\",\"containerDefinitions\":[{\"name\":"
+    td = build("{\"family\":\"h\",\"networkMode\":\"awsvpc\",\"memory\":\"512\","
+               "\"containerDefinitions\":[{\"name\":"
                "\"a\",\"image\":\"i\",\"portMappings\":[{\"containerPort\":81}]}]}",
                &err);
     assert_non_null(td);
@@ -170,9 +172,78 @@ static void test_taskdef_rejects(void **state)
     expect_reject("{\"family\":\"f\",\"containerDefinitions\":[{\"name\":\"a\",\"image\":\"i\","
                   "\"environment\":[{\"name\":1}]}]}",
                   "SerializationException");
-    expect_reject("{\"family\":\"f\",\"containerDefinitions\":[{\"name\":\"a\",\"image\":\"i\"}],"
-                  "\"tags\":[{\"key\":\"aws:x\",\"value\":\"\"}]}",
+    expect_reject("{\"family\":\"f\",\"containerDefinitions\":[{\"name\":\"a\",\"image\":\"i\","
+                  "\"memory\":64}],\"tags\":[{\"key\":\"aws:x\",\"value\":\"\"}]}",
                   "InvalidParameterException");
+}
+
+/* What AWS refuses and sluice once let through, with AWS's words; and the
+ * task-level members kept as given. */
+static void test_taskdef_aws_rules(void **state)
+{
+    struct sl_err err;
+    json_t *td;
+
+    (void)state;
+    /* EC2 without a task-level memory: every container needs one. */
+    td = build("{\"family\":\"f\",\"containerDefinitions\":[{\"name\":\"a\",\"image\":\"i\"}]}",
+               &err);
+    assert_null(td);
+    assert_string_equal(err.code, "ClientException");
+    assert_string_equal(err.message, "Invalid setting for container 'a'. At least one of "
+                                     "'memory' or 'memoryReservation' must be specified.");
+    td = build("{\"family\":\"f\",\"memory\":\"512\",\"containerDefinitions\":[{\"name\":"
+               "\"a\",\"image\":\"i\"},{\"name\":\"b\",\"image\":\"i\"}]}",
+               &err);
+    assert_non_null(td);
+    json_decref(td);
+    td = build("{\"family\":\"f\",\"containerDefinitions\":[{\"name\":\"a\",\"image\":\"i\","
+               "\"memoryReservation\":32}]}",
+               &err);
+    assert_non_null(td);
+    json_decref(td);
+    /* Fargate and pidMode host. */
+    td = build("{\"family\":\"f\",\"networkMode\":\"awsvpc\",\"cpu\":\"256\",\"memory\":"
+               "\"512\",\"requiresCompatibilities\":[\"FARGATE\"],\"pidMode\":\"host\","
+               "\"containerDefinitions\":[{\"name\":\"a\",\"image\":\"i\"}]}",
+               &err);
+    assert_null(td);
+    assert_string_equal(err.code, "ClientException");
+    assert_non_null(strstr(err.message, "do not support pidMode 'host'"));
+    /* Members no task here could honour are refused, not dropped. */
+    expect_reject("{\"family\":\"f\",\"memory\":\"512\",\"placementConstraints\":[{\"type\":"
+                  "\"memberOf\",\"expression\":\"attribute:x == y\"}],"
+                  "\"containerDefinitions\":[{\"name\":\"a\",\"image\":\"i\"}]}",
+                  "InvalidParameterException");
+    expect_reject("{\"family\":\"f\",\"memory\":\"512\",\"enableFaultInjection\":true,"
+                  "\"containerDefinitions\":[{\"name\":\"a\",\"image\":\"i\"}]}",
+                  "InvalidParameterException");
+    /* The task-level members a definition keeps. */
+    td = build("{\"family\":\"f\",\"memory\":\"512\",\"pidMode\":\"task\",\"ipcMode\":"
+               "\"host\",\"runtimePlatform\":{\"cpuArchitecture\":\"X86_64\","
+               "\"operatingSystemFamily\":\"LINUX\"},\"ephemeralStorage\":{\"sizeInGiB\":30},"
+               "\"proxyConfiguration\":{\"type\":\"APPMESH\",\"containerName\":\"a\"},"
+               "\"inferenceAccelerators\":[{\"deviceName\":\"d\",\"deviceType\":\"eia2.medium\"}],"
+               "\"containerDefinitions\":[{\"name\":\"a\",\"image\":\"i\"}]}",
+               &err);
+    assert_non_null(td);
+    assert_string_equal(json_string_value(json_object_get(td, "pidMode")), "task");
+    assert_string_equal(json_string_value(json_object_get(td, "ipcMode")), "host");
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(td, "ephemeralStorage"),
+                                                        "sizeInGiB")),
+                     30);
+    assert_non_null(json_object_get(td, "runtimePlatform"));
+    assert_non_null(json_object_get(td, "proxyConfiguration"));
+    assert_int_equal(json_array_size(json_object_get(td, "inferenceAccelerators")), 1);
+    /* ... and a task of it is refused where nothing here can honour them. */
+    assert_int_equal(ecs_taskdef_runnable(td, &err), SL_ERR);
+    assert_non_null(strstr(err.message, "proxyConfiguration is not supported by sluice"));
+    json_object_del(td, "proxyConfiguration");
+    assert_int_equal(ecs_taskdef_runnable(td, &err), SL_ERR);
+    assert_non_null(strstr(err.message, "inferenceAccelerators is not supported by sluice"));
+    json_object_del(td, "inferenceAccelerators");
+    assert_int_equal(ecs_taskdef_runnable(td, &err), SL_OK);
+    json_decref(td);
 }
 
 static void test_refs_and_arns(void **state)
@@ -225,7 +296,8 @@ static void test_register_revisions(void **state)
 {
     struct fixture *f = *state;
     const char *body =
-        "{\"family\":\"web\",\"containerDefinitions\":[{\"name\":\"a\",\"image\":\"i\"}]}";
+        "{\"family\":\"web\",\"containerDefinitions\":[{\"name\":\"a\",\"image\":\"i\","
+        "\"memory\":64}]}";
     struct sl_err err;
     json_t *out;
 
@@ -276,25 +348,36 @@ static int run_tx(struct store_txn *txn, void *arg, struct sl_err *err)
 static void test_run_typed(void **state)
 {
     struct fixture *f = *state;
-    struct run_call c = {f, {"default", "job", 3, "service:web", "ecs-svc/1", ECS_LT_EC2, NULL,
-                             NULL, 0},
-                         NULL};
+    struct run_call c;
     struct sl_err err = {0};
     uint64_t rev = 0;
     json_t *t;
     size_t i;
 
+    memset(&c, 0, sizeof(c));
+    c.f = f;
+    c.spec.cluster = "default";
+    c.spec.td_ref = "job";
+    c.spec.count = 3;
+    c.spec.group = "service:web";
+    c.spec.started_by = "ecs-svc/1";
+    c.spec.launch = ECS_LT_EC2;
+    /* The default cluster exists once created, as on ECS. */
+    assert_int_equal(store_write(f->ctx.store, run_tx, &c, NULL, &err), SL_ERR);
+    assert_string_equal(err.code, "ClusterNotFoundException");
+    json_decref(call(f, api_ecs_create_cluster, "{}", &err));
     assert_int_equal(store_write(f->ctx.store, run_tx, &c, NULL, &err), SL_ERR);
     assert_string_equal(err.code, "ClientException"); /* no task definition yet */
     json_decref(call(f, api_ecs_register_task_definition,
                      "{\"family\":\"job\",\"containerDefinitions\":[{\"name\":\"a\","
-                     "\"image\":\"i\"}]}",
+                     "\"image\":\"i\",\"memory\":64}]}",
                      &err));
     assert_int_equal(ecs_run_check(&c.spec, &err), SL_OK);
     assert_int_equal(store_write(f->ctx.store, run_tx, &c, &rev, &err), SL_OK);
     assert_true(rev > 0);
-    assert_int_equal(json_array_size(c.tasks), 3);
-    json_array_foreach(c.tasks, i, t) {
+    assert_int_equal(json_array_size(json_object_get(c.tasks, "tasks")), 3);
+    assert_int_equal(json_array_size(json_object_get(c.tasks, "failures")), 0);
+    json_array_foreach(json_object_get(c.tasks, "tasks"), i, t) {
         assert_string_equal(json_string_value(json_object_get(t, "lastStatus")), "PENDING");
         assert_string_equal(json_string_value(json_object_get(t, "group")), "service:web");
         assert_string_equal(json_string_value(json_object_get(t, "startedBy")), "ecs-svc/1");
@@ -321,16 +404,28 @@ static void test_mistyped_members(void **state)
         "ListTaskDefinitionFamilies", "DeregisterTaskDefinition", "CreateCluster",
         "DescribeClusters", "ListClusters", "DeleteCluster", "CreateService", "UpdateService",
         "DescribeServices", "ListServices", "DeleteService", "RunTask", "StopTask", "ListTasks",
-        "DescribeTasks", "TagResource", "UntagResource", "ListTagsForResource", NULL};
+        "DescribeTasks", "TagResource", "UntagResource", "ListTagsForResource",
+        "DeleteTaskDefinitions", "UpdateCluster", "UpdateClusterSettings",
+        "PutClusterCapacityProviders", "DescribeCapacityProviders", "ListServiceDeployments",
+        "DescribeServiceDeployments", "DescribeServiceRevisions", "StartTask",
+        "ListContainerInstances", "DescribeContainerInstances", "UpdateContainerInstancesState",
+        "PutAttributes", "DeleteAttributes", "ListAttributes", "PutAccountSetting",
+        "PutAccountSettingDefault", "DeleteAccountSetting", "ListAccountSettings", NULL};
     static const char *const members[] = {
         "cluster", "clusterName", "serviceName", "service", "taskDefinition", "desiredCount",
         "loadBalancers", "deploymentConfiguration", "tags", "tagKeys", "resourceArn", "task",
         "tasks", "services", "clusters", "include", "maxResults", "nextToken", "family",
         "familyPrefix", "status", "sort", "count", "force", "forceNewDeployment",
-        "containerDefinitions", "overrides", "desiredStatus", "startedBy", "reason", NULL};
+        "containerDefinitions", "overrides", "desiredStatus", "startedBy", "reason",
+        "capacityProviders", "defaultCapacityProviderStrategy", "capacityProviderStrategy",
+        "settings", "serviceConnectDefaults", "containerInstances", "containerInstance",
+        "attributes", "targetType", "name", "value", "principalArn", "effectiveSettings",
+        "serviceDeploymentArns", "serviceRevisionArns", "createdAt", "taskDefinitions",
+        "pidMode", "ipcMode", "runtimePlatform", "ephemeralStorage", "proxyConfiguration",
+        "placementStrategy", "clientToken", "role", NULL};
     static const char *const values[] = {"1", "true", "null", "\"x\"", "[]", "{}", "[1]",
                                          "[{}]", "{\"a\":[]}", "-1", "1e300", NULL};
-    char text[256], target[128];
+    char text[512], target[128];
     struct front_request req;
     struct front_reply reply;
     size_t a, m, v;
@@ -368,6 +463,7 @@ int main(void)
         cmocka_unit_test(test_refs_and_arns),
         cmocka_unit_test_setup_teardown(test_register_revisions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_run_typed, setup, teardown),
+        cmocka_unit_test(test_taskdef_aws_rules),
         cmocka_unit_test_setup_teardown(test_mistyped_members, setup, teardown),
     };
 

@@ -45,7 +45,7 @@ static void test_kinds(void **state)
                     "\"internet-facing\",\"Attributes\":[{\"Key\":\"idle_timeout.timeout_seconds\","
                     "\"Value\":\"17\"}],\"Tags\":[],\"DNSName\":\"x\"}"),
                 "{\"id\":\"b\",\"arn\":\"arn:b\",\"scheme\":\"internet-facing\","
-                "\"idle_timeout_seconds\":17}");
+                "\"idle_timeout_seconds\":17,\"http2_enabled\":true}");
     assert_json(enc(FEED_LISTENER, "l",
                     "{\"id\":\"l\",\"arn\":\"arn:l\",\"Port\":8080,\"Protocol\":\"HTTP\","
                     "\"_lb_id\":\"b\",\"_default_rule\":\"d\",\"DefaultActions\":[]}"),

@@ -654,6 +654,41 @@ static void test_orphan_and_draining(void **state)
     assert_int_equal(started(s), 0);
 }
 
+/* The container instance DRAINING: tasks go within minimumHealthyPercent
+ * (their replacements cannot be placed), and come back once it is ACTIVE. */
+static void test_instance_draining(void **state)
+{
+    struct svc *s = new_svc(state, 4, 200, 50);
+    size_t i;
+
+    s->deps[0].rollout = SCHED_ROLLOUT_COMPLETED;
+    for (i = 0; i < 4; i++)
+        add_task(s, 0, 100 - (double)i, 1);
+    s->in.instance_draining = 1;
+    decide(s);
+    assert_int_equal(count(s, SCHED_ACT_STOP), 2); /* 4 healthy, 2 must stay */
+    assert_true(stopped(s, 3) && stopped(s, 2));   /* the newest first */
+    apply(s, 0);
+    reap(s);
+    decide(s);
+    assert_int_equal(count(s, SCHED_ACT_STOP), 0); /* at the floor */
+    assert_int_equal(started(s), 2); /* asked for; RunTask will refuse a DRAINING instance */
+    sched_plan_free(&s->plan);
+    /* minimumHealthyPercent 0: everything goes. */
+    s->in.min_healthy_percent = 0;
+    decide(s);
+    assert_int_equal(count(s, SCHED_ACT_STOP), 2);
+    apply(s, 0);
+    for (i = 2; i < s->in.ntasks; i++) /* the starts that were refused */
+        s->tasks[i].desired = SCHED_ST_STOPPED;
+    reap(s);
+    assert_int_equal(s->in.ntasks, 0);
+    /* ACTIVE again: the service is brought back to desiredCount. */
+    s->in.instance_draining = 0;
+    decide(s);
+    assert_int_equal(started(s), 4);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -671,6 +706,7 @@ int main(void)
         cmocka_unit_test_teardown(test_rollback_completes, teardown),
         cmocka_unit_test_teardown(test_stopped_replaced, teardown),
         cmocka_unit_test_teardown(test_orphan_and_draining, teardown),
+        cmocka_unit_test_teardown(test_instance_draining, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
