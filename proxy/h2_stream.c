@@ -292,7 +292,8 @@ static ssize_t read_body(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t l
 
     if (k > length)
         k = length;
-    memcpy(buf, s->out + s->out_off, k);
+    if (k) /* s->out may be NULL: a body that ended before any byte */
+        memcpy(buf, s->out + s->out_off, k);
     s->out_off += k;
     if (s->out_off == s->out_len)
         s->out_off = s->out_len = 0;
