@@ -286,6 +286,29 @@ def test_https_targets_and_health():
           "a target gone turns unhealthy under HTTPS checks: %s" % state())
 
 
+def test_redirect_to_https():
+    """HTTP:80-style listener redirecting to the HTTPS one, as most ALBs do."""
+    be = EchoBackend()
+    port, hport = free_port(), free_port()
+    cert = imp("rsa.pem", "rsa.key", "chain.pem")
+    tg = make_tg(ELB, "redir-tg", [be], HealthCheckEnabled=False)
+    lb, ls = https_listener(port, cert, tg)
+    ELB.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=hport,
+                        DefaultActions=[{"Type": "redirect", "RedirectConfig": {
+                            "Protocol": "HTTPS", "Port": str(port), "StatusCode": "HTTP_301"}}])
+    check(wait_for(lambda: https_ok(port), 15), "serves")
+    rc, out, _ = curl("http://www.example.com:%d/a/b?q=1" % hport, hport, "www.example.com",
+                      ["-o", "/dev/null", "-w", "%{http_code} %{redirect_url}"])
+    check_eq(out.decode(), "301 https://www.example.com:%d/a/b?q=1" % port,
+             "HTTP -> HTTPS redirect")
+    rc, body, _ = curl("http://www.example.com:%d/a/b?q=1" % hport, hport, "www.example.com",
+                       ["-L", "--resolve", "www.example.com:%d:127.0.0.1" % port])
+    check(body.startswith(b"GET /a/b?q=1") and
+          headers_of(body).get("x-forwarded-proto") == "https",
+          "curl -L follows it to the HTTPS listener: %r" % body[:80])
+    be.stop()
+
+
 def main():
     global P, ELB, ACM
     S.start()
@@ -294,6 +317,7 @@ def main():
     try:
         run_case(test_sni_chain_and_certificates)
         run_case(test_policies)
+        run_case(test_redirect_to_https)
         run_case(test_alpn_and_http2)
         run_case(test_https_targets_and_health)
     finally:
