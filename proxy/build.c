@@ -38,6 +38,7 @@ struct px_listener *px_build_listener(const struct pxd_listener *conf, const str
     l->https = conf->https;
     l->internet = lb->internet;
     l->idle_timeout_s = lb->idle_timeout_s;
+    l->tls_headers = conf->https && lb->tls_headers;
     l->rules = px_arena_alloc(l->arena, sizeof(*l->rules) * ((size_t)n + 1));
     if (l->rules == NULL)
         goto fail;
