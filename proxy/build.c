@@ -44,6 +44,7 @@ struct px_listener *px_build_listener(const struct pxd_listener *conf, const str
     if ((l->m = pxm_listener_get(conf->id)) == NULL)
         goto fail;
     l->alog = pxa_sink_get(lb);
+    l->tls_headers = conf->https && lb->tls_headers;
     l->rules = px_arena_alloc(l->arena, sizeof(*l->rules) * ((size_t)n + 1));
     if (l->rules == NULL)
         goto fail;

@@ -201,6 +201,7 @@ void px_req_handle(struct px_conn *c, size_t head_len)
         return;
     }
     c->idle_ms = lis->idle_timeout_s > 0 ? lis->idle_timeout_s * 1000 : PX_IDLE_DEFAULT_MS;
+    c->tls_headers = c->https && lis->tls_headers;
     if (c->req.path == NULL) { /* CONNECT */
         px_reply_error(c, 405, 1);
         return;

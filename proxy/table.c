@@ -17,6 +17,7 @@
 #include "common/err.h"
 #include "proxy/accesslog.h"
 #include "proxy/arena.h"
+#include "proxy/tls.h"
 
 /* ---- parts ---- */
 
@@ -30,6 +31,7 @@ void px_target_release(struct px_target *t)
 {
     if (t && atomic_fetch_sub(&t->refs, 1) == 1) {
         pxm_target_free(&t->m);
+        px_tls_session_free(atomic_load(&t->tls_sess));
         free(t);
     }
 }
@@ -98,6 +100,7 @@ void px_listener_release(struct px_listener *l)
         px_rule_def_release((struct px_rule_def *)l->rules[i].def);
     pxm_listener_put(l->m);
     pxa_sink_put(l->alog);
+    px_tls_srv_release(l->tls);
     px_arena_free(l->arena);
     free(l);
 }

@@ -114,7 +114,7 @@ static json_t *enc_logs(json_t *o, const char *family)
 
 static int enc_lb(const char *id, json_t *o, json_t **out, struct sl_err *err)
 {
-    const char *arn = str(o, "arn"), *scheme = str(o, "Scheme");
+    const char *arn = str(o, "arn"), *scheme = str(o, "Scheme"), *tls;
     json_t *logs;
 
     if (arn == NULL)
@@ -130,6 +130,13 @@ static int enc_lb(const char *id, json_t *o, json_t **out, struct sl_err *err)
         json_object_set_new(*out, "access_logs", logs);
     if (*out && (logs = enc_logs(o, "connection_logs.s3")) != NULL)
         json_object_set_new(*out, "connection_logs", logs);
+    /* the x-amzn-tls-version / x-amzn-tls-cipher-suite request headers */
+    tls = attr(o, "routing.http.x_amzn_tls_version_and_cipher_suite.enabled");
+    if (*out && tls && strcmp(tls, "true") == 0 &&
+        json_object_set_new(*out, "x_amzn_tls_version_and_cipher_suite_enabled", json_true())) {
+        json_decref(*out);
+        *out = NULL;
+    }
     return *out ? SL_OK : SL_ENOMEM;
 }
 

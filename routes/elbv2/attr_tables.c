@@ -23,8 +23,7 @@ static const char *const cross_zone[] = {"true", "false", "use_load_balancer_con
 static const char *const cross_zone_ok[] = {"true", "use_load_balancer_configuration", NULL};
 
 #define NO_HC_LOGS "sluice writes no health check logs (transitions are in sluice-proxy's log)"
-#define NO_CONN_LOGS                                                                           \
-    "connection logs are of TLS connections, and sluice-proxy serves no HTTPS listeners yet"
+#define NO_CONN_LOGS "sluice-proxy writes no connection logs (of TLS handshakes) yet"
 #define NO_HEADERS "sluice-proxy adds no such response header"
 #define NO_TLS "sluice-proxy adds no TLS details to requests"
 
@@ -64,7 +63,8 @@ static const struct elb_attr lb_attrs[] = {
     {"routing.http.preserve_host_header.enabled", "false", ATTR_BOOL, 0, 0, NULL, ATTR_PENDING,
      NULL, "the Host header sent to targets"},
     {"routing.http.x_amzn_tls_version_and_cipher_suite.enabled", "false", ATTR_BOOL, 0, 0, NULL,
-     ATTR_VALUES, only_false, NO_TLS},
+     ATTR_DONE, NULL,
+     "HTTPS listeners add x-amzn-tls-version and x-amzn-tls-cipher-suite to requests"},
     {"routing.http.xff_client_port.enabled", "false", ATTR_BOOL, 0, 0, NULL, ATTR_PENDING, NULL,
      "the client's port in X-Forwarded-For"},
     {"routing.http.xff_header_processing.mode", "append", ATTR_ENUM, 0, 0, xff_modes,
