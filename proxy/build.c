@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proxy/accesslog.h"
 #include "proxy/arena.h"
 
 static int rule_cmp(const void *a, const void *b)
@@ -40,6 +41,12 @@ struct px_listener *px_build_listener(const struct pxd_listener *conf, const str
     l->idle_timeout_s = lb->idle_timeout_s;
     l->drop_invalid = lb->drop_invalid;
     l->desync_mode = lb->desync_mode;
+    pxm_arn_resource(lb->arn, "loadbalancer/", l->lb_name, sizeof(l->lb_name));
+    pxm_arn_resource(conf->arn, "listener/", l->name, sizeof(l->name));
+    if ((l->m = pxm_listener_get(conf->id)) == NULL)
+        goto fail;
+    l->alog = pxa_sink_get(lb);
+    l->tls_headers = conf->https && lb->tls_headers;
     l->rules = px_arena_alloc(l->arena, sizeof(*l->rules) * ((size_t)n + 1));
     if (l->rules == NULL)
         goto fail;
@@ -63,6 +70,8 @@ struct px_listener *px_build_listener(const struct pxd_listener *conf, const str
 fail:
     free(sorted);
     if (l) {
+        pxm_listener_put(l->m);
+        pxa_sink_put(l->alog);
         px_arena_free(l->arena);
         free(l);
     }

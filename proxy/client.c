@@ -15,6 +15,8 @@
 
 #include "common/err.h"
 #include "proxy/conn.h"
+#include "proxy/h2.h"
+#include "proxy/io_tls.h"
 
 static int fill_client(struct px_conn *c)
 {
@@ -61,6 +63,8 @@ static int step_head(struct px_conn *c)
 {
     int status = 0, rc;
 
+    if (c->io.h2) /* TLS chose HTTP/2 */
+        return px_h2_start(c);
     if (c->to_cl.n)
         return PX_STEP_NONE;
     if (c->cb_off >= c->cb_len && c->close_after)
@@ -78,6 +82,8 @@ static int step_head(struct px_conn *c)
             c->client_minor = 1;
             c->head_req = 0;
             c->resp_started = 0;
+            pxm_req_begin(c, NULL, c->cb_len - c->cb_off, 1);
+            pxm_req_classified(c);
             px_reply_error(c, status ? status : 400, 1);
             return PX_STEP_PROGRESS;
         }
@@ -141,8 +147,10 @@ static int step_up(struct px_conn *c, int head_just_sent)
     if (c->state == S_UP && c->res_state == R_DONE && c->req_done && !c->to_cl.n && !c->to_up.n) {
         px_xchg_finish(c);
         /* Nothing pipelined: the client has not had time to send the next
-         * request, so do not read() just to see EAGAIN. */
-        if (c->cb_off >= c->cb_len && !c->client_eof && !c->close_after)
+         * request, so do not read() just to see EAGAIN (unless TLS holds
+         * bytes already decrypted, which no socket event announces). */
+        if (c->cb_off >= c->cb_len && !c->client_eof && !c->close_after &&
+            !px_io_buffered(&c->io))
             return PX_STEP_WAIT;
         return PX_STEP_PROGRESS;
     }
@@ -168,6 +176,7 @@ static int step_local(struct px_conn *c)
         c->state = S_HEAD;
         c->head_started = 0;
         memset(&c->scan, 0, sizeof(c->scan));
+        pxm_req_end(c);
         progress = PX_STEP_PROGRESS;
     }
     return progress;
@@ -179,6 +188,7 @@ static int step_tunnel(struct px_conn *c)
     int progress = PX_STEP_NONE, rc;
 
     if (!c->to_up.n && c->cb_off < c->cb_len) {
+        pxm_req_io(c, 0, c->cb_len - c->cb_off);
         px_outq_add(&c->to_up, c->cb + c->cb_off, c->cb_len - c->cb_off);
         c->cb_off = c->cb_len;
         progress = PX_STEP_PROGRESS;
@@ -238,10 +248,24 @@ static void set_interest(struct px_conn *c)
                 um |= EV_READ;
         }
         break;
+    case S_H2:
+        if (px_h2_wants_read(c))
+            cm |= EV_READ;
+        break;
     }
-    ev_fd_mask(c->w->loop, c->io.fd, px_io_mask(&c->io, cm));
+    px_io_wait(&c->io, c->w->loop, cm);
     if (c->up)
-        ev_fd_mask(c->w->loop, c->up->io.fd, px_io_mask(&c->up->io, um));
+        px_io_wait(&c->up->io, c->w->loop, um);
+}
+
+static size_t queued(const struct px_outq *q)
+{
+    size_t n = 0;
+    int i;
+
+    for (i = 0; i < q->n; i++)
+        n += q->iov[i].iov_len;
+    return n;
 }
 
 /* Flush what waits for either side.  PX_STEP_*, or SL_EIO (close). */
@@ -250,8 +274,10 @@ static int flush(struct px_conn *c, int *head_just_sent)
     int progress = PX_STEP_NONE, rc;
 
     if (c->to_cl.n) {
+        size_t before = queued(&c->to_cl);
         if ((rc = px_outq_flush(&c->io, &c->to_cl)) < 0)
             return SL_EIO;
+        pxm_req_io(c, before - queued(&c->to_cl), 0);
         progress |= rc;
     }
     if (c->up && !c->connecting && c->to_up.n && !c->defer_up) {
@@ -261,6 +287,8 @@ static int flush(struct px_conn *c, int *head_just_sent)
             px_xchg_failed(c, 502);
             return PX_STEP_PROGRESS;
         }
+        if (rc > 0)
+            pxm_req_sent_up(c);
         progress |= rc;
         c->up_sent |= rc > 0;
         /* the answer cannot be there yet: let epoll say when it is */
@@ -277,14 +305,20 @@ static void pump(struct px_conn *c)
     for (;;) {
         int progress, rc;
 
-        if (++guard > 64)
-            break; /* let other connections run; level-triggered epoll returns */
+        if (++guard > 64) {
+            /* let other connections run; level-triggered epoll returns, but
+             * bytes a TLS stream decrypted already must be asked for */
+            if (px_io_buffered(&c->io) && !c->defer_up)
+                px_xchg_defer(c);
+            break;
+        }
         if ((progress = flush(c, &head_just_sent)) < 0)
             goto close;
         switch (c->state) {
         case S_HEAD: rc = step_head(c); break;
         case S_UP: rc = step_up(c, head_just_sent); break;
         case S_LOCAL: rc = step_local(c); break;
+        case S_H2: rc = px_h2_step(c); break;
         default: rc = step_tunnel(c); break;
         }
         if (rc < 0)
@@ -319,6 +353,7 @@ void px_conn_up_event(struct ev_loop *l, int fd, void *arg, int mask)
 
     if (c->connecting) {
         if (px_up_connected(c->up) != SL_OK) {
+            pxm_req_conn_error(c);
             px_xchg_failed(c, 502);
             pump(c);
             return;
@@ -332,12 +367,16 @@ void px_conn_up_event(struct ev_loop *l, int fd, void *arg, int mask)
  * connect or to answer - is answered 504, as ALB does for both. */
 static void conn_free(struct px_conn *c);
 
-/* Nothing is pending on <c> but the wait for its next request. */
+/* Nothing is pending on <c> but the wait for its next request.  Only a
+ * plain TCP client connection parks: a TLS session (and an HTTP/2 one over
+ * it, and its streams) lives in the connection's transport, not in a
+ * socket a parked record could hold. */
 static int parkable(const struct px_conn *c)
 {
-    return c->state == S_HEAD && !c->head_started && c->cb_off >= c->cb_len && !c->to_cl.n &&
-           c->up == NULL && c->target == NULL && !c->client_eof && !c->close_after &&
-           !c->defer_up && px_io_buffered(&c->io) == 0 && !atomic_load(&c->w->stopping);
+    return c->state == S_HEAD && !c->https && !c->stream && !c->head_started &&
+           c->cb_off >= c->cb_len && !c->to_cl.n && c->up == NULL && c->target == NULL &&
+           !c->client_eof && !c->close_after && !c->defer_up && px_io_buffered(&c->io) == 0 &&
+           !atomic_load(&c->w->stopping);
 }
 
 static void conn_timer(struct ev_loop *l, void *arg)
@@ -350,10 +389,16 @@ static void conn_timer(struct ev_loop *l, void *arg)
         if (!parkable(c) || px_park(c, left) != SL_OK)
             ev_timer_add(l, &c->timer, left); /* the rest of the idle timeout */
         else
-            conn_free(c); /* the record has its socket now */
+            conn_free(c); /* the record has its socket (and its counters) now */
+        return;
+    }
+    if (c->state == S_H2 && !px_h2_idle(c)) { /* idle only once no stream is open */
+        ev_timer_add(l, &c->timer, (uint64_t)c->idle_ms);
         return;
     }
     if (c->state == S_UP && !c->resp_started) {
+        if (c->connecting)
+            pxm_req_conn_error(c);
         px_xchg_release(c, 0);
         c->close_after = 1;
         px_reply_error(c, 504, 1);
@@ -364,7 +409,8 @@ static void conn_timer(struct ev_loop *l, void *arg)
 }
 
 /* Unlink <c> from its worker and keep it (buffers and all) in the
- * worker's cache, or free it; its socket is closed or handed on already. */
+ * worker's cache, or free it; its socket is closed or handed on already,
+ * its counters closed or handed on (pxm_conn_close(), pxm_conn_park()). */
 static void conn_free(struct px_conn *c)
 {
     struct px_worker *w = c->w;
@@ -373,13 +419,15 @@ static void conn_free(struct px_conn *c)
 
     px_xchg_undefer(c);
     ev_timer_del(w->loop, &c->timer);
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        w->conns = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
-    w->nconns--;
+    if (!c->stream) {
+        if (c->prev)
+            c->prev->next = c->next;
+        else
+            w->conns = c->next;
+        if (c->next)
+            c->next->prev = c->prev;
+        w->nconns--;
+    }
     if (w->nfree >= PX_CONN_CACHE || cbc != PX_BUF_INIT || ubc != PX_BUF_INIT) {
         w->freed += sizeof(*c) + cbc + ubc + huc + hcc;
         free(cb);
@@ -416,11 +464,15 @@ static void conn_free(struct px_conn *c)
 void px_conn_close(struct px_conn *c)
 {
     struct px_worker *w = c->w;
+    int stream = c->stream;
 
+    pxm_conn_close(c);
     px_xchg_release(c, 0);
+    px_h2_free(c);
     px_io_close(&c->io, w->loop);
     conn_free(c);
-    px_admit_closed(w);
+    if (!stream) /* an h2 stream is no client connection of its own */
+        px_admit_closed(w);
 }
 
 void px_conn_cache_free(struct px_worker *w)
@@ -467,6 +519,37 @@ static struct px_conn *conn_new(struct px_worker *w)
     return c;
 }
 
+struct px_conn *px_conn_stream(struct px_conn *parent, const struct px_io *io, const char *head,
+                               size_t n)
+{
+    struct px_conn *c = calloc(1, sizeof(*c));
+
+    if (c == NULL || px_buf_ensure(&c->cb, &c->cb_cap, n > PX_BUF_INIT ? n : PX_BUF_INIT) != SL_OK ||
+        px_buf_ensure(&c->ub, &c->ub_cap, PX_BUF_INIT) != SL_OK) {
+        if (c)
+            free(c->cb);
+        free(c);
+        return NULL;
+    }
+    c->w = parent->w;
+    c->io = *io;
+    c->stream = 1;
+    c->peer = parent->peer;
+    memcpy(c->peer_ip, parent->peer_ip, sizeof(c->peer_ip));
+    memcpy(c->lid, parent->lid, sizeof(c->lid));
+    c->lport = parent->lport;
+    c->https = parent->https;
+    c->idle_ms = parent->idle_ms;
+    c->tol = parent->tol;
+    c->drop_invalid = parent->drop_invalid;
+    c->desync_mode = parent->desync_mode;
+    memcpy(c->cb, head, n);
+    c->cb_len = n;
+    ev_timer_init(&c->timer, conn_timer, c);
+    ev_timer_add(c->w->loop, &c->timer, (uint64_t)c->idle_ms);
+    return c;
+}
+
 static void peer_text(struct px_conn *c)
 {
     const struct sockaddr_storage *peer = &c->peer;
@@ -495,6 +578,8 @@ void px_conn_unpark(struct px_parked *p)
     memcpy(c->lid, p->lid, sizeof(c->lid));
     c->lport = p->lport;
     c->idle_ms = p->idle_ms;
+    pxm_conn_unpark(c, p->mcell); /* the record's counter cell, handed on */
+    p->mcell = NULL;
     px_req_hygiene(c, px_table_listener(w->table, c->lid));
     if (p->fresh) {
         /* The header timeout runs from accept: a client that connects and
@@ -507,15 +592,52 @@ void px_conn_unpark(struct px_parked *p)
     pump(c);
 }
 
+/* An HTTPS listener's connection: a px_conn from the start, since its TLS
+ * handshake is the first thing to do on it (and a session cannot park). */
+static int accept_tls(struct px_worker *w, int fd, const struct sockaddr_storage *peer,
+                      const struct px_lsock *ls, const struct px_listener *lis, int idle_ms)
+{
+    struct px_conn *c;
+
+    if (lis->tls == NULL || (c = conn_new(w)) == NULL) {
+        close(fd);
+        pxm_conn_rejected(w, ls->lid);
+        return SL_ENOMEM;
+    }
+    px_io_plain(&c->io, fd);
+    if (px_io_tls_server(&c->io, fd, lis->tls) != SL_OK) {
+        close(fd);
+        c->io.fd = -1;
+        pxm_conn_rejected(w, ls->lid);
+        conn_free(c);
+        return SL_ENOMEM;
+    }
+    c->https = 1;
+    c->peer = *peer;
+    peer_text(c);
+    memcpy(c->lid, ls->lid, sizeof(c->lid));
+    c->lport = ls->port;
+    c->idle_ms = idle_ms;
+    pxm_conn_open(c);
+    px_req_hygiene(c, lis);
+    c->head_started = 1;
+    ev_fd_set(w->loop, fd, px_io_mask(&c->io, EV_READ), client_event, c);
+    ev_timer_add(w->loop, &c->timer, (uint64_t)w->head_timeout_ms);
+    return SL_OK;
+}
+
 int px_conn_accept(struct px_worker *w, int fd, const struct sockaddr_storage *peer,
                    const struct px_lsock *ls)
 {
     const struct px_listener *lis = px_table_listener(w->table, ls->lid);
     int idle_ms = lis && lis->idle_timeout_s > 0 ? lis->idle_timeout_s * 1000 : PX_IDLE_DEFAULT_MS;
 
+    if (lis && lis->https)
+        return accept_tls(w, fd, peer, ls, lis, idle_ms);
     if (px_park_fresh(w, fd, peer, ls, idle_ms, ev_mono_ms() + (uint64_t)w->head_timeout_ms) !=
         SL_OK) {
         close(fd);
+        pxm_conn_rejected(w, ls->lid);
         return SL_ENOMEM;
     }
     return SL_OK;

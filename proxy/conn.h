@@ -14,7 +14,15 @@
  *   reply.c     answers the proxy makes itself (fixed, redirect, errors)
  *   fwd.c       the heads sent on: re-framed, hop-by-hop dropped, X-Forwarded-*
  *   upstream.c  upstream connections and per-target idle pools
- *   io.c        the transport under both sides (plain TCP today; see io.h)
+ *   io.c        the transport under both sides (plain TCP; see io.h)
+ *   io_tls.c    TLS under either side (tls.c: certificates, contexts, SNI)
+ *   h2.c        an HTTP/2 session on a client connection (state S_H2); each
+ *   h2_stream.c   stream is a px_conn of its own over a stream transport
+ *
+ * and beside them, called by all of the above at a request's steps:
+ *
+ *   metrics_req.c   counters of the request (metrics.h) and its end
+ *   accesslog_req.c its access log line (accesslog.h)
  *
  * Caveats:
  *  - Everything here belongs to one worker thread; nothing is locked.
@@ -48,6 +56,7 @@
 #include "proxy/ev.h"
 #include "proxy/http1.h"
 #include "proxy/io.h"
+#include "proxy/metrics_req.h"
 #include "proxy/table.h"
 #include "proxy/upstream.h"
 
@@ -60,7 +69,7 @@
  * so the connection stays usable (as nginx does); see request.c. */
 #define PX_DISCARD_MAX (1024 * 1024)
 
-enum px_conn_state { S_HEAD, S_UP, S_LOCAL, S_TUNNEL };
+enum px_conn_state { S_HEAD, S_UP, S_LOCAL, S_TUNNEL, S_H2 };
 enum px_res_state { R_HEAD, R_BODY, R_DONE };
 
 /* Results of a step of the state machine. */
@@ -81,6 +90,10 @@ struct px_conn {
     char peer_ip[64];
     char lid[PX_ID_MAX];
     int lport;
+    int https;       /* the listener terminates TLS */
+    int tls_headers; /* this request: x-amzn-tls-* to the target */
+    struct px_h2 *h2; /* S_H2: the session (h2.h) */
+    int stream;       /* an h2 stream's request: not in w->conns, bodies unframed */
     char *cb, *ub, *hu, *hc; /* client in, upstream in, head to upstream, head to client */
     size_t cb_len, cb_cap, cb_off, ub_len, ub_cap, ub_off, hu_cap, hc_cap;
     struct h1_scan scan, uscan;
@@ -119,6 +132,9 @@ struct px_conn {
     int idle_ms;
     int parking;  /* the timer is the park timer: PX_PARK_MS into idle_ms */
     int defer_up; /* slot + 1 in w->deferred: the head to upstream waits */
+    /* counters and the access log (metrics_req.h) */
+    struct pxm_conn mc;
+    struct pxm_req obs;
 };
 
 /* A client connection between requests (park.c): what survives a park. */
@@ -133,6 +149,7 @@ struct px_parked {
     int fresh;         /* no request yet: <deadline> is the head deadline */
     uint64_t deadline; /* ev_mono_ms() at which it is closed */
     struct ev_timer timer;
+    struct pxm_listener *mcell; /* its listener's counters (metrics_req.h), owned */
 };
 
 /* The cap on client connections, shared by every worker (worker.h). */
@@ -190,6 +207,11 @@ struct px_worker {
     /* client.c: bytes (or the end) arrived on a parked connection; it
      * becomes a px_conn again (park.c cannot name client.c either) */
     void (*unpark)(struct px_parked *p);
+    /* client.c's functions the HTTP/2 session calls, for the same reason */
+    void (*conn_pump)(struct px_conn *c);
+    void (*conn_close)(struct px_conn *c);
+    struct px_conn *(*conn_stream)(struct px_conn *parent, const struct px_io *io,
+                                   const char *head, size_t n);
 };
 
 /* ---- client.c ---- */
@@ -200,6 +222,12 @@ struct px_worker {
  * closed).  The caller counted it in (px_admit_opened()). */
 int px_conn_accept(struct px_worker *w, int fd, const struct sockaddr_storage *peer,
                    const struct px_lsock *ls);
+/* A request of the HTTP/2 session on <parent> as a connection of its own
+ * over the stream transport <io> (copied), its head <head>[0..<n>) already
+ * read.  Not in the worker's list: it counts as no client connection.
+ * NULL on allocation failure. */
+struct px_conn *px_conn_stream(struct px_conn *parent, const struct px_io *io, const char *head,
+                               size_t n);
 /* Run the state machine (worker.c: deferred heads, stop). */
 void px_conn_pump(struct px_conn *c);
 void px_conn_close(struct px_conn *c);

@@ -13,7 +13,14 @@
  *    know are ignored, as the feed's compatibility rule allows.  A record of
  *    a kind this version does not know decodes as PXD_SKIP.
  *  - A decoded rule (struct px_rule_def) is heap-allocated with one
- *    reference; everything else is plain values.
+ *    reference, a certificate's PEM texts are heap strings; everything
+ *    else is plain values.  pxd_obj_clear() releases either.
+ *  - A certificate's PEM texts are only bounded here; parsing them is the
+ *    TLS module's (tls.h), so one bad certificate cannot fail a snapshot.
+ *  - Members added to feed_version 1 later (certificates, a listener's
+ *    TLS members, a load balancer's http2_enabled) may be absent in a
+ *    control plane's feed that predates them: absent means "none" or the
+ *    AWS default.
  *  - Thread-safe: no state.
  */
 #ifndef SL_PROXY_DECODE_H
@@ -24,21 +31,53 @@
 
 #include "common/err.h"
 #include "common/feed.h"
+#include "common/logdest.h"
 #include "proxy/table.h"
+
+/* Where a load balancer's access or connection logs go (feed members
+ * "access_logs" and "connection_logs"; both checked by common/logdest.h). */
+struct pxd_logs {
+    int enabled;
+    char bucket[LOGDEST_BUCKET_MAX + 1];
+    char prefix[LOGDEST_PREFIX_MAX + 1];
+};
+struct tls_policy;
 
 struct pxd_lb {
     char id[PX_ID_MAX];
+    char arn[PX_ARN_MAX];
     int internet;
     int idle_timeout_s;
     int drop_invalid; /* drop_invalid_header_fields */
     int desync_mode;  /* enum px_desync_mode (desync.h) */
+    struct pxd_logs access_logs, connection_logs;
+    int http2;       /* routing.http2.enabled (absent: true) */
+    int tls_headers; /* routing.http.x_amzn_tls_version_and_cipher_suite.enabled */
+};
+
+/* A certificate some HTTPS listener uses; the PEM texts are owned. */
+struct pxd_cert {
+    char id[PX_ID_MAX];
+    char arn[PX_ARN_MAX];
+    char *cert_pem;  /* the leaf */
+    char *chain_pem; /* intermediates, "" when none */
+    char *key_pem;
 };
 
 struct pxd_listener {
     char id[PX_ID_MAX];
+    char arn[PX_ARN_MAX];
     char lb_id[PX_ID_MAX];
     int port;
     int https;
+    /* HTTPS only */
+    const struct tls_policy *policy; /* static data (common/tls_policy.h) */
+    int alpn;                        /* enum px_alpn */
+    int ncerts;
+    struct {
+        char id[PX_ID_MAX];
+        int is_default;
+    } certs[PX_MAX_CERTS]; /* the default first */
 };
 
 struct pxd_target {
@@ -52,6 +91,7 @@ struct pxd_target {
 struct pxd_obj {
     enum feed_kind kind;
     union {
+        struct pxd_cert cert; /* owns its PEM texts */
         struct pxd_lb lb;
         struct pxd_listener listener;
         struct px_rule_def *rule; /* owned (one reference) */

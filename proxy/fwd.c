@@ -2,8 +2,12 @@
  * fwd.c - the heads the proxy sends on.  Framing is derived, never copied:
  * Content-Length and Transfer-Encoding are written from what the parser
  * worked out, hop-by-hop fields are dropped (RFC 9110 7.6.1), Host is sent
- * once, X-Forwarded-For appends the peer (ALB's default "append" mode) and
- * X-Forwarded-Proto/-Port name the listener.
+ * once, X-Forwarded-For appends the peer (ALB's default "append" mode),
+ * X-Forwarded-Proto/-Port name the listener, X-Amzn-Trace-Id is the one
+ * made when the request arrived (trace.h), replacing the client's, and under
+ * the load balancer's routing.http.x_amzn_tls_version_and_cipher_suite.enabled
+ * an HTTPS listener adds x-amzn-tls-version and x-amzn-tls-cipher-suite (a
+ * client's own are dropped then).
  */
 #include <strings.h>
 
@@ -91,6 +95,21 @@ static void put_xff(struct px_hbuf *b, const struct h1_request *r, const char *p
     px_hputs(b, "\r\n");
 }
 
+/* ALB's names for what the client negotiated: "TLSv1.2", OpenSSL's
+ * cipher names ("ECDHE-RSA-AES128-GCM-SHA256"). */
+static void put_tls(struct px_hbuf *b, const struct px_conn *c)
+{
+    const char *version, *cipher;
+
+    if (!px_io_tls_info(&c->io, &version, &cipher))
+        return;
+    px_hputs(b, "x-amzn-tls-version: ");
+    px_hputs(b, version);
+    px_hputs(b, "\r\nx-amzn-tls-cipher-suite: ");
+    px_hputs(b, cipher);
+    px_hputs(b, "\r\n");
+}
+
 int px_fwd_request_head(struct px_conn *c)
 {
     const struct h1_request *r = &c->req;
@@ -118,15 +137,27 @@ int px_fwd_request_head(struct px_conn *c)
             h1_is_hop_by_hop(r->headers, r->nheaders, h->name, h->name_len) ||
             named(h, "host", 4) || named(h, "content-length", 14) ||
             named(h, "x-forwarded-proto", 17) || named(h, "x-forwarded-port", 16) ||
-            named(h, "x-forwarded-for", 15))
+            named(h, "x-forwarded-for", 15) || named(h, "x-amzn-trace-id", 15) ||
+            (c->tls_headers && (named(h, "x-amzn-tls-version", 18) ||
+                                named(h, "x-amzn-tls-cipher-suite", 23))))
             continue;
         if (r->deviations & H1_DEV_OBS_FOLD)
             put_unfolded(&b, h);
         else
             put_field(&b, h);
     }
+    if (c->obs.trace[0]) {
+        px_hputs(&b, "X-Amzn-Trace-Id: ");
+        px_hputs(&b, c->obs.trace);
+        px_hputs(&b, "\r\n");
+    }
     put_xff(&b, r, c->peer_ip);
-    px_hput_num(&b, "X-Forwarded-Proto: http\r\nX-Forwarded-Port: ", 43, c->lport);
+    if (c->https)
+        px_hput_num(&b, "X-Forwarded-Proto: https\r\nX-Forwarded-Port: ", 44, c->lport);
+    else
+        px_hput_num(&b, "X-Forwarded-Proto: http\r\nX-Forwarded-Port: ", 43, c->lport);
+    if (c->tls_headers)
+        put_tls(&b, c);
     if (c->req_chunked)
         px_hputs(&b, "Transfer-Encoding: chunked\r\n");
     else if (r->content_length >= 0)

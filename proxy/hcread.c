@@ -3,10 +3,8 @@
  */
 #include "proxy/hcread.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "common/err.h"
 
@@ -20,7 +18,7 @@ void px_hcread_reset(struct hc_read *r)
 
 /* Read into buf[len..cap), growing it up to <max>.  > 0 bytes, 0 at the
  * end, SL_EAGAIN, SL_EIO (an error, or full at <max>). */
-static ssize_t fill(struct hc_read *r, int fd, size_t max)
+static ssize_t fill(struct hc_read *r, struct px_io *io, size_t max)
 {
     ssize_t n;
 
@@ -32,11 +30,9 @@ static ssize_t fill(struct hc_read *r, int fd, size_t max)
         r->buf = b;
         r->cap = cap > max ? max : cap;
     }
-    do
-        n = read(fd, r->buf + r->len, r->cap - r->len);
-    while (n < 0 && errno == EINTR);
+    n = px_io_read(io, r->buf + r->len, r->cap - r->len);
     if (n < 0)
-        return errno == EAGAIN ? SL_EAGAIN : SL_EIO;
+        return n == SL_EAGAIN ? SL_EAGAIN : SL_EIO;
     r->len += (size_t)n;
     return n;
 }
@@ -98,7 +94,7 @@ static void after_head(struct hc_read *r, size_t head, const struct h1_response 
         r->phase = P_CLOSE;
 }
 
-int px_hcread_step(struct hc_read *r, int fd, struct h1_response *res)
+int px_hcread_step(struct hc_read *r, struct px_io *io, struct h1_response *res)
 {
     for (;;) {
         ssize_t n;
@@ -117,7 +113,7 @@ int px_hcread_step(struct hc_read *r, int fd, struct h1_response *res)
             return rc;
         if (r->body >= PX_HC_BODY_MAX)
             return SL_OK; /* enough: the verdict is in the head */
-        n = fill(r, fd, r->phase == P_HEAD ? H1_MAX_RESPONSE_HEAD : 16384);
+        n = fill(r, io, r->phase == P_HEAD ? H1_MAX_RESPONSE_HEAD : 16384);
         if (n == SL_EAGAIN)
             return SL_EAGAIN;
         if (n < 0)

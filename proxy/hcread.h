@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "proxy/http1.h"
+#include "proxy/io.h"
 
 #define PX_HC_BODY_MAX (64 * 1024)
 
@@ -37,10 +38,11 @@ struct hc_read {
 /* Free what <r> holds and make it ready for a new response. */
 void px_hcread_reset(struct hc_read *r);
 
-/* Read what <fd> (non-blocking) has.  SL_EAGAIN: more to come; SL_OK: the
+/* Read what <io> (non-blocking: plain TCP or TLS) has, until it would
+ * block - so nothing TLS decrypted is left unread behind a quiet socket.  SL_EAGAIN: more to come; SL_OK: the
  * response is complete (or the target closed after its head); SL_EIO:
  * failed - r->status is 0 when no whole head came (a reset, a refusal, a
  * malformed or oversized head).  <scratch> is parse space, overwritten. */
-int px_hcread_step(struct hc_read *r, int fd, struct h1_response *scratch);
+int px_hcread_step(struct hc_read *r, struct px_io *io, struct h1_response *scratch);
 
 #endif

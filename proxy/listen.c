@@ -163,8 +163,9 @@ static int open_missing(struct px_worker *w, struct px_bind_error **bad)
         const struct px_listener *l = t->listeners[j];
         const char *addr = w->bind[0] ? w->bind : l->internet ? "0.0.0.0" : "127.0.0.1";
         int err;
-        if (l->https)
-            continue; /* TLS listeners come with issue 14 */
+
+        if (l->https && l->tls == NULL)
+            continue; /* no usable default certificate (the model logged it) */
         for (i = 0; i < w->nls; i++)
             if (w->ls[i].port == l->port && strcmp(w->ls[i].lid, l->id) == 0 &&
                 strcmp(w->ls[i].addr, addr) == 0)

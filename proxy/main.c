@@ -3,7 +3,13 @@
  * sluice-proxy --help).
  *
  * SIGTERM/SIGINT stop gracefully: listeners close, requests in flight finish
- * for up to --stop-grace seconds (default 30), then what is left is closed.
+ * for up to --stop-grace seconds (default 30), then what is left is closed,
+ * and the access logs are written out (every line of a clean stop).
+ *
+ * With https:// the control plane's certificate is verified against --ca
+ * (sluiced's --tls-cert, or the CA that signed it) or the system's trust
+ * store.  A token sent in plain HTTP to an address that is not loopback is
+ * warned about.
  */
 #include <signal.h>
 #include <sys/prctl.h>
@@ -15,8 +21,11 @@
 #include "common/creds.h"
 #include "common/err.h"
 #include "common/log.h"
+#include "proxy/accesslog.h"
 #include "proxy/health.h"
 #include "proxy/limits.h"
+#include "proxy/metrics.h"
+#include "proxy/metrics_http.h"
 #include "proxy/opts.h"
 #include "proxy/report.h"
 #include "proxy/sub.h"
@@ -124,6 +133,8 @@ int main(int argc, char **argv)
     struct px_worker_cfg wc;
     struct px_sub *sub = NULL;
     struct px_report *rep = NULL;
+    struct pxm_http *mh = NULL;
+    struct sl_err err = {0};
     sigset_t set;
     char why[256];
     int i, sig, rc;
@@ -144,6 +155,18 @@ int main(int argc, char **argv)
     exit_with_supervisor();
     if (load_token(o.creds, o.cfg.token, sizeof(o.cfg.token)) != SL_OK)
         return 2;
+    if (o.cfg.tls) {
+        if (px_cp_tls_init(&o.cfg, o.ca, &err) != SL_OK) {
+            fprintf(stderr, "sluice-proxy: %s\n", err.message);
+            return 2;
+        }
+    } else if (o.ca) {
+        fprintf(stderr, "sluice-proxy: --ca needs an https:// control plane\n");
+        return 2;
+    } else if (o.cfg.token[0] && !px_cp_host_is_loopback(o.cfg.host))
+        log_warn("the API token goes to %s in plain HTTP: anyone on the path can read it; "
+                 "use --control-plane https://%s:PORT (sluiced --tls-cert/--tls-key)",
+                 o.cfg.host, o.cfg.host);
     if (budget(&o) != SL_OK)
         return 2;
     if (o.cfg.proxy_id[0] == '\0') {
@@ -157,6 +180,11 @@ int main(int argc, char **argv)
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, NULL); /* threads inherit: only main waits */
     srand((unsigned)getpid());
+    pxm_init(o.workers);
+    if (pxa_start(o.log_dir, o.log_rotate_ms / 1000, o.workers, o.bind) != SL_OK) {
+        fprintf(stderr, "sluice-proxy: cannot start the access log writer\n");
+        return 1;
+    }
     admit.max = o.max_conns;
     wc.bind_addr = o.bind;
     wc.head_timeout_ms = o.head_timeout_ms;
@@ -170,13 +198,22 @@ int main(int argc, char **argv)
         fprintf(stderr, "sluice-proxy: start-up failed\n");
         return 1;
     }
-    log_info("proxy %s: %d worker(s), control plane %s:%d", o.cfg.proxy_id, nworkers, o.cfg.host,
-             o.cfg.port);
+    if (o.metrics_listen &&
+        pxm_http_start(o.metrics_listen, px_sub_applied, sub, &mh, &err) != SL_OK) {
+        fprintf(stderr, "sluice-proxy: %s\n", err.message);
+        return err.status == 400 ? 2 : 1;
+    }
+    if (mh)
+        log_info("metrics on %s (port %d)", o.metrics_listen, pxm_http_port(mh));
+    log_info("proxy %s: %d worker(s), control plane %s://%s:%d", o.cfg.proxy_id, nworkers,
+             o.cfg.tls ? "https" : "http", o.cfg.host, o.cfg.port);
     sigwait(&set, &sig);
     log_info("signal %d: stopping gracefully (up to %d ms for requests in flight)", sig,
              o.grace_ms);
     for (i = 0; i < nworkers; i++)
         px_worker_stop(workers[i], o.grace_ms);
+    pxa_stop(); /* after the workers: their last lines are in the rings */
+    pxm_http_stop(mh);
     px_health_stop(health);
     px_report_stop(rep);
     px_sub_stop(sub);

@@ -8,6 +8,7 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "proxy/accesslog.h"
 #include "proxy/conn.h"
 #include "version.h"
 
@@ -16,7 +17,11 @@ void px_opts_usage(FILE *f)
     fputs("usage: sluice-proxy --control-plane URL [options]\n"
           "The data plane of sluice: serves the listeners, rules and targets that the control\n"
           "plane (sluiced) holds, following its change feed; reports target health back.\n"
-          "  --control-plane URL    sluiced to follow: http://HOST:PORT (required)\n"
+          "  --control-plane URL    sluiced to follow: http://HOST:PORT or https://HOST:PORT\n"
+          "                         (required); a token in plain HTTP to an address that\n"
+          "                         is not loopback is warned about\n"
+          "  --ca FILE              https: the CA bundle the control plane's certificate\n"
+          "                         is verified against (default the system's store)\n"
           "  --id NAME              this proxy's name in reports (default HOSTNAME-PID)\n"
           "  --credentials FILE     AWS-style credentials file holding the sluice_api_token\n"
           "                         to subscribe with, when sluiced requires one\n"
@@ -34,6 +39,14 @@ void px_opts_usage(FILE *f)
           "  --stop-grace SEC       on SIGTERM/SIGINT, requests in flight may finish for SEC\n"
           "                         seconds before what is left is closed (default 30)\n"
           "  --log-level LEVEL      debug|info|warn|error (default info)\n"
+          "  --log-format FORMAT    text|json (default text)\n"
+          "  --metrics-listen HOST:PORT\n"
+          "                         serve GET /metrics (Prometheus text) there (default off)\n"
+          "  --access-log-dir DIR   where load balancers' access logs are written, one tree\n"
+          "                         per S3 bucket and prefix (default ./access-logs)\n"
+          "  --access-log-rotate SEC\n"
+          "                         a new access log file every SEC whole seconds\n"
+          "                         (default 300, as ALB)\n"
           "  --version              print the version and exit\n"
           "  --help                 print this help and exit\n"
           "The open-file soft limit is raised to the hard limit at start.\n",
@@ -85,11 +98,26 @@ static int one(struct px_opts *o, const char *a, const char *v, char *why, size_
     if (strcmp(a, "--control-plane") == 0) {
         o->url = v;
         if (px_cp_parse_url(v, &o->cfg) != SL_OK)
-            return bad(why, cap, a, "must be http://HOST:PORT");
+            return bad(why, cap, a, "must be http://HOST:PORT or https://HOST:PORT");
     } else if (strcmp(a, "--id") == 0) {
         if (*v == '\0' || strlen(v) >= sizeof(o->cfg.proxy_id))
             return bad(why, cap, a, "must be 1-128 characters");
         snprintf(o->cfg.proxy_id, sizeof(o->cfg.proxy_id), "%s", v);
+    } else if (strcmp(a, "--ca") == 0) {
+        o->ca = v;
+    } else if (strcmp(a, "--log-format") == 0) {
+        if (log_parse_format(v) < 0)
+            return bad(why, cap, a, "must be text or json");
+        log_set_format(log_parse_format(v));
+    } else if (strcmp(a, "--metrics-listen") == 0) {
+        o->metrics_listen = v;
+    } else if (strcmp(a, "--access-log-dir") == 0) {
+        if (*v == '\0')
+            return bad(why, cap, a, "must be a directory");
+        o->log_dir = v;
+    } else if (strcmp(a, "--access-log-rotate") == 0) {
+        if (seconds_arg(v, 1, 86400, &o->log_rotate_ms) != SL_OK || o->log_rotate_ms % 1000 != 0)
+            return bad(why, cap, a, "must be whole seconds, 1-86400");
     } else if (strcmp(a, "--credentials") == 0) {
         o->creds = v;
     } else if (strcmp(a, "--bind-address") == 0) {
@@ -127,6 +155,8 @@ int px_opts_parse(int argc, char **argv, struct px_opts *o, char *why, size_t ca
     o->workers = 1;
     o->head_timeout_ms = PX_HEAD_TIMEOUT_MS;
     o->grace_ms = 30000;
+    o->log_dir = "access-logs";
+    o->log_rotate_ms = PXA_ROTATE_S * 1000;
     why[0] = '\0';
     for (i = 1; i < argc; i++) {
         const char *a = argv[i];

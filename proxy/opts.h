@@ -3,8 +3,8 @@
  * --help text, and --version.
  *
  * Caveats:
- *  - Parsing touches no process state except the log level (--log-level),
- *    which is configuration set once at start-up.
+ *  - Parsing touches no process state except the log level and format
+ *    (--log-level, --log-format), configuration set once at start-up.
  *  - --max-connections is checked against the open-file limit by main.c
  *    (limits.h), after the soft limit was raised: 0 here means "not given".
  */
@@ -20,6 +20,10 @@ struct px_opts {
     const char *url;       /* --control-plane, borrowed from argv */
     const char *creds;     /* --credentials FILE or NULL */
     const char *bind;      /* --bind-address ADDR or NULL */
+    const char *ca;        /* --ca FILE (https control plane) or NULL */
+    const char *metrics_listen; /* --metrics-listen HOST:PORT or NULL: none */
+    const char *log_dir;   /* --access-log-dir; default "access-logs" */
+    int log_rotate_ms;     /* --access-log-rotate; default PXA_ROTATE_S */
     int workers;           /* --workers, 1..PX_MAX_WORKERS; default 1 */
     int head_timeout_ms;   /* --header-timeout; default PX_HEAD_TIMEOUT_MS */
     int grace_ms;          /* --stop-grace; default 30 s */

@@ -43,6 +43,7 @@ void px_park_close(struct px_parked *p)
     struct px_worker *w = p->w;
 
     px_io_close(&p->io, w->loop);
+    pxm_parked_closed(w, p->mcell);
     px_park_release(p);
     px_admit_closed(w);
 }
@@ -82,6 +83,7 @@ int px_park_fresh(struct px_worker *w, int fd, const struct sockaddr_storage *pe
     p->idle_ms = idle_ms;
     p->fresh = 1;
     p->deadline = deadline;
+    p->mcell = pxm_conn_accepted(w, ls->lid);
     link_parked(w, p);
     arm(p);
     return SL_OK;
@@ -100,6 +102,7 @@ int px_park(struct px_conn *c, uint64_t idle_left_ms)
     p->lport = c->lport;
     p->idle_ms = c->idle_ms;
     p->deadline = ev_mono_ms() + idle_left_ms;
+    p->mcell = pxm_conn_park(c);
     link_parked(c->w, p);
     arm(p);
     return SL_OK;

@@ -29,6 +29,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "proxy/metrics.h"
 #include "proxy/rindex.h"
 
 #define PX_MAX_WORKERS 64
@@ -38,15 +39,23 @@
 #define PX_KEY_MAX 256  /* target ids "<tg id>|<Id>|<Port>" */
 #define PX_ARN_MAX 512
 #define PX_PATH_MAX 1025
+#define PX_MAX_CERTS 64 /* certificates per HTTPS listener, the default included */
 
 enum px_health_state { PX_H_INITIAL, PX_H_HEALTHY, PX_H_UNHEALTHY, PX_H_UNAVAILABLE };
 enum px_reason { PX_R_NONE, PX_R_REGISTERING, PX_R_TIMEOUT, PX_R_MISMATCH, PX_R_FAILED };
 enum px_algo { PX_ALGO_RR, PX_ALGO_LOR, PX_ALGO_WRANDOM };
 enum px_cond_type { PX_C_HOST, PX_C_PATH, PX_C_HEADER, PX_C_METHOD, PX_C_QUERY, PX_C_SOURCE };
 enum px_act_type { PX_A_NONE, PX_A_FORWARD, PX_A_REDIRECT, PX_A_FIXED };
+/* A listener's AlpnPolicy, in the feed's spelling order. */
+enum px_alpn { PX_ALPN_NONE, PX_ALPN_HTTP1ONLY, PX_ALPN_HTTP2ONLY, PX_ALPN_HTTP2OPTIONAL,
+               PX_ALPN_HTTP2PREFERRED };
 
 struct px_up;    /* an upstream connection, upstream.h */
 struct px_arena; /* arena.h */
+struct pxa_sink; /* an access log destination, accesslog.h */
+struct px_up;      /* an upstream connection, upstream.h */
+struct px_arena;   /* arena.h */
+struct px_tls_srv; /* an HTTPS listener's TLS context, tls.h */
 
 struct px_target {
     char key[PX_KEY_MAX]; /* the feed id "<tg id>|<Id>|<Port>" */
@@ -56,6 +65,7 @@ struct px_target {
     socklen_t addrlen; /* 0: not routable (e.g. an instance id) */
     atomic_int refs;
     atomic_int draining;
+    atomic_int https;  /* its group's Protocol is HTTPS (set when the group is built) */
     atomic_int live;   /* still present in the model */
     atomic_int health; /* enum px_health_state */
     atomic_int reason; /* enum px_reason */
@@ -65,15 +75,19 @@ struct px_target {
     atomic_long conns;
     struct px_up *idle[PX_MAX_WORKERS]; /* per-worker idle keep-alive pool */
     void *hc;                           /* health checker private */
+    struct pxm_target m;                /* counters, metrics.h */
+    _Atomic(void *) tls_sess;           /* HTTPS: a session to resume (tls.h) */
 };
 
 /* A target group's settings as the feed gives them. */
 struct px_tg_conf {
     char id[PX_ID_MAX];
     char arn[PX_ARN_MAX];
+    int https; /* Protocol HTTPS: TLS to the targets, unverified (as ALB) */
     int algo;
     uint32_t slow_start_ms;
     int hc_enabled;
+    int hc_proto; /* 0 HTTP, 1 HTTPS, 2 TCP */
     int hc_interval_ms, hc_timeout_ms, hc_healthy, hc_unhealthy;
     int hc_port; /* 0: traffic port */
     char hc_path[PX_PATH_MAX];
@@ -150,9 +164,15 @@ struct px_listener {
     int port;
     int internet; /* scheme internet-facing */
     int https;
+    struct px_tls_srv *tls; /* HTTPS: one reference; NULL: not served */
+    int tls_headers;        /* x-amzn-tls-version / -cipher-suite to targets */
     int idle_timeout_s;
     int drop_invalid; /* the load balancer's drop_invalid_header_fields */
     int desync_mode;  /* and its desync_mitigation_mode (desync.h) */
+    char lb_name[PX_ARN_MAX]; /* "app/NAME/ID": the LoadBalancer dimension */
+    char name[PX_ARN_MAX];    /* "app/NAME/ID/LID": its ARN's resource part */
+    struct pxm_listener *m;   /* counters, metrics.h (kept by listener id) */
+    struct pxa_sink *alog;    /* access logs, NULL when off (accesslog.h) */
     int nrules;
     struct px_rule *rules; /* priority order, default last */
     struct px_rindex index;

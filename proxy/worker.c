@@ -47,6 +47,8 @@ static void stop_step(struct ev_loop *l, struct px_worker *w)
         c->close_after = 1;
         if (c->state == S_HEAD && c->cb_off >= c->cb_len && !c->to_cl.n)
             px_conn_close(c);
+        else if (c->state == S_H2)
+            px_conn_pump(c); /* GOAWAY; closes once its streams are done */
     }
     if (w->nconns == 0 || ev_mono_ms() >= w->stop_deadline)
         ev_stop(l);
@@ -120,6 +122,9 @@ int px_worker_start(int idx, const struct px_worker_cfg *cfg, struct px_worker *
     w->gen = (unsigned)-1;
     w->up_event = px_conn_up_event;
     w->unpark = px_conn_unpark;
+    w->conn_pump = px_conn_pump;
+    w->conn_close = px_conn_close;
+    w->conn_stream = px_conn_stream;
     if ((w->pathbuf = malloc(H1_MAX_LINE + 2)) == NULL || ev_new(&w->loop) != SL_OK) {
         free(w->pathbuf);
         free(w);

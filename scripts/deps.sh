@@ -6,14 +6,17 @@
 set -euo pipefail
 
 build=(build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev liblmdb-dev
-       libssl-dev libcmocka-dev python3 python3-yaml)
-test=(awscli python3-boto3 python3-requests python3-jsonschema curl procps
+       libssl-dev libnghttp2-dev libcmocka-dev python3 python3-yaml)
+test=(awscli python3-boto3 python3-requests python3-jsonschema curl procps nghttp2-client
       # the fuzz targets (test.sh builds and runs them with clang's libFuzzer)
       clang libclang-rt-dev
       # the docker runtime's tests: a private dockerd, Podman's Docker-compatible
       # service (runc named: apt would pick crun, which fails on cgroups v1
       # "hybrid"; catatonit for initProcessEnabled), busybox for the test image
-      docker.io podman runc catatonit busybox-static iptables iproute2)
+      docker.io podman runc catatonit busybox-static iptables iproute2
+      # the dashboard's test (headless, through the DevTools protocol) and
+      # the access logs' GoAccess check
+      chromium goaccess)
 bench=(haproxy nginx wrk hey)
 
 want=("${build[@]}")

@@ -131,6 +131,30 @@ int coproc_start_time(long pid, unsigned long long *out)
     return SL_ENOTFOUND;
 }
 
+int coproc_args_are(long pid, char *const argv[])
+{
+    char path[64], buf[4096];
+    size_t len = 0, off = 0;
+    ssize_t n;
+    int fd, i;
+
+    snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+        return 0;
+    while (len < sizeof(buf) && (n = read(fd, buf + len, sizeof(buf) - len)) > 0)
+        len += (size_t)n;
+    close(fd);
+    if (len == sizeof(buf)) /* longer than any command line sluiced gives */
+        return 0;
+    for (i = 0; argv[i]; i++) {
+        size_t k = strlen(argv[i]) + 1;
+        if (off + k > len || memcmp(buf + off, argv[i], k) != 0)
+            return 0;
+        off += k;
+    }
+    return off == len;
+}
+
 int coproc_runs(const struct coproc_rec *r, const char *bin)
 {
     char exe[64];

@@ -50,4 +50,9 @@ int coproc_start_time(long pid, unsigned long long *out);
  * upgrade, does not count); else 0. */
 int coproc_runs(const struct coproc_rec *r, const char *bin);
 
+/* 1 when live process <pid>'s arguments (/proc/PID/cmdline) are exactly
+ * the NULL-terminated <argv>, else 0 (gone, unreadable, or different: a
+ * proxy started with another --log-format, --ca or log directory). */
+int coproc_args_are(long pid, char *const argv[]);
+
 #endif

@@ -390,7 +390,8 @@ int supervise_proxy_token(const struct sl_config *cfg, char *out, size_t cap)
 }
 
 /* Take back the proxy of an earlier sluiced when it runs <bin> for <url>
- * with <token>; stop it when it does not (or we do not keep ours). */
+ * with <token> and the arguments we would give ours; stop it when it does
+ * not (or we do not keep ours). */
 static void take_back(struct supervisor *s, const char *bin)
 {
     struct coproc_rec old;
@@ -405,6 +406,8 @@ static void take_back(struct supervisor *s, const char *bin)
         retire(&old, "it follows another URL");
     else if (strcmp(old.token, s->rec.token) != 0)
         retire(&old, "its credentials differ");
+    else if (!coproc_args_are(old.pid, s->argv))
+        retire(&old, "its options differ (--log-format, --ca, --access-log-dir)");
     else {
         s->rec.pid = old.pid;
         s->rec.start = old.start;
@@ -416,8 +419,8 @@ static void take_back(struct supervisor *s, const char *bin)
 int supervise_proxy_start(const struct sl_config *cfg, int port, const char *token,
                           struct supervisor **out)
 {
-    char bin[1024], url[320], env[128];
-    char *argv[10], *envp[2] = {NULL, NULL};
+    char bin[1024], url[320], env[128], logs[1100];
+    char *argv[16], *envp[2] = {NULL, NULL};
     struct supervisor *s;
     int n = 0;
 
@@ -438,6 +441,12 @@ int supervise_proxy_start(const struct sl_config *cfg, int port, const char *tok
     argv[n++] = url;
     argv[n++] = "--id";
     argv[n++] = "local";
+    /* access logs under the data directory; lines as sluiced writes its own */
+    snprintf(logs, sizeof(logs), "%s/access-logs", cfg->data_dir);
+    argv[n++] = "--access-log-dir";
+    argv[n++] = logs;
+    argv[n++] = "--log-format";
+    argv[n++] = cfg->log_format == LOG_JSON ? "json" : "text";
     if (cfg->tls_cert[0]) {
         argv[n++] = "--ca";
         argv[n++] = (char *)cfg->tls_cert;

@@ -13,11 +13,15 @@ strictest) and routing.http.drop_invalid_header_fields.enabled.
 - strictest: anything not Compliant gets 400 and a close.
 - drop_invalid_header_fields: X_Forwarded_For is not forwarded (it is
   without the attribute); a non-token name never is.
+- The access log's classification and classification_reason are the
+  request's (Ambiguous / MultilineHeader, Severe / ..., "-" when compliant).
 - Bad attribute values are refused with a ValidationError."""
 import os
+import shutil
 import socket
 import socketserver
 import sys
+import tempfile
 import threading
 
 import botocore.exceptions
@@ -25,8 +29,10 @@ import botocore.exceptions
 sys.path.insert(0, os.path.dirname(__file__))
 from sluice_harness import Sluiced, check, check_eq, report, run_case  # noqa: E402
 from proxy_util import Proxy, free_port, make_tg, wait_for  # noqa: E402
+from obs_util import log_files, parse_line, partial_files, read_lines  # noqa: E402
 
 S = P = ELB = None
+LOGS = tempfile.mkdtemp(prefix="sluice-hyg-logs-")
 
 
 def _read_until(sock, buf, marker):
@@ -294,6 +300,30 @@ def test_strictest(rec):
         check_eq((st, got, closed), (400, [], True), "strictest: %s gets 400 and a close" % name)
 
 
+def test_classification_logged(rec):
+    lb, port = lb_with("hyg-log", rec, {"routing.http.desync_mitigation_mode": "monitor",
+                                        "access_logs.s3.enabled": "true",
+                                        "access_logs.s3.bucket": "hyg-logs"})
+    root = os.path.join(LOGS, "hyg-logs")
+    check(wait_for(lambda: partial_files(root), 15), "hyg-log writes an access log")
+    for data in (FOLD, SEVERE, GOOD):
+        one(port, rec, data, wait=0.2)
+    ELB.modify_load_balancer_attributes(LoadBalancerArn=lb["LoadBalancerArn"], Attributes=[
+        {"Key": "access_logs.s3.enabled", "Value": "false"}])
+    check(wait_for(lambda: log_files(root) and not partial_files(root), 10),
+          "turning the log off completes its file")
+    rows = [parse_line(ln) for ln in read_lines(log_files(root))]
+    got = {r["request_url"].rsplit("/", 1)[-1]: (r["classification"], r["classification_reason"])
+           for r in rows if r}
+    check_eq(got.get("fold"), ("Ambiguous", "MultilineHeader"), "an obs-fold is logged Ambiguous")
+    # refused unparsed, so its request is logged "- - -" (as ALB logs a 400 it could not parse)
+    bad = [(r["classification"], r["classification_reason"]) for r in rows
+           if r and r["elb_status_code"] == "400"]
+    check(len(bad) == 1 and bad[0][0] == "Severe" and bad[0][1] not in ("-", ""),
+          "Content-Length: +5 is logged Severe with its reason: %r" % bad)
+    check_eq(got.get("good"), ("-", "-"), "a compliant request is logged -")
+
+
 def test_drop_invalid(rec):
     lb, port = lb_with("hyg-drop", rec,
                        {"routing.http.drop_invalid_header_fields.enabled": "true"})
@@ -330,15 +360,17 @@ def main():
     with Sluiced(no_proxy=True) as s:
         S = s
         ELB = s.boto3()
-        P = Proxy(s, extra=["--log-level", "info"])
+        P = Proxy(s, extra=["--log-level", "info", "--access-log-dir", LOGS])
         rec = Recorder()
         try:
-            for fn in (test_defensive, test_monitor, test_strictest, test_drop_invalid):
+            for fn in (test_defensive, test_monitor, test_strictest, test_classification_logged,
+                       test_drop_invalid):
                 run_case(lambda fn=fn: fn(rec))
             run_case(test_bad_values)
         finally:
             rec.stop()
             check_eq(P.stop(), 0, "sluice-proxy exits 0 on SIGTERM")
+            shutil.rmtree(LOGS, ignore_errors=True)
     report()
 
 

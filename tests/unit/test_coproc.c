@@ -123,12 +123,35 @@ static void test_identity(void **state)
     assert_int_equal(coproc_start_time((long)child, &start), SL_ENOTFOUND);
 }
 
-int main(void)
+static char **self_argv;
+
+/* The arguments of a running proxy decide whether it is taken back: one
+ * started with another --log-format or --ca is not. */
+static void test_args(void **state)
+{
+    char *shorter[] = {self_argv[0], NULL};
+    char *other[] = {self_argv[0], "--log-format", "json", NULL};
+    char *none[] = {NULL};
+
+    (void)state;
+    assert_int_equal(coproc_args_are((long)getpid(), self_argv), 1);
+    assert_int_equal(coproc_args_are((long)getpid(), other), 0);
+    assert_int_equal(coproc_args_are((long)getpid(), none), 0);
+    if (self_argv[1]) /* ctest gives none: then shorter is argv itself */
+        assert_int_equal(coproc_args_are((long)getpid(), shorter), 0);
+    assert_int_equal(coproc_args_are(999999999L, self_argv), 0); /* no such process */
+}
+
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
         cmocka_unit_test(test_identity),
+        cmocka_unit_test(test_args),
     };
+
+    (void)argc;
+    self_argv = argv;
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

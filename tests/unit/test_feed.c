@@ -62,6 +62,25 @@ static void test_kinds(void **state)
                     "\"defensive\"}]}"),
                 "{\"id\":\"b\",\"arn\":\"arn:b\",\"scheme\":\"internal\","
                 "\"idle_timeout_seconds\":60,\"http2_enabled\":true}");
+    /* access logs on: the destination goes to the proxies; off: nothing */
+    assert_json(enc(FEED_LOAD_BALANCER, "b",
+                    "{\"id\":\"b\",\"arn\":\"arn:b\",\"Scheme\":\"internal\",\"Attributes\":["
+                    "{\"Key\":\"access_logs.s3.enabled\",\"Value\":\"true\"},"
+                    "{\"Key\":\"access_logs.s3.bucket\",\"Value\":\"my-logs\"},"
+                    "{\"Key\":\"access_logs.s3.prefix\",\"Value\":\"p\"},"
+                    "{\"Key\":\"connection_logs.s3.enabled\",\"Value\":\"false\"},"
+                    "{\"Key\":\"connection_logs.s3.bucket\",\"Value\":\"my-logs\"}]}"),
+                "{\"id\":\"b\",\"arn\":\"arn:b\",\"scheme\":\"internal\","
+                "\"idle_timeout_seconds\":60,\"http2_enabled\":true,"
+                "\"access_logs\":{\"enabled\":true,\"bucket\":\"my-logs\",\"prefix\":\"p\"}}");
+    assert_json(enc(FEED_LOAD_BALANCER, "b",
+                    "{\"id\":\"b\",\"arn\":\"arn:b\",\"Scheme\":\"internal\",\"Attributes\":["
+                    "{\"Key\":\"routing.http2.enabled\",\"Value\":\"false\"},{\"Key\":"
+                    "\"routing.http.x_amzn_tls_version_and_cipher_suite.enabled\",\"Value\":"
+                    "\"true\"}]}"),
+                "{\"id\":\"b\",\"arn\":\"arn:b\",\"scheme\":\"internal\","
+                "\"idle_timeout_seconds\":60,\"http2_enabled\":false,"
+                "\"x_amzn_tls_version_and_cipher_suite_enabled\":true}");
     assert_json(enc(FEED_LISTENER, "l",
                     "{\"id\":\"l\",\"arn\":\"arn:l\",\"Port\":8080,\"Protocol\":\"HTTP\","
                     "\"_lb_id\":\"b\",\"_default_rule\":\"d\",\"DefaultActions\":[]}"),
