@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/err.h"
 #include "proxy/arena.h"
+#include "proxy/sticky.h"
 
 static int rule_cmp(const void *a, const void *b)
 {
@@ -38,6 +40,11 @@ struct px_listener *px_build_listener(const struct pxd_listener *conf, const str
     l->https = conf->https;
     l->internet = lb->internet;
     l->idle_timeout_s = lb->idle_timeout_s;
+    l->keep_alive_s = lb->keep_alive_s;
+    l->xff_mode = lb->xff_mode;
+    l->xff_port = lb->xff_port;
+    l->preserve_host = lb->preserve_host;
+    l->server_header = conf->server_header;
     l->rules = px_arena_alloc(l->arena, sizeof(*l->rules) * ((size_t)n + 1));
     if (l->rules == NULL)
         goto fail;
@@ -86,5 +93,9 @@ struct px_tg *px_build_tg(const struct px_tg_conf *conf, int slot, struct px_tar
         g->targets[i] = recs[i];
     }
     g->ntargets = n;
+    if (px_sticky_tg_ids(g) != SL_OK) {
+        px_tg_release(g);
+        return NULL;
+    }
     return g;
 }

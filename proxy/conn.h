@@ -38,8 +38,10 @@
 #include "proxy/ev.h"
 #include "proxy/http1.h"
 #include "proxy/io.h"
+#include "proxy/sticky.h"
 #include "proxy/table.h"
 #include "proxy/upstream.h"
+#include "proxy/xff.h"
 
 #define PX_HEAD_TIMEOUT_MS 10000 /* default: a request head must arrive within this */
 #define PX_CONNECT_TIMEOUT_MS 5000
@@ -97,6 +99,9 @@ struct px_conn {
     struct ev_timer timer;
     int idle_ms;
     int defer_up; /* slot + 1 in w->deferred: the head to upstream waits */
+    uint64_t born_ms;          /* accepted (client_keep_alive.seconds counts from it) */
+    struct px_fwd_conf fwdc;   /* the listener's forwarding settings (xff.h) */
+    struct px_stick stick;     /* the cookies this exchange's response gets (sticky.h) */
 };
 
 struct px_lsock {

@@ -30,6 +30,10 @@ struct pxd_lb {
     char id[PX_ID_MAX];
     int internet;
     int idle_timeout_s;
+    int keep_alive_s;
+    int xff_mode; /* enum px_xff */
+    int xff_port;
+    int preserve_host;
 };
 
 struct pxd_listener {
@@ -37,6 +41,7 @@ struct pxd_listener {
     char lb_id[PX_ID_MAX];
     int port;
     int https;
+    int server_header;
 };
 
 struct pxd_target {

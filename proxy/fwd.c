@@ -2,10 +2,12 @@
  * fwd.c - the heads the proxy sends on.  Framing is derived, never copied:
  * Content-Length and Transfer-Encoding are written from what the parser
  * worked out, hop-by-hop fields are dropped (RFC 9110 7.6.1), Host is sent
- * once, X-Forwarded-For appends the peer (ALB's default "append" mode) and
- * X-Forwarded-Proto/-Port name the listener.
+ * once and X-Forwarded-For as the load balancer's attributes say (xff.h),
+ * X-Forwarded-Proto/-Port name the listener; responses get the stickiness
+ * cookies (sticky.h).
  */
 #include <strings.h>
+#include <time.h>
 
 #include "common/err.h"
 #include "proxy/conn.h"
@@ -24,23 +26,6 @@ static void put_field(struct px_hbuf *b, const struct h1_header *h)
     px_hput(b, "\r\n", 2);
 }
 
-/* X-Forwarded-For in append mode: the client's chain, then the peer. */
-static void put_xff(struct px_hbuf *b, const struct h1_request *r, const char *peer)
-{
-    size_t i;
-
-    px_hputs(b, "X-Forwarded-For: ");
-    for (i = 0; i < r->nheaders; i++) {
-        const struct h1_header *h = &r->headers[i];
-        if (named(h, "x-forwarded-for", 15) && h->value_len) {
-            px_hput(b, h->value, h->value_len);
-            px_hput(b, ", ", 2);
-        }
-    }
-    px_hputs(b, peer);
-    px_hputs(b, "\r\n");
-}
-
 int px_fwd_request_head(struct px_conn *c)
 {
     const struct h1_request *r = &c->req;
@@ -51,12 +36,8 @@ int px_fwd_request_head(struct px_conn *c)
     px_hput(&b, r->method, r->method_len);
     px_hput(&b, " ", 1);
     px_hput(&b, path, plen);
-    px_hputs(&b, " HTTP/1.1\r\nHost: ");
-    if (r->host)
-        px_hput(&b, r->host, r->host_len);
-    else
-        px_hputs(&b, c->target->host);
-    px_hputs(&b, "\r\n");
+    px_hputs(&b, " HTTP/1.1\r\n");
+    px_xff_host(&b, &c->fwdc, r, c->lport, c->target->host);
     for (i = 0; i < r->nheaders; i++) {
         const struct h1_header *h = &r->headers[i];
         if (h1_is_hop_by_hop(r->headers, r->nheaders, h->name, h->name_len) ||
@@ -66,7 +47,7 @@ int px_fwd_request_head(struct px_conn *c)
             continue;
         put_field(&b, h);
     }
-    put_xff(&b, r, c->peer_ip);
+    px_xff_put(&b, &c->fwdc, r, c->peer_ip, &c->peer);
     px_hput_num(&b, "X-Forwarded-Proto: http\r\nX-Forwarded-Port: ", 43, c->lport);
     if (c->req_chunked)
         px_hputs(&b, "Transfer-Encoding: chunked\r\n");
@@ -114,6 +95,8 @@ int px_fwd_response_head(struct px_conn *c)
             px_hput_num(&b, "Content-Length: ", 16, (long long)r->content_length);
         else if (!r->no_body && c->res_rechunk)
             px_hputs(&b, "Transfer-Encoding: chunked\r\n");
+        if (r->status >= 200)
+            px_sticky_response(&c->stick, c->target, r, (uint32_t)time(NULL), &b);
         if (c->close_after)
             px_hputs(&b, "Connection: close\r\n");
         else if (c->client_minor == 0)
