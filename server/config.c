@@ -143,6 +143,89 @@ static int apply_http(struct sl_config *cfg, const char *name, const char *v, ch
     return CONFIG_EXIT_USAGE;
 }
 
+/* The ECS task runtime's options; the HTTP server's after them. */
+static int apply_runtime(struct sl_config *cfg, const char *name, const char *v, char *errbuf,
+                         size_t errlen)
+{
+    if (strcmp(name, "runtime") == 0) {
+        if (strcmp(v, "auto") != 0 && strcmp(v, "docker") != 0 && strcmp(v, "process") != 0 &&
+            strcmp(v, "none") != 0) {
+            snprintf(errbuf, errlen,
+                     "sluiced: --runtime: expected auto, docker, process or none, got '%s'", v);
+            return CONFIG_EXIT_USAGE;
+        }
+        strcpy(cfg->runtime, v);
+        return CONFIG_RUN;
+    }
+    if (strcmp(name, "docker-host") == 0) {
+        if (strncmp(v, "unix:///", 8) != 0 && strncmp(v, "tcp://", 6) != 0) {
+            snprintf(errbuf, errlen,
+                     "sluiced: --docker-host: expected unix:///PATH or tcp://HOST:PORT, got '%s'",
+                     v);
+            return CONFIG_EXIT_USAGE;
+        }
+        return copy(cfg->docker_host, sizeof(cfg->docker_host), v, name, errbuf, errlen);
+    }
+    if (strcmp(name, "task-host-address") == 0) {
+        struct in_addr a;
+        if (inet_pton(AF_INET, v, &a) != 1) {
+            snprintf(errbuf, errlen,
+                     "sluiced: --task-host-address: expected an IPv4 address, got '%s'", v);
+            return CONFIG_EXIT_USAGE;
+        }
+        return copy(cfg->task_host_address, sizeof(cfg->task_host_address), v, name, errbuf,
+                    errlen);
+    }
+    if (strcmp(name, "task-metadata-address") == 0) {
+        char host[64] = "";
+        int port = 0;
+        struct in_addr a;
+        if (strchr(v, ':') == NULL)
+            snprintf(host, sizeof(host), "%s", v);
+        else if (util_parse_hostport(v, host, sizeof(host), &port) != 0)
+            host[0] = '\0';
+        if (inet_pton(AF_INET, host, &a) != 1) {
+            snprintf(errbuf, errlen,
+                     "sluiced: --task-metadata-address: expected IPV4[:PORT], got '%s'", v);
+            return CONFIG_EXIT_USAGE;
+        }
+        return copy(cfg->task_metadata_address, sizeof(cfg->task_metadata_address), v, name,
+                    errbuf, errlen);
+    }
+    if (strcmp(name, "task-port-range") == 0) {
+        char *end;
+        long lo = strtol(v, &end, 10), hi = -1;
+        if (*end == '-')
+            hi = strtol(end + 1, &end, 10);
+        if (!isdigit((unsigned char)*v) || *end != '\0' || lo < 1 || hi > 65535 || lo > hi) {
+            snprintf(errbuf, errlen,
+                     "sluiced: --task-port-range: expected LO-HI within 1-65535, got '%s'", v);
+            return CONFIG_EXIT_USAGE;
+        }
+        cfg->task_port_lo = (int)lo;
+        cfg->task_port_hi = (int)hi;
+        return CONFIG_RUN;
+    }
+    if (strcmp(name, "task-dir") == 0) {
+        if (*v == '\0') {
+            snprintf(errbuf, errlen, "sluiced: --task-dir: must not be empty");
+            return CONFIG_EXIT_USAGE;
+        }
+        return copy(cfg->task_dir, sizeof(cfg->task_dir), v, name, errbuf, errlen);
+    }
+    if (strcmp(name, "stopped-task-retention") == 0) {
+        if (parse_duration(v, &cfg->stopped_task_retention_s) != 0) {
+            snprintf(errbuf, errlen,
+                     "sluiced: --stopped-task-retention: expected a duration from 1s to 8760h "
+                     "such as 30s, 15m or 1h, got '%s'",
+                     v);
+            return CONFIG_EXIT_USAGE;
+        }
+        return CONFIG_RUN;
+    }
+    return apply_http(cfg, name, v, errbuf, errlen);
+}
+
 static int apply(struct sl_config *cfg, const char *name, const char *v, char *errbuf,
                  size_t errlen)
 {
@@ -222,83 +305,7 @@ static int apply(struct sl_config *cfg, const char *name, const char *v, char *e
         cfg->changes_keep = n;
         return CONFIG_RUN;
     }
-    if (strcmp(name, "runtime") == 0) {
-        if (strcmp(v, "auto") != 0 && strcmp(v, "docker") != 0 && strcmp(v, "process") != 0 &&
-            strcmp(v, "none") != 0) {
-            snprintf(errbuf, errlen,
-                     "sluiced: --runtime: expected auto, docker, process or none, got '%s'", v);
-            return CONFIG_EXIT_USAGE;
-        }
-        strcpy(cfg->runtime, v);
-        return CONFIG_RUN;
-    }
-    if (strcmp(name, "docker-host") == 0) {
-        if (strncmp(v, "unix:///", 8) != 0 && strncmp(v, "tcp://", 6) != 0) {
-            snprintf(errbuf, errlen,
-                     "sluiced: --docker-host: expected unix:///PATH or tcp://HOST:PORT, got '%s'",
-                     v);
-            return CONFIG_EXIT_USAGE;
-        }
-        return copy(cfg->docker_host, sizeof(cfg->docker_host), v, name, errbuf, errlen);
-    }
-    if (strcmp(name, "task-host-address") == 0) {
-        struct in_addr a;
-        if (inet_pton(AF_INET, v, &a) != 1) {
-            snprintf(errbuf, errlen,
-                     "sluiced: --task-host-address: expected an IPv4 address, got '%s'", v);
-            return CONFIG_EXIT_USAGE;
-        }
-        return copy(cfg->task_host_address, sizeof(cfg->task_host_address), v, name, errbuf,
-                    errlen);
-    }
-    if (strcmp(name, "task-metadata-address") == 0) {
-        char host[64] = "";
-        int port = 0;
-        struct in_addr a;
-        if (strchr(v, ':') == NULL)
-            snprintf(host, sizeof(host), "%s", v);
-        else if (util_parse_hostport(v, host, sizeof(host), &port) != 0)
-            host[0] = '\0';
-        if (inet_pton(AF_INET, host, &a) != 1) {
-            snprintf(errbuf, errlen,
-                     "sluiced: --task-metadata-address: expected IPV4[:PORT], got '%s'", v);
-            return CONFIG_EXIT_USAGE;
-        }
-        return copy(cfg->task_metadata_address, sizeof(cfg->task_metadata_address), v, name,
-                    errbuf, errlen);
-    }
-    if (strcmp(name, "task-port-range") == 0) {
-        char *end;
-        long lo = strtol(v, &end, 10), hi = -1;
-        if (*end == '-')
-            hi = strtol(end + 1, &end, 10);
-        if (!isdigit((unsigned char)*v) || *end != '\0' || lo < 1 || hi > 65535 || lo > hi) {
-            snprintf(errbuf, errlen,
-                     "sluiced: --task-port-range: expected LO-HI within 1-65535, got '%s'", v);
-            return CONFIG_EXIT_USAGE;
-        }
-        cfg->task_port_lo = (int)lo;
-        cfg->task_port_hi = (int)hi;
-        return CONFIG_RUN;
-    }
-    if (strcmp(name, "task-dir") == 0) {
-        if (*v == '\0') {
-            snprintf(errbuf, errlen, "sluiced: --task-dir: must not be empty");
-            return CONFIG_EXIT_USAGE;
-        }
-        return copy(cfg->task_dir, sizeof(cfg->task_dir), v, name, errbuf, errlen);
-    }
-    if (strcmp(name, "stopped-task-retention") == 0) {
-        if (parse_duration(v, &cfg->stopped_task_retention_s) != 0) {
-            snprintf(errbuf, errlen,
-                     "sluiced: --stopped-task-retention: expected a duration from 1s to 8760h "
-                     "such as 30s, 15m or 1h, got '%s'",
-                     v);
-            return CONFIG_EXIT_USAGE;
-        }
-        return CONFIG_RUN;
-    }
-    return apply_http(cfg, name, v, errbuf, errlen);
+    return apply_runtime(cfg, name, v, errbuf, errlen);
 }
 
 int config_load(struct sl_config *cfg, int argc, char **argv, char *errbuf, size_t errlen)

@@ -18,6 +18,9 @@ def files_of(d):
     for name in sorted(os.listdir(d)):
         p = os.path.join(d, name)
         st = os.stat(p)
+        if os.path.isdir(p):  # ca/, the local certificate authority
+            out.update({name + "/" + k: v for k, v in files_of(p).items()})
+            continue
         if name == "lock.mdb":
             out[name] = (st.st_ino, st.st_size)
             continue
