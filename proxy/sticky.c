@@ -160,8 +160,7 @@ static const char *cookie_in(const char *s, size_t n, const char *name, size_t n
     return NULL;
 }
 
-const char *px_sticky_cookie(const struct h1_header *hdrs, size_t n, const char *name,
-                             size_t *vlen)
+const char *px_sticky_cookie(const struct h1_header *hdrs, size_t n, const char *name, size_t *vlen)
 {
     size_t i, nl = strlen(name);
 
@@ -177,8 +176,7 @@ const char *px_sticky_cookie(const struct h1_header *hdrs, size_t n, const char 
 
 /* ---- ids and keys ---- */
 
-void px_sticky_id(const unsigned char *key, const char *prefix, const char *what,
-                  unsigned char *id)
+void px_sticky_id(const unsigned char *key, const char *prefix, const char *what, unsigned char *id)
 {
     unsigned char mac[32];
 
@@ -234,8 +232,8 @@ static int valid_cookie(const struct h1_request *r, const char *name, const char
 }
 
 struct px_tg *px_sticky_group(struct px_stick *s, const struct px_table *t,
-                              const struct px_action *a, const struct h1_request *r,
-                              uint32_t now, uint32_t rnd)
+                              const struct px_action *a, const struct h1_request *r, uint32_t now,
+                              uint32_t rnd)
 {
     int i;
 
@@ -259,8 +257,7 @@ static int healthy(const struct px_target *t)
     return t->addrlen && !atomic_load(&t->draining) && atomic_load(&t->health) == PX_H_HEALTHY;
 }
 
-struct px_target *px_sticky_target(const struct px_tg *g, const struct h1_request *r,
-                                   uint32_t now)
+struct px_target *px_sticky_target(const struct px_tg *g, const struct h1_request *r, uint32_t now)
 {
     unsigned char id[PX_STICK_ID_LEN];
     int i, rc;
@@ -340,8 +337,8 @@ static int sets_cookie(const struct h1_response *res, const char *name)
 
     for (i = 0; i < res->nheaders; i++) {
         const struct h1_header *h = &res->headers[i];
-        if (h->name_len == 10 && strncasecmp(h->name, "set-cookie", 10) == 0 &&
-            h->value_len > nl && memcmp(h->value, name, nl) == 0 && h->value[nl] == '=')
+        if (h->name_len == 10 && strncasecmp(h->name, "set-cookie", 10) == 0 && h->value_len > nl &&
+            memcmp(h->value, name, nl) == 0 && h->value[nl] == '=')
             return 1;
     }
     return 0;

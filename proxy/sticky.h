@@ -35,8 +35,8 @@
 #include "proxy/http1.h"
 #include "proxy/table.h"
 
-#define PX_STICK_ID_LEN 8
-#define PX_STICK_VALUE_MAX 48 /* an encoded value and its NUL */
+#define PX_STICK_ID_LEN        8
+#define PX_STICK_VALUE_MAX     48 /* an encoded value and its NUL */
 #define PX_STICK_APP_EXPIRES_S (7 * 86400)
 
 /* One exchange's cookies to set. */
@@ -85,13 +85,12 @@ int px_sticky_tg_ids(struct px_tg *g);
  * valid at <now> (Unix seconds), else route_pick_group() with <rnd>.
  * Sets s->tg_s.  Borrowed from <t>. */
 struct px_tg *px_sticky_group(struct px_stick *s, const struct px_table *t,
-                              const struct px_action *a, const struct h1_request *r,
-                              uint32_t now, uint32_t rnd);
+                              const struct px_action *a, const struct h1_request *r, uint32_t now,
+                              uint32_t rnd);
 
 /* The target of sticky group <g> that the request's cookie names, if it is
  * still a good choice at <now>; NULL: balance as usual.  Borrowed. */
-struct px_target *px_sticky_target(const struct px_tg *g, const struct h1_request *r,
-                                   uint32_t now);
+struct px_target *px_sticky_target(const struct px_tg *g, const struct h1_request *r, uint32_t now);
 
 /* Remember to set <g>'s cookies on the response (a reference on <g> when
  * it is sticky or s->tg_s is set). */
