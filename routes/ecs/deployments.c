@@ -78,6 +78,7 @@ static void set_if(json_t *to, json_t *from, const char *key)
         json_object_set_new(to, key, json_deep_copy(v));
 }
 
+/* <rev_arn> is borrowed. */
 static json_t *counts_json(json_t *rev_arn, json_t *d)
 {
     return json_pack("{sO sI sI sI}", "arn", rev_arn, "requestedTaskCount",
@@ -123,10 +124,12 @@ static json_t *record_new(json_t *svc, json_t *d, json_t *map, const char *num, 
     set_if(rec, svc, "deploymentConfiguration");
     json_array_foreach(map, i, m) {
         o = dep_by_id(json_object_get(svc, "deployments"), jstr(m, "id"));
-        if (o && o != d)
-            json_array_append_new(sources,
-                                  counts_json(child_arn(svc, "service-revision", jstr(m, "rec")),
-                                              o));
+        if (o && o != d) {
+            json_t *arn = child_arn(svc, "service-revision", jstr(m, "rec"));
+
+            json_array_append_new(sources, counts_json(arn, o)); /* counts_json() borrows */
+            json_decref(arn);
+        }
     }
     json_object_set_new(rec, "sourceServiceRevisions", sources);
     json_object_set_new(rec, "targetServiceRevision",

@@ -259,7 +259,7 @@ static json_t *instance_view(struct store_txn *txn, json_t *cluster, int with_ta
     char arn[ECS_ARN_MAX];
     long cpu, mem;
     struct usage u;
-    json_t *out;
+    json_t *out, *none = json_array();
 
     instance_arn(cluster, arn, sizeof(arn));
     host_resources(&cpu, &mem);
@@ -269,7 +269,7 @@ static json_t *instance_view(struct store_txn *txn, json_t *cluster, int with_ta
                     SLUICE_VERSION, "agentHash", "sluice", "dockerVersion", "",
                     "remainingResources",
                     resources_json(cpu - u.cpu, mem - u.memory, u.tcp, u.udp),
-                    "registeredResources", resources_json(cpu, mem, json_array(), json_array()),
+                    "registeredResources", resources_json(cpu, mem, none, none),
                     "status", ecs_instance_draining(cluster) ? "DRAINING" : "ACTIVE",
                     "agentConnected", 1, "runningTasksCount", (int)u.running,
                     "pendingTasksCount", (int)u.pending, "attributes",
@@ -277,6 +277,7 @@ static json_t *instance_view(struct store_txn *txn, json_t *cluster, int with_ta
                     "OK", "details");
     json_decref(u.tcp);
     json_decref(u.udp);
+    json_decref(none);
     if (json_object_get(cluster, "_createdAt"))
         json_object_set(out, "registeredAt", json_object_get(cluster, "_createdAt"));
     if (with_tags)
