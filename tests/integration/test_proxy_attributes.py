@@ -74,8 +74,9 @@ def tg_of(name, backends, **attrs):
                                  HealthCheckIntervalSeconds=1, HealthCheckTimeoutSeconds=1,
                                  HealthyThresholdCount=2, UnhealthyThresholdCount=2)
     tg = tg["TargetGroups"][0]
-    ELB.register_targets(TargetGroupArn=tg["TargetGroupArn"],
-                         Targets=[{"Id": "127.0.0.1", "Port": b.port} for b in backends])
+    if backends:
+        ELB.register_targets(TargetGroupArn=tg["TargetGroupArn"],
+                             Targets=[{"Id": "127.0.0.1", "Port": b.port} for b in backends])
     if attrs:
         ELB.modify_target_group_attributes(TargetGroupArn=tg["TargetGroupArn"], Attributes=[
             {"Key": k, "Value": v} for k, v in attrs.items()])
@@ -221,8 +222,26 @@ def test_lb_cookie():
         b.stop()
 
 
+def refused(tg, attrs):
+    """The ValidationError message of a ModifyTargetGroupAttributes, or None."""
+    try:
+        ELB.modify_target_group_attributes(TargetGroupArn=tg["TargetGroupArn"], Attributes=[
+            {"Key": k, "Value": v} for k, v in attrs.items()])
+    except ELB.exceptions.ClientError as e:
+        return e.response["Error"]["Code"], e.response["Error"]["Message"]
+    return None
+
+
 def test_app_cookie():
     bs = [Echo("p"), Echo("q"), Echo("r")]
+    t0 = tg_of("st-app0", [])
+    got = refused(t0, {"stickiness.enabled": "true", "stickiness.type": "app_cookie"})
+    check(got is not None and got[0] == "ValidationError" and "cookie_name" in got[1],
+          "app_cookie without a cookie name refused: %r" % (got,))
+    got = refused(t0, {"stickiness.enabled": "true", "stickiness.type": "app_cookie",
+                       "stickiness.app_cookie.cookie_name": "AWSALBAPP-0"})
+    check(got is not None and got[0] == "ValidationError" and "reserved" in got[1],
+          "an AWSALB* cookie name refused: %r" % (got,))
     tg = tg_of("st-app", bs, **{"stickiness.enabled": "true", "stickiness.type": "app_cookie",
                                 "stickiness.app_cookie.cookie_name": "SESS",
                                 "stickiness.app_cookie.duration_seconds": "300"})
