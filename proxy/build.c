@@ -45,6 +45,7 @@ struct px_listener *px_build_listener(const struct pxd_listener *conf, const str
     l->xff_port = lb->xff_port;
     l->preserve_host = lb->preserve_host;
     l->server_header = conf->server_header;
+    l->tls_headers = conf->https && lb->tls_headers;
     l->rules = px_arena_alloc(l->arena, sizeof(*l->rules) * ((size_t)n + 1));
     if (l->rules == NULL)
         goto fail;

@@ -15,6 +15,8 @@
 
 #include "common/err.h"
 #include "proxy/conn.h"
+#include "proxy/h2.h"
+#include "proxy/io_tls.h"
 
 static int fill_client(struct px_conn *c)
 {
@@ -55,6 +57,8 @@ static int step_head(struct px_conn *c)
 {
     int status = 0, rc;
 
+    if (c->io.h2) /* TLS chose HTTP/2 */
+        return px_h2_start(c);
     if (c->to_cl.n)
         return PX_STEP_NONE;
     if (c->cb_off >= c->cb_len && c->close_after)
@@ -132,8 +136,10 @@ static int step_up(struct px_conn *c, int head_just_sent)
     if (c->state == S_UP && c->res_state == R_DONE && c->req_done && !c->to_cl.n && !c->to_up.n) {
         px_xchg_finish(c);
         /* Nothing pipelined: the client has not had time to send the next
-         * request, so do not read() just to see EAGAIN. */
-        if (c->cb_off >= c->cb_len && !c->client_eof && !c->close_after)
+         * request, so do not read() just to see EAGAIN (unless TLS holds
+         * bytes already decrypted, which no socket event announces). */
+        if (c->cb_off >= c->cb_len && !c->client_eof && !c->close_after &&
+            !px_io_buffered(&c->io))
             return PX_STEP_WAIT;
         return PX_STEP_PROGRESS;
     }
@@ -229,10 +235,14 @@ static void set_interest(struct px_conn *c)
                 um |= EV_READ;
         }
         break;
+    case S_H2:
+        if (px_h2_wants_read(c))
+            cm |= EV_READ;
+        break;
     }
-    ev_fd_mask(c->w->loop, c->io.fd, px_io_mask(&c->io, cm));
+    px_io_wait(&c->io, c->w->loop, cm);
     if (c->up)
-        ev_fd_mask(c->w->loop, c->up->io.fd, px_io_mask(&c->up->io, um));
+        px_io_wait(&c->up->io, c->w->loop, um);
 }
 
 /* Flush what waits for either side.  PX_STEP_*, or SL_EIO (close). */
@@ -267,14 +277,20 @@ static void pump(struct px_conn *c)
     for (;;) {
         int progress, rc;
 
-        if (++guard > 64)
-            break; /* let other connections run; level-triggered epoll returns */
+        if (++guard > 64) {
+            /* let other connections run; level-triggered epoll returns, but
+             * bytes a TLS stream decrypted already must be asked for */
+            if (px_io_buffered(&c->io) && !c->defer_up)
+                px_xchg_defer(c);
+            break;
+        }
         if ((progress = flush(c, &head_just_sent)) < 0)
             goto close;
         switch (c->state) {
         case S_HEAD: rc = step_head(c); break;
         case S_UP: rc = step_up(c, head_just_sent); break;
         case S_LOCAL: rc = step_local(c); break;
+        case S_H2: rc = px_h2_step(c); break;
         default: rc = step_tunnel(c); break;
         }
         if (rc < 0)
@@ -324,6 +340,10 @@ static void conn_timer(struct ev_loop *l, void *arg)
 {
     struct px_conn *c = arg;
 
+    if (c->state == S_H2 && !px_h2_idle(c)) { /* idle only once no stream is open */
+        ev_timer_add(l, &c->timer, (uint64_t)c->idle_ms);
+        return;
+    }
     if (c->state == S_UP && !c->resp_started) {
         px_xchg_release(c, 0);
         c->close_after = 1;
@@ -339,20 +359,51 @@ void px_conn_close(struct px_conn *c)
     struct px_worker *w = c->w;
 
     px_xchg_release(c, 0);
+    px_h2_free(c);
     ev_timer_del(w->loop, &c->timer);
     px_io_close(&c->io, w->loop);
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        w->conns = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
-    w->nconns--;
+    if (!c->stream) {
+        if (c->prev)
+            c->prev->next = c->next;
+        else
+            w->conns = c->next;
+        if (c->next)
+            c->next->prev = c->prev;
+        w->nconns--;
+    }
     free(c->cb);
     free(c->ub);
     free(c->hu);
     free(c->hc);
     free(c);
+}
+
+struct px_conn *px_conn_stream(struct px_conn *parent, const struct px_io *io, const char *head,
+                               size_t n)
+{
+    struct px_conn *c = calloc(1, sizeof(*c));
+
+    if (c == NULL || px_buf_ensure(&c->cb, &c->cb_cap, n > PX_BUF_INIT ? n : PX_BUF_INIT) != SL_OK ||
+        px_buf_ensure(&c->ub, &c->ub_cap, PX_BUF_INIT) != SL_OK) {
+        if (c)
+            free(c->cb);
+        free(c);
+        return NULL;
+    }
+    c->w = parent->w;
+    c->io = *io;
+    c->stream = 1;
+    c->peer = parent->peer;
+    memcpy(c->peer_ip, parent->peer_ip, sizeof(c->peer_ip));
+    memcpy(c->lid, parent->lid, sizeof(c->lid));
+    c->lport = parent->lport;
+    c->https = parent->https;
+    c->idle_ms = parent->idle_ms;
+    memcpy(c->cb, head, n);
+    c->cb_len = n;
+    ev_timer_init(&c->timer, conn_timer, c);
+    ev_timer_add(c->w->loop, &c->timer, (uint64_t)c->idle_ms);
+    return c;
 }
 
 int px_conn_accept(struct px_worker *w, int fd, const struct sockaddr_storage *peer,
@@ -371,7 +422,16 @@ int px_conn_accept(struct px_worker *w, int fd, const struct sockaddr_storage *p
         return SL_ENOMEM;
     }
     c->w = w;
+    lis = px_table_listener(w->table, ls->lid);
     px_io_plain(&c->io, fd);
+    if (lis && lis->https && (lis->tls == NULL || px_io_tls_server(&c->io, fd, lis->tls) != SL_OK)) {
+        close(fd);
+        free(c->cb);
+        free(c->ub);
+        free(c);
+        return SL_ENOMEM;
+    }
+    c->https = lis && lis->https;
     c->peer = *peer;
     if (peer->ss_family == AF_INET)
         inet_ntop(AF_INET, &((const struct sockaddr_in *)peer)->sin_addr, c->peer_ip,
@@ -381,7 +441,6 @@ int px_conn_accept(struct px_worker *w, int fd, const struct sockaddr_storage *p
                   sizeof(c->peer_ip));
     memcpy(c->lid, ls->lid, sizeof(c->lid));
     c->lport = ls->port;
-    lis = px_table_listener(w->table, c->lid);
     c->idle_ms = lis && lis->idle_timeout_s > 0 ? lis->idle_timeout_s * 1000 : PX_IDLE_DEFAULT_MS;
     ev_timer_init(&c->timer, conn_timer, c);
     c->born_ms = ev_now(w->loop);

@@ -12,7 +12,10 @@
  *   reply.c     answers the proxy makes itself (fixed, redirect, errors)
  *   fwd.c       the heads sent on: re-framed, hop-by-hop dropped, X-Forwarded-*
  *   upstream.c  upstream connections and per-target idle pools
- *   io.c        the transport under both sides (plain TCP today; see io.h)
+ *   io.c        the transport under both sides (plain TCP; see io.h)
+ *   io_tls.c    TLS under either side (tls.c: certificates, contexts, SNI)
+ *   h2.c        an HTTP/2 session on a client connection (state S_H2); each
+ *   h2_stream.c   stream is a px_conn of its own over a stream transport
  *
  * Caveats:
  *  - Everything here belongs to one worker thread; nothing is locked.
@@ -50,7 +53,7 @@
  * so the connection stays usable (as nginx does); see request.c. */
 #define PX_DISCARD_MAX (1024 * 1024)
 
-enum px_conn_state { S_HEAD, S_UP, S_LOCAL, S_TUNNEL };
+enum px_conn_state { S_HEAD, S_UP, S_LOCAL, S_TUNNEL, S_H2 };
 enum px_res_state { R_HEAD, R_BODY, R_DONE };
 
 /* Results of a step of the state machine. */
@@ -70,6 +73,10 @@ struct px_conn {
     char peer_ip[64];
     char lid[PX_ID_MAX];
     int lport;
+    int https;       /* the listener terminates TLS */
+    int tls_headers; /* this request: x-amzn-tls-* to the target */
+    struct px_h2 *h2; /* S_H2: the session (h2.h) */
+    int stream;       /* an h2 stream's request: not in w->conns, bodies unframed */
     char *cb, *ub, *hu, *hc; /* client in, upstream in, head to upstream, head to client */
     size_t cb_len, cb_cap, cb_off, ub_len, ub_cap, ub_off, hu_cap, hc_cap;
     struct h1_scan scan, uscan;
@@ -138,6 +145,11 @@ struct px_worker {
     /* client.c's handler of upstream socket events, registered by the
      * modules below it (they cannot name client.c) */
     ev_fd_cb *up_event;
+    /* client.c's functions the HTTP/2 session calls, for the same reason */
+    void (*conn_pump)(struct px_conn *c);
+    void (*conn_close)(struct px_conn *c);
+    struct px_conn *(*conn_stream)(struct px_conn *parent, const struct px_io *io,
+                                   const char *head, size_t n);
 };
 
 /* ---- client.c ---- */
@@ -146,6 +158,12 @@ struct px_worker {
  * listening socket <ls>.  0, or SL_ENOMEM (fd closed). */
 int px_conn_accept(struct px_worker *w, int fd, const struct sockaddr_storage *peer,
                    const struct px_lsock *ls);
+/* A request of the HTTP/2 session on <parent> as a connection of its own
+ * over the stream transport <io> (copied), its head <head>[0..<n>) already
+ * read.  Not in the worker's list: it counts as no client connection.
+ * NULL on allocation failure. */
+struct px_conn *px_conn_stream(struct px_conn *parent, const struct px_io *io, const char *head,
+                               size_t n);
 /* Run the state machine (worker.c: deferred heads, stop). */
 void px_conn_pump(struct px_conn *c);
 void px_conn_close(struct px_conn *c);

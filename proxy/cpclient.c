@@ -4,8 +4,12 @@
  */
 #include "proxy/cpclient.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,14 +18,20 @@
 #include <unistd.h>
 
 #include "common/err.h"
+#include "common/log.h"
 
 int px_cp_parse_url(const char *url, struct px_cp_cfg *cfg)
 {
     const char *p = url, *colon, *slash;
     size_t n;
 
+    cfg->tls = 0;
     if (strncmp(p, "http://", 7) == 0)
         p += 7;
+    else if (strncmp(p, "https://", 8) == 0) {
+        p += 8;
+        cfg->tls = 1;
+    }
     slash = strchr(p, '/');
     n = slash ? (size_t)(slash - p) : strlen(p);
     colon = memchr(p, ':', n);
@@ -41,9 +51,71 @@ int px_cp_parse_url(const char *url, struct px_cp_cfg *cfg)
     } else {
         memcpy(cfg->host, p, n);
         cfg->host[n] = '\0';
-        cfg->port = 80;
+        cfg->port = cfg->tls ? 443 : 80;
     }
     return cfg->port > 0 && cfg->port < 65536 && cfg->host[0] ? SL_OK : SL_EINVAL;
+}
+
+int px_cp_tls_init(struct px_cp_cfg *cfg, const char *ca_file, struct sl_err *err)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    int ok;
+
+    if (ctx == NULL)
+        return sl_err_set(err, 500, "InternalFailure", "no TLS context");
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+    ok = ca_file ? SSL_CTX_load_verify_locations(ctx, ca_file, NULL)
+                 : SSL_CTX_set_default_verify_paths(ctx);
+    if (ok != 1) {
+        char detail[256] = "";
+        ERR_error_string_n(ERR_get_error(), detail, sizeof(detail));
+        SSL_CTX_free(ctx);
+        return sl_err_set(err, 400, "InvalidParameter", "--ca %s: %s", ca_file ? ca_file : "",
+                          detail);
+    }
+    cfg->ctx = ctx;
+    return SL_OK;
+}
+
+int px_cp_host_is_loopback(const char *host)
+{
+    struct in_addr a4;
+    struct in6_addr a6;
+
+    if (strcmp(host, "localhost") == 0)
+        return 1;
+    if (inet_pton(AF_INET, host, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    return inet_pton(AF_INET6, host, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+}
+
+/* TLS on the connected socket of <rs>: the peer verified and its name
+ * checked.  0 or SL_EIO (logged: a wrong certificate is a setup error). */
+static int tls_connect(const struct px_cp_cfg *cfg, struct px_cp_resp *rs)
+{
+    unsigned char ip[16];
+    int is_ip = inet_pton(AF_INET, cfg->host, ip) == 1 || inet_pton(AF_INET6, cfg->host, ip) == 1;
+    long v;
+
+    if (cfg->ctx == NULL || (rs->ssl = SSL_new(cfg->ctx)) == NULL ||
+        SSL_set_fd(rs->ssl, rs->fd) != 1)
+        return SL_EIO;
+    if (is_ip)
+        X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(rs->ssl), cfg->host);
+    else if (!SSL_set_tlsext_host_name(rs->ssl, cfg->host) || !SSL_set1_host(rs->ssl, cfg->host))
+        return SL_EIO;
+    ERR_clear_error();
+    if (SSL_connect(rs->ssl) == 1)
+        return SL_OK;
+    v = SSL_get_verify_result(rs->ssl);
+    if (v != X509_V_OK)
+        log_warn("control plane %s:%d: certificate not trusted: %s", cfg->host, cfg->port,
+                 X509_verify_cert_error_string(v));
+    else
+        log_warn("control plane %s:%d: TLS handshake failed", cfg->host, cfg->port);
+    ERR_clear_error();
+    return SL_EIO;
 }
 
 static int dial(const struct px_cp_cfg *cfg, int timeout_s)
@@ -72,10 +144,11 @@ static int dial(const struct px_cp_cfg *cfg, int timeout_s)
     return fd < 0 ? SL_EIO : fd;
 }
 
-static int send_all(int fd, const char *p, size_t n)
+static int send_all(const struct px_cp_resp *rs, const char *p, size_t n)
 {
     while (n > 0) {
-        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+        ssize_t w = rs->ssl ? SSL_write(rs->ssl, p, (int)(n > INT32_MAX ? INT32_MAX : n))
+                            : send(rs->fd, p, n, MSG_NOSIGNAL);
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0)
@@ -97,14 +170,18 @@ int px_cp_open(const struct px_cp_cfg *cfg, int timeout_s, const char *method, c
         rs->fd = -1;
         return SL_EIO;
     }
+    if (cfg->tls && tls_connect(cfg, rs) != SL_OK) {
+        px_cp_resp_close(rs);
+        return SL_EIO;
+    }
     n = snprintf(head, sizeof(head),
                  "%s %s HTTP/1.1\r\nHost: %s%s%s:%d\r\nUser-Agent: sluice-proxy\r\n%s%s%s"
                  "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
                  method, path, v6 ? "[" : "", cfg->host, v6 ? "]" : "", cfg->port,
                  cfg->token[0] ? "Authorization: Bearer " : "",
                  cfg->token, cfg->token[0] ? "\r\n" : "", body ? strlen(body) : (size_t)0);
-    if (n < 0 || (size_t)n >= sizeof(head) || send_all(rs->fd, head, (size_t)n) != SL_OK ||
-        (body && send_all(rs->fd, body, strlen(body)) != SL_OK)) {
+    if (n < 0 || (size_t)n >= sizeof(head) || send_all(rs, head, (size_t)n) != SL_OK ||
+        (body && send_all(rs, body, strlen(body)) != SL_OK)) {
         px_cp_resp_close(rs);
         return SL_EIO;
     }
@@ -113,6 +190,7 @@ int px_cp_open(const struct px_cp_cfg *cfg, int timeout_s, const char *method, c
 
 void px_cp_resp_close(struct px_cp_resp *rs)
 {
+    SSL_free(rs->ssl);
     if (rs->fd >= 0)
         close(rs->fd);
     free(rs->buf);
@@ -146,9 +224,13 @@ static int fill(struct px_cp_resp *rs)
             rs->cap = nc;
         }
     }
-    do
-        n = recv(rs->fd, rs->buf + rs->len, rs->cap - rs->len, 0);
-    while (n < 0 && errno == EINTR);
+    if (rs->ssl) {
+        int k = (int)(rs->cap - rs->len > INT32_MAX ? INT32_MAX : rs->cap - rs->len);
+        n = SSL_read(rs->ssl, rs->buf + rs->len, k);
+    } else
+        do
+            n = recv(rs->fd, rs->buf + rs->len, rs->cap - rs->len, 0);
+        while (n < 0 && errno == EINTR);
     if (n <= 0)
         return SL_EIO;
     rs->len += (size_t)n;

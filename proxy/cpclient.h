@@ -7,6 +7,11 @@
  *  - Responses are parsed with the data plane's strict parser (http1.h);
  *    a response the parser refuses is an error like a lost connection.
  *  - A struct px_cp_resp owns its socket and buffer: px_cp_resp_close().
+ *  - https://: TLS with the control plane's certificate verified (the CA
+ *    given with px_cp_tls_init(), else the system's) and its name checked
+ *    against HOST (an IP address against the certificate's IP SANs).  The
+ *    context is shared by the threads that use the client; OpenSSL's
+ *    SSL_CTX allows that.
  */
 #ifndef SL_PROXY_CPCLIENT_H
 #define SL_PROXY_CPCLIENT_H
@@ -14,21 +19,38 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/err.h"
 #include "proxy/http1.h"
+
+typedef struct ssl_ctx_st SSL_CTX;
+typedef struct ssl_st SSL;
 
 struct px_cp_cfg {
     char host[256];
     int port;
+    int tls;      /* https:// */
+    SSL_CTX *ctx; /* https: from px_cp_tls_init(), owned by the caller */
     char token[512]; /* bearer token, empty for none */
     char proxy_id[129];
 };
 
-/* Parse "http://HOST:PORT" (or "HOST[:PORT]") into <cfg>.  0 or SL_EINVAL. */
+/* Parse "http://HOST:PORT", "https://HOST:PORT" (443 by default) or
+ * "HOST[:PORT]" into <cfg>.  0 or SL_EINVAL. */
 int px_cp_parse_url(const char *url, struct px_cp_cfg *cfg);
+
+/* The TLS context for an https:// control plane: peers verified against
+ * the PEM CA bundle <ca_file>, or the system's trust store when NULL.  0,
+ * or SL_EINVAL with the reason in <err>. */
+int px_cp_tls_init(struct px_cp_cfg *cfg, const char *ca_file, struct sl_err *err);
+
+/* Whether <host> is a loopback address or name (tokens may cross it in
+ * plain HTTP without warning). */
+int px_cp_host_is_loopback(const char *host);
 
 /* A response being read from a blocking socket. */
 struct px_cp_resp {
     int fd;
+    SSL *ssl; /* https */
     char *buf;
     size_t len, cap, off; /* off: first unconsumed byte after the head */
     struct h1_response r;

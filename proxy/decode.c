@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/tls_policy.h"
 #include "proxy/arena.h"
 #include "proxy/sticky.h"
 
@@ -87,11 +88,17 @@ static int get_bool(struct ctx *c, json_t *o, const char *key, int *out)
     return SL_OK;
 }
 
-/* An optional boolean: absent leaves *out as it is (members added within
- * the feed version). */
-static int get_opt_bool(struct ctx *c, json_t *o, const char *key, int *out)
+/* An optional boolean: absent leaves *out as it is. */
+static int opt_bool(struct ctx *c, json_t *o, const char *key, int *out)
 {
-    return json_object_get(o, key) == NULL ? SL_OK : get_bool(c, o, key, out);
+    json_t *v = json_object_get(o, key);
+
+    if (v == NULL)
+        return SL_OK;
+    if (!json_is_boolean(v))
+        return bad(c, key, "must be true or false");
+    *out = json_is_true(v);
+    return SL_OK;
 }
 
 /* One of <names> (NULL-terminated): its index in *out. */
@@ -110,6 +117,56 @@ static int get_enum(struct ctx *c, json_t *o, const char *key, const char *const
 }
 
 static int hexv(int ch);
+/* A PEM text member of at most <max> bytes, as a heap copy in *out (NULL
+ * when absent and optional; "" allowed only when <may_be_empty>). */
+static int get_pem(struct ctx *c, json_t *o, const char *key, int required, int may_be_empty,
+                   size_t max, char **out)
+{
+    json_t *v = json_object_get(o, key);
+    size_t n;
+
+    *out = NULL;
+    if (v == NULL && !required)
+        return SL_OK;
+    if (!json_is_string(v) || (n = json_string_length(v)) > max ||
+        (n == 0 && !may_be_empty) || memchr(json_string_value(v), '\0', n) ||
+        (n > 0 && strstr(json_string_value(v), "-----BEGIN ") == NULL))
+        return bad(c, key, "must be PEM text");
+    if ((*out = strdup(json_string_value(v))) == NULL) {
+        sl_err_set(c->err, 500, "InternalFailure", "out of memory decoding certificate");
+        return SL_ENOMEM;
+    }
+    return SL_OK;
+}
+
+/* ACM's limits, with room: a leaf and a key of some KiB, a chain of some. */
+#define PEM_LEAF_MAX (64 * 1024)
+#define PEM_CHAIN_MAX (2 * 1024 * 1024)
+
+static void cert_clear(struct pxd_cert *x)
+{
+    free(x->cert_pem);
+    free(x->chain_pem);
+    free(x->key_pem);
+    x->cert_pem = x->chain_pem = x->key_pem = NULL;
+}
+
+static int dec_cert(struct ctx *c, json_t *o, struct pxd_cert *out)
+{
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if (get_str(c, o, "id", 1, out->id, sizeof(out->id)) != SL_OK ||
+        get_str(c, o, "arn", 1, out->arn, sizeof(out->arn)) != SL_OK)
+        return SL_EINVAL;
+    if ((rc = get_pem(c, o, "certificate_pem", 1, 0, PEM_LEAF_MAX, &out->cert_pem)) != SL_OK ||
+        (rc = get_pem(c, o, "chain_pem", 0, 1, PEM_CHAIN_MAX, &out->chain_pem)) != SL_OK ||
+        (rc = get_pem(c, o, "private_key_pem", 1, 0, PEM_LEAF_MAX, &out->key_pem)) != SL_OK) {
+        cert_clear(out);
+        return rc;
+    }
+    return SL_OK;
+}
 
 /* ---- load balancers, listeners, targets ---- */
 
@@ -120,25 +177,64 @@ static int dec_lb(struct ctx *c, json_t *o, struct pxd_lb *out)
     char arn[PX_ARN_MAX];
 
     memset(out, 0, sizeof(*out));
+    out->http2 = 1;
     if (get_str(c, o, "id", 1, out->id, sizeof(out->id)) != SL_OK ||
         get_str(c, o, "arn", 1, arn, sizeof(arn)) != SL_OK ||
         get_enum(c, o, "scheme", schemes, &out->internet) != SL_OK ||
-        get_int(c, o, "idle_timeout_seconds", 1, 1, 4000, &out->idle_timeout_s) != SL_OK)
+        get_int(c, o, "idle_timeout_seconds", 1, 1, 4000, &out->idle_timeout_s) != SL_OK ||
+        opt_bool(c, o, "http2_enabled", &out->http2) != SL_OK ||
+        opt_bool(c, o, "x_amzn_tls_version_and_cipher_suite_enabled", &out->tls_headers) !=
+            SL_OK)
         return SL_EINVAL;
     out->keep_alive_s = 3600;
     if ((json_object_get(o, "xff_mode") &&
          get_enum(c, o, "xff_mode", xff_modes, &out->xff_mode) != SL_OK) ||
-        get_opt_bool(c, o, "xff_client_port", &out->xff_port) != SL_OK ||
-        get_opt_bool(c, o, "preserve_host_header", &out->preserve_host) != SL_OK ||
+        opt_bool(c, o, "xff_client_port", &out->xff_port) != SL_OK ||
+        opt_bool(c, o, "preserve_host_header", &out->preserve_host) != SL_OK ||
         get_int(c, o, "client_keep_alive_seconds", 0, 60, 604800, &out->keep_alive_s) != SL_OK)
         return SL_EINVAL;
     return SL_OK;
 }
 
+/* An HTTPS listener's certificate list: each {certificate_id, default}, at
+ * most one default, which is moved first. */
+static int dec_listener_certs(struct ctx *c, json_t *arr, struct pxd_listener *out)
+{
+    json_t *e;
+    size_t i;
+    int ndef = 0;
+
+    if (arr == NULL)
+        return SL_OK;
+    if (!json_is_array(arr) || json_array_size(arr) > PX_MAX_CERTS)
+        return bad(c, "certificates", "must be an array of at most 64 certificates");
+    json_array_foreach(arr, i, e) {
+        int def = 0, k = out->ncerts;
+        if (!json_is_object(e) ||
+            get_str(c, e, "certificate_id", 1, out->certs[k].id, sizeof(out->certs[k].id)) !=
+                SL_OK ||
+            get_bool(c, e, "default", &def) != SL_OK)
+            return json_is_object(e) ? SL_EINVAL : bad(c, "certificates", "must hold objects");
+        out->certs[k].is_default = def;
+        out->ncerts++;
+        if (def && ndef++ == 0 && k > 0) { /* the default first */
+            char id[PX_ID_MAX];
+            memcpy(id, out->certs[0].id, sizeof(id));
+            memcpy(out->certs[0].id, out->certs[k].id, sizeof(id));
+            memcpy(out->certs[k].id, id, sizeof(id));
+            out->certs[0].is_default = 1;
+            out->certs[k].is_default = 0;
+        }
+    }
+    return ndef > 1 ? bad(c, "certificates", "must have at most one default") : SL_OK;
+}
+
 static int dec_listener(struct ctx *c, json_t *o, struct pxd_listener *out)
 {
     static const char *const protocols[] = {"HTTP", "HTTPS", NULL};
-    char arn[PX_ARN_MAX];
+    static const char *const alpns[] = {"None", "HTTP1Only", "HTTP2Only", "HTTP2Optional",
+                                        "HTTP2Preferred", NULL};
+    char arn[PX_ARN_MAX], policy[128] = "";
 
     memset(out, 0, sizeof(*out));
     if (get_str(c, o, "id", 1, out->id, sizeof(out->id)) != SL_OK ||
@@ -148,7 +244,19 @@ static int dec_listener(struct ctx *c, json_t *o, struct pxd_listener *out)
         get_enum(c, o, "protocol", protocols, &out->https) != SL_OK)
         return SL_EINVAL;
     out->server_header = 1;
-    return get_opt_bool(c, o, "server_header", &out->server_header);
+    if (opt_bool(c, o, "server_header", &out->server_header) != SL_OK)
+        return SL_EINVAL;
+    if (!out->https)
+        return SL_OK;
+    out->policy = tls_policy_default();
+    if (get_str(c, o, "ssl_policy", 0, policy, sizeof(policy)) != SL_OK)
+        return SL_EINVAL;
+    if (policy[0] && (out->policy = tls_policy_find(policy)) == NULL)
+        return bad(c, "ssl_policy", "names a security policy this proxy does not know");
+    if (json_object_get(o, "alpn_policy") &&
+        get_enum(c, o, "alpn_policy", alpns, &out->alpn) != SL_OK)
+        return SL_EINVAL;
+    return dec_listener_certs(c, json_object_get(o, "certificates"), out);
 }
 
 static int dec_target(struct ctx *c, json_t *o, struct pxd_target *out)
@@ -202,12 +310,12 @@ static int dec_hc(struct ctx *c, json_t *h, struct px_tg_conf *g)
 {
     static const char *const protocols[] = {"HTTP", "HTTPS", "TCP", NULL};
     char matcher[128];
-    int proto = 0, sec = 0;
+    int sec = 0;
 
     if (!json_is_object(h))
         return bad(c, "health_check", "must be an object");
     if (get_bool(c, h, "enabled", &g->hc_enabled) != SL_OK ||
-        get_enum(c, h, "protocol", protocols, &proto) != SL_OK ||
+        get_enum(c, h, "protocol", protocols, &g->hc_proto) != SL_OK ||
         get_int(c, h, "port", 0, 1, 65535, &g->hc_port) != SL_OK ||
         get_str(c, h, "path", 1, g->hc_path, sizeof(g->hc_path)) != SL_OK ||
         get_int(c, h, "healthy_threshold", 1, 1, 10, &g->hc_healthy) != SL_OK ||
@@ -290,6 +398,7 @@ static int dec_tg(struct ctx *c, json_t *o, struct px_tg_conf *out)
         dec_hc(c, json_object_get(o, "health_check"), out) != SL_OK)
         return SL_EINVAL;
     out->slow_start_ms = (uint32_t)slow * 1000u;
+    out->https = strcmp(proto, "HTTPS") == 0; /* anything else is spoken as HTTP */
     return dec_stick(c, json_object_get(o, "stickiness"), out);
 }
 
@@ -572,12 +681,12 @@ static int dec_obj(enum feed_kind k, json_t *o, struct pxd_obj *out, struct sl_e
     if (!json_is_object(o))
         return bad(&c, "object", "must be an object");
     switch (k) {
+    case FEED_CERTIFICATE: return dec_cert(&c, o, &out->u.cert);
     case FEED_LOAD_BALANCER: return dec_lb(&c, o, &out->u.lb);
     case FEED_LISTENER: return dec_listener(&c, o, &out->u.listener);
     case FEED_RULE: return dec_rule(&c, o, &out->u.rule);
     case FEED_TARGET_GROUP: return dec_tg(&c, o, &out->u.tg);
     case FEED_TARGET: return dec_target(&c, o, &out->u.target);
-    case FEED_CERTIFICATE: /* until this proxy serves HTTPS (w/tls): skipped */
     case FEED_NKINDS: break;
     }
     return bad(&c, "kind", "is unknown");
@@ -586,12 +695,12 @@ static int dec_obj(enum feed_kind k, json_t *o, struct pxd_obj *out, struct sl_e
 const char *pxd_obj_id(const struct pxd_obj *o)
 {
     switch (o->kind) {
+    case FEED_CERTIFICATE: return o->u.cert.id;
     case FEED_LOAD_BALANCER: return o->u.lb.id;
     case FEED_LISTENER: return o->u.listener.id;
     case FEED_RULE: return o->u.rule ? o->u.rule->id : "";
     case FEED_TARGET_GROUP: return o->u.tg.id;
     case FEED_TARGET: return o->u.target.id;
-    case FEED_CERTIFICATE:
     case FEED_NKINDS: break;
     }
     return "";
@@ -602,7 +711,8 @@ void pxd_obj_clear(struct pxd_obj *o)
     if (o->kind == FEED_RULE) {
         px_rule_def_release(o->u.rule);
         o->u.rule = NULL;
-    }
+    } else if (o->kind == FEED_CERTIFICATE)
+        cert_clear(&o->u.cert);
 }
 
 static int check_version(json_t *doc, struct sl_err *err)
@@ -633,7 +743,7 @@ static int rec_body(json_t *rec, struct pxd_record *out, struct sl_err *err)
         out->type = strcmp(kind, FEED_GONE) == 0 ? PXD_GONE : PXD_HEARTBEAT;
         return SL_OK;
     }
-    if ((k = feed_kind_parse(kind)) < 0 || k == FEED_CERTIFICATE) {
+    if ((k = feed_kind_parse(kind)) < 0) {
         out->type = PXD_SKIP;
         return SL_OK;
     }
@@ -689,8 +799,8 @@ static int walk(json_t *doc, pxd_snapshot_fn cb, void *arg, struct sl_err *err)
     for (k = 0; k < FEED_NKINDS; k++) {
         json_t *arr = json_object_get(doc, feed_kind_plural((enum feed_kind)k)), *o;
         size_t i;
-        if (k == FEED_CERTIFICATE)
-            continue;
+        if (arr == NULL && k == FEED_CERTIFICATE)
+            continue; /* a control plane from before certificates */
         if (!json_is_array(arr))
             return inval(err, "snapshot has no array '%s'", feed_kind_plural((enum feed_kind)k));
         json_array_foreach(arr, i, o) {

@@ -13,7 +13,14 @@
  *    know are ignored, as the feed's compatibility rule allows.  A record of
  *    a kind this version does not know decodes as PXD_SKIP.
  *  - A decoded rule (struct px_rule_def) is heap-allocated with one
- *    reference; everything else is plain values.
+ *    reference, a certificate's PEM texts are heap strings; everything
+ *    else is plain values.  pxd_obj_clear() releases either.
+ *  - A certificate's PEM texts are only bounded here; parsing them is the
+ *    TLS module's (tls.h), so one bad certificate cannot fail a snapshot.
+ *  - Members added to feed_version 1 later (certificates, a listener's
+ *    TLS members, a load balancer's http2_enabled) may be absent in a
+ *    control plane's feed that predates them: absent means "none" or the
+ *    AWS default.
  *  - Thread-safe: no state.
  */
 #ifndef SL_PROXY_DECODE_H
@@ -26,6 +33,8 @@
 #include "common/feed.h"
 #include "proxy/table.h"
 
+struct tls_policy;
+
 struct pxd_lb {
     char id[PX_ID_MAX];
     int internet;
@@ -34,6 +43,17 @@ struct pxd_lb {
     int xff_mode; /* enum px_xff */
     int xff_port;
     int preserve_host;
+    int http2;       /* routing.http2.enabled (absent: true) */
+    int tls_headers; /* routing.http.x_amzn_tls_version_and_cipher_suite.enabled */
+};
+
+/* A certificate some HTTPS listener uses; the PEM texts are owned. */
+struct pxd_cert {
+    char id[PX_ID_MAX];
+    char arn[PX_ARN_MAX];
+    char *cert_pem;  /* the leaf */
+    char *chain_pem; /* intermediates, "" when none */
+    char *key_pem;
 };
 
 struct pxd_listener {
@@ -42,6 +62,14 @@ struct pxd_listener {
     int port;
     int https;
     int server_header;
+    /* HTTPS only */
+    const struct tls_policy *policy; /* static data (common/tls_policy.h) */
+    int alpn;                        /* enum px_alpn */
+    int ncerts;
+    struct {
+        char id[PX_ID_MAX];
+        int is_default;
+    } certs[PX_MAX_CERTS]; /* the default first */
 };
 
 struct pxd_target {
@@ -55,6 +83,7 @@ struct pxd_target {
 struct pxd_obj {
     enum feed_kind kind;
     union {
+        struct pxd_cert cert; /* owns its PEM texts */
         struct pxd_lb lb;
         struct pxd_listener listener;
         struct px_rule_def *rule; /* owned (one reference) */

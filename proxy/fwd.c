@@ -3,8 +3,10 @@
  * Content-Length and Transfer-Encoding are written from what the parser
  * worked out, hop-by-hop fields are dropped (RFC 9110 7.6.1), Host is sent
  * once and X-Forwarded-For as the load balancer's attributes say (xff.h),
- * X-Forwarded-Proto/-Port name the listener; responses get the stickiness
- * cookies (sticky.h).
+ * X-Forwarded-Proto/-Port name the listener, and under the load balancer's
+ * routing.http.x_amzn_tls_version_and_cipher_suite.enabled an HTTPS
+ * listener adds x-amzn-tls-version and x-amzn-tls-cipher-suite (a client's
+ * own are dropped then); responses get the stickiness cookies (sticky.h).
  */
 #include <strings.h>
 #include <time.h>
@@ -26,6 +28,21 @@ static void put_field(struct px_hbuf *b, const struct h1_header *h)
     px_hput(b, "\r\n", 2);
 }
 
+/* ALB's names for what the client negotiated: "TLSv1.2", OpenSSL's
+ * cipher names ("ECDHE-RSA-AES128-GCM-SHA256"). */
+static void put_tls(struct px_hbuf *b, const struct px_conn *c)
+{
+    const char *version, *cipher;
+
+    if (!px_io_tls_info(&c->io, &version, &cipher))
+        return;
+    px_hputs(b, "x-amzn-tls-version: ");
+    px_hputs(b, version);
+    px_hputs(b, "\r\nx-amzn-tls-cipher-suite: ");
+    px_hputs(b, cipher);
+    px_hputs(b, "\r\n");
+}
+
 int px_fwd_request_head(struct px_conn *c)
 {
     const struct h1_request *r = &c->req;
@@ -43,12 +60,19 @@ int px_fwd_request_head(struct px_conn *c)
         if (h1_is_hop_by_hop(r->headers, r->nheaders, h->name, h->name_len) ||
             named(h, "host", 4) || named(h, "content-length", 14) ||
             named(h, "x-forwarded-proto", 17) || named(h, "x-forwarded-port", 16) ||
-            named(h, "x-forwarded-for", 15))
+            named(h, "x-forwarded-for", 15) ||
+            (c->tls_headers && (named(h, "x-amzn-tls-version", 18) ||
+                                named(h, "x-amzn-tls-cipher-suite", 23))))
             continue;
         put_field(&b, h);
     }
     px_xff_put(&b, &c->fwdc, r, c->peer_ip, &c->peer);
-    px_hput_num(&b, "X-Forwarded-Proto: http\r\nX-Forwarded-Port: ", 43, c->lport);
+    if (c->https)
+        px_hput_num(&b, "X-Forwarded-Proto: https\r\nX-Forwarded-Port: ", 44, c->lport);
+    else
+        px_hput_num(&b, "X-Forwarded-Proto: http\r\nX-Forwarded-Port: ", 43, c->lport);
+    if (c->tls_headers)
+        put_tls(&b, c);
     if (c->req_chunked)
         px_hputs(&b, "Transfer-Encoding: chunked\r\n");
     else if (r->content_length >= 0)

@@ -1,5 +1,7 @@
 /*
- * health.c - the health checker.
+ * health.c - the health checker.  A check's bytes go through a px_io
+ * (io.h): plain TCP, or TLS (io_tls.h, unverified as ALB) when the group's
+ * HealthCheckProtocol is HTTPS.
  */
 #include "proxy/health.h"
 
@@ -15,6 +17,8 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "proxy/ev.h"
+#include "proxy/io.h"
+#include "proxy/io_tls.h"
 #include "proxy/table.h"
 
 struct hc {
@@ -24,11 +28,13 @@ struct hc {
     int slot; /* the group's slot in the table */
     /* settings copied from the group */
     int enabled, interval_ms, timeout_ms, healthy, unhealthy, port;
+    int tls; /* HealthCheckProtocol HTTPS */
     char *path; /* owned */
     int ncodes;
     struct { int lo, hi; } codes[PX_MAX_CODES];
     /* run state */
-    int fd;
+    int fd;          /* io's socket while a check runs, else -1 */
+    struct px_io io; /* the check's stream, owning fd */
     int ok_run, fail_run;
     char *req; /* owned, for the check in progress */
     size_t req_len, sent;
@@ -52,8 +58,7 @@ static void hc_schedule(struct hc *c, uint64_t ms);
 static void hc_end(struct hc *c)
 {
     if (c->fd >= 0) {
-        ev_fd_del(c->h->loop, c->fd);
-        close(c->fd);
+        px_io_close(&c->io, c->h->loop);
         c->fd = -1;
     }
 }
@@ -129,28 +134,35 @@ static void hc_io(struct ev_loop *l, int fd, void *arg, int mask)
     if (c->sent < c->req_len) {
         int err = 0;
         socklen_t el = sizeof(err);
+        struct iovec iov = {c->req + c->sent, c->req_len - c->sent};
         ssize_t w;
         getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el);
         if (err) {
             result(c, 0, PX_R_FAILED, 0);
             return;
         }
-        w = send(fd, c->req + c->sent, c->req_len - c->sent, MSG_NOSIGNAL);
+        /* TLS: the handshake runs inside this write; SL_EAGAIN retries
+         * the same bytes, as OpenSSL wants */
+        w = px_io_writev(&c->io, &iov, 1);
+        if (w == SL_EAGAIN) {
+            px_io_wait(&c->io, l, EV_WRITE);
+            return;
+        }
         if (w < 0) {
-            if (errno != EAGAIN)
-                result(c, 0, PX_R_FAILED, 0);
+            result(c, 0, PX_R_FAILED, 0);
             return;
         }
         c->sent += (size_t)w;
-        if (c->sent == c->req_len)
-            ev_fd_mask(l, fd, EV_READ);
+        px_io_wait(&c->io, l, c->sent == c->req_len ? EV_READ : EV_WRITE);
         return;
     }
-    {
-        ssize_t n = read(fd, c->resp + c->resp_len, sizeof(c->resp) - 1 - c->resp_len);
+    for (;;) {
+        ssize_t n = px_io_read(&c->io, c->resp + c->resp_len, sizeof(c->resp) - 1 - c->resp_len);
         int code;
-        if (n < 0 && errno == EAGAIN)
+        if (n == SL_EAGAIN) {
+            px_io_wait(&c->io, l, EV_READ);
             return;
+        }
         if (n > 0)
             c->resp_len += (size_t)n;
         c->resp[c->resp_len] = '\0';
@@ -160,7 +172,10 @@ static void hc_io(struct ev_loop *l, int fd, void *arg, int mask)
                 result(c, code_ok(c, code), PX_R_MISMATCH, code);
             else
                 result(c, 0, PX_R_FAILED, 0);
+            return;
         }
+        if (px_io_buffered(&c->io) == 0) /* else TLS holds more: read on */
+            return;
     }
 }
 
@@ -192,6 +207,12 @@ static void hc_fire(struct ev_loop *l, void *arg)
     c->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (c->fd < 0) {
         hc_schedule(c, (uint64_t)c->interval_ms);
+        return;
+    }
+    if (!c->tls)
+        px_io_plain(&c->io, c->fd);
+    else if (px_io_tls_client(&c->io, c->fd, t) != SL_OK) { /* io: plain on fd */
+        result(c, 0, PX_R_FAILED, 0);
         return;
     }
     setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -276,6 +297,7 @@ static void sync_group(struct px_health *h, const struct px_tg *g)
         c->healthy = gc->hc_healthy > 0 ? gc->hc_healthy : 5;
         c->unhealthy = gc->hc_unhealthy > 0 ? gc->hc_unhealthy : 2;
         c->port = gc->hc_port;
+        c->tls = gc->hc_proto == 1;
         if (c->path == NULL || strcmp(c->path, gc->hc_path) != 0) {
             char *p = strdup(gc->hc_path[0] ? gc->hc_path : "/");
             if (p) {

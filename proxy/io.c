@@ -44,7 +44,12 @@ static void plain_close(struct px_io *io)
 {
 }
 
-static const struct px_io_ops plain_ops = {plain_read, plain_writev, plain_buffered, plain_close};
+static const struct px_io_ops plain_ops = {
+    .read = plain_read,
+    .writev = plain_writev,
+    .buffered = plain_buffered,
+    .close = plain_close,
+};
 
 void px_io_plain(struct px_io *io, int fd)
 {
@@ -52,21 +57,34 @@ void px_io_plain(struct px_io *io, int fd)
     io->ops = &plain_ops;
     io->priv = NULL;
     io->want = 0;
+    io->mute = 0;
+    io->h2 = 0;
 }
 
 int px_io_mask(const struct px_io *io, int mask)
 {
-    return mask | io->want;
+    return (mask & ~io->mute) | io->want;
+}
+
+void px_io_wait(struct px_io *io, struct ev_loop *loop, int mask)
+{
+    if (io->fd >= 0)
+        ev_fd_mask(loop, io->fd, px_io_mask(io, mask));
+    else if (io->ops && io->ops->wait)
+        io->ops->wait(io, mask);
 }
 
 void px_io_close(struct px_io *io, struct ev_loop *loop)
 {
-    if (io->fd < 0)
+    if (io->ops == NULL)
         return;
-    ev_fd_del(loop, io->fd);
+    if (io->fd >= 0)
+        ev_fd_del(loop, io->fd);
     io->ops->close(io);
-    close(io->fd);
+    if (io->fd >= 0)
+        close(io->fd);
     io->fd = -1;
+    io->ops = NULL;
 }
 
 void px_outq_add(struct px_outq *q, const void *p, size_t n)

@@ -5,8 +5,9 @@
  * The state machine (client.c and the modules under it) never calls read(),
  * writev() or close() on a socket: it calls px_io_read(), px_io_writev() and
  * px_io_close() on a struct px_io, and asks px_io_mask() which epoll events
- * to wait for.  Plain TCP is the only transport today.  A TLS transport
- * (issue 14 for clients, 13 for targets) is another struct px_io_ops:
+ * to wait for.  Three transports implement it: plain TCP (io.c), TLS
+ * (io_tls.h, both sides) and an HTTP/2 stream (h2.h, a request of an h2
+ * connection run through the HTTP/1.1 state machine).  TLS:
  *  - read/writev run SSL_read/SSL_write on the socket, returning SL_EAGAIN
  *    when OpenSSL wants more I/O; the handshake runs inside the first reads
  *    and writes (or before, from the accept or connect completion);
@@ -42,13 +43,22 @@ struct px_io_ops {
     size_t (*buffered)(const struct px_io *io);
     /* end the transport's session; the socket is closed by px_io_close() */
     void (*close)(struct px_io *io);
+    /* TLS: 1 with the negotiated version and cipher (static strings) once
+     * the handshake is done; 0 otherwise.  NULL: never TLS */
+    int (*tls_info)(const struct px_io *io, const char **version, const char **cipher);
+    /* a stream without a socket (fd < 0): the events the connection waits
+     * for now (EV_READ/EV_WRITE), instead of epoll interest */
+    void (*wait)(struct px_io *io, int mask);
 };
 
 struct px_io {
-    int fd;
+    int fd; /* -1: no socket of its own (an h2 stream) */
     const struct px_io_ops *ops;
     void *priv; /* the transport's session */
     int want;   /* EV_READ/EV_WRITE the transport itself waits for */
+    int mute;   /* EV_READ/EV_WRITE it cannot use now (TLS: a write waiting
+                 * to read): not asked for, or a level-triggered event spins */
+    int h2;     /* TLS: the client negotiated h2 (ALPN) or the listener is HTTP2Only */
 };
 
 /* <io> becomes a plain TCP stream on <fd> (owned from now on). */
@@ -73,7 +83,18 @@ static inline size_t px_io_buffered(const struct px_io *io)
  * it wants bytes; EV_WRITE: it has bytes to send). */
 int px_io_mask(const struct px_io *io, int mask);
 
-/* Forget the socket in <loop>, end the session and close it. */
+/* Wait for <mask> as px_io_mask() says: the socket's epoll interest in
+ * <loop> (registered before), or a socketless stream's wait(). */
+void px_io_wait(struct px_io *io, struct ev_loop *loop, int mask);
+
+/* TLS version and cipher of <io> once negotiated (1), else 0. */
+static inline int px_io_tls_info(const struct px_io *io, const char **version, const char **cipher)
+{
+    return io->ops->tls_info ? io->ops->tls_info(io, version, cipher) : 0;
+}
+
+/* Forget the socket in <loop>, end the session and close it.  Once closed,
+ * again is a no-op. */
 void px_io_close(struct px_io *io, struct ev_loop *loop);
 
 /* ---- moving bytes ---- */

@@ -129,8 +129,8 @@ void px_listen_sync(struct px_worker *w)
     for (j = 0; t && !atomic_load(&w->stopping) && j < t->nlisteners; j++) {
         const struct px_listener *l = t->listeners[j];
         const char *addr = w->bind[0] ? w->bind : l->internet ? "0.0.0.0" : "127.0.0.1";
-        if (l->https)
-            continue; /* TLS listeners come with issue 14 */
+        if (l->https && l->tls == NULL)
+            continue; /* no usable default certificate (the model logged it) */
         for (i = 0; i < w->nls; i++)
             if (w->ls[i].port == l->port && strcmp(w->ls[i].lid, l->id) == 0 &&
                 strcmp(w->ls[i].addr, addr) == 0)

@@ -6,7 +6,8 @@
  * Caveats:
  *  - Worker thread only.  The address is the worker's bind address, else
  *    0.0.0.0 for internet-facing load balancers and 127.0.0.1 for internal
- *    ones.  HTTPS listeners are not opened (TLS termination: issue 14).
+ *    ones.  An HTTPS listener without a TLS context (no usable default
+ *    certificate) is not opened.
  */
 #ifndef SL_PROXY_LISTEN_H
 #define SL_PROXY_LISTEN_H

@@ -1,10 +1,15 @@
 /*
  * main.c - sluice-proxy: the data plane process.
  *
- *   sluice-proxy --control-plane http://HOST:PORT [--id NAME]
+ *   sluice-proxy --control-plane http[s]://HOST:PORT [--ca FILE] [--id NAME]
  *                [--credentials FILE] [--bind-address ADDR] [--workers N]
  *                [--log-level debug|info|warn|error] [--header-timeout SECONDS]
  *                [--stop-grace SECONDS]
+ *
+ * With https:// the control plane's certificate is verified against --ca
+ * (sluiced's --tls-cert, or the CA that signed it) or the system's trust
+ * store.  A token sent in plain HTTP to an address that is not loopback is
+ * warned about.
  *
  * SIGTERM/SIGINT stop gracefully: listeners close, requests in flight finish
  * for up to --stop-grace seconds (default 30), then what is left is closed.
@@ -93,14 +98,14 @@ static void exit_with_supervisor(void)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: sluice-proxy --control-plane http://HOST:PORT [--id NAME] "
+    fprintf(stderr, "usage: sluice-proxy --control-plane http[s]://HOST:PORT [--ca FILE] [--id NAME] "
                     "[--credentials FILE] [--bind-address ADDR] [--workers N] "
                     "[--log-level L] [--header-timeout SECONDS] [--stop-grace SECONDS]\n");
 }
 
 struct opts {
     struct px_cp_cfg cfg;
-    const char *url, *creds, *bind;
+    const char *url, *creds, *bind, *ca;
     int workers;
     int head_timeout_ms; /* 0: the default */
     int grace_ms;
@@ -139,6 +144,8 @@ static int parse_args(int argc, char **argv, struct opts *o, int *exit_code)
             snprintf(o->cfg.proxy_id, sizeof(o->cfg.proxy_id), "%s", v);
         else if (strcmp(a, "--credentials") == 0)
             o->creds = v;
+        else if (strcmp(a, "--ca") == 0) /* https: the control plane's CA bundle */
+            o->ca = v;
         else if (strcmp(a, "--bind-address") == 0)
             o->bind = v;
         else if (strcmp(a, "--workers") == 0)
@@ -180,6 +187,19 @@ int main(int argc, char **argv)
     }
     if (load_token(o.creds, o.cfg.token, sizeof(o.cfg.token)) != SL_OK)
         return 2;
+    if (o.cfg.tls) {
+        struct sl_err err = {0};
+        if (px_cp_tls_init(&o.cfg, o.ca, &err) != SL_OK) {
+            fprintf(stderr, "sluice-proxy: %s\n", err.message);
+            return 2;
+        }
+    } else if (o.ca) {
+        fprintf(stderr, "sluice-proxy: --ca needs an https:// control plane\n");
+        return 2;
+    } else if (o.cfg.token[0] && !px_cp_host_is_loopback(o.cfg.host))
+        log_warn("the API token goes to %s in plain HTTP: anyone on the path can read it; "
+                 "use --control-plane https://%s:PORT (sluiced --tls-cert/--tls-key)",
+                 o.cfg.host, o.cfg.host);
     if (o.cfg.proxy_id[0] == '\0') {
         char host[64] = "proxy";
         gethostname(host, sizeof(host) - 1);
@@ -200,8 +220,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "sluice-proxy: start-up failed\n");
         return 1;
     }
-    log_info("proxy %s: %d worker(s), control plane %s:%d", o.cfg.proxy_id, nworkers, o.cfg.host,
-             o.cfg.port);
+    log_info("proxy %s: %d worker(s), control plane %s://%s:%d", o.cfg.proxy_id, nworkers,
+             o.cfg.tls ? "https" : "http", o.cfg.host, o.cfg.port);
     sigwait(&set, &sig);
     log_info("signal %d: stopping gracefully (up to %d ms for requests in flight)", sig,
              o.grace_ms);

@@ -20,11 +20,21 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "common/log.h"
 #include "proxy/build.h"
 #include "proxy/map.h"
+#include "proxy/tls.h"
 
 struct m_listener;
 struct m_tg;
+
+/* A certificate some HTTPS listener uses, parsed once when it arrives. */
+struct m_cert {
+    struct px_map_node node;
+    char id[PX_ID_MAX];
+    int seen;
+    struct px_cert *parsed; /* NULL: it did not parse (logged) */
+};
 
 struct m_lb {
     struct px_map_node node;
@@ -55,6 +65,8 @@ struct m_listener {
     int dirty;
     struct m_listener *dirty_next;
     struct px_listener *built;
+    int tls_dirty;          /* HTTPS: the context below is out of date */
+    struct px_tls_srv *tls; /* HTTPS: kept across rebuilds for rules */
 };
 
 struct m_slot {
@@ -87,7 +99,7 @@ struct m_tg {
 };
 
 struct px_model {
-    struct px_map lbs, listeners, rules, tgs, targets, slots;
+    struct px_map certs, lbs, listeners, rules, tgs, targets, slots;
     struct m_listener *dirty_ls;
     struct m_tg *dirty_tgs;
     int changed;
@@ -332,6 +344,9 @@ static int put_lb(struct px_model *m, const struct pxd_lb *c)
 
     if (b == NULL)
         return SL_ENOMEM;
+    for (l = b->listeners; l; l = l->lb_next)
+        if (b->conf.http2 != c->http2)
+            l->tls_dirty = 1;
     b->conf = *c;
     b->present = b->seen = 1;
     for (l = b->listeners; l; l = l->lb_next)
@@ -361,8 +376,68 @@ static int put_listener(struct px_model *m, const struct pxd_listener *c)
     }
     l->conf = *c;
     l->present = l->seen = 1;
+    l->tls_dirty = 1;
     ls_dirty(m, l);
     return SL_OK;
+}
+
+/* ---- certificates ---- */
+
+/* Listeners naming certificate <id> take their TLS context anew. */
+static void cert_users_dirty(struct px_model *m, const char *id)
+{
+    struct px_map_iter it = {0};
+    struct px_map_node *n;
+    int i;
+
+    m->changed = 1;
+    while ((n = px_map_next(&m->listeners, &it)) != NULL) {
+        struct m_listener *l = ENTRY(n, struct m_listener);
+        for (i = 0; l->conf.https && i < l->conf.ncerts; i++)
+            if (strcmp(l->conf.certs[i].id, id) == 0) {
+                l->tls_dirty = 1;
+                ls_dirty(m, l);
+                break;
+            }
+    }
+}
+
+static int put_cert(struct px_model *m, const struct pxd_cert *c)
+{
+    struct m_cert *e = GET_OR_NEW(m, certs, struct m_cert, c->id);
+    struct px_cert *parsed = NULL;
+    struct sl_err err = {0};
+    int rc;
+
+    if (e == NULL)
+        return SL_ENOMEM;
+    rc = px_cert_new(c->cert_pem, c->chain_pem, c->key_pem, &parsed, &err);
+    if (rc == SL_ENOMEM && e->parsed == NULL && !e->seen) {
+        px_map_del(&m->certs, &e->node);
+        free(e);
+        return SL_ENOMEM;
+    }
+    if (rc == SL_ENOMEM)
+        return SL_ENOMEM; /* the one it had stays */
+    if (rc != SL_OK)
+        log_error("certificate %s (%s): %s; listeners using it do not serve with it", c->id,
+                  c->arn, err.message);
+    px_cert_release(e->parsed);
+    e->parsed = parsed;
+    e->seen = 1;
+    cert_users_dirty(m, c->id);
+    return SL_OK;
+}
+
+static void del_cert(struct px_model *m, struct m_cert *e)
+{
+    char id[PX_ID_MAX];
+
+    memcpy(id, e->id, sizeof(id));
+    px_cert_release(e->parsed);
+    px_map_del(&m->certs, &e->node);
+    free(e);
+    cert_users_dirty(m, id);
 }
 
 static int put_rule(struct px_model *m, struct px_rule_def *d)
@@ -464,6 +539,7 @@ int px_model_put(struct px_model *m, struct pxd_obj *o)
     int rc = SL_ENOMEM;
 
     switch (o->kind) {
+    case FEED_CERTIFICATE: rc = put_cert(m, &o->u.cert); break;
     case FEED_LOAD_BALANCER: rc = put_lb(m, &o->u.lb); break;
     case FEED_LISTENER: rc = put_listener(m, &o->u.listener); break;
     case FEED_RULE:
@@ -472,7 +548,6 @@ int px_model_put(struct px_model *m, struct pxd_obj *o)
         break;
     case FEED_TARGET_GROUP: rc = put_tg(m, &o->u.tg); break;
     case FEED_TARGET: rc = put_target(m, &o->u.target); break;
-    case FEED_CERTIFICATE: /* skipped by the decoder until w/tls */
     case FEED_NKINDS: break;
     }
     pxd_obj_clear(o);
@@ -538,8 +613,13 @@ void px_model_del(struct px_model *m, enum feed_kind k, const char *id)
     struct m_rule *r;
     struct m_tg *g;
     struct m_target *t;
+    struct m_cert *x;
 
     switch (k) {
+    case FEED_CERTIFICATE:
+        if ((x = GET(m, certs, struct m_cert, id)) != NULL)
+            del_cert(m, x);
+        break;
     case FEED_LOAD_BALANCER:
         if ((b = GET(m, lbs, struct m_lb, id)) != NULL && b->present)
             del_lb(m, b);
@@ -560,7 +640,6 @@ void px_model_del(struct px_model *m, enum feed_kind k, const char *id)
         if ((t = GET(m, targets, struct m_target, id)) != NULL)
             del_target(m, t);
         break;
-    case FEED_CERTIFICATE:
     case FEED_NKINDS: break;
     }
 }
@@ -578,6 +657,7 @@ void px_model_del(struct px_model *m, enum feed_kind k, const char *id)
 void px_model_mark(struct px_model *m)
 {
     m->changed = 1; /* a snapshot always makes a table, an empty one too */
+    UNSEE(m->certs, struct m_cert);
     UNSEE(m->lbs, struct m_lb);
     UNSEE(m->listeners, struct m_listener);
     UNSEE(m->rules, struct m_rule);
@@ -616,6 +696,10 @@ void px_model_sweep(struct px_model *m)
         if (b->present && !b->seen)
             del_lb(m, b); /* may free b, the node just returned */
     }
+    memset(&it, 0, sizeof(it));
+    while ((n = px_map_next(&m->certs, &it)) != NULL)
+        if (!ENTRY(n, struct m_cert)->seen)
+            del_cert(m, ENTRY(n, struct m_cert)); /* frees the node just returned */
 }
 
 /* ---- commits ---- */
@@ -632,6 +716,7 @@ static int build_tg(struct px_model *m, struct m_tg *g)
         for (i = 0; i < g->ntargets; i++) {
             recs[i] = g->targets[i]->rec;
             atomic_store(&recs[i]->draining, g->targets[i]->conf.draining);
+            atomic_store(&recs[i]->https, g->conf.https);
         }
         built = px_build_tg(&g->conf, g->slot->slot, recs, g->ntargets);
         free(recs);
@@ -644,6 +729,38 @@ static int build_tg(struct px_model *m, struct m_tg *g)
     return SL_OK;
 }
 
+/* An HTTPS listener's context from its certificates (those that arrived
+ * and parsed), its policy and ALPN; NULL, logged, without a usable default
+ * certificate.  SL_ENOMEM leaves the old one. */
+static int build_tls(struct px_model *m, struct m_listener *l)
+{
+    struct px_cert *certs[PX_MAX_CERTS];
+    struct px_tls_srv *tls = NULL;
+    struct sl_err err = {0};
+    int i, n = 0, rc;
+
+    for (i = 0; i < l->conf.ncerts; i++) {
+        struct m_cert *e = GET(m, certs, struct m_cert, l->conf.certs[i].id);
+        if (e && e->parsed)
+            certs[n++] = e->parsed;
+        else if (i == 0)
+            break; /* no default: nothing is served */
+    }
+    if (n == 0 || !l->conf.certs[0].is_default)
+        log_warn("listener %s: HTTPS without a usable default certificate (%s): not served",
+                 l->id, l->conf.ncerts ? l->conf.certs[0].id : "none");
+    else if ((rc = px_tls_srv_new(l->conf.policy, l->conf.alpn, l->lb->conf.http2, certs, n,
+                                  &tls, &err)) != SL_OK) {
+        if (rc == SL_ENOMEM)
+            return SL_ENOMEM;
+        log_error("listener %s: %s: not served", l->id, err.message);
+    }
+    px_tls_srv_release(l->tls);
+    l->tls = tls;
+    l->tls_dirty = 0;
+    return SL_OK;
+}
+
 static int build_listener(struct px_model *m, struct m_listener *l)
 {
     struct px_rule_def **defs = NULL;
@@ -651,6 +768,9 @@ static int build_listener(struct px_model *m, struct m_listener *l)
     struct m_rule *r;
     int n = 0;
 
+    if (l->present && l->lb && l->lb->present && l->conf.https && l->tls_dirty &&
+        build_tls(m, l) != SL_OK)
+        return SL_ENOMEM;
     if (l->present && l->lb && l->lb->present) {
         if ((defs = malloc(sizeof(*defs) * ((size_t)l->nrules + 1))) == NULL)
             return SL_ENOMEM;
@@ -660,6 +780,10 @@ static int build_listener(struct px_model *m, struct m_listener *l)
         free(defs);
         if (built == NULL)
             return SL_ENOMEM;
+        if (l->conf.https) {
+            px_tls_srv_ref(l->tls);
+            built->tls = l->tls;
+        }
     }
     px_listener_release(l->built);
     l->built = built;
@@ -689,6 +813,7 @@ static int rebuild(struct px_model *m)
         m->dirty_ls = l->dirty_next;
         l->dirty = 0;
         if (!l->present && l->nrules == 0) {
+            px_tls_srv_release(l->tls);
             px_map_del(&m->listeners, &l->node);
             free(l);
         }
@@ -775,7 +900,13 @@ void px_model_free(struct px_model *m)
     memset(&it, 0, sizeof(it));
     while ((n = px_map_next(&m->listeners, &it)) != NULL) {
         px_listener_release(ENTRY(n, struct m_listener)->built);
+        px_tls_srv_release(ENTRY(n, struct m_listener)->tls);
         free(ENTRY(n, struct m_listener));
+    }
+    memset(&it, 0, sizeof(it));
+    while ((n = px_map_next(&m->certs, &it)) != NULL) {
+        px_cert_release(ENTRY(n, struct m_cert)->parsed);
+        free(ENTRY(n, struct m_cert));
     }
     memset(&it, 0, sizeof(it));
     while ((n = px_map_next(&m->tgs, &it)) != NULL) {
@@ -790,6 +921,7 @@ void px_model_free(struct px_model *m)
     memset(&it, 0, sizeof(it));
     while ((n = px_map_next(&m->slots, &it)) != NULL)
         free(ENTRY(n, struct m_slot));
+    px_map_clear(&m->certs);
     px_map_clear(&m->lbs);
     px_map_clear(&m->listeners);
     px_map_clear(&m->rules);

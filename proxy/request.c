@@ -205,6 +205,7 @@ void px_req_handle(struct px_conn *c, size_t head_len)
     if (lis->keep_alive_s > 0 &&
         ev_now(c->w->loop) - c->born_ms >= (uint64_t)lis->keep_alive_s * 1000)
         c->close_after = 1;
+    c->tls_headers = c->https && lis->tls_headers;
     if (c->req.path == NULL) { /* CONNECT */
         px_reply_error(c, 405, 1);
         return;

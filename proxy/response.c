@@ -61,7 +61,8 @@ static int move_head(struct px_conn *c)
     }
     c->res_chunked_in = c->res.chunked;
     c->res_close_delim = !c->res.no_body && !c->res.chunked && c->res.close_delimited;
-    c->res_rechunk = (c->res_chunked_in || c->res_close_delim) && c->client_minor == 1;
+    /* an h2 stream frames the body itself (DATA, END_STREAM) */
+    c->res_rechunk = (c->res_chunked_in || c->res_close_delim) && c->client_minor == 1 && !c->stream;
     if ((c->res_chunked_in || c->res_close_delim) && c->client_minor == 0)
         c->close_after = 1; /* 1.0 client: delimit by closing */
     if (!c->req_done)

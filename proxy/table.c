@@ -16,6 +16,7 @@
 
 #include "common/err.h"
 #include "proxy/arena.h"
+#include "proxy/tls.h"
 
 /* ---- parts ---- */
 
@@ -27,8 +28,10 @@ void px_target_ref(struct px_target *t)
 
 void px_target_release(struct px_target *t)
 {
-    if (t && atomic_fetch_sub(&t->refs, 1) == 1)
+    if (t && atomic_fetch_sub(&t->refs, 1) == 1) {
+        px_tls_session_free(atomic_load(&t->tls_sess));
         free(t);
+    }
 }
 
 struct px_target *px_target_new(const char *key, const char *address, int port)
@@ -90,6 +93,7 @@ void px_listener_release(struct px_listener *l)
         return;
     for (i = 0; i < l->nrules; i++)
         px_rule_def_release((struct px_rule_def *)l->rules[i].def);
+    px_tls_srv_release(l->tls);
     px_arena_free(l->arena);
     free(l);
 }

@@ -38,6 +38,7 @@
 #define PX_KEY_MAX 256  /* target ids "<tg id>|<Id>|<Port>" */
 #define PX_ARN_MAX 512
 #define PX_PATH_MAX 1025
+#define PX_MAX_CERTS 64 /* certificates per HTTPS listener, the default included */
 
 enum px_health_state { PX_H_INITIAL, PX_H_HEALTHY, PX_H_UNHEALTHY, PX_H_UNAVAILABLE };
 enum px_reason { PX_R_NONE, PX_R_REGISTERING, PX_R_TIMEOUT, PX_R_MISMATCH, PX_R_FAILED };
@@ -48,9 +49,13 @@ enum px_xff { PX_XFF_APPEND, PX_XFF_PRESERVE, PX_XFF_REMOVE };
 enum px_stick_type { PX_STICK_NONE, PX_STICK_LB, PX_STICK_APP };
 #define PX_COOKIE_NAME_MAX 256
 #define PX_STICK_KEY_LEN 32
+/* A listener's AlpnPolicy, in the feed's spelling order. */
+enum px_alpn { PX_ALPN_NONE, PX_ALPN_HTTP1ONLY, PX_ALPN_HTTP2ONLY, PX_ALPN_HTTP2OPTIONAL,
+               PX_ALPN_HTTP2PREFERRED };
 
-struct px_up;    /* an upstream connection, upstream.h */
-struct px_arena; /* arena.h */
+struct px_up;      /* an upstream connection, upstream.h */
+struct px_arena;   /* arena.h */
+struct px_tls_srv; /* an HTTPS listener's TLS context, tls.h */
 
 struct px_target {
     char key[PX_KEY_MAX]; /* the feed id "<tg id>|<Id>|<Port>" */
@@ -60,6 +65,7 @@ struct px_target {
     socklen_t addrlen; /* 0: not routable (e.g. an instance id) */
     atomic_int refs;
     atomic_int draining;
+    atomic_int https;  /* its group's Protocol is HTTPS (set when the group is built) */
     atomic_int live;   /* still present in the model */
     atomic_int health; /* enum px_health_state */
     atomic_int reason; /* enum px_reason */
@@ -69,15 +75,18 @@ struct px_target {
     atomic_long conns;
     struct px_up *idle[PX_MAX_WORKERS]; /* per-worker idle keep-alive pool */
     void *hc;                           /* health checker private */
+    _Atomic(void *) tls_sess;           /* HTTPS: a session to resume (tls.h) */
 };
 
 /* A target group's settings as the feed gives them. */
 struct px_tg_conf {
     char id[PX_ID_MAX];
     char arn[PX_ARN_MAX];
+    int https; /* Protocol HTTPS: TLS to the targets, unverified (as ALB) */
     int algo;
     uint32_t slow_start_ms;
     int hc_enabled;
+    int hc_proto; /* 0 HTTP, 1 HTTPS, 2 TCP */
     int hc_interval_ms, hc_timeout_ms, hc_healthy, hc_unhealthy;
     int hc_port; /* 0: traffic port */
     char hc_path[PX_PATH_MAX];
@@ -161,6 +170,8 @@ struct px_listener {
     int port;
     int internet; /* scheme internet-facing */
     int https;
+    struct px_tls_srv *tls; /* HTTPS: one reference; NULL: not served */
+    int tls_headers;        /* x-amzn-tls-version / -cipher-suite to targets */
     int idle_timeout_s;
     int keep_alive_s;  /* client_keep_alive.seconds */
     int xff_mode;      /* enum px_xff */

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/err.h"
+#include "proxy/io_tls.h"
 
 static void unlink_idle(struct px_up *u)
 {
@@ -65,7 +66,8 @@ void px_up_park(struct px_up *u)
     struct px_pool *p = u->pool;
     struct px_up **head = &u->t->idle[p->idx];
 
-    if (atomic_load(p->stopping) || atomic_load(&u->t->draining) || !atomic_load(&u->t->live)) {
+    if (atomic_load(p->stopping) || atomic_load(&u->t->draining) || !atomic_load(&u->t->live) ||
+        px_io_buffered(&u->io)) { /* bytes nobody asked for: not reusable */
         px_up_close(u);
         return;
     }
@@ -111,7 +113,14 @@ struct px_up *px_up_dial(struct px_pool *pool, struct px_target *t, int *connect
         close(fd);
         return NULL;
     }
-    px_io_plain(&u->io, fd);
+    /* HTTPS targets: TLS, unverified as ALB; the handshake runs in the
+     * first write of the request head */
+    if (atomic_load(&t->https) ? px_io_tls_client(&u->io, fd, t) != SL_OK
+                               : (px_io_plain(&u->io, fd), 0)) {
+        close(fd);
+        free(u);
+        return NULL;
+    }
     u->t = t;
     u->pool = pool;
     px_target_ref(t);

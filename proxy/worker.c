@@ -44,6 +44,8 @@ static void stop_step(struct ev_loop *l, struct px_worker *w)
         c->close_after = 1;
         if (c->state == S_HEAD && c->cb_off >= c->cb_len && !c->to_cl.n)
             px_conn_close(c);
+        else if (c->state == S_H2)
+            px_conn_pump(c); /* GOAWAY; closes once its streams are done */
     }
     if (w->nconns == 0 || ev_mono_ms() >= w->stop_deadline)
         ev_stop(l);
@@ -100,6 +102,9 @@ int px_worker_start(int idx, const char *bind_addr, int head_timeout_ms, struct 
     w->head_timeout_ms = head_timeout_ms > 0 ? head_timeout_ms : PX_HEAD_TIMEOUT_MS;
     w->gen = (unsigned)-1;
     w->up_event = px_conn_up_event;
+    w->conn_pump = px_conn_pump;
+    w->conn_close = px_conn_close;
+    w->conn_stream = px_conn_stream;
     if (ev_new(&w->loop) != SL_OK) {
         free(w);
         return SL_EIO;

@@ -6,8 +6,8 @@
 set -euo pipefail
 
 build=(build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev liblmdb-dev
-       libssl-dev libcmocka-dev python3 python3-yaml)
-test=(awscli python3-boto3 python3-requests python3-jsonschema curl procps
+       libssl-dev libnghttp2-dev libcmocka-dev python3 python3-yaml)
+test=(awscli python3-boto3 python3-requests python3-jsonschema curl procps nghttp2-client
       # the fuzz targets (test.sh builds and runs them with clang's libFuzzer)
       clang libclang-rt-dev
       # the docker runtime's tests: a private dockerd, Podman's Docker-compatible

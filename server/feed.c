@@ -138,7 +138,7 @@ static int missing(struct sl_err *err, const char *kind, const char *id, const c
 
 static int enc_lb(const char *id, json_t *o, json_t **out, struct sl_err *err)
 {
-    const char *arn = str(o, "arn"), *scheme = str(o, "Scheme");
+    const char *arn = str(o, "arn"), *scheme = str(o, "Scheme"), *tls;
 
     if (arn == NULL)
         return missing(err, "load balancer", id, "arn");
@@ -148,7 +148,12 @@ static int enc_lb(const char *id, json_t *o, json_t **out, struct sl_err *err)
                      "idle_timeout_seconds",
                      (json_int_t)attr_num(o, "idle_timeout.timeout_seconds", 60), "http2_enabled",
                      !attr_is(o, "routing.http2.enabled", "false"));
-    if (*out && json_object_update_new(*out, lb_http(o)) != 0) {
+    /* the x-amzn-tls-version / x-amzn-tls-cipher-suite request headers */
+    tls = attr(o, "routing.http.x_amzn_tls_version_and_cipher_suite.enabled");
+    if (*out && ((tls && strcmp(tls, "true") == 0 &&
+                  json_object_set_new(*out, "x_amzn_tls_version_and_cipher_suite_enabled",
+                                      json_true())) ||
+                 json_object_update_new(*out, lb_http(o)) != 0)) {
         json_decref(*out);
         *out = NULL;
     }

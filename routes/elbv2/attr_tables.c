@@ -56,7 +56,8 @@ static const struct elb_attr lb_attrs[] = {
      NULL, "true: targets get the client's Host as sent; false: without a port unless it is "
      "not the listener's"},
     {"routing.http.x_amzn_tls_version_and_cipher_suite.enabled", "false", ATTR_BOOL, 0, 0, NULL,
-     ATTR_VALUES, only_false, NO_TLS},
+     ATTR_DONE, NULL,
+     "HTTPS listeners add x-amzn-tls-version and x-amzn-tls-cipher-suite to requests"},
     {"routing.http.xff_client_port.enabled", "false", ATTR_BOOL, 0, 0, NULL, ATTR_DONE, NULL,
      "the client's port in X-Forwarded-For (append mode)"},
     {"routing.http.xff_header_processing.mode", "append", ATTR_ENUM, 0, 0, xff_modes,

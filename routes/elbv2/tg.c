@@ -72,10 +72,11 @@ static int range(const char *name, long n, long min, long max, struct sl_err *er
 
 int elb_hc_check(const struct elb_hc *hc, struct sl_err *err)
 {
-    if ((hc->set & ELB_HC_PROTOCOL) && hc->protocol != ELB_HCP_HTTP)
+    if ((hc->set & ELB_HC_PROTOCOL) && hc->protocol != ELB_HCP_HTTP &&
+        hc->protocol != ELB_HCP_HTTPS)
         return sl_err_set(err, 400, "ValidationError",
                           "Health check protocol '%s' is not supported by sluice: sluice-proxy "
-                          "checks targets over plain HTTP/1.1 (use 'HTTP')",
+                          "checks targets with HTTP/1.1 requests (use 'HTTP' or 'HTTPS')",
                           elb_hc_protocol_names[hc->protocol]);
 
     if ((hc->set & ELB_HC_PORT) && hc->port != 0 &&
@@ -141,13 +142,11 @@ int elb_tg_check(const struct elb_tg_spec *s, struct sl_err *err)
 {
     if (elb_tg_name_check(s->name, err) != SL_OK)
         return SL_ERR;
-    if (s->protocol != ELB_TGP_HTTP)
+    if (s->protocol != ELB_TGP_HTTP && s->protocol != ELB_TGP_HTTPS)
         return sl_err_set(err, 400, "ValidationError",
-                          "Target group protocol '%s' is not supported by sluice: %s",
-                          elb_tg_protocol_names[s->protocol],
-                          s->protocol == ELB_TGP_HTTPS
-                              ? "sluice-proxy speaks plain HTTP/1.1 to targets (use 'HTTP')"
-                              : "it provides Application Load Balancers only (use 'HTTP')");
+                          "Target group protocol '%s' is not supported by sluice: it provides "
+                          "Application Load Balancers only (use 'HTTP' or 'HTTPS')",
+                          elb_tg_protocol_names[s->protocol]);
     if (s->version != ELB_PV_HTTP1)
         return sl_err_set(err, 400, "ValidationError",
                           "Protocol version '%s' is not supported by sluice: sluice-proxy speaks "

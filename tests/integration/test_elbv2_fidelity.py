@@ -232,10 +232,9 @@ def test_target_groups():
     text = ok("CreateTargetGroup", Name="tf-tg", Protocol="HTTP", ProtocolVersion="", Port=80,
               VpcId="vpc-1", TargetType="ip", HealthCheckPort="traffic-port")
     check_eq(values(text, "ProtocolVersion"), ["HTTP1"], "empty ProtocolVersion: HTTP1")
-    for params, what in (({"Protocol": "HTTPS"}, "HTTPS to targets"),
-                         ({"Protocol": "TCP"}, "an NLB protocol"),
+    for params, what in (({"Protocol": "TCP"}, "an NLB protocol"),
                          ({"ProtocolVersion": "GRPC"}, "gRPC"),
-                         ({"HealthCheckProtocol": "HTTPS"}, "HTTPS health checks"),
+                         ({"HealthCheckProtocol": "TCP"}, "TCP health checks"),
                          ({"Matcher": {"GrpcCode": "12"}}, "a gRPC matcher")):
         p = dict({"Name": "tg-x", "Protocol": "HTTP", "Port": 80, "VpcId": "vpc-1"}, **params)
         code, msg, _ = query("CreateTargetGroup", **p)

@@ -4,18 +4,14 @@ record); a record that does not decode makes the proxy re-read the
 snapshot, and a snapshot that does not decode (another feed_version, a bad
 member) is refused whole and logged while the last table keeps serving;
 the decoder's messages name what was wrong."""
-import json
 import os
-import queue
-import socket
 import sys
-import tempfile
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from sluice_harness import check, check_eq, report, run_case  # noqa: E402
 from proxy_util import Proxy, free_port, get, wait_for  # noqa: E402
+from feed_cp import FakeControlPlane  # noqa: E402
 
 
 def obj_lb():
@@ -48,95 +44,6 @@ def record(rev, kind, obj=None, op="put", rid=None):
     if obj is not None:
         r["object"] = obj
     return r
-
-
-class FakeControlPlane:
-    """Serves the snapshot it is given and streams what send() is given on
-    the newest watch; counts snapshot reads and watches; accepts reports."""
-
-    def __init__(self):
-        self.snap = None
-        self.snapshots = 0
-        self.watches = 0
-        self.lock = threading.Lock()
-        self.q = None
-        self.srv = socket.socket()
-        self.srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.srv.bind(("127.0.0.1", 0))
-        self.srv.listen(16)
-        self.port = self.srv.getsockname()[1]
-        self.url = "http://127.0.0.1:%d" % self.port
-        self.data_dir = tempfile.mkdtemp(prefix="sluice-fakecp-")
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while True:
-            try:
-                c, _ = self.srv.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(c,), daemon=True).start()
-
-    @staticmethod
-    def _head(c):
-        data = b""
-        while b"\r\n\r\n" not in data:
-            d = c.recv(65536)
-            if not d:
-                return None, b""
-            data += d
-        head, rest = data.split(b"\r\n\r\n", 1)
-        n = 0
-        for line in head.split(b"\r\n")[1:]:
-            k, _, v = line.partition(b":")
-            if k.strip().lower() == b"content-length":
-                n = int(v)
-        while len(rest) < n:
-            rest += c.recv(65536)
-        return head.split(b" ")[1].decode(), rest
-
-    def _serve(self, c):
-        try:
-            path, _ = self._head(c)
-            if path is None:
-                return
-            if path.startswith("/v1/dataplane/snapshot"):
-                self.snapshots += 1
-                body = json.dumps(self.snap).encode()
-                c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                          b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
-            elif path.startswith("/v1/dataplane/watch"):
-                q = queue.Queue()
-                with self.lock:
-                    old, self.q = self.q, q
-                    self.watches += 1
-                if old:
-                    old.put(None)
-                c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\n"
-                          b"Transfer-Encoding: chunked\r\n\r\n")
-                while True:
-                    line = q.get()
-                    if line is None:
-                        break
-                    data = (json.dumps(line) + "\n").encode()
-                    c.sendall(b"%x\r\n" % len(data) + data + b"\r\n")
-            else:
-                c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                          b"Content-Length: 15\r\nConnection: close\r\n\r\n{\"revision\":0}\n")
-        except OSError:
-            pass
-        finally:
-            c.close()
-
-    def send(self, line):
-        with self.lock:
-            self.q.put(line)
-
-    def close(self):
-        with self.lock:
-            if self.q:
-                self.q.put(None)
-        self.srv.close()
 
 
 def body_at(port, path="/"):

@@ -59,6 +59,16 @@ static void test_kinds(void **state)
                 "\"idle_timeout_seconds\":60,\"http2_enabled\":true,\"xff_mode\":\"remove\","
                 "\"xff_client_port\":true,\"preserve_host_header\":true,"
                 "\"client_keep_alive_seconds\":120}");
+    assert_json(enc(FEED_LOAD_BALANCER, "b",
+                    "{\"id\":\"b\",\"arn\":\"arn:b\",\"Scheme\":\"internal\",\"Attributes\":["
+                    "{\"Key\":\"routing.http2.enabled\",\"Value\":\"false\"},{\"Key\":"
+                    "\"routing.http.x_amzn_tls_version_and_cipher_suite.enabled\",\"Value\":"
+                    "\"true\"}]}"),
+                "{\"id\":\"b\",\"arn\":\"arn:b\",\"scheme\":\"internal\","
+                "\"idle_timeout_seconds\":60,\"http2_enabled\":false,"
+                "\"x_amzn_tls_version_and_cipher_suite_enabled\":true,\"xff_mode\":\"append\","
+                "\"xff_client_port\":false,\"preserve_host_header\":false,"
+                "\"client_keep_alive_seconds\":3600}");
     assert_json(enc(FEED_LISTENER, "l",
                     "{\"id\":\"l\",\"arn\":\"arn:l\",\"Port\":8080,\"Protocol\":\"HTTP\","
                     "\"_lb_id\":\"b\",\"_default_rule\":\"d\",\"DefaultActions\":[]}"),

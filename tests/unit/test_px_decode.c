@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/tls_policy.h"
 #include "proxy/decode.h"
 #include "proxy/sticky.h"
 
@@ -289,6 +290,102 @@ static void test_attributes(void **state)
                "\"duration_seconds\":0}}]}", "member 'duration_seconds'");
 }
 
+#define PEM_C "-----BEGIN CERTIFICATE-----\\nMIIB\\n-----END CERTIFICATE-----\\n"
+#define PEM_K "-----BEGIN PRIVATE KEY-----\\nMIIB\\n-----END PRIVATE KEY-----\\n"
+
+/* The members of issue 14: certificates, an HTTPS listener's policy, ALPN
+ * and certificate list, a load balancer's http2 and TLS-header attributes;
+ * each absent member means the AWS default. */
+static void test_tls_members(void **state)
+{
+    struct pxd_record r;
+    struct sl_err err;
+
+    (void)state;
+    assert_int_equal(put("certificate", "c1",
+                         "{\"id\":\"c1\",\"arn\":\"arn:aws:acm:r:1:certificate/u\","
+                         "\"certificate_pem\":\"" PEM_C "\",\"chain_pem\":\"\","
+                         "\"private_key_pem\":\"" PEM_K "\"}",
+                         &r, &err),
+                     SL_OK);
+    assert_int_equal(r.obj.kind, FEED_CERTIFICATE);
+    assert_string_equal(r.obj.u.cert.arn, "arn:aws:acm:r:1:certificate/u");
+    assert_non_null(strstr(r.obj.u.cert.cert_pem, "BEGIN CERTIFICATE"));
+    assert_string_equal(r.obj.u.cert.chain_pem, "");
+    assert_non_null(strstr(r.obj.u.cert.key_pem, "BEGIN PRIVATE KEY"));
+    pxd_obj_clear(&r.obj);
+    assert_null(r.obj.u.cert.key_pem);
+    expect_bad("certificate", "c1",
+               "{\"id\":\"c1\",\"arn\":\"a\",\"certificate_pem\":\"nope\","
+               "\"private_key_pem\":\"" PEM_K "\"}",
+               "member 'certificate_pem' must be PEM text");
+    expect_bad("certificate", "c1",
+               "{\"id\":\"c1\",\"arn\":\"a\",\"certificate_pem\":\"" PEM_C "\"}",
+               "member 'private_key_pem' must be PEM text");
+
+    assert_int_equal(put("listener", "l",
+                         "{\"id\":\"l\",\"arn\":\"a\",\"load_balancer_id\":\"b\",\"port\":443,"
+                         "\"protocol\":\"HTTPS\",\"ssl_policy\":\"ELBSecurityPolicy-TLS13-1-2-2021-06\","
+                         "\"alpn_policy\":\"HTTP2Preferred\",\"certificates\":["
+                         "{\"certificate_id\":\"sni\",\"default\":false},"
+                         "{\"certificate_id\":\"dflt\",\"default\":true}]}",
+                         &r, &err),
+                     SL_OK);
+    assert_string_equal(r.obj.u.listener.policy->name, "ELBSecurityPolicy-TLS13-1-2-2021-06");
+    assert_int_equal(r.obj.u.listener.alpn, PX_ALPN_HTTP2PREFERRED);
+    assert_int_equal(r.obj.u.listener.ncerts, 2);
+    assert_string_equal(r.obj.u.listener.certs[0].id, "dflt"); /* the default first */
+    assert_true(r.obj.u.listener.certs[0].is_default);
+    assert_string_equal(r.obj.u.listener.certs[1].id, "sni");
+    assert_false(r.obj.u.listener.certs[1].is_default);
+    /* absent: the default policy, ALPN None, no certificates */
+    assert_int_equal(put("listener", "l",
+                         "{\"id\":\"l\",\"arn\":\"a\",\"load_balancer_id\":\"b\",\"port\":443,"
+                         "\"protocol\":\"HTTPS\"}",
+                         &r, &err),
+                     SL_OK);
+    assert_string_equal(r.obj.u.listener.policy->name, "ELBSecurityPolicy-2016-08");
+    assert_int_equal(r.obj.u.listener.alpn, PX_ALPN_NONE);
+    assert_int_equal(r.obj.u.listener.ncerts, 0);
+    expect_bad("listener", "l",
+               "{\"id\":\"l\",\"arn\":\"a\",\"load_balancer_id\":\"b\",\"port\":443,"
+               "\"protocol\":\"HTTPS\",\"ssl_policy\":\"ELBSecurityPolicy-Custom\"}",
+               "member 'ssl_policy' names a security policy this proxy does not know");
+    expect_bad("listener", "l",
+               "{\"id\":\"l\",\"arn\":\"a\",\"load_balancer_id\":\"b\",\"port\":443,"
+               "\"protocol\":\"HTTPS\",\"alpn_policy\":\"HTTP3\"}",
+               "member 'alpn_policy' has a value");
+    expect_bad("listener", "l",
+               "{\"id\":\"l\",\"arn\":\"a\",\"load_balancer_id\":\"b\",\"port\":443,"
+               "\"protocol\":\"HTTPS\",\"certificates\":[{\"certificate_id\":\"x\",\"default\":true},"
+               "{\"certificate_id\":\"y\",\"default\":true}]}",
+               "must have at most one default");
+    expect_bad("listener", "l",
+               "{\"id\":\"l\",\"arn\":\"a\",\"load_balancer_id\":\"b\",\"port\":443,"
+               "\"protocol\":\"HTTPS\",\"certificates\":[{\"default\":true}]}",
+               "member 'certificate_id' must be a non-empty string");
+
+    assert_int_equal(put("load_balancer", "b",
+                         "{\"id\":\"b\",\"arn\":\"arn:b\",\"scheme\":\"internal\","
+                         "\"idle_timeout_seconds\":60}",
+                         &r, &err),
+                     SL_OK);
+    assert_int_equal(r.obj.u.lb.http2, 1); /* routing.http2.enabled defaults to true */
+    assert_int_equal(r.obj.u.lb.tls_headers, 0);
+    assert_int_equal(put("load_balancer", "b",
+                         "{\"id\":\"b\",\"arn\":\"arn:b\",\"scheme\":\"internal\","
+                         "\"idle_timeout_seconds\":60,\"http2_enabled\":false,"
+                         "\"x_amzn_tls_version_and_cipher_suite_enabled\":true}",
+                         &r, &err),
+                     SL_OK);
+    assert_int_equal(r.obj.u.lb.http2, 0);
+    assert_int_equal(r.obj.u.lb.tls_headers, 1);
+    expect_bad("load_balancer", "b",
+               "{\"id\":\"b\",\"arn\":\"arn:b\",\"scheme\":\"internal\","
+               "\"idle_timeout_seconds\":60,\"http2_enabled\":\"yes\"}",
+               "member 'http2_enabled' must be true or false");
+}
+
 static void test_records(void **state)
 {
     struct pxd_record r;
@@ -305,7 +402,7 @@ static void test_records(void **state)
     assert_int_equal(r.kind, FEED_RULE);
     assert_string_equal(r.id, "x");
     /* a kind a later version may add: skipped */
-    assert_int_equal(rec("{\"feed_version\":1,\"rev\":3,\"kind\":\"certificate\",\"op\":\"put\","
+    assert_int_equal(rec("{\"feed_version\":1,\"rev\":3,\"kind\":\"web_acl\",\"op\":\"put\","
                          "\"id\":\"c\",\"object\":{}}", &r, &err), SL_OK);
     assert_int_equal(r.type, PXD_SKIP);
     assert_int_equal(rec("{\"kind\":\"heartbeat\",\"rev\":1}", &r, &err), SL_EINVAL);
@@ -363,6 +460,7 @@ int main(void)
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_attributes),
         cmocka_unit_test(test_records),
+        cmocka_unit_test(test_tls_members),
         cmocka_unit_test(test_snapshot_all_or_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

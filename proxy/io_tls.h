@@ -1,0 +1,35 @@
+/*
+ * io_tls.h - the TLS transport under a client or upstream connection
+ * (struct px_io_ops over OpenSSL, non-blocking; see io.h).
+ *
+ * Caveats:
+ *  - The handshake runs inside the first reads and writes: a connection
+ *    needs no TLS state of its own.  When OpenSSL wants the other direction
+ *    the transport sets io->want; px_io_buffered() counts decrypted bytes
+ *    not yet read.
+ *  - A write that returned SL_EAGAIN must be retried with the same bytes
+ *    (px_outq keeps them), as OpenSSL requires; small pieces are gathered
+ *    into one record.
+ *  - Handshake failures (a version or cipher the policy refuses, no common
+ *    ALPN under HTTP2Only) are logged at debug level and end the stream.
+ */
+#ifndef SL_PROXY_IO_TLS_H
+#define SL_PROXY_IO_TLS_H
+
+#include "proxy/io.h"
+
+struct px_tls_srv;
+struct px_target;
+
+/* <io> becomes the server side of TLS on accepted socket <fd> with the
+ * listener context <srv> (the stream takes a reference).  <fd> is owned by
+ * <io> from now on, also on failure.  0 or SL_ENOMEM (then <io> is a closed
+ * plain stream on <fd>: px_io_close() closes it). */
+int px_io_tls_server(struct px_io *io, int fd, struct px_tls_srv *srv);
+
+/* <io> becomes the client side of TLS to HTTPS target <t> on socket <fd>
+ * (connected or connecting), resuming <t>'s session when it has one.  Same
+ * ownership and returns as px_io_tls_server(). */
+int px_io_tls_client(struct px_io *io, int fd, struct px_target *t);
+
+#endif
