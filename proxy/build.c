@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proxy/accesslog.h"
 #include "proxy/arena.h"
 
 static int rule_cmp(const void *a, const void *b)
@@ -38,6 +39,11 @@ struct px_listener *px_build_listener(const struct pxd_listener *conf, const str
     l->https = conf->https;
     l->internet = lb->internet;
     l->idle_timeout_s = lb->idle_timeout_s;
+    pxm_arn_resource(lb->arn, "loadbalancer/", l->lb_name, sizeof(l->lb_name));
+    pxm_arn_resource(conf->arn, "listener/", l->name, sizeof(l->name));
+    if ((l->m = pxm_listener_get(conf->id)) == NULL)
+        goto fail;
+    l->alog = pxa_sink_get(lb);
     l->tls_headers = conf->https && lb->tls_headers;
     l->rules = px_arena_alloc(l->arena, sizeof(*l->rules) * ((size_t)n + 1));
     if (l->rules == NULL)
@@ -62,6 +68,8 @@ struct px_listener *px_build_listener(const struct pxd_listener *conf, const str
 fail:
     free(sorted);
     if (l) {
+        pxm_listener_put(l->m);
+        pxa_sink_put(l->alog);
         px_arena_free(l->arena);
         free(l);
     }

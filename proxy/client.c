@@ -74,6 +74,7 @@ static int step_head(struct px_conn *c)
             c->client_minor = 1;
             c->head_req = 0;
             c->resp_started = 0;
+            pxm_req_begin(c, NULL, c->cb_len - c->cb_off, 1);
             px_reply_error(c, status ? status : 400, 1);
             return PX_STEP_PROGRESS;
         }
@@ -165,6 +166,7 @@ static int step_local(struct px_conn *c)
         c->state = S_HEAD;
         c->head_started = 0;
         memset(&c->scan, 0, sizeof(c->scan));
+        pxm_req_end(c);
         progress = PX_STEP_PROGRESS;
     }
     return progress;
@@ -176,6 +178,7 @@ static int step_tunnel(struct px_conn *c)
     int progress = PX_STEP_NONE, rc;
 
     if (!c->to_up.n && c->cb_off < c->cb_len) {
+        pxm_req_io(c, 0, c->cb_len - c->cb_off);
         px_outq_add(&c->to_up, c->cb + c->cb_off, c->cb_len - c->cb_off);
         c->cb_off = c->cb_len;
         progress = PX_STEP_PROGRESS;
@@ -245,14 +248,26 @@ static void set_interest(struct px_conn *c)
         px_io_wait(&c->up->io, c->w->loop, um);
 }
 
+static size_t queued(const struct px_outq *q)
+{
+    size_t n = 0;
+    int i;
+
+    for (i = 0; i < q->n; i++)
+        n += q->iov[i].iov_len;
+    return n;
+}
+
 /* Flush what waits for either side.  PX_STEP_*, or SL_EIO (close). */
 static int flush(struct px_conn *c, int *head_just_sent)
 {
     int progress = PX_STEP_NONE, rc;
 
     if (c->to_cl.n) {
+        size_t before = queued(&c->to_cl);
         if ((rc = px_outq_flush(&c->io, &c->to_cl)) < 0)
             return SL_EIO;
+        pxm_req_io(c, before - queued(&c->to_cl), 0);
         progress |= rc;
     }
     if (c->up && !c->connecting && c->to_up.n && !c->defer_up) {
@@ -262,6 +277,8 @@ static int flush(struct px_conn *c, int *head_just_sent)
             px_xchg_failed(c, 502);
             return PX_STEP_PROGRESS;
         }
+        if (rc > 0)
+            pxm_req_sent_up(c);
         progress |= rc;
         /* the answer cannot be there yet: let epoll say when it is */
         *head_just_sent = c->state == S_UP && c->res_state == R_HEAD && !c->to_up.n &&
@@ -325,6 +342,7 @@ void px_conn_up_event(struct ev_loop *l, int fd, void *arg, int mask)
 
     if (c->connecting) {
         if (px_up_connected(c->up) != SL_OK) {
+            pxm_req_conn_error(c);
             px_xchg_failed(c, 502);
             pump(c);
             return;
@@ -345,6 +363,8 @@ static void conn_timer(struct ev_loop *l, void *arg)
         return;
     }
     if (c->state == S_UP && !c->resp_started) {
+        if (c->connecting)
+            pxm_req_conn_error(c);
         px_xchg_release(c, 0);
         c->close_after = 1;
         px_reply_error(c, 504, 1);
@@ -358,6 +378,7 @@ void px_conn_close(struct px_conn *c)
 {
     struct px_worker *w = c->w;
 
+    pxm_conn_close(c);
     px_xchg_release(c, 0);
     px_h2_free(c);
     ev_timer_del(w->loop, &c->timer);
@@ -419,6 +440,7 @@ int px_conn_accept(struct px_worker *w, int fd, const struct sockaddr_storage *p
             free(c);
         }
         close(fd);
+        pxm_conn_rejected(w, ls->lid);
         return SL_ENOMEM;
     }
     c->w = w;
@@ -442,6 +464,7 @@ int px_conn_accept(struct px_worker *w, int fd, const struct sockaddr_storage *p
     memcpy(c->lid, ls->lid, sizeof(c->lid));
     c->lport = ls->port;
     c->idle_ms = lis && lis->idle_timeout_s > 0 ? lis->idle_timeout_s * 1000 : PX_IDLE_DEFAULT_MS;
+    pxm_conn_open(c);
     ev_timer_init(&c->timer, conn_timer, c);
     c->next = w->conns;
     if (w->conns)

@@ -17,6 +17,11 @@
  *   h2.c        an HTTP/2 session on a client connection (state S_H2); each
  *   h2_stream.c   stream is a px_conn of its own over a stream transport
  *
+ * and beside them, called by all of the above at a request's steps:
+ *
+ *   metrics_req.c   counters of the request (metrics.h) and its end
+ *   accesslog_req.c its access log line (accesslog.h)
+ *
  * Caveats:
  *  - Everything here belongs to one worker thread; nothing is locked.
  *  - Per request nothing is allocated: each connection owns four buffers
@@ -41,6 +46,7 @@
 #include "proxy/ev.h"
 #include "proxy/http1.h"
 #include "proxy/io.h"
+#include "proxy/metrics_req.h"
 #include "proxy/table.h"
 #include "proxy/upstream.h"
 
@@ -104,6 +110,9 @@ struct px_conn {
     struct ev_timer timer;
     int idle_ms;
     int defer_up; /* slot + 1 in w->deferred: the head to upstream waits */
+    /* counters and the access log (metrics_req.h) */
+    struct pxm_conn mc;
+    struct pxm_req obs;
 };
 
 struct px_lsock {

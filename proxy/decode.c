@@ -168,17 +168,41 @@ static int dec_cert(struct ctx *c, json_t *o, struct pxd_cert *out)
 
 /* ---- load balancers, listeners, targets ---- */
 
+/* An optional log destination {enabled, bucket, prefix}; absent is off. */
+static int dec_logs(struct ctx *c, json_t *o, const char *key, struct pxd_logs *out)
+{
+    json_t *l = json_object_get(o, key), *b, *p;
+
+    memset(out, 0, sizeof(*out));
+    if (l == NULL)
+        return SL_OK;
+    b = json_object_get(l, "bucket");
+    p = json_object_get(l, "prefix");
+    if (!json_is_object(l) || get_bool(c, l, "enabled", &out->enabled) != SL_OK)
+        return bad(c, key, "must be an object with enabled, bucket and prefix");
+    if (!out->enabled)
+        return SL_OK;
+    if (!json_is_string(b) || !logdest_bucket_ok(json_string_value(b)))
+        return bad(c, key, "bucket must be an S3 bucket name");
+    if (p && (!json_is_string(p) || !logdest_prefix_ok(json_string_value(p))))
+        return bad(c, key, "prefix must be an S3 prefix without '.', '..' or empty segments");
+    snprintf(out->bucket, sizeof(out->bucket), "%s", json_string_value(b));
+    snprintf(out->prefix, sizeof(out->prefix), "%s", p ? json_string_value(p) : "");
+    return SL_OK;
+}
+
 static int dec_lb(struct ctx *c, json_t *o, struct pxd_lb *out)
 {
     static const char *const schemes[] = {"internal", "internet-facing", NULL};
-    char arn[PX_ARN_MAX];
 
     memset(out, 0, sizeof(*out));
     out->http2 = 1;
     if (get_str(c, o, "id", 1, out->id, sizeof(out->id)) != SL_OK ||
-        get_str(c, o, "arn", 1, arn, sizeof(arn)) != SL_OK ||
+        get_str(c, o, "arn", 1, out->arn, sizeof(out->arn)) != SL_OK ||
         get_enum(c, o, "scheme", schemes, &out->internet) != SL_OK ||
         get_int(c, o, "idle_timeout_seconds", 1, 1, 4000, &out->idle_timeout_s) != SL_OK ||
+        dec_logs(c, o, "access_logs", &out->access_logs) != SL_OK ||
+        dec_logs(c, o, "connection_logs", &out->connection_logs) != SL_OK ||
         opt_bool(c, o, "http2_enabled", &out->http2) != SL_OK ||
         opt_bool(c, o, "x_amzn_tls_version_and_cipher_suite_enabled", &out->tls_headers) !=
             SL_OK)
@@ -224,11 +248,11 @@ static int dec_listener(struct ctx *c, json_t *o, struct pxd_listener *out)
     static const char *const protocols[] = {"HTTP", "HTTPS", NULL};
     static const char *const alpns[] = {"None", "HTTP1Only", "HTTP2Only", "HTTP2Optional",
                                         "HTTP2Preferred", NULL};
-    char arn[PX_ARN_MAX], policy[128] = "";
+    char policy[128] = "";
 
     memset(out, 0, sizeof(*out));
     if (get_str(c, o, "id", 1, out->id, sizeof(out->id)) != SL_OK ||
-        get_str(c, o, "arn", 1, arn, sizeof(arn)) != SL_OK ||
+        get_str(c, o, "arn", 1, out->arn, sizeof(out->arn)) != SL_OK ||
         get_str(c, o, "load_balancer_id", 1, out->lb_id, sizeof(out->lb_id)) != SL_OK ||
         get_int(c, o, "port", 1, 1, 65535, &out->port) != SL_OK ||
         get_enum(c, o, "protocol", protocols, &out->https) != SL_OK)

@@ -31,14 +31,24 @@
 
 #include "common/err.h"
 #include "common/feed.h"
+#include "common/logdest.h"
 #include "proxy/table.h"
 
+/* Where a load balancer's access or connection logs go (feed members
+ * "access_logs" and "connection_logs"; both checked by common/logdest.h). */
+struct pxd_logs {
+    int enabled;
+    char bucket[LOGDEST_BUCKET_MAX + 1];
+    char prefix[LOGDEST_PREFIX_MAX + 1];
+};
 struct tls_policy;
 
 struct pxd_lb {
     char id[PX_ID_MAX];
+    char arn[PX_ARN_MAX];
     int internet;
     int idle_timeout_s;
+    struct pxd_logs access_logs, connection_logs;
     int http2;       /* routing.http2.enabled (absent: true) */
     int tls_headers; /* routing.http.x_amzn_tls_version_and_cipher_suite.enabled */
 };
@@ -54,6 +64,7 @@ struct pxd_cert {
 
 struct pxd_listener {
     char id[PX_ID_MAX];
+    char arn[PX_ARN_MAX];
     char lb_id[PX_ID_MAX];
     int port;
     int https;

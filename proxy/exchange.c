@@ -38,8 +38,10 @@ int px_xchg_start(struct px_conn *c)
     int connecting = 0;
 
     c->up = px_up_take(&c->w->pool, c->target);
-    if (c->up == NULL && (c->up = px_up_dial(&c->w->pool, c->target, &connecting)) == NULL)
+    if (c->up == NULL && (c->up = px_up_dial(&c->w->pool, c->target, &connecting)) == NULL) {
+        pxm_req_conn_error(c);
         return SL_EIO;
+    }
     c->connecting = connecting;
     c->res_state = R_HEAD;
     memset(&c->uscan, 0, sizeof(c->uscan));
@@ -82,6 +84,8 @@ void px_xchg_failed(struct px_conn *c, int code)
         int connecting;
         c->retried = 1;
         c->up = px_up_dial(&c->w->pool, c->target, &connecting);
+        if (c->up == NULL)
+            pxm_req_conn_error(c);
         if (c->up && px_fwd_request_head(c) == SL_OK) {
             c->connecting = connecting;
             ev_fd_set(c->w->loop, c->up->io.fd, px_io_mask(&c->up->io, EV_WRITE), c->w->up_event,
@@ -103,4 +107,5 @@ void px_xchg_finish(struct px_conn *c)
     c->state = S_HEAD;
     c->head_started = 0;
     memset(&c->scan, 0, sizeof(c->scan));
+    pxm_req_end(c);
 }

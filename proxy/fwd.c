@@ -3,10 +3,11 @@
  * Content-Length and Transfer-Encoding are written from what the parser
  * worked out, hop-by-hop fields are dropped (RFC 9110 7.6.1), Host is sent
  * once, X-Forwarded-For appends the peer (ALB's default "append" mode),
- * X-Forwarded-Proto/-Port name the listener, and under the load balancer's
- * routing.http.x_amzn_tls_version_and_cipher_suite.enabled an HTTPS
- * listener adds x-amzn-tls-version and x-amzn-tls-cipher-suite (a client's
- * own are dropped then).
+ * X-Forwarded-Proto/-Port name the listener, X-Amzn-Trace-Id is the one
+ * made when the request arrived (trace.h), replacing the client's, and under
+ * the load balancer's routing.http.x_amzn_tls_version_and_cipher_suite.enabled
+ * an HTTPS listener adds x-amzn-tls-version and x-amzn-tls-cipher-suite (a
+ * client's own are dropped then).
  */
 #include <strings.h>
 
@@ -80,11 +81,16 @@ int px_fwd_request_head(struct px_conn *c)
         if (h1_is_hop_by_hop(r->headers, r->nheaders, h->name, h->name_len) ||
             named(h, "host", 4) || named(h, "content-length", 14) ||
             named(h, "x-forwarded-proto", 17) || named(h, "x-forwarded-port", 16) ||
-            named(h, "x-forwarded-for", 15) ||
+            named(h, "x-forwarded-for", 15) || named(h, "x-amzn-trace-id", 15) ||
             (c->tls_headers && (named(h, "x-amzn-tls-version", 18) ||
                                 named(h, "x-amzn-tls-cipher-suite", 23))))
             continue;
         put_field(&b, h);
+    }
+    if (c->obs.trace[0]) {
+        px_hputs(&b, "X-Amzn-Trace-Id: ");
+        px_hputs(&b, c->obs.trace);
+        px_hputs(&b, "\r\n");
     }
     put_xff(&b, r, c->peer_ip);
     if (c->https)

@@ -17,6 +17,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "proxy/ev.h"
+#include "proxy/metrics_log.h"
 #include "proxy/io.h"
 #include "proxy/io_tls.h"
 #include "proxy/table.h"
@@ -99,7 +100,7 @@ static void result(struct hc *c, int ok, int reason, int status)
                          slow_start_applies(c->h->table, c, now) ? now : 0);
             atomic_store(&t->reason, PX_R_NONE);
             atomic_store(&t->health, PX_H_HEALTHY);
-            log_info("health: %s healthy", t->key);
+            pxm_log_health(c->h->table, c->slot, t, PX_H_HEALTHY, PX_R_NONE);
         }
     } else {
         c->fail_run++;
@@ -111,7 +112,7 @@ static void result(struct hc *c, int ok, int reason, int status)
         else if (c->fail_run >= c->unhealthy) {
             atomic_store(&t->reason, reason);
             atomic_store(&t->health, PX_H_UNHEALTHY);
-            log_info("health: %s unhealthy (%d)", t->key, reason);
+            pxm_log_health(c->h->table, c->slot, t, PX_H_UNHEALTHY, reason);
         }
     }
     hc_schedule(c, (uint64_t)c->interval_ms);

@@ -3,8 +3,10 @@
  *
  *   sluice-proxy --control-plane http[s]://HOST:PORT [--ca FILE] [--id NAME]
  *                [--credentials FILE] [--bind-address ADDR] [--workers N]
- *                [--log-level debug|info|warn|error] [--header-timeout SECONDS]
- *                [--stop-grace SECONDS]
+ *                [--log-level debug|info|warn|error] [--log-format text|json]
+ *                [--header-timeout SECONDS] [--stop-grace SECONDS]
+ *                [--metrics-listen HOST:PORT] [--access-log-dir DIR]
+ *                [--access-log-rotate SECONDS]
  *
  * With https:// the control plane's certificate is verified against --ca
  * (sluiced's --tls-cert, or the CA that signed it) or the system's trust
@@ -12,7 +14,8 @@
  * warned about.
  *
  * SIGTERM/SIGINT stop gracefully: listeners close, requests in flight finish
- * for up to --stop-grace seconds (default 30), then what is left is closed.
+ * for up to --stop-grace seconds (default 30), then what is left is closed,
+ * and the access logs are written out (every line of a clean stop).
  */
 #include <signal.h>
 #include <sys/prctl.h>
@@ -24,7 +27,10 @@
 #include "common/creds.h"
 #include "common/err.h"
 #include "common/log.h"
+#include "proxy/accesslog.h"
 #include "proxy/health.h"
+#include "proxy/metrics.h"
+#include "proxy/metrics_http.h"
 #include "proxy/report.h"
 #include "proxy/sub.h"
 #include "proxy/table.h"
@@ -100,7 +106,9 @@ static void usage(void)
 {
     fprintf(stderr, "usage: sluice-proxy --control-plane http[s]://HOST:PORT [--ca FILE] [--id NAME] "
                     "[--credentials FILE] [--bind-address ADDR] [--workers N] "
-                    "[--log-level L] [--header-timeout SECONDS] [--stop-grace SECONDS]\n");
+                    "[--log-level L] [--log-format text|json] [--header-timeout SECONDS] "
+                    "[--stop-grace SECONDS] [--metrics-listen HOST:PORT] [--access-log-dir DIR] "
+                    "[--access-log-rotate SECONDS]\n");
 }
 
 struct opts {
@@ -109,6 +117,9 @@ struct opts {
     int workers;
     int head_timeout_ms; /* 0: the default */
     int grace_ms;
+    const char *metrics_listen; /* NULL: no scrape endpoint */
+    const char *log_dir;
+    int log_rotate_ms;
 };
 
 /* Seconds (fractions allowed) in [<min>, <max>] into *ms.  0 or SL_EINVAL. */
@@ -156,6 +167,15 @@ static int parse_args(int argc, char **argv, struct opts *o, int *exit_code)
             bad = seconds_arg(v, 0, 3600, &o->grace_ms) != SL_OK;
         else if (strcmp(a, "--log-level") == 0 && log_parse_level(v) >= 0)
             log_set_level(log_parse_level(v));
+        else if (strcmp(a, "--log-format") == 0 && log_parse_format(v) >= 0)
+            log_set_format(log_parse_format(v));
+        else if (strcmp(a, "--metrics-listen") == 0)
+            o->metrics_listen = v;
+        else if (strcmp(a, "--access-log-dir") == 0 && *v)
+            o->log_dir = v;
+        else if (strcmp(a, "--access-log-rotate") == 0) /* whole seconds; default 300 */
+            bad = seconds_arg(v, 1, 86400, &o->log_rotate_ms) != SL_OK ||
+                  o->log_rotate_ms % 1000 != 0;
         else
             bad = 1;
         if (bad) {
@@ -173,9 +193,12 @@ static int parse_args(int argc, char **argv, struct opts *o, int *exit_code)
 
 int main(int argc, char **argv)
 {
-    struct opts o = {.workers = 1, .grace_ms = 30000};
+    struct opts o = {.workers = 1, .grace_ms = 30000, .log_dir = "access-logs",
+                     .log_rotate_ms = PXA_ROTATE_S * 1000};
     struct px_sub *sub = NULL;
     struct px_report *rep = NULL;
+    struct pxm_http *mh = NULL;
+    struct sl_err err = {0};
     sigset_t set;
     int i, sig, code = 0;
 
@@ -188,7 +211,6 @@ int main(int argc, char **argv)
     if (load_token(o.creds, o.cfg.token, sizeof(o.cfg.token)) != SL_OK)
         return 2;
     if (o.cfg.tls) {
-        struct sl_err err = {0};
         if (px_cp_tls_init(&o.cfg, o.ca, &err) != SL_OK) {
             fprintf(stderr, "sluice-proxy: %s\n", err.message);
             return 2;
@@ -211,6 +233,11 @@ int main(int argc, char **argv)
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, NULL); /* threads inherit: only main waits */
     srand((unsigned)getpid());
+    pxm_init(o.workers);
+    if (pxa_start(o.log_dir, o.log_rotate_ms / 1000, o.workers, o.bind) != SL_OK) {
+        fprintf(stderr, "sluice-proxy: cannot start the access log writer\n");
+        return 1;
+    }
     for (i = 0; i < o.workers; i++)
         if (px_worker_start(i, o.bind, o.head_timeout_ms, &workers[nworkers]) == SL_OK)
             nworkers++;
@@ -220,6 +247,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "sluice-proxy: start-up failed\n");
         return 1;
     }
+    if (o.metrics_listen &&
+        pxm_http_start(o.metrics_listen, px_sub_applied, sub, &mh, &err) != SL_OK) {
+        fprintf(stderr, "sluice-proxy: %s\n", err.message);
+        return err.status == 400 ? 2 : 1;
+    }
+    if (mh)
+        log_info("metrics on %s (port %d)", o.metrics_listen, pxm_http_port(mh));
     log_info("proxy %s: %d worker(s), control plane %s://%s:%d", o.cfg.proxy_id, nworkers,
              o.cfg.tls ? "https" : "http", o.cfg.host, o.cfg.port);
     sigwait(&set, &sig);
@@ -227,6 +261,8 @@ int main(int argc, char **argv)
              o.grace_ms);
     for (i = 0; i < nworkers; i++)
         px_worker_stop(workers[i], o.grace_ms);
+    pxa_stop(); /* after the workers: their last lines are in the rings */
+    pxm_http_stop(mh);
     px_health_stop(health);
     px_report_stop(rep);
     px_sub_stop(sub);

@@ -47,6 +47,7 @@ void px_reply(struct px_conn *c, int code, const char *ctype, const char *body,
         c->state = S_LOCAL;
         return;
     }
+    pxm_req_reply(c, code);
     n = snprintf(line, sizeof(line), "HTTP/1.1 %d %s\r\nServer: sluice\r\nContent-Length: %zu\r\n",
                  code, px_reason(code), blen);
     px_hput(&h, line, (size_t)n);

@@ -12,6 +12,8 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "proxy/ev.h"
+#include "proxy/metrics_log.h"
+#include "proxy/metrics_report.h"
 #include "proxy/table.h"
 
 /* Nothing the control plane acts on changed: a report this often keeps the
@@ -21,6 +23,9 @@
  * their tail latency. */
 #define PX_REPORT_REFRESH_MS 5000
 #define PX_REPORT_RETRY_MS 1000
+/* Counters moved: the control plane's /metrics and dashboard see them at
+ * most this late (a report names every target: not every 100 ms). */
+#define PX_REPORT_METRICS_MS 2000
 
 struct px_report {
     struct px_cp_cfg cfg;
@@ -37,41 +42,27 @@ static const char *const state_names[] = {"initial", "healthy", "unhealthy", "un
 static json_t *target_entry(struct px_target *x)
 {
     int h = atomic_load(&x->health), r = atomic_load(&x->reason);
-    const char *reason = "", *desc = "";
     char dbuf[96];
+    const char *reason = pxm_reason_text(r, atomic_load(&x->status), dbuf, sizeof(dbuf)),
+               *desc = dbuf;
 
-    switch (r) {
-    case PX_R_REGISTERING:
-        reason = "Elb.RegistrationInProgress";
-        desc = "Target registration is in progress";
-        break;
-    case PX_R_TIMEOUT:
-        reason = "Target.Timeout";
-        desc = "Request timed out";
-        break;
-    case PX_R_MISMATCH:
-        reason = "Target.ResponseCodeMismatch";
-        snprintf(dbuf, sizeof(dbuf), "Health checks failed with these codes: [%d]",
-                 atomic_load(&x->status));
-        desc = dbuf;
-        break;
-    case PX_R_FAILED:
-        reason = "Target.FailedHealthChecks";
-        desc = "Health checks failed";
-        break;
-    }
+    json_t *e;
+
     if (h == PX_H_HEALTHY)
         reason = desc = "";
-    return json_pack("{ss ss ss ss sI sI}", "key", x->key, "state", state_names[h & 3], "reason",
-                     reason, "description", desc, "in_flight",
-                     (json_int_t)atomic_load(&x->in_flight), "connections",
-                     (json_int_t)atomic_load(&x->conns));
+    e = json_pack("{ss ss ss ss sI sI}", "key", x->key, "state", state_names[h & 3], "reason",
+                  reason, "description", desc, "in_flight",
+                  (json_int_t)atomic_load(&x->in_flight), "connections",
+                  (json_int_t)atomic_load(&x->conns));
+    if (e)
+        pxm_report_target(e, x);
+    return e;
 }
 
 json_t *px_report_body(const char *proxy_id, uint64_t applied)
 {
     struct px_table *t = px_table_acquire();
-    json_t *arr = json_array();
+    json_t *arr = json_array(), *body;
     int i, j;
 
     for (i = 0; arr && t && i < t->nslots; i++) {
@@ -79,10 +70,15 @@ json_t *px_report_body(const char *proxy_id, uint64_t applied)
         for (j = 0; g && j < g->ntargets; j++)
             json_array_append_new(arr, target_entry(g->targets[j]));
     }
-    px_table_release(t);
-    return arr ? json_pack("{ss sI so}", "proxy_id", proxy_id, "applied_revision",
+    body = arr ? json_pack("{ss sI so}", "proxy_id", proxy_id, "applied_revision",
                            (json_int_t)applied, "targets", arr)
                : NULL;
+    if (body && pxm_report_add(body, t) != SL_OK) {
+        json_decref(body);
+        body = NULL;
+    }
+    px_table_release(t);
+    return body;
 }
 
 /* What a report says that the control plane acts on: the applied revision,
@@ -105,6 +101,15 @@ static uint64_t signature(uint64_t applied)
                 1099511628211ULL;
         }
     }
+    px_table_release(t);
+    return h;
+}
+
+static uint64_t metrics_signature(void)
+{
+    struct px_table *t = px_table_acquire();
+    uint64_t h = pxm_report_signature(t);
+
     px_table_release(t);
     return h;
 }
@@ -133,18 +138,20 @@ static int nap(struct px_report *r, uint64_t ms)
 static void *report_main(void *arg)
 {
     struct px_report *r = arg;
-    uint64_t last_sig = 0, last_ms = 0;
+    uint64_t last_sig = 0, last_ms = 0, last_msig = 0;
     int failed = 0; /* the last report did not go through: retry after 1 s */
 
     while (!nap(r, 100)) {
         json_t *body;
         char *text;
         int status = 0;
-        uint64_t applied = r->applied(r->arg), sig, now = ev_mono_ms();
+        uint64_t applied = r->applied(r->arg), sig, msig, now = ev_mono_ms();
         if (applied == 0 && px_table_generation() == 0)
             continue;
         sig = signature(applied);
-        if (sig == last_sig && now - last_ms < PX_REPORT_REFRESH_MS)
+        msig = metrics_signature();
+        if (sig == last_sig && now - last_ms < PX_REPORT_REFRESH_MS &&
+            (msig == last_msig || now - last_ms < PX_REPORT_METRICS_MS))
             continue;
         if (failed && now - last_ms < PX_REPORT_RETRY_MS)
             continue;
@@ -155,8 +162,10 @@ static void *report_main(void *arg)
                                                &status, NULL, NULL) != SL_OK;
         if (failed)
             log_debug("report: failed");
-        else
+        else {
             last_sig = sig;
+            last_msig = msig;
+        }
         last_ms = now;
         free(text);
     }

@@ -35,6 +35,7 @@ static int take_span(struct px_conn *c, const char **d, size_t *dn, size_t *used
             n = (size_t)c->req_left;
         *d = c->cb + c->cb_off;
         *dn = *used = n;
+        pxm_req_io(c, 0, n);
         c->cb_off += n;
         c->req_left -= (int64_t)n;
         c->req_done = c->req_left == 0;
@@ -42,6 +43,7 @@ static int take_span(struct px_conn *c, const char **d, size_t *dn, size_t *used
     }
     rc = h1_chunked_decode(&c->req_ch, c->cb + c->cb_off, c->cb_len - c->cb_off, used, d, dn);
     c->cb_off += *used;
+    pxm_req_io(c, 0, *used);
     if (rc == H1_DONE)
         c->req_done = 1;
     return rc == H1_ERROR ? SL_EINVAL : SL_OK;
@@ -156,8 +158,10 @@ static void answer_locally(struct px_conn *c, const struct px_listener *lis,
         px_reply(c, act->code, act->ctype, act->body, NULL, local_close_needed(c));
     else if (route_redirect_location(act, v, lis->port, lis->https, loc, sizeof(loc)) < 0)
         px_reply(c, 500, "text/plain", "redirect too long", NULL, local_close_needed(c));
-    else
+    else {
+        pxm_req_redirect(c, loc);
         px_reply(c, act->code, NULL, NULL, loc, local_close_needed(c));
+    }
 }
 
 static void forward(struct px_conn *c, const struct px_action *act)
@@ -172,6 +176,7 @@ static void forward(struct px_conn *c, const struct px_action *act)
     px_target_ref(t);
     atomic_fetch_add(&t->in_flight, 1);
     c->target = t;
+    pxm_req_target(c, g, t);
     if (px_fwd_request_head(c) != SL_OK || px_xchg_start(c) != SL_OK) {
         px_xchg_release(c, 0);
         px_reply_error(c, 502, !c->req_done);
@@ -187,8 +192,10 @@ void px_req_handle(struct px_conn *c, size_t head_len)
     const struct px_listener *lis = px_table_listener(c->w->table, c->lid);
     const struct px_rule *rule;
     struct px_req_view v;
+    int evals;
 
     reset_exchange(c, head_len);
+    pxm_req_begin(c, lis, head_len, 0);
     if (lis == NULL) {
         px_reply_error(c, 503, 1);
         return;
@@ -200,7 +207,8 @@ void px_req_handle(struct px_conn *c, size_t head_len)
         return;
     }
     view_of(c, &v);
-    rule = route_match(lis, &v);
+    rule = route_match_counted(lis, &v, &evals);
+    pxm_req_rule(c, rule, evals);
     if (rule == NULL || rule->act->type == PX_A_NONE)
         px_reply_error(c, 503, local_close_needed(c));
     else if (rule->act->type != PX_A_FORWARD)

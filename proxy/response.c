@@ -50,6 +50,7 @@ static int move_head(struct px_conn *c)
     }
     if (c->res.status >= 100 && c->res.status < 200 && c->res.status != 101)
         return interim(c, rc);
+    pxm_req_response(c, c->res.status);
     if (c->res.status == 101) {
         if (px_fwd_response_head(c) != SL_OK) {
             px_xchg_failed(c, 502);

@@ -217,19 +217,32 @@ int route_rule_matches(const struct px_rule *ru, const struct px_req_view *r)
     return 1;
 }
 
-const struct px_rule *route_match(const struct px_listener *l, const struct px_req_view *r)
+const struct px_rule *route_match_counted(const struct px_listener *l,
+                                          const struct px_req_view *r, int *evals)
 {
     size_t hl = r->host ? host_without_port(r->host, r->host_len) : 0;
     struct px_rcand it;
     int64_t i;
 
+    *evals = 0;
     rindex_begin(&l->index, r->host, hl, r->path, r->path_len, &it);
-    while ((i = rindex_next(&it)) >= 0)
+    while ((i = rindex_next(&it)) >= 0) {
+        ++*evals;
         if (route_rule_matches(&l->rules[i], r))
             return &l->rules[i];
-    if (l->nrules > 0 && l->rules[l->nrules - 1].def->is_default)
+    }
+    if (l->nrules > 0 && l->rules[l->nrules - 1].def->is_default) {
+        ++*evals;
         return &l->rules[l->nrules - 1];
+    }
     return NULL;
+}
+
+const struct px_rule *route_match(const struct px_listener *l, const struct px_req_view *r)
+{
+    int evals;
+
+    return route_match_counted(l, r, &evals);
 }
 
 const struct px_rule *route_match_linear(const struct px_listener *l,

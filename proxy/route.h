@@ -47,6 +47,11 @@ int route_rule_matches(const struct px_rule *r, const struct px_req_view *req);
  * Borrowed from the table. */
 const struct px_rule *route_match(const struct px_listener *l, const struct px_req_view *req);
 
+/* route_match() that also says how many rules it evaluated (the default
+ * rule included when it was taken): RuleEvaluations. */
+const struct px_rule *route_match_counted(const struct px_listener *l,
+                                          const struct px_req_view *req, int *evals);
+
 /* The same answer by evaluating every rule in turn: the reference the
  * index is tested against. */
 const struct px_rule *route_match_linear(const struct px_listener *l,

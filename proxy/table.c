@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "proxy/accesslog.h"
 #include "proxy/arena.h"
 #include "proxy/tls.h"
 
@@ -29,6 +30,7 @@ void px_target_ref(struct px_target *t)
 void px_target_release(struct px_target *t)
 {
     if (t && atomic_fetch_sub(&t->refs, 1) == 1) {
+        pxm_target_free(&t->m);
         px_tls_session_free(atomic_load(&t->tls_sess));
         free(t);
     }
@@ -42,6 +44,10 @@ struct px_target *px_target_new(const char *key, const char *address, int port)
 
     if (t == NULL)
         return NULL;
+    if (pxm_target_init(&t->m) != SL_OK) {
+        free(t);
+        return NULL;
+    }
     a4 = (struct sockaddr_in *)&t->addr;
     a6 = (struct sockaddr_in6 *)&t->addr;
     snprintf(t->key, sizeof(t->key), "%s", key);
@@ -92,6 +98,8 @@ void px_listener_release(struct px_listener *l)
         return;
     for (i = 0; i < l->nrules; i++)
         px_rule_def_release((struct px_rule_def *)l->rules[i].def);
+    pxm_listener_put(l->m);
+    pxa_sink_put(l->alog);
     px_tls_srv_release(l->tls);
     px_arena_free(l->arena);
     free(l);

@@ -29,6 +29,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "proxy/metrics.h"
 #include "proxy/rindex.h"
 
 #define PX_MAX_WORKERS 64
@@ -49,6 +50,9 @@ enum px_act_type { PX_A_NONE, PX_A_FORWARD, PX_A_REDIRECT, PX_A_FIXED };
 enum px_alpn { PX_ALPN_NONE, PX_ALPN_HTTP1ONLY, PX_ALPN_HTTP2ONLY, PX_ALPN_HTTP2OPTIONAL,
                PX_ALPN_HTTP2PREFERRED };
 
+struct px_up;    /* an upstream connection, upstream.h */
+struct px_arena; /* arena.h */
+struct pxa_sink; /* an access log destination, accesslog.h */
 struct px_up;      /* an upstream connection, upstream.h */
 struct px_arena;   /* arena.h */
 struct px_tls_srv; /* an HTTPS listener's TLS context, tls.h */
@@ -71,6 +75,7 @@ struct px_target {
     atomic_long conns;
     struct px_up *idle[PX_MAX_WORKERS]; /* per-worker idle keep-alive pool */
     void *hc;                           /* health checker private */
+    struct pxm_target m;                /* counters, metrics.h */
     _Atomic(void *) tls_sess;           /* HTTPS: a session to resume (tls.h) */
 };
 
@@ -162,6 +167,10 @@ struct px_listener {
     struct px_tls_srv *tls; /* HTTPS: one reference; NULL: not served */
     int tls_headers;        /* x-amzn-tls-version / -cipher-suite to targets */
     int idle_timeout_s;
+    char lb_name[PX_ARN_MAX]; /* "app/NAME/ID": the LoadBalancer dimension */
+    char name[PX_ARN_MAX];    /* "app/NAME/ID/LID": its ARN's resource part */
+    struct pxm_listener *m;   /* counters, metrics.h (kept by listener id) */
+    struct pxa_sink *alog;    /* access logs, NULL when off (accesslog.h) */
     int nrules;
     struct px_rule *rules; /* priority order, default last */
     struct px_rindex index;

@@ -13,7 +13,10 @@ test=(awscli python3-boto3 python3-requests python3-jsonschema curl procps nghtt
       # the docker runtime's tests: a private dockerd, Podman's Docker-compatible
       # service (runc named: apt would pick crun, which fails on cgroups v1
       # "hybrid"; catatonit for initProcessEnabled), busybox for the test image
-      docker.io podman runc catatonit busybox-static iptables iproute2)
+      docker.io podman runc catatonit busybox-static iptables iproute2
+      # the dashboard's test (headless, through the DevTools protocol) and
+      # the access logs' GoAccess check
+      chromium goaccess)
 bench=(haproxy nginx wrk hey)
 
 want=("${build[@]}")

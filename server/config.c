@@ -28,6 +28,7 @@ static const char usage[] =
     "                        (leaf first, then intermediates); needs --tls-key\n"
     "  --tls-key FILE        the certificate's PEM private key (unencrypted)\n"
     "  --log-level LEVEL     debug|info|warn|error (default info)\n"
+    "  --log-format FORMAT   text (default) or json: one JSON object a line\n"
     "  --proxy-bin PATH      sluice-proxy binary (default: beside sluiced)\n"
     "  --no-proxy            run the control plane alone\n"
     "  --changes-keep N      data-plane change records kept (default 100000)\n"
@@ -59,6 +60,7 @@ struct opt {
 static const struct opt opts[] = {
     {"listen", OPT_STR},      {"data-dir", OPT_STR},    {"region", OPT_STR},
     {"account-id", OPT_STR},  {"credentials", OPT_STR}, {"log-level", OPT_STR},
+    {"log-format", OPT_STR},
     {"proxy-bin", OPT_STR},   {"no-proxy", OPT_FLAG},   {"changes-keep", OPT_STR},
     {"runtime", OPT_STR},     {"task-port-range", OPT_STR}, {"task-dir", OPT_STR},
     {"stopped-task-retention", OPT_STR}, {"docker-host", OPT_STR},
@@ -141,6 +143,25 @@ static int apply_http(struct sl_config *cfg, const char *name, const char *v, ch
         return count(name, v, 1, 3600, &cfg->client_timeout, errbuf, errlen);
     snprintf(errbuf, errlen, "sluiced: unknown option --%s", name);
     return CONFIG_EXIT_USAGE;
+}
+
+/* --log-level and --log-format. */
+static int apply_log(struct sl_config *cfg, const char *name, const char *v, char *errbuf,
+                     size_t errlen)
+{
+    int level = strcmp(name, "log-level") == 0;
+    int x = level ? log_parse_level(v) : log_parse_format(v);
+
+    if (x < 0) {
+        snprintf(errbuf, errlen, "sluiced: --%s: expected %s, got '%s'", name,
+                 level ? "debug|info|warn|error" : "text|json", v);
+        return CONFIG_EXIT_USAGE;
+    }
+    if (level)
+        cfg->log_level = x;
+    else
+        cfg->log_format = x;
+    return CONFIG_RUN;
 }
 
 /* The ECS task runtime's options; the HTTP server's after them. */
@@ -266,16 +287,8 @@ static int apply(struct sl_config *cfg, const char *name, const char *v, char *e
     }
     if (strcmp(name, "credentials") == 0)
         return copy(cfg->credentials, sizeof(cfg->credentials), v, name, errbuf, errlen);
-    if (strcmp(name, "log-level") == 0) {
-        int l = log_parse_level(v);
-        if (l < 0) {
-            snprintf(errbuf, errlen,
-                     "sluiced: --log-level: expected debug|info|warn|error, got '%s'", v);
-            return CONFIG_EXIT_USAGE;
-        }
-        cfg->log_level = l;
-        return CONFIG_RUN;
-    }
+    if (strncmp(name, "log-", 4) == 0)
+        return apply_log(cfg, name, v, errbuf, errlen);
     if (strncmp(name, "tls-", 4) == 0)
         return copy(strcmp(name, "tls-cert") == 0 ? cfg->tls_cert : cfg->tls_key,
                     sizeof(cfg->tls_cert), v, name, errbuf, errlen);

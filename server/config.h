@@ -18,6 +18,7 @@ struct sl_config {
     char tls_cert[1024];    /* PEM certificate (chain) file: serve the API over HTTPS */
     char tls_key[1024];     /* its PEM private key; both or neither */
     int log_level;
+    int log_format;         /* LOG_TEXT or LOG_JSON (common/log.h) */
     char proxy_bin[1024];   /* empty: sibling of sluiced */
     int no_proxy;
     unsigned long long changes_keep; /* watch change records kept; 0: store default */

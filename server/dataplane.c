@@ -293,3 +293,10 @@ enum MHD_Result dataplane_handle(struct dataplane *dp, struct MHD_Connection *c,
         dp_report_handle(dp->report, req, out);
     return MHD_YES;
 }
+
+void dataplane_each_proxy(struct dataplane *dp, void (*fn)(const char *, uint64_t, void *),
+                          void *arg)
+{
+    if (dp)
+        dp_report_each_proxy(dp->report, fn, arg);
+}

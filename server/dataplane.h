@@ -26,6 +26,10 @@ void dataplane_free(struct dataplane *dp);
 enum MHD_Result dataplane_handle(struct dataplane *dp, struct MHD_Connection *c,
                                  const struct front_request *req, struct front_reply *out);
 
+/* <fn>(proxy id, applied revision, <arg>) for every proxy reporting now. */
+void dataplane_each_proxy(struct dataplane *dp, void (*fn)(const char *, uint64_t, void *),
+                          void *arg);
+
 /* Wake and end every watch stream (shutdown). */
 void dataplane_shutdown(struct dataplane *dp);
 

@@ -15,6 +15,7 @@
 #include "routes/elbv2/drain.h"
 #include "routes/elbv2/health.h"
 #include "routes/elbv2/targets.h"
+#include "server/metrics_agg.h"
 #include "store/store.h"
 
 struct proxy {
@@ -266,6 +267,8 @@ static int idle_drains(struct dp_report *r, struct draining *d, uint64_t now, ui
     for (i = 0; i < r->n;) {
         if (now - r->proxies[i].seen_ms > DP_REPORT_PROXY_TTL_MS) {
             log_info("dataplane: proxy %s stopped reporting; forgetting it", r->proxies[i].id);
+            if (r->app->agg)
+                magg_forget(r->app->agg, r->proxies[i].id);
             busy_free(r->proxies[i].busy, r->proxies[i].nbusy);
             r->proxies[i] = r->proxies[--r->n];
             continue;
@@ -381,6 +384,8 @@ void dp_report_handle(struct dp_report *r, const struct front_request *req,
         front_rest_error(500, "InternalFailure", "out of memory", out);
         goto out;
     }
+    if (r->app->agg)
+        magg_ingest(r->app->agg, rep.pid, body, now);
     finish_idle_drains(r, now);
     out->status = 200;
     out->content_type = "application/json";
@@ -390,4 +395,15 @@ void dp_report_handle(struct dp_report *r, const struct front_request *req,
 out:
     busy_free(rep.busy, rep.nbusy);
     json_decref(body);
+}
+
+void dp_report_each_proxy(struct dp_report *r, void (*fn)(const char *, uint64_t, void *),
+                          void *arg)
+{
+    size_t i;
+
+    pthread_mutex_lock(&r->mu);
+    for (i = 0; i < r->n; i++)
+        fn(r->proxies[i].id, r->proxies[i].rev, arg);
+    pthread_mutex_unlock(&r->mu);
 }

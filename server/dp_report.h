@@ -20,6 +20,8 @@
 #ifndef SL_SERVER_DP_REPORT_H
 #define SL_SERVER_DP_REPORT_H
 
+#include <stdint.h>
+
 #include "routes/api/front.h"
 #include "server/app.h"
 
@@ -33,8 +35,13 @@ struct dp_report;
 int dp_report_new(struct app *app, struct dp_report **out);
 void dp_report_free(struct dp_report *r);
 
+/* <fn>(proxy id, applied revision, <arg>) for every live proxy, under the
+ * registry's lock (<fn> must not call back into it). */
+void dp_report_each_proxy(struct dp_report *r, void (*fn)(const char *, uint64_t, void *),
+                          void *arg);
+
 /* Handle one POST /v1/dataplane/report; fills <out> (200 with the store's
- * revision, or a REST error). */
+ * revision, or a REST error).  Its counters go to app->metrics. */
 void dp_report_handle(struct dp_report *r, const struct front_request *req,
                       struct front_reply *out);
 

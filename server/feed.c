@@ -93,9 +93,29 @@ static int missing(struct sl_err *err, const char *kind, const char *id, const c
 
 /* ---- kinds ---- */
 
+/* The <family> ("access_logs.s3") attributes as a FeedLogs member, or NULL
+ * (no member) while they are off. */
+static json_t *enc_logs(json_t *o, const char *family)
+{
+    char k[64];
+    const char *on, *bucket, *prefix;
+
+    snprintf(k, sizeof(k), "%s.enabled", family);
+    on = attr(o, k);
+    snprintf(k, sizeof(k), "%s.bucket", family);
+    bucket = attr(o, k);
+    snprintf(k, sizeof(k), "%s.prefix", family);
+    prefix = attr(o, k);
+    if (on == NULL || strcmp(on, "true") != 0 || bucket == NULL || bucket[0] == '\0')
+        return NULL;
+    return json_pack("{sb ss ss}", "enabled", 1, "bucket", bucket, "prefix",
+                     prefix ? prefix : "");
+}
+
 static int enc_lb(const char *id, json_t *o, json_t **out, struct sl_err *err)
 {
     const char *arn = str(o, "arn"), *scheme = str(o, "Scheme"), *tls;
+    json_t *logs;
 
     if (arn == NULL)
         return missing(err, "load balancer", id, "arn");
@@ -106,6 +126,10 @@ static int enc_lb(const char *id, json_t *o, json_t **out, struct sl_err *err)
                      (json_int_t)attr_num(o, "idle_timeout.timeout_seconds", 60), "http2_enabled",
                      !(attr(o, "routing.http2.enabled") &&
                        strcmp(attr(o, "routing.http2.enabled"), "false") == 0));
+    if (*out && (logs = enc_logs(o, "access_logs.s3")) != NULL)
+        json_object_set_new(*out, "access_logs", logs);
+    if (*out && (logs = enc_logs(o, "connection_logs.s3")) != NULL)
+        json_object_set_new(*out, "connection_logs", logs);
     /* the x-amzn-tls-version / x-amzn-tls-cipher-suite request headers */
     tls = attr(o, "routing.http.x_amzn_tls_version_and_cipher_suite.enabled");
     if (*out && tls && strcmp(tls, "true") == 0 &&

@@ -42,13 +42,16 @@
 #include "routes/api/front.h"
 #include "routes/api/openapi.h"
 #include "server/acceptor.h"
+#include "server/api_log.h"
 #include "server/auth.h"
 #include "server/conntrack.h"
 #include "server/dataplane.h"
 #include "server/guard.h"
 #include "server/http_tls.h"
+#include "server/metrics.h"
 #include "server/park.h"
 #include "server/task_logs.h"
+#include "server/ui.h"
 #include "server/workers.h"
 
 #define MAX_HEADERS       128
@@ -102,6 +105,8 @@ struct req_state {
     struct sl_err *refusal;
     struct front_reply reply;
     char rid[37];
+    char principal[48]; /* the access key that signed (logged; longer ones cut) */
+    uint64_t t0_us;     /* the head's arrival, for the API log and metrics */
 };
 /* Kept under 1 KiB (malloc's small bins): a larger allocation per request
  * makes glibc consolidate its fast bins every time (5 % of a read). */
@@ -162,6 +167,9 @@ static const char *lookup_arg(void *cls, const char *name)
 
 static enum door door_for(const char *method, const char *url, struct MHD_Connection *c)
 {
+    /* GET /metrics and the dashboard's data are authenticated as REST is */
+    if (strcmp(url, "/metrics") == 0 || ui_needs_auth(url))
+        return DOOR_REST;
     if (strncmp(url, "/v1/", 4) == 0 || strcmp(url, "/v1") == 0)
         return DOOR_REST;
     if (strcmp(url, "/") == 0 && strcmp(method, "POST") == 0)
@@ -212,6 +220,17 @@ static struct ct_conn *tracked(struct MHD_Connection *c)
     return ci ? ci->socket_context : NULL;
 }
 
+/* The API log line and counters of the answer in st->reply (api_log.h). */
+static void log_api(struct http_server *h, struct req_state *st)
+{
+    struct api_log_req r = {st->method, st->url, st->reply.action,
+                            st->door == DOOR_QUERY || st->door == DOOR_JSON11, st->principal,
+                            st->rid, st->reply.status ? st->reply.status : 500,
+                            api_log_now_us() - st->t0_us};
+
+    api_log_request(h->app->metrics, &r);
+}
+
 static enum MHD_Result send_reply(struct http_server *h, struct req_state *st)
 {
     struct front_reply *r = &st->reply;
@@ -220,7 +239,7 @@ static enum MHD_Result send_reply(struct http_server *h, struct req_state *st)
     size_t len;
     char *body = buf_steal(&r->body, &len);
 
-    log_debug("%s %s -> %d", st->method, st->url, r->status);
+    log_api(h, st);
     resp = MHD_create_response_from_buffer(len, body ? body : (char *)"",
                                            body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
     if (resp == NULL) {
@@ -277,6 +296,8 @@ static int check_identity(struct http_server *h, struct req_state *st, struct sl
     fill_auth_request(st, &hc, &ar);
     if (auth_precheck(h->app->creds, &ar, st->door == DOOR_REST, &id, err) != SL_OK)
         return SL_ERR;
+    snprintf(st->principal, sizeof(st->principal), "%.*s", (int)sizeof(st->principal) - 1,
+             id.access_key);
     authz = header(st, "Authorization");
     st->bearer = authz && strncasecmp(authz, "Bearer ", 7) == 0;
     if (strcmp(st->url, "/v1/dataplane/report") == 0 && id.role != CREDS_ROLE_PROXY)
@@ -471,6 +492,10 @@ static void execute(struct http_server *h, struct req_state *st)
             dataplane_handle(app->dataplane, st->c, &fr, &st->reply);
         else if (is_task_logs(st->url))
             task_logs_handle(app, &fr, &st->reply);
+        else if (strcmp(st->url, "/metrics") == 0)
+            metrics_handle(app, &fr, &st->reply);
+        else if (ui_path(st->url) && app->ui)
+            ui_handle(app->ui, st->c, &fr, &st->reply);
         else
             front_rest(&ctx, &fr, &st->reply);
         break;
@@ -545,9 +570,18 @@ static void serve_plain(const char *method, const char *url, struct front_reply 
     front_rest_error(404, "NotFound", "no such path", out);
 }
 
-/* The watch stream is queued from the polling thread (libmicrohttpd takes
- * a response only there); it does not block: its reader parks. */
-static enum MHD_Result serve_watch(struct http_server *h, struct req_state *st)
+/* The data plane's watch and the dashboard's events are streams queued from
+ * the polling thread (libmicrohttpd takes a response only there); they do
+ * not block: their readers park. */
+static int is_stream(struct http_server *h, const struct req_state *st)
+{
+    if (strcmp(st->method, "GET") != 0)
+        return 0;
+    return (strcmp(st->url, "/v1/dataplane/watch") == 0 && h->app->dataplane) ||
+           (strcmp(st->url, "/ui/api/events") == 0 && h->app->ui);
+}
+
+static enum MHD_Result serve_stream(struct http_server *h, struct req_state *st)
 {
     struct front_request fr;
     struct sl_err err = {0};
@@ -556,7 +590,10 @@ static enum MHD_Result serve_watch(struct http_server *h, struct req_state *st)
     if (authenticate(h, st, &err) != SL_OK)
         return answer_error(h, st, &err);
     front_request_of(st, &fr);
-    ret = dataplane_handle(h->app->dataplane, st->c, &fr, &st->reply);
+    if (ui_path(st->url))
+        ret = ui_handle(h->app->ui, st->c, &fr, &st->reply);
+    else
+        ret = dataplane_handle(h->app->dataplane, st->c, &fr, &st->reply);
     if (st->reply.status == 0) { /* a stream was queued: no deadline while it lasts */
         st->phase = PH_ANSWERED;
         conntrack_disarm(h->ct, tracked(st->c));
@@ -576,12 +613,17 @@ static enum MHD_Result on_request(struct http_server *h, struct req_state *st)
         return answer_error(h, st, &err);
     }
     if (st->door == DOOR_PLAIN) {
-        serve_plain(st->method, st->url, &st->reply);
+        if (ui_path(st->url) && h->app->ui) { /* the page and its assets */
+            struct front_request fr;
+            front_request_of(st, &fr);
+            ui_handle(h->app->ui, st->c, &fr, &st->reply);
+        } else {
+            serve_plain(st->method, st->url, &st->reply);
+        }
         return send_reply(h, st);
     }
-    if (strcmp(st->url, "/v1/dataplane/watch") == 0 && strcmp(st->method, "GET") == 0 &&
-        h->app->dataplane)
-        return serve_watch(h, st);
+    if (is_stream(h, st))
+        return serve_stream(h, st);
     /* The data plane's snapshot waits for its revision to be durable, a
      * report may finish drains in a write, and a container's log may take
      * an engine call of seconds: those wait on the pool.  The API runs on
@@ -605,6 +647,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         return MHD_NO; /* uri_start() failed to allocate */
     switch (st->phase) {
     case PH_HEAD:
+        st->t0_us = api_log_now_us();
         st->c = c;
         st->url = url;
         st->method = method;

@@ -12,6 +12,8 @@
 
 #include "common/log.h"
 #include "server/app.h"
+#include "server/metrics.h"
+#include "server/ui.h"
 #include "server/auth.h"
 #include "server/config.h"
 #include "server/dataplane.h"
@@ -57,6 +59,8 @@ int main(int argc, char **argv)
         return 2;
     }
     log_set_level(cfg.log_level);
+    log_set_format(cfg.log_format);
+    log_set_name("sluiced");
     memset(&app, 0, sizeof(app));
     app.cfg = &cfg;
 
@@ -110,7 +114,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "sluiced: %s\n", err.message);
         goto out;
     }
-    if (elb_health_new(&app.health) != SL_OK || dataplane_new(&app, &app.dataplane) != SL_OK ||
+    if (metrics_new(&app.metrics) != SL_OK || (app.agg = metrics_agg(app.metrics)) == NULL ||
+        ui_new(&app, &app.ui) != SL_OK ||
+        elb_health_new(&app.health) != SL_OK || dataplane_new(&app, &app.dataplane) != SL_OK ||
         park_start(app.store, &app.park) != SL_OK ||
         drain_start(app.store, app.health, 250, &drainer) != SL_OK) {
         fprintf(stderr, "sluiced: cannot start: out of memory or threads\n");
@@ -144,12 +150,15 @@ out:
     supervise_stop(proxy);
     if (app.dataplane)
         dataplane_shutdown(app.dataplane);
+    ui_shutdown(app.ui);
     http_stop(http);
     park_free(app.park);
     dataplane_free(app.dataplane);
+    ui_free(app.ui);
     drain_stop(drainer);
     store_close(app.store);
     elb_health_free(app.health);
+    metrics_free(app.metrics);
     acm_ca_free(app.ca);
     auth_free(app.creds);
     guard_free(app.guard);

@@ -273,8 +273,8 @@ static void proxy_url(const struct sl_config *cfg, int port, char *out, size_t c
 int supervise_proxy_start(const struct sl_config *cfg, int port, const char *token,
                           struct supervisor **out)
 {
-    char bin[1024], url[320], env[128];
-    char *argv[10], *envp[2] = {NULL, NULL};
+    char bin[1024], url[320], env[128], logs[1100];
+    char *argv[16], *envp[2] = {NULL, NULL};
     int n = 0, rc;
 
     *out = NULL;
@@ -294,6 +294,12 @@ int supervise_proxy_start(const struct sl_config *cfg, int port, const char *tok
     argv[n++] = url;
     argv[n++] = "--id";
     argv[n++] = "local";
+    /* access logs under the data directory; lines as sluiced writes its own */
+    snprintf(logs, sizeof(logs), "%s/access-logs", cfg->data_dir);
+    argv[n++] = "--access-log-dir";
+    argv[n++] = logs;
+    argv[n++] = "--log-format";
+    argv[n++] = cfg->log_format == LOG_JSON ? "json" : "text";
     if (cfg->tls_cert[0]) {
         argv[n++] = "--ca";
         argv[n++] = (char *)cfg->tls_cert;

@@ -18,6 +18,7 @@
 #include <semaphore.h>
 #include <stdint.h>
 
+#include "store/stats.h"
 #include "store/store.h"
 
 struct store_lock;
@@ -70,6 +71,7 @@ struct store {
     unsigned wake_gen;
     pthread_t writer, syncer;
     int writer_started, syncer_started;
+    struct store_stats stats; /* for GET /metrics (stats.h) */
 };
 
 struct store_txn {

@@ -47,6 +47,7 @@ int store_write(struct store *s, store_write_fn fn, void *arg, uint64_t *rev_out
                 struct sl_err *err)
 {
     struct write_req req = {.fn = fn, .arg = arg, .err = err, .rc = SL_OK};
+    uint64_t t0 = store_stats_now_us();
 
     pthread_mutex_lock(&s->mu);
     if (s->stopping) {
@@ -70,6 +71,7 @@ int store_write(struct store *s, store_write_fn fn, void *arg, uint64_t *rev_out
     while (sem_wait(&req.done) != 0)
         ; /* EINTR */
     sem_destroy(&req.done);
+    store_stats_commit(&s->stats, store_stats_now_us() - t0);
     if (rev_out)
         *rev_out = req.rev;
     return req.rc;
@@ -244,6 +246,7 @@ static struct write_req *take_batch(struct store *s)
         return NULL;
     for (n = 1, last = batch; last->next && n < MAX_BATCH; n++)
         last = last->next;
+    store_stats_batch(&s->stats, (unsigned)n);
     s->head = last->next;
     if (s->head == NULL)
         s->tail = NULL;

@@ -23,6 +23,7 @@ struct front_reply {
     struct buf body;
     char allow[64];            /* Allow header for 405, else empty */
     char location[512];        /* Location header for 201, else empty */
+    const char *action;        /* static: the ELBv2/ECS action run, NULL if none (for logs) */
 };
 
 struct front_request {

@@ -196,7 +196,8 @@ void front_json11(const struct api_ctx *ctx, const char *target,
         op = api_action_find(api_acm_actions, target + strlen(ACM_TARGET_PREFIX));
     if (op == NULL)
         unknown(target, plen, &err);
-    else if ((body = json11_decode(req->body, req->body_len, &err)) != NULL &&
+    else if ((out->action = op->name) != NULL &&
+             (body = json11_decode(req->body, req->body_len, &err)) != NULL &&
              api_members_check(body, op->members, ecs_refusals, NULL,
                                "InvalidParameterException", &err) == SL_OK)
         result = op->fn(ctx, body, &err);

@@ -172,8 +172,10 @@ void front_query(const struct api_ctx *ctx, const struct front_request *req,
     json_t *params, *result = NULL;
 
     params = query_decode(req->body, req->body_len, &err);
-    if (params && (a = form_action(params, &err)) != NULL)
+    if (params && (a = form_action(params, &err)) != NULL) {
+        out->action = a->name;
         result = a->fn(ctx, params, &err);
+    }
     json_decref(params);
     if (result == NULL) {
         if (err.code[0] == '\0')

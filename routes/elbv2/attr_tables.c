@@ -22,24 +22,32 @@ static const char *const cross_zone[] = {"true", "false", "use_load_balancer_con
                                          NULL};
 static const char *const cross_zone_ok[] = {"true", "use_load_balancer_configuration", NULL};
 
-#define NO_S3 "sluice writes no logs to S3"
+#define NO_HC_LOGS "sluice writes no health check logs (transitions are in sluice-proxy's log)"
+#define NO_CONN_LOGS "sluice-proxy writes no connection logs (of TLS handshakes) yet"
 #define NO_HEADERS "sluice-proxy adds no such response header"
 #define NO_TLS "sluice-proxy adds no TLS details to requests"
 
 /* An S3 log family of three keys: only "off" is what sluice does. */
-#define S3_LOGS(prefix)                                                                         \
-    {prefix ".enabled", "false", ATTR_BOOL, 0, 0, NULL, ATTR_VALUES, only_false, NO_S3},       \
-        {prefix ".bucket", "", ATTR_STR, 0, 1024, NULL, ATTR_VALUES, only_empty, NO_S3},       \
-        {prefix ".prefix", "", ATTR_STR, 0, 1024, NULL, ATTR_VALUES, only_empty, NO_S3}
+#define S3_LOGS(prefix, why)                                                                    \
+    {prefix ".enabled", "false", ATTR_BOOL, 0, 0, NULL, ATTR_VALUES, only_false, why},         \
+        {prefix ".bucket", "", ATTR_STR, 0, 1024, NULL, ATTR_VALUES, only_empty, why},         \
+        {prefix ".prefix", "", ATTR_STR, 0, 1024, NULL, ATTR_VALUES, only_empty, why}
+
+/* ALB's access logs, written by sluice-proxy (proxy/accesslog.h); the
+ * destination is checked in lb.c. */
+#define ACCESS_LOGS_WHY "ALB access logs, in a directory named by the bucket under sluice-proxy's " \
+                        "--access-log-dir"
 
 static const struct elb_attr lb_attrs[] = {
-    S3_LOGS("access_logs.s3"),
+    {"access_logs.s3.enabled", "false", ATTR_BOOL, 0, 0, NULL, ATTR_DONE, NULL, ACCESS_LOGS_WHY},
+    {"access_logs.s3.bucket", "", ATTR_STR, 0, 1024, NULL, ATTR_DONE, NULL, ACCESS_LOGS_WHY},
+    {"access_logs.s3.prefix", "", ATTR_STR, 0, 1024, NULL, ATTR_DONE, NULL, ACCESS_LOGS_WHY},
     {"client_keep_alive.seconds", "3600", ATTR_INT, 60, 604800, NULL, ATTR_PENDING, NULL,
      "how long a client connection may stay open"},
-    S3_LOGS("connection_logs.s3"),
+    S3_LOGS("connection_logs.s3", NO_CONN_LOGS),
     {"deletion_protection.enabled", "false", ATTR_BOOL, 0, 0, NULL, ATTR_DONE, NULL,
      "DeleteLoadBalancer is refused while it is true"},
-    S3_LOGS("health_check_logs.s3"),
+    S3_LOGS("health_check_logs.s3", NO_HC_LOGS),
     {"idle_timeout.timeout_seconds", "60", ATTR_INT, 1, 4000, NULL, ATTR_PENDING, NULL,
      "how long an idle connection stays open"},
     {"ipv6.deny_all_igw_traffic", "false", ATTR_BOOL, 0, 0, NULL, ATTR_FIXED, NULL,

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/logdest.h"
 #include "common/util.h"
 #include "routes/elbv2/attrs.h"
 #include "routes/elbv2/listener.h"
@@ -289,6 +290,34 @@ int elb_lb_attrs(struct store_txn *txn, const char *arn, json_t **out, struct sl
     return SL_OK;
 }
 
+/* Access logs on need a destination sluice-proxy can write under its
+ * --access-log-dir: an S3 bucket name and a prefix (common/logdest.h). */
+static int lb_access_logs(json_t *attrs, struct sl_err *err)
+{
+    const char *v = elb_attr_get(attrs, "access_logs.s3.enabled");
+
+    if (v == NULL || strcmp(v, "true") != 0)
+        return SL_OK;
+    v = elb_attr_get(attrs, "access_logs.s3.bucket");
+    if (v == NULL || v[0] == '\0')
+        return sl_err_set(err, 400, "InvalidConfigurationRequest",
+                          "The value of 'access_logs.s3.bucket' cannot be empty when logs are "
+                          "enabled");
+    if (!logdest_bucket_ok(v))
+        return sl_err_set(err, 400, "InvalidConfigurationRequest",
+                          "The value of 'access_logs.s3.bucket' ('%.64s') is not an S3 bucket "
+                          "name: 3-63 lowercase letters, digits, '.' and '-', starting and "
+                          "ending with a letter or digit",
+                          v);
+    v = elb_attr_get(attrs, "access_logs.s3.prefix");
+    if (v && !logdest_prefix_ok(v))
+        return sl_err_set(err, 400, "InvalidConfigurationRequest",
+                          "The value of 'access_logs.s3.prefix' is not a prefix sluice can log "
+                          "under: no 'AWSLogs', no leading, trailing or doubled '/', no '.' or "
+                          "'..' segment, no spaces or '\\'");
+    return SL_OK;
+}
+
 /* Cross-attribute rules that elb_attrs_merge's per-key checks cannot see. */
 static int lb_attrs_combination(json_t *attrs, struct sl_err *err)
 {
@@ -298,7 +327,7 @@ static int lb_attrs_combination(json_t *attrs, struct sl_err *err)
         return sl_err_set(err, 400, "InvalidConfigurationRequest",
                           "Cross-zone load balancing cannot be disabled for Application Load "
                           "Balancers");
-    return SL_OK;
+    return lb_access_logs(attrs, err);
 }
 
 int elb_lb_attrs_modify(struct store_txn *txn, const char *arn, const struct elb_kv *kv,

@@ -138,8 +138,12 @@ class Sluiced:
         log = self.read_log(tail=0)
         # Under ASan/UBSan a finding in sluiced (including a leak at exit)
         # must fail the test that caused it.
-        check("AddressSanitizer" not in log and "runtime error:" not in log and
-              "LeakSanitizer" not in log, "sanitizer report in sluiced log:\n" + log[-3000:])
+        found = [log.find(m) for m in ("runtime error:", "==ERROR: AddressSanitizer",
+                                       "==ERROR: LeakSanitizer", "AddressSanitizer")]
+        found = [i for i in found if i >= 0]
+        # The report itself, not the log's tail (later lines can push it out).
+        check(not found, "sanitizer report in sluiced log:\n" +
+              (log[max(0, min(found) - 500):min(found) + 6000] if found else ""))
         check(rc in (0, -9, None), "sluiced exited with %r on shutdown:\n%s" % (rc, log[-2000:]))
         if self.own_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)

@@ -46,6 +46,17 @@ static void test_kinds(void **state)
                     "\"Value\":\"17\"}],\"Tags\":[],\"DNSName\":\"x\"}"),
                 "{\"id\":\"b\",\"arn\":\"arn:b\",\"scheme\":\"internet-facing\","
                 "\"idle_timeout_seconds\":17,\"http2_enabled\":true}");
+    /* access logs on: the destination goes to the proxies; off: nothing */
+    assert_json(enc(FEED_LOAD_BALANCER, "b",
+                    "{\"id\":\"b\",\"arn\":\"arn:b\",\"Scheme\":\"internal\",\"Attributes\":["
+                    "{\"Key\":\"access_logs.s3.enabled\",\"Value\":\"true\"},"
+                    "{\"Key\":\"access_logs.s3.bucket\",\"Value\":\"my-logs\"},"
+                    "{\"Key\":\"access_logs.s3.prefix\",\"Value\":\"p\"},"
+                    "{\"Key\":\"connection_logs.s3.enabled\",\"Value\":\"false\"},"
+                    "{\"Key\":\"connection_logs.s3.bucket\",\"Value\":\"my-logs\"}]}"),
+                "{\"id\":\"b\",\"arn\":\"arn:b\",\"scheme\":\"internal\","
+                "\"idle_timeout_seconds\":60,\"http2_enabled\":true,"
+                "\"access_logs\":{\"enabled\":true,\"bucket\":\"my-logs\",\"prefix\":\"p\"}}");
     assert_json(enc(FEED_LOAD_BALANCER, "b",
                     "{\"id\":\"b\",\"arn\":\"arn:b\",\"Scheme\":\"internal\",\"Attributes\":["
                     "{\"Key\":\"routing.http2.enabled\",\"Value\":\"false\"},{\"Key\":"

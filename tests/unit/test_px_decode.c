@@ -62,6 +62,19 @@ static void test_kinds(void **state)
     assert_int_equal(r.obj.kind, FEED_LOAD_BALANCER);
     assert_int_equal(r.obj.u.lb.internet, 1);
     assert_int_equal(r.obj.u.lb.idle_timeout_s, 17);
+    assert_string_equal(r.obj.u.lb.arn, "arn:b");
+    assert_int_equal(r.obj.u.lb.access_logs.enabled, 0); /* absent: off */
+    assert_int_equal(put("load_balancer", "b",
+                         "{\"id\":\"b\",\"arn\":\"arn:b\",\"scheme\":\"internal\","
+                         "\"idle_timeout_seconds\":60,\"access_logs\":{\"enabled\":true,"
+                         "\"bucket\":\"my-logs\",\"prefix\":\"a/b\"},\"connection_logs\":"
+                         "{\"enabled\":false,\"bucket\":\"\",\"prefix\":\"\"}}",
+                         &r, &err),
+                     SL_OK);
+    assert_int_equal(r.obj.u.lb.access_logs.enabled, 1);
+    assert_string_equal(r.obj.u.lb.access_logs.bucket, "my-logs");
+    assert_string_equal(r.obj.u.lb.access_logs.prefix, "a/b");
+    assert_int_equal(r.obj.u.lb.connection_logs.enabled, 0);
     assert_int_equal(put("listener", "l",
                          "{\"id\":\"l\",\"arn\":\"a\",\"load_balancer_id\":\"b\",\"port\":443,"
                          "\"protocol\":\"HTTPS\"}",
@@ -175,6 +188,15 @@ static void test_refused(void **state)
                "\"idle_timeout_seconds\":0}", "member 'idle_timeout_seconds' must be an integer 1-4000");
     expect_bad("listener", "l", "{\"id\":\"l\",\"arn\":\"a\",\"load_balancer_id\":\"b\","
                "\"port\":\"80\",\"protocol\":\"HTTP\"}", "member 'port'");
+    /* a log destination must be a safe directory name */
+    expect_bad("load_balancer", "b", "{\"id\":\"b\",\"arn\":\"a\",\"scheme\":\"internal\","
+               "\"idle_timeout_seconds\":1,\"access_logs\":{\"enabled\":true,\"bucket\":\"..\","
+               "\"prefix\":\"\"}}", "member 'access_logs' bucket must be an S3 bucket name");
+    expect_bad("load_balancer", "b", "{\"id\":\"b\",\"arn\":\"a\",\"scheme\":\"internal\","
+               "\"idle_timeout_seconds\":1,\"access_logs\":{\"enabled\":true,\"bucket\":\"logs\","
+               "\"prefix\":\"a/../../etc\"}}", "member 'access_logs' prefix");
+    expect_bad("load_balancer", "b", "{\"id\":\"b\",\"arn\":\"a\",\"scheme\":\"internal\","
+               "\"idle_timeout_seconds\":1,\"access_logs\":true}", "member 'access_logs'");
     expect_bad("target", "t", "{\"id\":\"t\",\"target_group_id\":\"g\",\"address\":\"\","
                "\"port\":80,\"state\":\"registered\"}", "member 'address'");
     expect_bad("target", "t", "{\"id\":\"t\",\"target_group_id\":\"g\",\"address\":\"x\","
