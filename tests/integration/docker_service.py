@@ -50,7 +50,7 @@ class Story:
         self.tg = None
         self.label = None
         # The listener: HTTP, or HTTPS under SLUICE_IT_LISTENER=https (by hand:
-        # no ctest pass of its own, a container story costs minutes).
+        # no ctest pass of its own: each container story costs 40-50 s more).
         self.L = ListenerMode()
 
     # ---- helpers --------------------------------------------------------

@@ -9,4 +9,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_ecs_service  # noqa: E402
 
 if __name__ == "__main__":
+    if not test_ecs_service.L.https:  # else the HTTP pass again
+        sys.exit("listener mode is %r, not https" % test_ecs_service.L.mode)
     test_ecs_service.main()

@@ -10,4 +10,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_proxy_drain  # noqa: E402
 
 if __name__ == "__main__":
+    if not test_proxy_drain.L.https:  # else the HTTP pass again
+        sys.exit("listener mode is %r, not https" % test_proxy_drain.L.mode)
     test_proxy_drain.main()
