@@ -578,6 +578,8 @@ void px_conn_unpark(struct px_parked *p)
     memcpy(c->lid, p->lid, sizeof(c->lid));
     c->lport = p->lport;
     c->idle_ms = p->idle_ms;
+    c->born_ms = p->born_ms;
+    px_xff_conf(&c->fwdc, px_table_listener(w->table, c->lid));
     pxm_conn_unpark(c, p->mcell); /* the record's counter cell, handed on */
     p->mcell = NULL;
     px_req_hygiene(c, px_table_listener(w->table, c->lid));
@@ -619,6 +621,8 @@ static int accept_tls(struct px_worker *w, int fd, const struct sockaddr_storage
     c->lport = ls->port;
     c->idle_ms = idle_ms;
     pxm_conn_open(c);
+    c->born_ms = ev_now(w->loop);
+    px_xff_conf(&c->fwdc, lis);
     px_req_hygiene(c, lis);
     c->head_started = 1;
     ev_fd_set(w->loop, fd, px_io_mask(&c->io, EV_READ), client_event, c);

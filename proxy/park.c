@@ -84,6 +84,7 @@ int px_park_fresh(struct px_worker *w, int fd, const struct sockaddr_storage *pe
     p->fresh = 1;
     p->deadline = deadline;
     p->mcell = pxm_conn_accepted(w, ls->lid);
+    p->born_ms = ev_now(w->loop);
     link_parked(w, p);
     arm(p);
     return SL_OK;
@@ -103,6 +104,7 @@ int px_park(struct px_conn *c, uint64_t idle_left_ms)
     p->idle_ms = c->idle_ms;
     p->deadline = ev_mono_ms() + idle_left_ms;
     p->mcell = pxm_conn_park(c);
+    p->born_ms = c->born_ms;
     link_parked(c->w, p);
     arm(p);
     return SL_OK;
