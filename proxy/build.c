@@ -44,6 +44,7 @@ struct px_listener *px_build_listener(const struct pxd_listener *conf, const str
     if ((l->m = pxm_listener_get(conf->id)) == NULL)
         goto fail;
     l->alog = pxa_sink_get(lb);
+    l->clog = conf->https ? pxa_conn_sink_get(lb) : NULL;
     l->tls_headers = conf->https && lb->tls_headers;
     l->rules = px_arena_alloc(l->arena, sizeof(*l->rules) * ((size_t)n + 1));
     if (l->rules == NULL)
@@ -70,6 +71,7 @@ fail:
     if (l) {
         pxm_listener_put(l->m);
         pxa_sink_put(l->alog);
+        pxa_sink_put(l->clog);
         px_arena_free(l->arena);
         free(l);
     }

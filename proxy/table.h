@@ -171,6 +171,7 @@ struct px_listener {
     char name[PX_ARN_MAX];    /* "app/NAME/ID/LID": its ARN's resource part */
     struct pxm_listener *m;   /* counters, metrics.h (kept by listener id) */
     struct pxa_sink *alog;    /* access logs, NULL when off (accesslog.h) */
+    struct pxa_sink *clog;    /* HTTPS: connection logs, NULL when off */
     int nrules;
     struct px_rule *rules; /* priority order, default last */
     struct px_rindex index;
