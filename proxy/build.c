@@ -8,7 +8,9 @@
 #include <string.h>
 
 #include "proxy/accesslog.h"
+#include "common/err.h"
 #include "proxy/arena.h"
+#include "proxy/sticky.h"
 
 static int rule_cmp(const void *a, const void *b)
 {
@@ -45,6 +47,11 @@ struct px_listener *px_build_listener(const struct pxd_listener *conf, const str
         goto fail;
     l->alog = pxa_sink_get(lb);
     l->clog = conf->https ? pxa_conn_sink_get(lb) : NULL;
+    l->keep_alive_s = lb->keep_alive_s;
+    l->xff_mode = lb->xff_mode;
+    l->xff_port = lb->xff_port;
+    l->preserve_host = lb->preserve_host;
+    l->server_header = conf->server_header;
     l->tls_headers = conf->https && lb->tls_headers;
     l->rules = px_arena_alloc(l->arena, sizeof(*l->rules) * ((size_t)n + 1));
     if (l->rules == NULL)
@@ -97,5 +104,9 @@ struct px_tg *px_build_tg(const struct px_tg_conf *conf, int slot, struct px_tar
         g->targets[i] = recs[i];
     }
     g->ntargets = n;
+    if (px_sticky_tg_ids(g) != SL_OK) {
+        px_tg_release(g);
+        return NULL;
+    }
     return g;
 }

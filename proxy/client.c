@@ -471,6 +471,8 @@ int px_conn_accept(struct px_worker *w, int fd, const struct sockaddr_storage *p
     c->idle_ms = lis && lis->idle_timeout_s > 0 ? lis->idle_timeout_s * 1000 : PX_IDLE_DEFAULT_MS;
     pxm_conn_open(c);
     ev_timer_init(&c->timer, conn_timer, c);
+    c->born_ms = ev_now(w->loop);
+    px_xff_conf(&c->fwdc, lis);
     c->next = w->conns;
     if (w->conns)
         w->conns->prev = c;

@@ -47,8 +47,10 @@
 #include "proxy/http1.h"
 #include "proxy/io.h"
 #include "proxy/metrics_req.h"
+#include "proxy/sticky.h"
 #include "proxy/table.h"
 #include "proxy/upstream.h"
+#include "proxy/xff.h"
 
 #define PX_HEAD_TIMEOUT_MS 10000 /* default: a request head must arrive within this */
 #define PX_CONNECT_TIMEOUT_MS 5000
@@ -113,6 +115,9 @@ struct px_conn {
     /* counters and the access log (metrics_req.h) */
     struct pxm_conn mc;
     struct pxm_req obs;
+    uint64_t born_ms;          /* accepted (client_keep_alive.seconds counts from it) */
+    struct px_fwd_conf fwdc;   /* the listener's forwarding settings (xff.h) */
+    struct px_stick stick;     /* the cookies this exchange's response gets (sticky.h) */
 };
 
 struct px_lsock {

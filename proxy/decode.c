@@ -16,6 +16,7 @@
 
 #include "common/tls_policy.h"
 #include "proxy/arena.h"
+#include "proxy/sticky.h"
 
 /* Fill <err> (may be NULL) with an InvalidFeed message; SL_EINVAL. */
 static int inval(struct sl_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -115,6 +116,7 @@ static int get_enum(struct ctx *c, json_t *o, const char *key, const char *const
     return bad(c, key, "has a value this proxy does not know");
 }
 
+static int hexv(int ch);
 /* A PEM text member of at most <max> bytes, as a heap copy in *out (NULL
  * when absent and optional; "" allowed only when <may_be_empty>). */
 static int get_pem(struct ctx *c, json_t *o, const char *key, int required, int may_be_empty,
@@ -194,6 +196,7 @@ static int dec_logs(struct ctx *c, json_t *o, const char *key, struct pxd_logs *
 static int dec_lb(struct ctx *c, json_t *o, struct pxd_lb *out)
 {
     static const char *const schemes[] = {"internal", "internet-facing", NULL};
+    static const char *const xff_modes[] = {"append", "preserve", "remove", NULL};
 
     memset(out, 0, sizeof(*out));
     out->http2 = 1;
@@ -206,6 +209,13 @@ static int dec_lb(struct ctx *c, json_t *o, struct pxd_lb *out)
         opt_bool(c, o, "http2_enabled", &out->http2) != SL_OK ||
         opt_bool(c, o, "x_amzn_tls_version_and_cipher_suite_enabled", &out->tls_headers) !=
             SL_OK)
+        return SL_EINVAL;
+    out->keep_alive_s = 3600;
+    if ((json_object_get(o, "xff_mode") &&
+         get_enum(c, o, "xff_mode", xff_modes, &out->xff_mode) != SL_OK) ||
+        opt_bool(c, o, "xff_client_port", &out->xff_port) != SL_OK ||
+        opt_bool(c, o, "preserve_host_header", &out->preserve_host) != SL_OK ||
+        get_int(c, o, "client_keep_alive_seconds", 0, 60, 604800, &out->keep_alive_s) != SL_OK)
         return SL_EINVAL;
     return SL_OK;
 }
@@ -256,6 +266,9 @@ static int dec_listener(struct ctx *c, json_t *o, struct pxd_listener *out)
         get_str(c, o, "load_balancer_id", 1, out->lb_id, sizeof(out->lb_id)) != SL_OK ||
         get_int(c, o, "port", 1, 1, 65535, &out->port) != SL_OK ||
         get_enum(c, o, "protocol", protocols, &out->https) != SL_OK)
+        return SL_EINVAL;
+    out->server_header = 1;
+    if (opt_bool(c, o, "server_header", &out->server_header) != SL_OK)
         return SL_EINVAL;
     if (!out->https)
         return SL_OK;
@@ -343,6 +356,55 @@ static int dec_hc(struct ctx *c, json_t *h, struct px_tg_conf *g)
     return SL_OK;
 }
 
+/* 64 hex digits into <key>. */
+static int hex_key(const char *s, unsigned char *key)
+{
+    int i;
+
+    if (s == NULL || strlen(s) != 2 * PX_STICK_KEY_LEN)
+        return SL_EINVAL;
+    for (i = 0; i < PX_STICK_KEY_LEN; i++) {
+        int hi = hexv((unsigned char)s[2 * i]), lo = hexv((unsigned char)s[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return SL_EINVAL;
+        key[i] = (unsigned char)(hi * 16 + lo);
+    }
+    return SL_OK;
+}
+
+/* The group's stickiness (absent: none).  A group without a cookie key
+ * (stored before keys existed, never modified since) gets one derived from
+ * its ARN, so every proxy still agrees on it. */
+static int dec_stick(struct ctx *c, json_t *s, struct px_tg_conf *g)
+{
+    static const char *const types[] = {"lb_cookie", "app_cookie", NULL};
+    json_t *key;
+    int enabled = 0, type = 0;
+
+    g->stick = PX_STICK_NONE;
+    g->stick_lb_s = g->stick_app_s = 86400;
+    if (s == NULL)
+        return SL_OK;
+    if (!json_is_object(s))
+        return bad(c, "stickiness", "must be an object");
+    if (get_bool(c, s, "enabled", &enabled) != SL_OK ||
+        get_enum(c, s, "type", types, &type) != SL_OK ||
+        get_int(c, s, "lb_cookie_duration_seconds", 0, 1, 604800, &g->stick_lb_s) != SL_OK ||
+        get_int(c, s, "app_cookie_duration_seconds", 0, 1, 604800, &g->stick_app_s) != SL_OK ||
+        get_str(c, s, "app_cookie_name", 0, g->stick_app_name, sizeof(g->stick_app_name)) !=
+            SL_OK)
+        return SL_EINVAL;
+    if (enabled && type == 1 && g->stick_app_name[0] == '\0')
+        return bad(c, "stickiness.app_cookie_name", "must be set for app_cookie");
+    key = json_object_get(s, "cookie_key");
+    if (key && hex_key(json_string_value(key), g->stick_key) != SL_OK)
+        return bad(c, "stickiness.cookie_key", "must be 64 hex digits");
+    if (key == NULL)
+        px_sticky_derive_key(g->arn, g->stick_key);
+    g->stick = enabled ? (type == 1 ? PX_STICK_APP : PX_STICK_LB) : PX_STICK_NONE;
+    return SL_OK;
+}
+
 static int dec_tg(struct ctx *c, json_t *o, struct px_tg_conf *out)
 {
     static const char *const algos[] = {"round_robin", "least_outstanding_requests",
@@ -361,7 +423,7 @@ static int dec_tg(struct ctx *c, json_t *o, struct px_tg_conf *out)
         return SL_EINVAL;
     out->slow_start_ms = (uint32_t)slow * 1000u;
     out->https = strcmp(proto, "HTTPS") == 0; /* anything else is spoken as HTTP */
-    return SL_OK;
+    return dec_stick(c, json_object_get(o, "stickiness"), out);
 }
 
 /* ---- rules ---- */
@@ -489,8 +551,9 @@ static const char *dup_member(struct ctx *c, json_t *o, const char *key, struct 
 
 static int dec_forward(struct ctx *c, json_t *o, struct px_action *act)
 {
-    json_t *tgs = json_object_get(o, "target_groups"), *g;
+    json_t *tgs = json_object_get(o, "target_groups"), *g, *st;
     size_t i;
+    int on = 0, dur = 0;
 
     if (!json_is_array(tgs) || json_array_size(tgs) == 0 || json_array_size(tgs) > PX_MAX_FWD)
         return bad(c, "actions.target_groups", "must hold 1-5 groups");
@@ -508,6 +571,11 @@ static int dec_forward(struct ctx *c, json_t *o, struct px_action *act)
         act->total_weight += w;
         act->nfwd++;
     }
+    st = json_object_get(o, "stickiness");
+    if (st && (!json_is_object(st) || get_bool(c, st, "enabled", &on) != SL_OK ||
+               get_int(c, st, "duration_seconds", 1, 1, 604800, &dur) != SL_OK))
+        return json_is_object(st) ? SL_EINVAL : bad(c, "actions.stickiness", "must be an object");
+    act->tg_stick_s = on ? dur : 0;
     return SL_OK;
 }
 

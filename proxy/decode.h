@@ -49,6 +49,10 @@ struct pxd_lb {
     int internet;
     int idle_timeout_s;
     struct pxd_logs access_logs, connection_logs;
+    int keep_alive_s;
+    int xff_mode; /* enum px_xff */
+    int xff_port;
+    int preserve_host;
     int http2;       /* routing.http2.enabled (absent: true) */
     int tls_headers; /* routing.http.x_amzn_tls_version_and_cipher_suite.enabled */
 };
@@ -68,6 +72,7 @@ struct pxd_listener {
     char lb_id[PX_ID_MAX];
     int port;
     int https;
+    int server_header;
     /* HTTPS only */
     const struct tls_policy *policy; /* static data (common/tls_policy.h) */
     int alpn;                        /* enum px_alpn */

@@ -56,6 +56,7 @@ int px_xchg_start(struct px_conn *c)
 void px_xchg_release(struct px_conn *c, int reusable)
 {
     px_xchg_undefer(c);
+    px_sticky_release(&c->stick);
     if (c->up) {
         if (reusable)
             px_up_park(c->up);

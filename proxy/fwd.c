@@ -2,14 +2,16 @@
  * fwd.c - the heads the proxy sends on.  Framing is derived, never copied:
  * Content-Length and Transfer-Encoding are written from what the parser
  * worked out, hop-by-hop fields are dropped (RFC 9110 7.6.1), Host is sent
- * once, X-Forwarded-For appends the peer (ALB's default "append" mode),
- * X-Forwarded-Proto/-Port name the listener, X-Amzn-Trace-Id is the one
- * made when the request arrived (trace.h), replacing the client's, and under
- * the load balancer's routing.http.x_amzn_tls_version_and_cipher_suite.enabled
+ * once and X-Forwarded-For as the load balancer's attributes say (xff.h),
+ * X-Forwarded-Proto/-Port name the listener, X-Amzn-Trace-Id is the one made
+ * when the request arrived (trace.h), replacing the client's, and under the
+ * load balancer's routing.http.x_amzn_tls_version_and_cipher_suite.enabled
  * an HTTPS listener adds x-amzn-tls-version and x-amzn-tls-cipher-suite (a
- * client's own are dropped then).
+ * client's own are dropped then); responses get the stickiness cookies
+ * (sticky.h).
  */
 #include <strings.h>
+#include <time.h>
 
 #include "common/err.h"
 #include "proxy/conn.h"
@@ -26,23 +28,6 @@ static void put_field(struct px_hbuf *b, const struct h1_header *h)
     px_hput(b, ": ", 2);
     px_hput(b, h->value, h->value_len);
     px_hput(b, "\r\n", 2);
-}
-
-/* X-Forwarded-For in append mode: the client's chain, then the peer. */
-static void put_xff(struct px_hbuf *b, const struct h1_request *r, const char *peer)
-{
-    size_t i;
-
-    px_hputs(b, "X-Forwarded-For: ");
-    for (i = 0; i < r->nheaders; i++) {
-        const struct h1_header *h = &r->headers[i];
-        if (named(h, "x-forwarded-for", 15) && h->value_len) {
-            px_hput(b, h->value, h->value_len);
-            px_hput(b, ", ", 2);
-        }
-    }
-    px_hputs(b, peer);
-    px_hputs(b, "\r\n");
 }
 
 /* ALB's names for what the client negotiated: "TLSv1.2", OpenSSL's
@@ -70,12 +55,8 @@ int px_fwd_request_head(struct px_conn *c)
     px_hput(&b, r->method, r->method_len);
     px_hput(&b, " ", 1);
     px_hput(&b, path, plen);
-    px_hputs(&b, " HTTP/1.1\r\nHost: ");
-    if (r->host)
-        px_hput(&b, r->host, r->host_len);
-    else
-        px_hputs(&b, c->target->host);
-    px_hputs(&b, "\r\n");
+    px_hputs(&b, " HTTP/1.1\r\n");
+    px_xff_host(&b, &c->fwdc, r, c->lport, c->target->host);
     for (i = 0; i < r->nheaders; i++) {
         const struct h1_header *h = &r->headers[i];
         if (h1_is_hop_by_hop(r->headers, r->nheaders, h->name, h->name_len) ||
@@ -92,7 +73,7 @@ int px_fwd_request_head(struct px_conn *c)
         px_hputs(&b, c->obs.trace);
         px_hputs(&b, "\r\n");
     }
-    put_xff(&b, r, c->peer_ip);
+    px_xff_put(&b, &c->fwdc, r, c->peer_ip, &c->peer);
     if (c->https)
         px_hput_num(&b, "X-Forwarded-Proto: https\r\nX-Forwarded-Port: ", 44, c->lport);
     else
@@ -145,6 +126,8 @@ int px_fwd_response_head(struct px_conn *c)
             px_hput_num(&b, "Content-Length: ", 16, (long long)r->content_length);
         else if (!r->no_body && c->res_rechunk)
             px_hputs(&b, "Transfer-Encoding: chunked\r\n");
+        if (r->status >= 200)
+            px_sticky_response(&c->stick, c->target, r, (uint32_t)time(NULL), &b);
         if (c->close_after)
             px_hputs(&b, "Connection: close\r\n");
         else if (c->client_minor == 0)

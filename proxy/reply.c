@@ -48,8 +48,8 @@ void px_reply(struct px_conn *c, int code, const char *ctype, const char *body,
         return;
     }
     pxm_req_reply(c, code);
-    n = snprintf(line, sizeof(line), "HTTP/1.1 %d %s\r\nServer: sluice\r\nContent-Length: %zu\r\n",
-                 code, px_reason(code), blen);
+    n = snprintf(line, sizeof(line), "HTTP/1.1 %d %s\r\n%sContent-Length: %zu\r\n", code,
+                 px_reason(code), c->fwdc.no_server ? "" : "Server: sluice\r\n", blen);
     px_hput(&h, line, (size_t)n);
     if (ctype && blen) {
         px_hputs(&h, "Content-Type: ");

@@ -5,6 +5,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/err.h"
 #include "proxy/conn.h"
@@ -166,8 +167,12 @@ static void answer_locally(struct px_conn *c, const struct px_listener *lis,
 
 static void forward(struct px_conn *c, const struct px_action *act)
 {
-    struct px_tg *g = route_pick_group(c->w->table, act, route_rand());
-    struct px_target *t = g ? route_pick_target(g, ev_now(c->w->loop), route_rand()) : NULL;
+    uint32_t now = (uint32_t)time(NULL);
+    struct px_tg *g = px_sticky_group(&c->stick, c->w->table, act, &c->req, now, route_rand());
+    struct px_target *t = g ? px_sticky_target(g, &c->req, now) : NULL;
+
+    if (t == NULL && g)
+        t = route_pick_target(g, ev_now(c->w->loop), route_rand());
 
     if (t == NULL) {
         px_reply_error(c, 503, local_close_needed(c));
@@ -177,6 +182,7 @@ static void forward(struct px_conn *c, const struct px_action *act)
     atomic_fetch_add(&t->in_flight, 1);
     c->target = t;
     pxm_req_target(c, g, t);
+    px_sticky_hold(&c->stick, g);
     if (px_fwd_request_head(c) != SL_OK || px_xchg_start(c) != SL_OK) {
         px_xchg_release(c, 0);
         px_reply_error(c, 502, !c->req_done);
@@ -201,6 +207,11 @@ void px_req_handle(struct px_conn *c, size_t head_len)
         return;
     }
     c->idle_ms = lis->idle_timeout_s > 0 ? lis->idle_timeout_s * 1000 : PX_IDLE_DEFAULT_MS;
+    px_xff_conf(&c->fwdc, lis);
+    /* client_keep_alive.seconds: past it, this response closes the connection */
+    if (lis->keep_alive_s > 0 &&
+        ev_now(c->w->loop) - c->born_ms >= (uint64_t)lis->keep_alive_s * 1000)
+        c->close_after = 1;
     c->tls_headers = c->https && lis->tls_headers;
     if (c->req.path == NULL) { /* CONNECT */
         px_reply_error(c, 405, 1);

@@ -87,6 +87,7 @@ void px_tg_release(struct px_tg *g)
     for (i = 0; i < g->ntargets; i++)
         px_target_release(g->targets[i]);
     free(g->targets);
+    free(g->stick_ids);
     free(g);
 }
 

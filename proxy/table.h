@@ -46,6 +46,10 @@ enum px_reason { PX_R_NONE, PX_R_REGISTERING, PX_R_TIMEOUT, PX_R_MISMATCH, PX_R_
 enum px_algo { PX_ALGO_RR, PX_ALGO_LOR, PX_ALGO_WRANDOM };
 enum px_cond_type { PX_C_HOST, PX_C_PATH, PX_C_HEADER, PX_C_METHOD, PX_C_QUERY, PX_C_SOURCE };
 enum px_act_type { PX_A_NONE, PX_A_FORWARD, PX_A_REDIRECT, PX_A_FIXED };
+enum px_xff { PX_XFF_APPEND, PX_XFF_PRESERVE, PX_XFF_REMOVE };
+enum px_stick_type { PX_STICK_NONE, PX_STICK_LB, PX_STICK_APP };
+#define PX_COOKIE_NAME_MAX 256
+#define PX_STICK_KEY_LEN 32
 /* A listener's AlpnPolicy, in the feed's spelling order. */
 enum px_alpn { PX_ALPN_NONE, PX_ALPN_HTTP1ONLY, PX_ALPN_HTTP2ONLY, PX_ALPN_HTTP2OPTIONAL,
                PX_ALPN_HTTP2PREFERRED };
@@ -95,6 +99,11 @@ struct px_tg_conf {
     struct {
         int lo, hi;
     } codes[PX_MAX_CODES];
+    /* stickiness (proxy/sticky.h) */
+    int stick; /* enum px_stick_type */
+    int stick_lb_s, stick_app_s;     /* AWSALB lifetime; AWSALBAPP-0 hold after the app's cookie */
+    char stick_app_name[PX_COOKIE_NAME_MAX];
+    unsigned char stick_key[PX_STICK_KEY_LEN]; /* the cookies' HMAC key, from the feed */
 };
 
 struct px_tg {
@@ -103,6 +112,7 @@ struct px_tg {
     int slot;
     int ntargets;
     struct px_target **targets; /* sorted by key, one reference each */
+    unsigned char (*stick_ids)[8]; /* per target: its id in cookies (sticky.h); NULL: none */
     atomic_uint rr;
 };
 
@@ -125,6 +135,7 @@ struct px_action {
     int type;
     int nfwd;
     int total_weight;
+    int tg_stick_s; /* > 0: AWSALBTG keeps a client on one group this long */
     struct {
         const char *arn;
         int weight;
@@ -172,6 +183,11 @@ struct px_listener {
     struct pxm_listener *m;   /* counters, metrics.h (kept by listener id) */
     struct pxa_sink *alog;    /* access logs, NULL when off (accesslog.h) */
     struct pxa_sink *clog;    /* HTTPS: connection logs, NULL when off */
+    int keep_alive_s;  /* client_keep_alive.seconds */
+    int xff_mode;      /* enum px_xff */
+    int xff_port;      /* the client's port in X-Forwarded-For */
+    int preserve_host; /* the Host header as the client sent it */
+    int server_header; /* Server on the proxy's own responses */
     int nrules;
     struct px_rule *rules; /* priority order, default last */
     struct px_rindex index;

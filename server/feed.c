@@ -85,6 +85,49 @@ static long long attr_num(json_t *obj, const char *key, long long def)
     return num_str(attr(obj, key), def);
 }
 
+static int attr_is(json_t *obj, const char *key, const char *value)
+{
+    const char *v = attr(obj, key);
+
+    return v && strcmp(v, value) == 0;
+}
+
+/* A load balancer's HTTP handling: forwarded headers, Host, the client
+ * connection's lifetime. */
+static json_t *lb_http(json_t *o)
+{
+    const char *xff = attr(o, "routing.http.xff_header_processing.mode");
+
+    return json_pack("{ss sb sb sI}", "xff_mode", xff ? xff : "append", "xff_client_port",
+                     attr_is(o, "routing.http.xff_client_port.enabled", "true"),
+                     "preserve_host_header",
+                     attr_is(o, "routing.http.preserve_host_header.enabled", "true"),
+                     "client_keep_alive_seconds",
+                     (json_int_t)attr_num(o, "client_keep_alive.seconds", 3600));
+}
+
+/* A target group's stickiness and the key of its cookies. */
+static json_t *tg_stickiness(json_t *o)
+{
+    const char *type = attr(o, "stickiness.type"), *name;
+    const char *key = str(o, "_cookie_key");
+    json_t *s;
+
+    name = attr(o, "stickiness.app_cookie.cookie_name");
+    s = json_pack("{sb ss sI sI}", "enabled", attr_is(o, "stickiness.enabled", "true"), "type",
+                  type ? type : "lb_cookie", "lb_cookie_duration_seconds",
+                  (json_int_t)attr_num(o, "stickiness.lb_cookie.duration_seconds", 86400),
+                  "app_cookie_duration_seconds",
+                  (json_int_t)attr_num(o, "stickiness.app_cookie.duration_seconds", 86400));
+    if (s && name && *name)
+        json_object_set_new(s, "app_cookie_name", json_string(name));
+    /* A group stored before keys existed has none until its attributes are
+     * next modified (which enabling stickiness does) */
+    if (s && key && strlen(key) == 64)
+        json_object_set_new(s, "cookie_key", json_string(key));
+    return s;
+}
+
 static int missing(struct sl_err *err, const char *kind, const char *id, const char *what)
 {
     sl_err_set(err, 500, "InternalFailure", "stored %s '%s' has no valid %s", kind, id, what);
@@ -124,16 +167,17 @@ static int enc_lb(const char *id, json_t *o, json_t **out, struct sl_err *err)
     *out = json_pack("{ss ss ss sI sb}", "id", id, "arn", arn, "scheme", scheme,
                      "idle_timeout_seconds",
                      (json_int_t)attr_num(o, "idle_timeout.timeout_seconds", 60), "http2_enabled",
-                     !(attr(o, "routing.http2.enabled") &&
-                       strcmp(attr(o, "routing.http2.enabled"), "false") == 0));
+                     !attr_is(o, "routing.http2.enabled", "false"));
     if (*out && (logs = enc_logs(o, "access_logs.s3")) != NULL)
         json_object_set_new(*out, "access_logs", logs);
     if (*out && (logs = enc_logs(o, "connection_logs.s3")) != NULL)
         json_object_set_new(*out, "connection_logs", logs);
     /* the x-amzn-tls-version / x-amzn-tls-cipher-suite request headers */
     tls = attr(o, "routing.http.x_amzn_tls_version_and_cipher_suite.enabled");
-    if (*out && tls && strcmp(tls, "true") == 0 &&
-        json_object_set_new(*out, "x_amzn_tls_version_and_cipher_suite_enabled", json_true())) {
+    if (*out && ((tls && strcmp(tls, "true") == 0 &&
+                  json_object_set_new(*out, "x_amzn_tls_version_and_cipher_suite_enabled",
+                                      json_true())) ||
+                 json_object_update_new(*out, lb_http(o)) != 0)) {
         json_decref(*out);
         *out = NULL;
     }
@@ -205,8 +249,9 @@ static int enc_listener(const char *id, json_t *o, json_t **out, struct sl_err *
         return missing(err, "listener", id, "arn or load balancer");
     if (port < 1 || port > 65535 || proto == NULL)
         return missing(err, "listener", id, "Port or Protocol");
-    *out = json_pack("{ss ss ss sI ss}", "id", id, "arn", arn, "load_balancer_id", lb, "port",
-                     (json_int_t)port, "protocol", proto);
+    *out = json_pack("{ss ss ss sI ss sb}", "id", id, "arn", arn, "load_balancer_id", lb, "port",
+                     (json_int_t)port, "protocol", proto, "server_header",
+                     !attr_is(o, "routing.http.response.server.enabled", "false"));
     if (*out && strcmp(proto, "HTTPS") == 0) {
         int rc = enc_listener_tls(id, o, *out, err);
         if (rc != SL_OK) {
@@ -334,9 +379,16 @@ static json_t *enc_action(json_t *a)
         return NULL;
     if (strcmp(type, "forward") == 0) {
         json_t *tgs = enc_forward(a);
+        json_t *st = json_object_get(json_object_get(a, "ForwardConfig"),
+                                     "TargetGroupStickinessConfig");
         if (tgs == NULL)
             goto fail;
         json_object_set_new(out, "target_groups", tgs);
+        if (json_is_true(json_object_get(st, "Enabled")))
+            json_object_set_new(out, "stickiness",
+                                json_pack("{sb sI}", "enabled", 1, "duration_seconds",
+                                          (json_int_t)num(json_object_get(st, "DurationSeconds"),
+                                                          3600)));
     } else if (strcmp(type, "redirect") == 0) {
         enc_redirect(json_object_get(a, "RedirectConfig"), out);
     } else if (strcmp(type, "fixed-response") == 0) {
@@ -435,6 +487,10 @@ static int enc_tg(const char *id, json_t *o, json_t **out, struct sl_err *err)
                      "algorithm", algo ? algo : "round_robin", "slow_start_seconds",
                      (json_int_t)attr_num(o, "slow_start.duration_seconds", 0), "health_check",
                      hc);
+    if (*out && json_object_set_new(*out, "stickiness", tg_stickiness(o)) != 0) {
+        json_decref(*out);
+        *out = NULL;
+    }
     if (*out && json_is_integer(json_object_get(o, "Port")))
         json_object_set(*out, "port", json_object_get(o, "Port"));
     return *out ? SL_OK : SL_ENOMEM;

@@ -46,16 +46,16 @@ static const struct elb_attr lb_attrs[] = {
     {"access_logs.s3.enabled", "false", ATTR_BOOL, 0, 0, NULL, ATTR_DONE, NULL, ACCESS_LOGS_WHY},
     {"access_logs.s3.bucket", "", ATTR_STR, 0, 1024, NULL, ATTR_DONE, NULL, ACCESS_LOGS_WHY},
     {"access_logs.s3.prefix", "", ATTR_STR, 0, 1024, NULL, ATTR_DONE, NULL, ACCESS_LOGS_WHY},
-    {"client_keep_alive.seconds", "3600", ATTR_INT, 60, 604800, NULL, ATTR_PENDING, NULL,
-     "how long a client connection may stay open"},
+    {"client_keep_alive.seconds", "3600", ATTR_INT, 60, 604800, NULL, ATTR_DONE, NULL,
+     "a client connection older than this gets Connection: close on its next response"},
     {"connection_logs.s3.enabled", "false", ATTR_BOOL, 0, 0, NULL, ATTR_DONE, NULL, CONN_LOGS_WHY},
     {"connection_logs.s3.bucket", "", ATTR_STR, 0, 1024, NULL, ATTR_DONE, NULL, CONN_LOGS_WHY},
     {"connection_logs.s3.prefix", "", ATTR_STR, 0, 1024, NULL, ATTR_DONE, NULL, CONN_LOGS_WHY},
     {"deletion_protection.enabled", "false", ATTR_BOOL, 0, 0, NULL, ATTR_DONE, NULL,
      "DeleteLoadBalancer is refused while it is true"},
     S3_LOGS("health_check_logs.s3", NO_HC_LOGS),
-    {"idle_timeout.timeout_seconds", "60", ATTR_INT, 1, 4000, NULL, ATTR_PENDING, NULL,
-     "how long an idle connection stays open"},
+    {"idle_timeout.timeout_seconds", "60", ATTR_INT, 1, 4000, NULL, ATTR_DONE, NULL,
+     "an idle client connection closes after it; a target silent for it gets a 504"},
     {"ipv6.deny_all_igw_traffic", "false", ATTR_BOOL, 0, 0, NULL, ATTR_FIXED, NULL,
      "listeners bind IPv4 addresses only; there is no internet gateway"},
     {"load_balancing.cross_zone.enabled", "true", ATTR_BOOL, 0, 0, NULL, ATTR_DONE, NULL,
@@ -66,15 +66,16 @@ static const struct elb_attr lb_attrs[] = {
      "'strictest' does)"},
     {"routing.http.drop_invalid_header_fields.enabled", "false", ATTR_BOOL, 0, 0, NULL,
      ATTR_VALUES, only_false, "header fields are forwarded as received; none are dropped"},
-    {"routing.http.preserve_host_header.enabled", "false", ATTR_BOOL, 0, 0, NULL, ATTR_PENDING,
-     NULL, "the Host header sent to targets"},
+    {"routing.http.preserve_host_header.enabled", "false", ATTR_BOOL, 0, 0, NULL, ATTR_DONE,
+     NULL, "true: targets get the client's Host as sent; false: without a port unless it is "
+     "not the listener's"},
     {"routing.http.x_amzn_tls_version_and_cipher_suite.enabled", "false", ATTR_BOOL, 0, 0, NULL,
      ATTR_DONE, NULL,
      "HTTPS listeners add x-amzn-tls-version and x-amzn-tls-cipher-suite to requests"},
-    {"routing.http.xff_client_port.enabled", "false", ATTR_BOOL, 0, 0, NULL, ATTR_PENDING, NULL,
-     "the client's port in X-Forwarded-For"},
+    {"routing.http.xff_client_port.enabled", "false", ATTR_BOOL, 0, 0, NULL, ATTR_DONE, NULL,
+     "the client's port in X-Forwarded-For (append mode)"},
     {"routing.http.xff_header_processing.mode", "append", ATTR_ENUM, 0, 0, xff_modes,
-     ATTR_PENDING, NULL, "what X-Forwarded-For targets get"},
+     ATTR_DONE, NULL, "X-Forwarded-For to targets: the client appended, kept as sent, or removed"},
     {"routing.http2.enabled", "true", ATTR_BOOL, 0, 0, NULL, ATTR_DONE, NULL,
      "HTTP/2 applies to HTTPS listeners only, as on AWS; HTTP listeners speak HTTP/1.1"},
     {"waf.fail_open.enabled", "false", ATTR_BOOL, 0, 0, NULL, ATTR_VALUES, only_false,
@@ -103,15 +104,16 @@ static const struct elb_attr tg_attrs[] = {
      "every target gets traffic whatever its zone (there is one host)"},
     {"slow_start.duration_seconds", "0", ATTR_INT, 0, 900, NULL, ATTR_DONE, NULL,
      "a new target's share of requests ramps up over this time"},
-    {"stickiness.enabled", "false", ATTR_BOOL, 0, 0, NULL, ATTR_PENDING, NULL, "sticky sessions"},
-    {"stickiness.type", "lb_cookie", ATTR_ENUM, 0, 0, stickiness_types, ATTR_PENDING, NULL,
+    {"stickiness.enabled", "false", ATTR_BOOL, 0, 0, NULL, ATTR_DONE, NULL,
+     "a client's requests go to the target its cookie names while that target is healthy"},
+    {"stickiness.type", "lb_cookie", ATTR_ENUM, 0, 0, stickiness_types, ATTR_DONE, NULL,
      "AWSALB or the application's cookie"},
-    {"stickiness.lb_cookie.duration_seconds", "86400", ATTR_INT, 1, 604800, NULL, ATTR_PENDING,
-     NULL, "the AWSALB cookie's lifetime"},
-    {"stickiness.app_cookie.cookie_name", "", ATTR_STR, 0, 255, NULL, ATTR_PENDING, NULL,
-     "the application cookie followed"},
-    {"stickiness.app_cookie.duration_seconds", "86400", ATTR_INT, 1, 604800, NULL, ATTR_PENDING,
-     NULL, "the AWSALBAPP cookie's lifetime"},
+    {"stickiness.lb_cookie.duration_seconds", "86400", ATTR_INT, 1, 604800, NULL, ATTR_DONE,
+     NULL, "the AWSALB/AWSALBCORS cookies' lifetime (Expires, renewed on each response)"},
+    {"stickiness.app_cookie.cookie_name", "", ATTR_STR, 0, 255, NULL, ATTR_DONE, NULL,
+     "the target's cookie: when a response sets it, the proxy sets AWSALBAPP-0..3"},
+    {"stickiness.app_cookie.duration_seconds", "86400", ATTR_INT, 1, 604800, NULL, ATTR_DONE,
+     NULL, "how long after the target last set its cookie the AWSALBAPP-0 cookie holds"},
     {"target_group_health.dns_failover.minimum_healthy_targets.count", "1", ATTR_STR, 0, 16,
      NULL, ATTR_FIXED, NULL, "sluice serves no DNS records to fail over"},
     {"target_group_health.dns_failover.minimum_healthy_targets.percentage", "off", ATTR_STR, 0,
@@ -148,8 +150,8 @@ const struct elb_attr_table elb_tg_attr_table = {
      only_empty, NO_HEADERS}
 
 #define HTTP_LISTENER_ATTRS                                                                     \
-    {"routing.http.response.server.enabled", "true", ATTR_BOOL, 0, 0, NULL, ATTR_PENDING, NULL, \
-     "sluice-proxy's Server header on the responses it makes"},                                 \
+    {"routing.http.response.server.enabled", "true", ATTR_BOOL, 0, 0, NULL, ATTR_DONE, NULL,    \
+     "the Server header on the responses sluice-proxy makes itself"},                          \
         RESPONSE_HEADER("strict_transport_security"),                                           \
         RESPONSE_HEADER("access_control_allow_origin"),                                         \
         RESPONSE_HEADER("access_control_allow_methods"),                                        \

@@ -22,7 +22,7 @@ const char *elb_attr_get(json_t *attrs, const char *key)
 
 static int listed(const struct elb_attr *a)
 {
-    return a->support == ATTR_DONE || a->support == ATTR_PENDING || a->support == ATTR_VALUES;
+    return a->support == ATTR_DONE || a->support == ATTR_VALUES;
 }
 
 json_t *elb_attrs_view(const struct elb_attr_table *t, json_t *stored)
@@ -94,7 +94,6 @@ static int support_check(const struct elb_attr_table *t, const struct elb_attr *
     lower_what(t->what, what, sizeof(what));
     switch (a->support) {
     case ATTR_DONE:
-    case ATTR_PENDING:
         return SL_OK;
     case ATTR_OTHER_TYPE:
         return sl_err_set(err, 400, "ValidationError", "%s attribute key '%s' is not supported %s",

@@ -33,7 +33,6 @@ enum elb_attr_type { ATTR_INT, ATTR_BOOL, ATTR_ENUM, ATTR_STR };
 /* What sluice does with a key. */
 enum elb_attr_support {
     ATTR_DONE = 0,   /* every valid value takes effect */
-    ATTR_PENDING,    /* accepted as before; its data-plane effect is not built yet */
     ATTR_VALUES,     /* only the values in <ok> take effect; the others are refused */
     ATTR_FIXED,      /* refused whatever the value: sluice behaves as <why> says */
     ATTR_OTHER_TYPE, /* a key of another kind of resource: refused as AWS refuses it */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/util.h"
 #include "routes/elbv2/attrs.h"
@@ -206,6 +207,19 @@ static int same_settings(json_t *a, json_t *b)
     return 1;
 }
 
+/* The group's secret for its stickiness cookies (AWSALB, AWSALBAPP-0,
+ * AWSALBTG), 32 random bytes in hex: every proxy gets it in the feed, so a
+ * cookie one proxy set is read by all.  Never shown (a "_" member). */
+static void cookie_key(json_t *tg)
+{
+    char hex[65];
+
+    if (json_object_get(tg, "_cookie_key"))
+        return;
+    util_random_hex(hex, 32);
+    json_object_set_new(tg, "_cookie_key", json_string(hex));
+}
+
 static json_t *tg_view(struct store_txn *txn, json_t *tg)
 {
     json_t *pub = elb_public(tg);
@@ -264,6 +278,7 @@ int elb_tg_create(struct store_txn *txn, const struct elb_env *env, const struct
     json_object_set_new(tg, "id", json_string(id));
     json_object_set_new(tg, "arn", json_string(arn));
     json_object_set_new(tg, "TargetGroupArn", json_string(arn));
+    cookie_key(tg);
     if (elb_insert(txn, K_TG, id, tg) != SL_OK || store_index_put(txn, key, id) != SL_OK) {
         json_decref(tg);
         return elb_store_fail(err, "store the target group");
@@ -409,7 +424,23 @@ static int tg_attrs_combination(json_t *merged, struct sl_err *err)
     long slow = atol(elb_attr_get(merged, "slow_start.duration_seconds"));
     const char *alg = elb_attr_get(merged, "load_balancing.algorithm.type");
     const char *anomaly = elb_attr_get(merged, "load_balancing.algorithm.anomaly_mitigation");
+    const char *stick = elb_attr_get(merged, "stickiness.enabled");
+    const char *stype = elb_attr_get(merged, "stickiness.type");
+    const char *cname = elb_attr_get(merged, "stickiness.app_cookie.cookie_name");
 
+    if (strcmp(stick, "true") == 0 && strcmp(stype, "app_cookie") == 0 && cname[0] == '\0')
+        return sl_err_set(err, 400, "ValidationError",
+                          "stickiness.app_cookie.cookie_name must be set for app_cookie "
+                          "stickiness");
+    if (strncasecmp(cname, "AWSALB", 6) == 0)
+        return sl_err_set(err, 400, "ValidationError",
+                          "stickiness.app_cookie.cookie_name '%s' is reserved: names starting "
+                          "with AWSALB, AWSALBAPP or AWSALBTG are the load balancer's",
+                          cname);
+    if (strpbrk(cname, " \t;,=\"\\") != NULL)
+        return sl_err_set(err, 400, "ValidationError",
+                          "stickiness.app_cookie.cookie_name '%s' is not a valid cookie name",
+                          cname);
     if (slow != 0 && slow < 30)
         return sl_err_set(err, 400, "ValidationError",
                           "slow_start.duration_seconds must be 0 (off) or 30-900");
@@ -437,6 +468,7 @@ int elb_tg_attrs_modify(struct store_txn *txn, const char *arn, const struct elb
     if (full == NULL || tg_attrs_combination(full, err) != SL_OK)
         goto out;
     json_object_set(tg, "Attributes", merged);
+    cookie_key(tg); /* groups stored before the key existed get one here */
     if (store_put(txn, K_TG, id, tg) != SL_OK) {
         rc = elb_store_fail(err, "update the target group");
         goto out;

@@ -8,7 +8,6 @@ after a sluiced restart the tasks are adopted, not duplicated; a task whose
 target turns unhealthy is drained, stopped and replaced; RunTask runs,
 health-checks and stops a process, and a command that cannot run or a busy
 fixed hostPort stops the task with a reason."""
-import http.client
 import os
 import signal
 import subprocess
@@ -19,10 +18,14 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 from sluice_harness import AWS_CLI, Sluiced, check, check_eq, report, run_case  # noqa: E402
 from proxy_util import free_port, get, wait_for  # noqa: E402
+from listener_mode import ListenerMode  # noqa: E402
 
 APP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ecs_app.py")
 S = ELB = ECS = None
 LB_PORT = None
+# The service's listeners: HTTP, or HTTPS under SLUICE_IT_LISTENER=https.  A task's
+# own port (RunTask) is plain HTTP in both modes: it is not behind a listener.
+L = ListenerMode()
 TG = None
 
 
@@ -101,7 +104,7 @@ def test_service_behind_rule():
     TG = fast_tg("web-tg", delay=3)
     lb = ELB.create_load_balancer(Name="ecs-lb", Scheme="internal")["LoadBalancers"][0]
     LB_PORT = free_port()
-    lst = ELB.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP",
+    lst = ELB.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], **L.listener(),
                               Port=LB_PORT, DefaultActions=[{
                                   "Type": "fixed-response", "FixedResponseConfig": {
                                       "StatusCode": "404", "ContentType": "text/plain",
@@ -146,7 +149,7 @@ def test_service_behind_rule():
           "registered event: %r" % msgs[:6])
     seen = set()
     for _ in range(20):
-        st, _, body = get(LB_PORT, "/")
+        st, _, body = L.get(LB_PORT, "/")
         if st == 200:
             seen.add(body.split()[1])
     check_eq(seen, {"port=%d" % p for p in ports}, "traffic spread over both tasks")
@@ -163,7 +166,7 @@ def test_rolling_update_under_load():
     stop_at = [time.time() + 90]
 
     def client():
-        c = http.client.HTTPConnection("127.0.0.1", LB_PORT, timeout=10)
+        c = L.connection(LB_PORT)
         while time.time() < stop_at[0] and results["n"] < 200000:
             try:
                 c.request("GET", "/load")
@@ -182,7 +185,7 @@ def test_rolling_update_under_load():
                     results["n"] += 1
                     results["fail"].append(repr(e))
                 c.close()
-                c = http.client.HTTPConnection("127.0.0.1", LB_PORT, timeout=10)
+                c = L.connection(LB_PORT)
         c.close()
 
     ths = [threading.Thread(target=client) for _ in range(16)]
@@ -210,7 +213,7 @@ def test_rolling_update_under_load():
     check_eq(results["fail"][:5], [], "zero failed requests during the rollout (%d ok, %r)" %
              (results["ok"], results["versions"]))
     check("version=v2" in results["versions"], "v2 served during the load loop")
-    bodies = [get(LB_PORT, "/")[2].split()[0] for _ in range(10)]
+    bodies = [L.get(LB_PORT, "/")[2].split()[0] for _ in range(10)]
     check_eq(set(bodies), {"version=v2"}, "only the new version answers afterwards")
     s = svc()
     check_eq((len(s["deployments"]), s["deployments"][0]["rolloutState"],
@@ -252,7 +255,7 @@ def test_circuit_breaker_rollback():
           "bad task STOPPED with exit code 3: %r" % [(t.get("stoppedReason"),
                                                        t["containers"][0].get("exitCode"))
                                                       for t in st[:2]])
-    bodies = {get(LB_PORT, "/")[2].split()[0] for _ in range(6)}
+    bodies = {L.get(LB_PORT, "/")[2].split()[0] for _ in range(6)}
     check_eq(bodies, {"version=v2"}, "good version still serving")
 
 
@@ -285,7 +288,7 @@ def test_restart_adopts():
     check_eq(after, before, "same tasks after restart (adopted, none duplicated)")
     check_eq(len(ECS.list_tasks(serviceName="web")["taskArns"]), 2, "no duplicate tasks")
     check_eq(sorted(tg_targets()), ports, "targets stayed registered")
-    check(wait_for(lambda: {get(LB_PORT, "/")[2].split()[0] for _ in range(4)} ==
+    check(wait_for(lambda: {L.get(LB_PORT, "/")[2].split()[0] for _ in range(4)} ==
                    {"version=v2"}, 15), "still serving through the proxy")
     # an adopted task can still be stopped and is replaced
     victim = tasks()[0]
@@ -381,7 +384,7 @@ def test_unhealthy_target_replaced():
     tg = fast_tg("sick-tg", delay=1)
     lb = ELB.describe_load_balancers(Names=["ecs-lb"])["LoadBalancers"][0]
     port = free_port()
-    ELB.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=port,
+    ELB.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Port=port, **L.listener(),
                         DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}])
     td = ECS.register_task_definition(family="sick", containerDefinitions=[app_container(
         "s1", entryPoint=["/usr/bin/python3", "-c", SICK_APP, APP],
@@ -450,6 +453,7 @@ def main():
     try:
         ELB, ECS = clients(S)
         ECS.create_cluster()  # the default cluster exists once created, as on ECS
+        L.setup(S, "import")
         for fn in (test_run_task_runtime, test_service_behind_rule, test_rolling_update_under_load,
                    test_circuit_breaker_rollback, test_killed_task_replaced,
                    test_restart_adopts, test_scale_down_and_delete,
@@ -460,6 +464,7 @@ def main():
     finally:
         kill_leftovers()
         S.cleanup()
+        L.cleanup()
     report()
 
 

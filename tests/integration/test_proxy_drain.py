@@ -2,7 +2,6 @@
 clients loop (bounded: 8 s, 20000 requests), a slow request in flight on the
 drained target still gets 200, zero failed requests; health transitions show
 in DescribeTargetHealth; a watch disconnect resumes without a missed change."""
-import http.client
 import os
 import sys
 import threading
@@ -10,9 +9,12 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from sluice_harness import Sluiced, check, check_eq, report, run_case  # noqa: E402
-from proxy_util import Backend, Proxy, free_port, get, make_tg, wait_for  # noqa: E402
+from proxy_util import Backend, Proxy, free_port, make_tg, wait_for  # noqa: E402
+from listener_mode import ListenerMode  # noqa: E402
 
 S = P = ELB = None
+L = ListenerMode()  # HTTP, or HTTPS under SLUICE_IT_LISTENER=https
+get = L.get
 
 
 def states(tg):
@@ -27,7 +29,7 @@ def test_drain_under_load():
     tg = make_tg(ELB, "drain-tg", bs)
     ELB.modify_target_group_attributes(TargetGroupArn=tg["TargetGroupArn"], Attributes=[
         {"Key": "deregistration_delay.timeout_seconds", "Value": "20"}])
-    ELB.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=port,
+    ELB.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Port=port, **L.listener(),
                         DefaultActions=[{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}])
     check(wait_for(lambda: set(states(tg).values()) == {"healthy"}, 15),
           "all targets healthy: %r" % states(tg))
@@ -36,7 +38,7 @@ def test_drain_under_load():
     lock = threading.Lock()
 
     def client():
-        c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        c = L.connection(port)
         while time.time() < stop and results["n"] < 20000:
             try:
                 c.request("GET", "/load")
@@ -52,7 +54,7 @@ def test_drain_under_load():
                 with lock:
                     results["fail"].append(repr(e))
                 c.close()
-                c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                c = L.connection(port)
         c.close()
 
     slow = []
@@ -98,7 +100,7 @@ def test_health_transitions():
     tg = make_tg(ELB, "hc-tg", [good, bad], Matcher={"HttpCode": "200-299,302"})
     port = free_port()
     lb = ELB.create_load_balancer(Name="hc", Scheme="internal")["LoadBalancers"][0]
-    ELB.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=port,
+    ELB.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Port=port, **L.listener(),
                         DefaultActions=[{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}])
     ok = wait_for(lambda: states(tg) == {good.port: "healthy", bad.port: "unhealthy"}, 20)
     check(ok, "healthy / unhealthy visible: %r" % states(tg))
@@ -118,7 +120,7 @@ def test_watch_disconnect_resumes():
     port = free_port()
     lb = ELB.create_load_balancer(Name="wd", Scheme="internal")["LoadBalancers"][0]
     tg = make_tg(ELB, "wd-tg", [b])
-    ELB.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=port,
+    ELB.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Port=port, **L.listener(),
                         DefaultActions=[{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}])
     check(wait_for(lambda: get(port)[0] == 200, 10), "serves before the restart")
     # restart the control plane: the stream drops, the proxy keeps serving
@@ -126,7 +128,7 @@ def test_watch_disconnect_resumes():
     check_eq(get(port)[0], 200, "last good table keeps serving without the control plane")
     S.start()
     port2 = free_port()
-    ELB.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=port2,
+    ELB.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Port=port2, **L.listener(),
                         DefaultActions=[{"Type": "fixed-response",
                                          "FixedResponseConfig": {"StatusCode": "204"}}])
     check(wait_for(lambda: get(port2)[0] == 204, 15), "change made during the outage applied")
@@ -138,6 +140,7 @@ def main():
     with Sluiced(no_proxy=True) as s:
         S = s
         ELB = s.boto3()
+        L.setup(s, "request")
         P = Proxy(s, workers=2)
         try:
             for fn in (test_health_transitions, test_drain_under_load, test_watch_disconnect_resumes):
@@ -147,6 +150,7 @@ def main():
             check_eq(rc, 0, "sluice-proxy exits 0 on SIGTERM")
             if rc != 0:
                 print(P.read_log())
+    L.cleanup()
     report()
 
 

@@ -7,11 +7,14 @@ from collections import Counter
 
 sys.path.insert(0, os.path.dirname(__file__))
 from sluice_harness import Sluiced, check, check_eq, report, run_case  # noqa: E402
-from proxy_util import Backend, Proxy, free_port, get, make_tg, raw, wait_for  # noqa: E402
+from proxy_util import Backend, Proxy, free_port, make_tg, wait_for  # noqa: E402
+from listener_mode import ListenerMode  # noqa: E402
 
 S = None
 P = None
 ELB = None
+L = ListenerMode()  # HTTP, or HTTPS under SLUICE_IT_LISTENER=https
+get, raw = L.get, L.raw
 
 
 def ports_of(port, n, path="/", headers=None):
@@ -27,7 +30,7 @@ def test_listener_and_round_robin():
     port = free_port()
     lb = ELB.create_load_balancer(Name="rr", Scheme="internal")["LoadBalancers"][0]
     tg = make_tg(ELB, "rr-tg", bs)
-    ls = ELB.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=port,
+    ls = ELB.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Port=port, **L.listener(),
                              DefaultActions=[{"Type": "forward",
                                               "TargetGroupArn": tg["TargetGroupArn"]}])
     ok = wait_for(lambda: get(port)[0] == 200, 10)
@@ -68,7 +71,7 @@ def test_conditions_and_actions():
     ta = make_tg(ELB, "cond-a", [a])
     tb = make_tg(ELB, "cond-b", [b])
     ls = ELB.create_listener(
-        LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=port,
+        LoadBalancerArn=lb["LoadBalancerArn"], Port=port, **L.listener(),
         DefaultActions=[{"Type": "fixed-response", "FixedResponseConfig": {
             "StatusCode": "404", "ContentType": "text/plain", "MessageBody": "nothing here"}}]
     )["Listeners"][0]
@@ -118,7 +121,9 @@ def test_conditions_and_actions():
     check_eq(get(port, "/?v=3")[0], 404, "query-string non-match")
     check("version=A" in get(port, "/src")[2], "source-ip 127.0.0.0/8 AND path")
     st, h, _ = get(port, "/old/x/y?a=b")
-    check(st == 302 and h.get("Location") == "http://new.example:%d/n/old/x/y?a=b&r=1" % port,
+    # #{protocol} and #{port} are the listener's: https over an HTTPS one
+    want = "%s://new.example:%d/n/old/x/y?a=b&r=1" % (L.scheme, port)
+    check(st == 302 and h.get("Location") == want,
           "redirect with placeholders: %r %r" % (st, h.get("Location")))
     # A body sent to a local answer is read and dropped; the connection stays
     # usable (plain, chunked); one over 1 MiB or behind Expect ends it.
@@ -145,7 +150,7 @@ def test_malformed_refused():
     port = free_port()
     lb = ELB.create_load_balancer(Name="mal", Scheme="internal")["LoadBalancers"][0]
     tg = make_tg(ELB, "mal-tg", [bk])
-    ELB.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=port,
+    ELB.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Port=port, **L.listener(),
                         DefaultActions=[{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}])
     wait_for(lambda: get(port)[0] == 200, 10)
     cases = {
@@ -180,6 +185,7 @@ def main():
     with Sluiced(no_proxy=True) as s:
         S = s
         ELB = s.boto3()
+        L.setup(s, "import")
         P = Proxy(s)
         try:
             for fn in (test_listener_and_round_robin, test_conditions_and_actions,
@@ -191,6 +197,7 @@ def main():
             if rc != 0 or s.proc.poll() is not None:
                 print(P.read_log())
                 print(s.read_log())
+    L.cleanup()
     report()
 
 

@@ -45,8 +45,21 @@ static void test_kinds(void **state)
                     "\"internet-facing\",\"Attributes\":[{\"Key\":\"idle_timeout.timeout_seconds\","
                     "\"Value\":\"17\"}],\"Tags\":[],\"DNSName\":\"x\"}"),
                 "{\"id\":\"b\",\"arn\":\"arn:b\",\"scheme\":\"internet-facing\","
-                "\"idle_timeout_seconds\":17,\"http2_enabled\":true}");
-    /* access logs on: the destination goes to the proxies; off: nothing */
+                "\"idle_timeout_seconds\":17,\"http2_enabled\":true,\"xff_mode\":\"append\","
+                "\"xff_client_port\":false,\"preserve_host_header\":false,"
+                "\"client_keep_alive_seconds\":3600}");
+    /* the forwarding attributes, each away from its default */
+    assert_json(enc(FEED_LOAD_BALANCER, "b",
+                    "{\"id\":\"b\",\"arn\":\"arn:b\",\"Scheme\":\"internal\",\"Attributes\":["
+                    "{\"Key\":\"routing.http.xff_header_processing.mode\",\"Value\":\"remove\"},"
+                    "{\"Key\":\"routing.http.xff_client_port.enabled\",\"Value\":\"true\"},"
+                    "{\"Key\":\"routing.http.preserve_host_header.enabled\",\"Value\":\"true\"},"
+                    "{\"Key\":\"client_keep_alive.seconds\",\"Value\":\"120\"}]}"),
+                "{\"id\":\"b\",\"arn\":\"arn:b\",\"scheme\":\"internal\","
+                "\"idle_timeout_seconds\":60,\"http2_enabled\":true,\"xff_mode\":\"remove\","
+                "\"xff_client_port\":true,\"preserve_host_header\":true,"
+                "\"client_keep_alive_seconds\":120}");
+                    /* access logs on: the destination goes to the proxies; off: nothing */
     assert_json(enc(FEED_LOAD_BALANCER, "b",
                     "{\"id\":\"b\",\"arn\":\"arn:b\",\"Scheme\":\"internal\",\"Attributes\":["
                     "{\"Key\":\"access_logs.s3.enabled\",\"Value\":\"true\"},"
@@ -55,8 +68,9 @@ static void test_kinds(void **state)
                     "{\"Key\":\"connection_logs.s3.enabled\",\"Value\":\"false\"},"
                     "{\"Key\":\"connection_logs.s3.bucket\",\"Value\":\"my-logs\"}]}"),
                 "{\"id\":\"b\",\"arn\":\"arn:b\",\"scheme\":\"internal\","
-                "\"idle_timeout_seconds\":60,\"http2_enabled\":true,"
-                "\"access_logs\":{\"enabled\":true,\"bucket\":\"my-logs\",\"prefix\":\"p\"}}");
+                "\"idle_timeout_seconds\":60,\"http2_enabled\":true,\"xff_mode\":\"append\","
+                "\"xff_client_port\":false,\"preserve_host_header\":false,"
+                "\"client_keep_alive_seconds\":3600,\"access_logs\":{\"enabled\":true,\"bucket\":\"my-logs\",\"prefix\":\"p\"}}");
     assert_json(enc(FEED_LOAD_BALANCER, "b",
                     "{\"id\":\"b\",\"arn\":\"arn:b\",\"Scheme\":\"internal\",\"Attributes\":["
                     "{\"Key\":\"routing.http2.enabled\",\"Value\":\"false\"},{\"Key\":"
@@ -64,12 +78,20 @@ static void test_kinds(void **state)
                     "\"true\"}]}"),
                 "{\"id\":\"b\",\"arn\":\"arn:b\",\"scheme\":\"internal\","
                 "\"idle_timeout_seconds\":60,\"http2_enabled\":false,"
-                "\"x_amzn_tls_version_and_cipher_suite_enabled\":true}");
+                "\"x_amzn_tls_version_and_cipher_suite_enabled\":true,\"xff_mode\":\"append\","
+                "\"xff_client_port\":false,\"preserve_host_header\":false,"
+                "\"client_keep_alive_seconds\":3600}");
     assert_json(enc(FEED_LISTENER, "l",
                     "{\"id\":\"l\",\"arn\":\"arn:l\",\"Port\":8080,\"Protocol\":\"HTTP\","
                     "\"_lb_id\":\"b\",\"_default_rule\":\"d\",\"DefaultActions\":[]}"),
                 "{\"id\":\"l\",\"arn\":\"arn:l\",\"load_balancer_id\":\"b\",\"port\":8080,"
-                "\"protocol\":\"HTTP\"}");
+                "\"protocol\":\"HTTP\",\"server_header\":true}");
+    assert_json(enc(FEED_LISTENER, "l",
+                    "{\"id\":\"l\",\"arn\":\"arn:l\",\"Port\":80,\"Protocol\":\"HTTP\","
+                    "\"_lb_id\":\"b\",\"Attributes\":[{\"Key\":"
+                    "\"routing.http.response.server.enabled\",\"Value\":\"false\"}]}"),
+                "{\"id\":\"l\",\"arn\":\"arn:l\",\"load_balancer_id\":\"b\",\"port\":80,"
+                "\"protocol\":\"HTTP\",\"server_header\":false}");
     assert_json(enc(FEED_TARGET, "g|10.0.0.1|80",
                     "{\"id\":\"g|10.0.0.1|80\",\"Target\":{\"Id\":\"10.0.0.1\",\"Port\":80},"
                     "\"_state\":\"draining\",\"_since\":\"x\",\"_deadline_ms\":5,\"_drain_rev\":6}"),
@@ -86,7 +108,36 @@ static void test_kinds(void **state)
                 "\"algorithm\":\"weighted_random\",\"slow_start_seconds\":30,\"health_check\":{"
                 "\"enabled\":false,\"protocol\":\"HTTP\",\"port\":8081,\"path\":\"/hc\","
                 "\"interval_seconds\":6,\"timeout_seconds\":5,\"healthy_threshold\":5,"
-                "\"unhealthy_threshold\":2,\"matcher\":\"200-299\"}}");
+                "\"unhealthy_threshold\":2,\"matcher\":\"200-299\"},\"stickiness\":{"
+                "\"enabled\":false,\"type\":\"lb_cookie\",\"lb_cookie_duration_seconds\":86400,"
+                "\"app_cookie_duration_seconds\":86400}}");
+    /* stickiness with the group's cookie key */
+    assert_json(enc(FEED_TARGET_GROUP, "g",
+                    "{\"id\":\"g\",\"arn\":\"arn:g\",\"Protocol\":\"HTTP\",\"_cookie_key\":\""
+                    "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\","
+                    "\"Attributes\":[{\"Key\":\"stickiness.enabled\",\"Value\":\"true\"},"
+                    "{\"Key\":\"stickiness.type\",\"Value\":\"app_cookie\"},"
+                    "{\"Key\":\"stickiness.app_cookie.cookie_name\",\"Value\":\"SESS\"},"
+                    "{\"Key\":\"stickiness.app_cookie.duration_seconds\",\"Value\":\"60\"}]}"),
+                "{\"id\":\"g\",\"arn\":\"arn:g\",\"protocol\":\"HTTP\","
+                "\"algorithm\":\"round_robin\",\"slow_start_seconds\":0,\"health_check\":{"
+                "\"enabled\":true,\"protocol\":\"HTTP\",\"path\":\"/\","
+                "\"interval_seconds\":30,\"timeout_seconds\":5,\"healthy_threshold\":5,"
+                "\"unhealthy_threshold\":2,\"matcher\":\"200\"},\"stickiness\":{"
+                "\"enabled\":true,\"type\":\"app_cookie\",\"lb_cookie_duration_seconds\":86400,"
+                "\"app_cookie_name\":\"SESS\",\"app_cookie_duration_seconds\":60,\"cookie_key\":"
+                "\"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\"}}");
+    /* a forward action's target group stickiness */
+    assert_json(enc(FEED_RULE, "r",
+                    "{\"id\":\"r\",\"arn\":\"arn:r\",\"IsDefault\":true,\"_listener_id\":\"l\","
+                    "\"Conditions\":[],\"Actions\":[{\"Type\":\"forward\",\"ForwardConfig\":{"
+                    "\"TargetGroups\":[{\"TargetGroupArn\":\"arn:g\",\"Weight\":1},"
+                    "{\"TargetGroupArn\":\"arn:h\",\"Weight\":2}],"
+                    "\"TargetGroupStickinessConfig\":{\"Enabled\":true,\"DurationSeconds\":300}}}]}"),
+                "{\"id\":\"r\",\"arn\":\"arn:r\",\"listener_id\":\"l\",\"is_default\":true,"
+                "\"conditions\":[],\"actions\":[{\"type\":\"forward\",\"order\":1,"
+                "\"target_groups\":[{\"arn\":\"arn:g\",\"weight\":1},{\"arn\":\"arn:h\","
+                "\"weight\":2}],\"stickiness\":{\"enabled\":true,\"duration_seconds\":300}}]}");
 }
 
 static void test_rules(void **state)

@@ -15,6 +15,7 @@
 
 #include "common/tls_policy.h"
 #include "proxy/decode.h"
+#include "proxy/sticky.h"
 
 static int rec(const char *text, struct pxd_record *r, struct sl_err *err)
 {
@@ -232,6 +233,85 @@ static void test_refused(void **state)
                "\"order\":1,\"status_code\":700}]}", "member 'status_code'");
 }
 
+/* The attributes the feed carries for the proxy to apply: defaults when
+ * absent (an older sluiced), values when present, bad ones refused. */
+static void test_attributes(void **state)
+{
+    struct pxd_record r;
+    struct sl_err err;
+    const char *hc = "\"health_check\":{\"enabled\":true,\"protocol\":\"HTTP\",\"path\":\"/\","
+                     "\"interval_seconds\":5,\"timeout_seconds\":2,\"healthy_threshold\":2,"
+                     "\"unhealthy_threshold\":2,\"matcher\":\"200\"}";
+    char obj[1024];
+    unsigned char derived[PX_STICK_KEY_LEN];
+
+    assert_int_equal(put("load_balancer", "b", "{\"id\":\"b\",\"arn\":\"arn:b\",\"scheme\":"
+                         "\"internal\",\"idle_timeout_seconds\":60}", &r, &err), SL_OK);
+    assert_int_equal(r.obj.u.lb.xff_mode, PX_XFF_APPEND);
+    assert_int_equal(r.obj.u.lb.xff_port, 0);
+    assert_int_equal(r.obj.u.lb.preserve_host, 0);
+    assert_int_equal(r.obj.u.lb.keep_alive_s, 3600);
+    assert_int_equal(put("load_balancer", "b", "{\"id\":\"b\",\"arn\":\"arn:b\",\"scheme\":"
+                         "\"internal\",\"idle_timeout_seconds\":60,\"xff_mode\":\"remove\","
+                         "\"xff_client_port\":true,\"preserve_host_header\":true,"
+                         "\"client_keep_alive_seconds\":120}", &r, &err), SL_OK);
+    assert_int_equal(r.obj.u.lb.xff_mode, PX_XFF_REMOVE);
+    assert_int_equal(r.obj.u.lb.xff_port, 1);
+    assert_int_equal(r.obj.u.lb.preserve_host, 1);
+    assert_int_equal(r.obj.u.lb.keep_alive_s, 120);
+    expect_bad("load_balancer", "b", "{\"id\":\"b\",\"arn\":\"a\",\"scheme\":\"internal\","
+               "\"idle_timeout_seconds\":1,\"xff_mode\":\"drop\"}", "member 'xff_mode'");
+    expect_bad("load_balancer", "b", "{\"id\":\"b\",\"arn\":\"a\",\"scheme\":\"internal\","
+               "\"idle_timeout_seconds\":1,\"client_keep_alive_seconds\":5}",
+               "member 'client_keep_alive_seconds'");
+    assert_int_equal(put("listener", "l", "{\"id\":\"l\",\"arn\":\"a\",\"load_balancer_id\":\"b\","
+                         "\"port\":80,\"protocol\":\"HTTP\"}", &r, &err), SL_OK);
+    assert_int_equal(r.obj.u.listener.server_header, 1);
+    assert_int_equal(put("listener", "l", "{\"id\":\"l\",\"arn\":\"a\",\"load_balancer_id\":\"b\","
+                         "\"port\":80,\"protocol\":\"HTTP\",\"server_header\":false}", &r, &err),
+                     SL_OK);
+    assert_int_equal(r.obj.u.listener.server_header, 0);
+    snprintf(obj, sizeof(obj), "{\"id\":\"g\",\"arn\":\"arn:g\",\"protocol\":\"HTTP\","
+             "\"algorithm\":\"round_robin\",\"slow_start_seconds\":0,%s,\"stickiness\":{"
+             "\"enabled\":true,\"type\":\"app_cookie\",\"app_cookie_name\":\"SESS\","
+             "\"app_cookie_duration_seconds\":30,\"cookie_key\":\"00ff%060d\"}}", hc, 0);
+    assert_int_equal(put("target_group", "g", obj, &r, &err), SL_OK);
+    assert_int_equal(r.obj.u.tg.stick, PX_STICK_APP);
+    assert_string_equal(r.obj.u.tg.stick_app_name, "SESS");
+    assert_int_equal(r.obj.u.tg.stick_app_s, 30);
+    assert_int_equal(r.obj.u.tg.stick_lb_s, 86400);
+    assert_int_equal(r.obj.u.tg.stick_key[0], 0);
+    assert_int_equal(r.obj.u.tg.stick_key[1], 0xff);
+    /* no key in the feed: derived from the arn, the same in every proxy */
+    snprintf(obj, sizeof(obj), "{\"id\":\"g\",\"arn\":\"arn:g\",\"protocol\":\"HTTP\","
+             "\"algorithm\":\"round_robin\",\"slow_start_seconds\":0,%s,\"stickiness\":{"
+             "\"enabled\":true,\"type\":\"lb_cookie\",\"lb_cookie_duration_seconds\":9}}", hc);
+    assert_int_equal(put("target_group", "g", obj, &r, &err), SL_OK);
+    assert_int_equal(r.obj.u.tg.stick, PX_STICK_LB);
+    assert_int_equal(r.obj.u.tg.stick_lb_s, 9);
+    px_sticky_derive_key("arn:g", derived);
+    assert_memory_equal(r.obj.u.tg.stick_key, derived, sizeof(derived));
+    snprintf(obj, sizeof(obj), "{\"id\":\"g\",\"arn\":\"arn:g\",\"protocol\":\"HTTP\","
+             "\"algorithm\":\"round_robin\",\"slow_start_seconds\":0,%s,\"stickiness\":{"
+             "\"enabled\":true,\"type\":\"app_cookie\"}}", hc);
+    expect_bad("target_group", "g", obj, "stickiness.app_cookie_name");
+    snprintf(obj, sizeof(obj), "{\"id\":\"g\",\"arn\":\"arn:g\",\"protocol\":\"HTTP\","
+             "\"algorithm\":\"round_robin\",\"slow_start_seconds\":0,%s,\"stickiness\":{"
+             "\"enabled\":false,\"type\":\"lb_cookie\",\"cookie_key\":\"xyz\"}}", hc);
+    expect_bad("target_group", "g", obj, "stickiness.cookie_key");
+    assert_int_equal(put("rule", "r", "{\"id\":\"r\",\"arn\":\"a\",\"listener_id\":\"l\","
+                         "\"is_default\":true,\"conditions\":[],\"actions\":[{\"type\":\"forward\","
+                         "\"order\":1,\"target_groups\":[{\"arn\":\"g\",\"weight\":1}],"
+                         "\"stickiness\":{\"enabled\":true,\"duration_seconds\":300}}]}", &r, &err),
+                     SL_OK);
+    assert_int_equal(r.obj.u.rule->act.tg_stick_s, 300);
+    pxd_obj_clear(&r.obj);
+    expect_bad("rule", "r", "{\"id\":\"r\",\"arn\":\"a\",\"listener_id\":\"l\",\"is_default\":true,"
+               "\"conditions\":[],\"actions\":[{\"type\":\"forward\",\"order\":1,\"target_groups\":"
+               "[{\"arn\":\"g\",\"weight\":1}],\"stickiness\":{\"enabled\":true,"
+               "\"duration_seconds\":0}}]}", "member 'duration_seconds'");
+}
+
 #define PEM_C "-----BEGIN CERTIFICATE-----\\nMIIB\\n-----END CERTIFICATE-----\\n"
 #define PEM_K "-----BEGIN PRIVATE KEY-----\\nMIIB\\n-----END PRIVATE KEY-----\\n"
 
@@ -400,6 +480,7 @@ int main(void)
         cmocka_unit_test(test_kinds),
         cmocka_unit_test(test_rule),
         cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_attributes),
         cmocka_unit_test(test_records),
         cmocka_unit_test(test_tls_members),
         cmocka_unit_test(test_snapshot_all_or_nothing),
