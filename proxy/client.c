@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/err.h"
+#include "proxy/accesslog_conn.h"
 #include "proxy/conn.h"
 #include "proxy/h2.h"
 #include "proxy/io_tls.h"
@@ -419,6 +420,8 @@ struct px_conn *px_conn_stream(struct px_conn *parent, const struct px_io *io, c
     memcpy(c->lid, parent->lid, sizeof(c->lid));
     c->lport = parent->lport;
     c->https = parent->https;
+    /* one conn_trace_id per connection, as ALB logs its streams */
+    memcpy(c->mc.conn_trace, pxa_conn_trace(parent), sizeof(c->mc.conn_trace));
     c->idle_ms = parent->idle_ms;
     memcpy(c->cb, head, n);
     c->cb_len = n;
@@ -463,6 +466,8 @@ int px_conn_accept(struct px_worker *w, int fd, const struct sockaddr_storage *p
                   sizeof(c->peer_ip));
     memcpy(c->lid, ls->lid, sizeof(c->lid));
     c->lport = ls->port;
+    if (c->https)
+        pxa_conn_watch(c);
     c->idle_ms = lis && lis->idle_timeout_s > 0 ? lis->idle_timeout_s * 1000 : PX_IDLE_DEFAULT_MS;
     pxm_conn_open(c);
     ev_timer_init(&c->timer, conn_timer, c);
