@@ -49,6 +49,7 @@ struct pxa_sink {
     atomic_int refs; /* listener parts; 0: dead, the writer frees it */
     struct pxa_sink *next;
     /* identity */
+    int conn; /* connection logs ("conn_log_" files), else access logs */
     char lb_id[PX_ID_MAX];
     char bucket[LOGDEST_BUCKET_MAX + 1];
     char prefix[LOGDEST_PREFIX_MAX + 1];
@@ -170,10 +171,16 @@ static int split_arn(const char *arn, struct pxa_sink *s)
     return k > 0 ? SL_OK : SL_EINVAL;
 }
 
-static int same_sink(const struct pxa_sink *s, const struct pxd_lb *lb, const char *node)
+static const char *what(const struct pxa_sink *s)
 {
-    return strcmp(s->lb_id, lb->id) == 0 && strcmp(s->bucket, lb->access_logs.bucket) == 0 &&
-           strcmp(s->prefix, lb->access_logs.prefix) == 0 && strcmp(s->node, node) == 0;
+    return s->conn ? "connection logs" : "access logs";
+}
+
+static int same_sink(const struct pxa_sink *s, const struct pxd_lb *lb, int conn,
+                     const struct pxd_logs *d, const char *node)
+{
+    return s->conn == conn && strcmp(s->lb_id, lb->id) == 0 && strcmp(s->bucket, d->bucket) == 0 &&
+           strcmp(s->prefix, d->prefix) == 0 && strcmp(s->node, node) == 0;
 }
 
 /* A reference on <s> unless it is dead (refs 0). */
@@ -187,39 +194,52 @@ static int try_ref(struct pxa_sink *s)
     return 0;
 }
 
-struct pxa_sink *pxa_sink_get(const struct pxd_lb *lb)
+static struct pxa_sink *sink_get(const struct pxd_lb *lb, int conn)
 {
     const char *node = L.node[0] ? L.node : lb->internet ? "0.0.0.0" : "127.0.0.1";
+    const struct pxd_logs *d = conn ? &lb->connection_logs : &lb->access_logs;
     struct pxa_sink *s;
 
-    if (!L.started || !lb->access_logs.enabled)
+    if (!L.started || !d->enabled)
         return NULL;
     pthread_mutex_lock(&L.mu);
     for (s = L.sinks; s; s = s->next)
-        if (same_sink(s, lb, node) && try_ref(s))
+        if (same_sink(s, lb, conn, d, node) && try_ref(s))
             goto out;
     if ((s = calloc(1, sizeof(*s))) == NULL)
         goto out;
     if (split_arn(lb->arn, s) != SL_OK) {
-        log_warn("access logs of load balancer %s: its ARN '%s' names no region, account "
-                 "and load balancer: not logged", lb->id, lb->arn);
+        log_warn("%s of load balancer %s: its ARN '%s' names no region, account "
+                 "and load balancer: not logged", conn ? "connection logs" : "access logs",
+                 lb->id, lb->arn);
         free(s);
         s = NULL;
         goto out;
     }
     atomic_init(&s->refs, 1);
+    s->conn = conn;
     snprintf(s->lb_id, sizeof(s->lb_id), "%s", lb->id);
-    snprintf(s->bucket, sizeof(s->bucket), "%s", lb->access_logs.bucket);
-    snprintf(s->prefix, sizeof(s->prefix), "%s", lb->access_logs.prefix);
+    snprintf(s->bucket, sizeof(s->bucket), "%s", d->bucket);
+    snprintf(s->prefix, sizeof(s->prefix), "%s", d->prefix);
     snprintf(s->node, sizeof(s->node), "%s", node);
     pxa_file_init(&s->f);
     s->next = L.sinks;
     L.sinks = s;
-    log_info("access logs of load balancer %s: %s/%s%s%s", lb->id, L.dir, s->bucket,
+    log_info("%s of load balancer %s: %s/%s%s%s", what(s), lb->id, L.dir, s->bucket,
              s->prefix[0] ? "/" : "", s->prefix);
 out:
     pthread_mutex_unlock(&L.mu);
     return s;
+}
+
+struct pxa_sink *pxa_sink_get(const struct pxd_lb *lb)
+{
+    return sink_get(lb, 0);
+}
+
+struct pxa_sink *pxa_conn_sink_get(const struct pxd_lb *lb)
+{
+    return sink_get(lb, 1);
 }
 
 void pxa_sink_put(struct pxa_sink *s)
@@ -251,9 +271,9 @@ static void fail(struct pxa_sink *s, const struct sl_err *err, uint64_t lost)
     atomic_fetch_add(&L.dropped_write, lost);
     s->failed_until = now + RETRY_S;
     if (!s->failing)
-        log_warn("access logs of load balancer %s: %s; lines are dropped and counted until "
+        log_warn("%s of load balancer %s: %s; lines are dropped and counted until "
                  "a file can be written",
-                 s->lb_id, err->message);
+                 what(s), s->lb_id, err->message);
     s->failing = 1;
 }
 
@@ -292,14 +312,15 @@ static int open_for(struct pxa_sink *s, time_t when)
         fail(s, &err, 1);
         return SL_EINVAL;
     }
-    snprintf(name, sizeof(name), "%s_elasticloadbalancing_%s_%s_%s_%s_%.8s.log.gz", s->account,
-             s->region, s->lb_res, stamp, s->node, rnd);
+    /* "conn_log_": what ALB writes (its documentation shows a '.') */
+    snprintf(name, sizeof(name), "%s%s_elasticloadbalancing_%s_%s_%s_%s_%.8s.log.gz",
+             s->conn ? "conn_log_" : "", s->account, s->region, s->lb_res, stamp, s->node, rnd);
     if (pxa_file_open(&s->f, dir, name, start, end, &err) != SL_OK) {
         fail(s, &err, 1);
         return SL_EIO;
     }
     if (s->failing)
-        log_info("access logs of load balancer %s: writing again", s->lb_id);
+        log_info("%s of load balancer %s: writing again", what(s), s->lb_id);
     s->failing = 0;
     return SL_OK;
 }

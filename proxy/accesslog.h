@@ -1,6 +1,7 @@
 /*
  * accesslog.h - access logs as ALB writes them: one line per request
- * (accesslog_line.h), gzip files named and laid out as ALB names them under
+ * (accesslog_line.h), and connection logs: one line per TLS handshake
+ * (accesslog_conn.h); gzip files named and laid out as ALB names them under
  * <dir>/<bucket>[/<prefix>]/AWSLogs/..., one file per load balancer and
  * interval (5 minutes), written by a thread of their own.
  *
@@ -25,6 +26,8 @@
  *    writer keeps a sink until every reference is gone and the rings have
  *    been drained once more, since lines in the rings point to it.
  *  - Without pxa_start() (unit tests, tools) there is no sink and no line.
+ *  - Connection log lines share the rings, the writer and the counters of
+ *    pxa_stats() (and so the access log metrics) with access log lines.
  */
 #ifndef SL_PROXY_ACCESSLOG_H
 #define SL_PROXY_ACCESSLOG_H
@@ -61,6 +64,9 @@ void pxa_stop(void);
 /* The sink of load balancer <lb>'s access logs (one new reference), or
  * NULL when they are off, the writer is not started, or memory ran out. */
 struct pxa_sink *pxa_sink_get(const struct pxd_lb *lb);
+/* The same for its connection logs (ALB's "conn_log_" files, the lines
+ * accesslog_conn.h formats): another sink, with files of its own. */
+struct pxa_sink *pxa_conn_sink_get(const struct pxd_lb *lb);
 void pxa_sink_put(struct pxa_sink *s);
 
 /* Worker <w>: room for a line of up to PXA_LINE_MAX bytes, or NULL when

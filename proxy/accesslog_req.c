@@ -10,9 +10,9 @@
 #include <string.h>
 
 #include "proxy/accesslog.h"
+#include "proxy/accesslog_conn.h"
 #include "proxy/accesslog_line.h"
 #include "proxy/conn.h"
-#include "proxy/trace.h"
 
 /* Room for <n> more bytes after <used> in the connection's log buffer. */
 static int room(struct px_conn *c, size_t used, size_t n)
@@ -42,7 +42,8 @@ static size_t add_escaped(struct px_conn *c, size_t used, const char *s, size_t 
     return pxa_escape(c->mc.lbuf + used, want, s, n);
 }
 
-/* "METHOD http://host:port/uri HTTP/1.x", escaped as it is assembled. */
+/* "METHOD http://host:port/uri HTTP/1.x" (https:// over TLS; an h2
+ * stream's "HTTP/2.0", as ALB logs it), escaped as it is assembled. */
 static size_t request_line(struct px_conn *c)
 {
     const struct h1_request *r = &c->req;
@@ -55,8 +56,8 @@ static size_t request_line(struct px_conn *c)
         hl = (size_t)(colon - r->host);
     else if (r->host && r->host[0] == '[' && (colon = memchr(r->host, ']', r->host_len)) != NULL)
         hl = (size_t)(colon - r->host) + 1;
-    len = snprintf(tmp, sizeof(tmp), "%.*s http://%.*s:%d", (int)r->method_len, r->method,
-                   (int)(hl ? hl : 1), hl ? r->host : "-", c->lport);
+    len = snprintf(tmp, sizeof(tmp), "%.*s %s://%.*s:%d", (int)r->method_len, r->method,
+                   c->https ? "https" : "http", (int)(hl ? hl : 1), hl ? r->host : "-", c->lport);
     n = len < 0 ? 0 : (size_t)len;
     if (n > sizeof(tmp) - 16)
         n = sizeof(tmp) - 16;
@@ -67,7 +68,8 @@ static size_t request_line(struct px_conn *c)
         k = sizeof(tmp) - 12 - n;
     memcpy(tmp + n, r->path ? r->path : "", k);
     n += k;
-    len = snprintf(tmp + n, sizeof(tmp) - n, " HTTP/1.%d", r->minor_version);
+    len = c->stream ? snprintf(tmp + n, sizeof(tmp) - n, " HTTP/2.0")
+                    : snprintf(tmp + n, sizeof(tmp) - n, " HTTP/1.%d", r->minor_version);
     n += len > 0 ? (size_t)len : 0;
     return add_escaped(c, 0, tmp, n);
 }
@@ -134,14 +136,16 @@ void pxa_req_log(struct px_conn *c)
 
     if (lis == NULL || lis->alog == NULL || (line = pxa_line_room(c->w->idx)) == NULL)
         return;
-    if (c->mc.conn_trace[0] == '\0') {
-        memcpy(c->mc.conn_trace, "TID_", 4);
-        px_trace_hex(c->mc.conn_trace + 4, 8);
-        c->mc.conn_trace[20] = '\0';
-    }
     memset(&f, 0, sizeof(f));
     f.type = c->upgrade && o->status == 101 ? (lis->https ? "wss" : "ws")
-                                             : lis->https ? "https" : "http";
+             : c->stream                    ? "h2"
+             : lis->https                   ? "https"
+                                            : "http";
+    /* ALB's names: "TLSv1.2", OpenSSL's cipher names; the SNI name sent */
+    if (!px_io_tls_info(&c->io, &f.ssl_protocol, &f.ssl_cipher))
+        f.ssl_protocol = f.ssl_cipher = NULL;
+    if (!px_io_tls_names(&c->io, &f.domain_name, &f.chosen_cert_arn))
+        f.domain_name = f.chosen_cert_arn = NULL;
     clock_gettime(CLOCK_REALTIME, &f.time);
     f.created = o->created;
     f.elb = lis->lb_name;
@@ -168,7 +172,7 @@ void pxa_req_log(struct px_conn *c)
     f.redirect_url_len = o->redirect_len;
     f.classification = o->classification;
     f.classification_reason = o->classification_reason;
-    f.conn_trace_id = c->mc.conn_trace;
+    f.conn_trace_id = pxa_conn_trace(c);
     pxa_line_commit(c->w->idx, lis->alog, pxa_format(line, PXA_LINE_MAX, &f), f.time.tv_sec);
 }
 

@@ -48,6 +48,7 @@ struct px_listener *px_build_listener(const struct pxd_listener *conf, const str
     if ((l->m = pxm_listener_get(conf->id)) == NULL)
         goto fail;
     l->alog = pxa_sink_get(lb);
+    l->clog = conf->https ? pxa_conn_sink_get(lb) : NULL;
     l->keep_alive_s = lb->keep_alive_s;
     l->xff_mode = lb->xff_mode;
     l->xff_port = lb->xff_port;
@@ -79,6 +80,7 @@ fail:
     if (l) {
         pxm_listener_put(l->m);
         pxa_sink_put(l->alog);
+        pxa_sink_put(l->clog);
         px_arena_free(l->arena);
         free(l);
     }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/err.h"
+#include "proxy/accesslog_conn.h"
 #include "proxy/conn.h"
 #include "proxy/h2.h"
 #include "proxy/io_tls.h"
@@ -539,6 +540,8 @@ struct px_conn *px_conn_stream(struct px_conn *parent, const struct px_io *io, c
     memcpy(c->lid, parent->lid, sizeof(c->lid));
     c->lport = parent->lport;
     c->https = parent->https;
+    /* one conn_trace_id per connection, as ALB logs its streams */
+    memcpy(c->mc.conn_trace, pxa_conn_trace(parent), sizeof(c->mc.conn_trace));
     c->idle_ms = parent->idle_ms;
     c->tol = parent->tol;
     c->drop_invalid = parent->drop_invalid;
@@ -579,6 +582,8 @@ void px_conn_unpark(struct px_parked *p)
     c->lport = p->lport;
     c->idle_ms = p->idle_ms;
     c->born_ms = p->born_ms;
+    /* the same conn_trace_id for every request of the connection */
+    memcpy(c->mc.conn_trace, p->conn_trace, sizeof(c->mc.conn_trace));
     px_xff_conf(&c->fwdc, px_table_listener(w->table, c->lid));
     pxm_conn_unpark(c, p->mcell); /* the record's counter cell, handed on */
     p->mcell = NULL;
@@ -619,6 +624,7 @@ static int accept_tls(struct px_worker *w, int fd, const struct sockaddr_storage
     peer_text(c);
     memcpy(c->lid, ls->lid, sizeof(c->lid));
     c->lport = ls->port;
+    pxa_conn_watch(c); /* an HTTPS connection: its connection log line */
     c->idle_ms = idle_ms;
     pxm_conn_open(c);
     c->born_ms = ev_now(w->loop);

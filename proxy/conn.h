@@ -156,6 +156,7 @@ struct px_parked {
     struct ev_timer timer;
     struct pxm_listener *mcell; /* its listener's counters (metrics_req.h), owned */
     uint64_t born_ms;           /* ev_now() at accept (client_keep_alive.seconds) */
+    char conn_trace[24];        /* its access log conn_trace_id, "" until made */
 };
 
 /* The cap on client connections, shared by every worker (worker.h). */

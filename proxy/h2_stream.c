@@ -505,6 +505,13 @@ static int st_tls_info(const struct px_io *io, const char **version, const char 
     return s ? px_io_tls_info(&s->h->c->io, version, cipher) : 0;
 }
 
+static int st_tls_names(const struct px_io *io, const char **sni, const char **cert_arn)
+{
+    const struct px_h2s *s = io->priv;
+
+    return s ? px_io_tls_names(&s->h->c->io, sni, cert_arn) : 0;
+}
+
 static void st_wait(struct px_io *io, int mask)
 {
     struct px_h2s *s = io->priv;
@@ -523,5 +530,6 @@ static const struct px_io_ops stream_ops = {
     .buffered = st_buffered,
     .close = st_close,
     .tls_info = st_tls_info,
+    .tls_names = st_tls_names,
     .wait = st_wait,
 };

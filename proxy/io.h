@@ -46,6 +46,10 @@ struct px_io_ops {
     /* TLS: 1 with the negotiated version and cipher (static strings) once
      * the handshake is done; 0 otherwise.  NULL: never TLS */
     int (*tls_info)(const struct px_io *io, const char **version, const char **cipher);
+    /* TLS server side, handshake done: 1 with the SNI name the client sent
+     * and the ARN of the certificate chosen (each NULL when none; valid
+     * while the connection lives); 0 otherwise.  NULL: never TLS */
+    int (*tls_names)(const struct px_io *io, const char **sni, const char **cert_arn);
     /* a stream without a socket (fd < 0): the events the connection waits
      * for now (EV_READ/EV_WRITE), instead of epoll interest */
     void (*wait)(struct px_io *io, int mask);
@@ -91,6 +95,12 @@ void px_io_wait(struct px_io *io, struct ev_loop *loop, int mask);
 static inline int px_io_tls_info(const struct px_io *io, const char **version, const char **cipher)
 {
     return io->ops->tls_info ? io->ops->tls_info(io, version, cipher) : 0;
+}
+
+/* The SNI name and chosen certificate's ARN of <io> (1), else 0. */
+static inline int px_io_tls_names(const struct px_io *io, const char **sni, const char **cert_arn)
+{
+    return io->ops->tls_names ? io->ops->tls_names(io, sni, cert_arn) : 0;
 }
 
 /* Forget the socket in <loop>, end the session and close it.  Once closed,

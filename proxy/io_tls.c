@@ -8,6 +8,7 @@
 #include <openssl/ssl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/err.h"
 #include "common/log.h"
@@ -20,7 +21,31 @@ struct tls_io {
     int rd_want, wr_want;   /* what the last read / write waits for besides its own */
     int rd_mute, wr_mute;   /* ... and the event of its own it cannot use meanwhile */
     int done;               /* the handshake finished */
+    /* server side: the handshake's outcome, told once (io_tls.h) */
+    void (*on_hs)(void *arg, const struct px_tls_hs *hs);
+    void *hs_arg;
+    struct timespec t0; /* the stream began */
 };
+
+/* Tell the handshake's outcome (<ok>) once, to whoever asked. */
+static void report(struct tls_io *t, int ok)
+{
+    struct px_tls_hs hs = {.ok = ok};
+    void (*cb)(void *, const struct px_tls_hs *) = t->on_hs;
+    struct timespec now;
+
+    if (cb == NULL)
+        return;
+    t->on_hs = NULL;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    hs.latency_us = (int64_t)(now.tv_sec - t->t0.tv_sec) * 1000000 +
+                    (now.tv_nsec - t->t0.tv_nsec) / 1000;
+    if (ok) {
+        hs.version = SSL_get_version(t->ssl);
+        hs.cipher = SSL_get_cipher_name(t->ssl);
+    }
+    cb(t->hs_arg, &hs);
+}
 
 #define GATHER 16384 /* one TLS record's worth of small pieces */
 
@@ -34,6 +59,7 @@ static void handshaken(struct px_io *io, struct tls_io *t)
     if (t->srv) {
         SSL_get0_alpn_selected(t->ssl, &p, &n);
         io->h2 = (n == 2 && memcmp(p, "h2", 2) == 0) || (n == 0 && px_tls_srv_h2_only(t->srv));
+        report(t, 1);
     } else
         px_tls_client_handshaken(t->ssl);
 }
@@ -51,6 +77,7 @@ static ssize_t result(struct px_io *io, struct tls_io *t, int r, int reading)
     int e = SSL_get_error(t->ssl, r), *want = reading ? &t->rd_want : &t->wr_want;
     int *mute = reading ? &t->rd_mute : &t->wr_mute;
     unsigned long code;
+    int en;
 
     *want = *mute = 0;
     switch (e) {
@@ -68,7 +95,10 @@ static ssize_t result(struct px_io *io, struct tls_io *t, int r, int reading)
         return SL_EAGAIN;
     case SSL_ERROR_ZERO_RETURN: return 0;
     case SSL_ERROR_SYSCALL:
-        if (errno == 0 || errno == ECONNRESET || errno == EPIPE)
+        en = errno;
+        if (!t->done)
+            report(t, 0);
+        if (en == 0 || en == ECONNRESET || en == EPIPE)
             return reading ? 0 : SL_EIO;
         return SL_EIO;
     default:
@@ -78,6 +108,8 @@ static ssize_t result(struct px_io *io, struct tls_io *t, int r, int reading)
             ERR_error_string_n(code, buf, sizeof(buf));
             log_debug("tls: handshake failed: %s", buf);
         }
+        if (!t->done)
+            report(t, 0);
         ERR_clear_error();
         return SL_EIO;
     }
@@ -142,6 +174,8 @@ static void tls_close(struct px_io *io)
 
     if (t == NULL)
         return;
+    if (!t->done)
+        report(t, 0); /* the client left before the handshake ended */
     if (t->done && !(SSL_get_shutdown(t->ssl) & SSL_SENT_SHUTDOWN)) {
         ERR_clear_error();
         SSL_shutdown(t->ssl); /* close_notify, best effort: never waited for */
@@ -164,12 +198,24 @@ static int tls_info(const struct px_io *io, const char **version, const char **c
     return 1;
 }
 
+static int tls_names(const struct px_io *io, const char **sni, const char **cert_arn)
+{
+    const struct tls_io *t = io->priv;
+
+    if (t == NULL || !t->done || t->srv == NULL)
+        return 0;
+    *sni = SSL_get_servername(t->ssl, TLSEXT_NAMETYPE_host_name);
+    *cert_arn = px_tls_srv_chosen_arn(t->srv, t->ssl);
+    return 1;
+}
+
 static const struct px_io_ops tls_ops = {
     .read = tls_read,
     .writev = tls_writev,
     .buffered = tls_buffered,
     .close = tls_close,
     .tls_info = tls_info,
+    .tls_names = tls_names,
 };
 
 static int attach(struct px_io *io, int fd, SSL *ssl, struct px_tls_srv *srv)
@@ -184,6 +230,7 @@ static int attach(struct px_io *io, int fd, SSL *ssl, struct px_tls_srv *srv)
     }
     t->ssl = ssl;
     t->srv = srv;
+    clock_gettime(CLOCK_MONOTONIC, &t->t0);
     px_tls_srv_ref(srv);
     io->ops = &tls_ops;
     io->priv = t;
@@ -198,4 +245,15 @@ int px_io_tls_server(struct px_io *io, int fd, struct px_tls_srv *srv)
 int px_io_tls_client(struct px_io *io, int fd, struct px_target *t)
 {
     return attach(io, fd, px_tls_client_ssl(t), NULL);
+}
+
+void px_io_tls_on_handshake(struct px_io *io, void (*cb)(void *arg, const struct px_tls_hs *hs),
+                            void *arg)
+{
+    struct tls_io *t = io->ops == &tls_ops ? io->priv : NULL;
+
+    if (t == NULL || t->srv == NULL || t->done)
+        return;
+    t->on_hs = cb;
+    t->hs_arg = arg;
 }

@@ -16,6 +16,8 @@
 #ifndef SL_PROXY_IO_TLS_H
 #define SL_PROXY_IO_TLS_H
 
+#include <stdint.h>
+
 #include "proxy/io.h"
 
 struct px_tls_srv;
@@ -26,6 +28,19 @@ struct px_target;
  * <io> from now on, also on failure.  0 or SL_ENOMEM (then <io> is a closed
  * plain stream on <fd>: px_io_close() closes it). */
 int px_io_tls_server(struct px_io *io, int fd, struct px_tls_srv *srv);
+
+/* A server-side handshake's outcome (connection logs). */
+struct px_tls_hs {
+    int ok;
+    const char *version, *cipher; /* ok: "TLSv1.3", OpenSSL's cipher name */
+    int64_t latency_us;           /* from the stream's start to its end */
+};
+
+/* Call <cb>(<arg>, outcome) once when the server side of <io> ends its
+ * handshake: on success, on failure, or when the stream closes first (from
+ * px_io_close(): <arg> must live until then).  A no-op on other streams. */
+void px_io_tls_on_handshake(struct px_io *io, void (*cb)(void *arg, const struct px_tls_hs *hs),
+                            void *arg);
 
 /* <io> becomes the client side of TLS to HTTPS target <t> on socket <fd>
  * (connected or connecting), resuming <t>'s session when it has one.  Same

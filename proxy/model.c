@@ -422,6 +422,8 @@ static int put_cert(struct px_model *m, const struct pxd_cert *c)
     if (rc != SL_OK)
         log_error("certificate %s (%s): %s; listeners using it do not serve with it", c->id,
                   c->arn, err.message);
+    if (parsed)
+        px_cert_set_arn(parsed, c->arn);
     px_cert_release(e->parsed);
     e->parsed = parsed;
     e->seen = 1;

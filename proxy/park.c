@@ -105,6 +105,7 @@ int px_park(struct px_conn *c, uint64_t idle_left_ms)
     p->deadline = ev_mono_ms() + idle_left_ms;
     p->mcell = pxm_conn_park(c);
     p->born_ms = c->born_ms;
+    memcpy(p->conn_trace, c->mc.conn_trace, sizeof(p->conn_trace));
     link_parked(c->w, p);
     arm(p);
     return SL_OK;

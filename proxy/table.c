@@ -101,6 +101,7 @@ void px_listener_release(struct px_listener *l)
         px_rule_def_release((struct px_rule_def *)l->rules[i].def);
     pxm_listener_put(l->m);
     pxa_sink_put(l->alog);
+    pxa_sink_put(l->clog);
     px_tls_srv_release(l->tls);
     px_arena_free(l->arena);
     free(l);

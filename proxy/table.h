@@ -184,6 +184,7 @@ struct px_listener {
     char name[PX_ARN_MAX];    /* "app/NAME/ID/LID": its ARN's resource part */
     struct pxm_listener *m;   /* counters, metrics.h (kept by listener id) */
     struct pxa_sink *alog;    /* access logs, NULL when off (accesslog.h) */
+    struct pxa_sink *clog;    /* HTTPS: connection logs, NULL when off */
     int keep_alive_s;  /* client_keep_alive.seconds */
     int xff_mode;      /* enum px_xff */
     int xff_port;      /* the client's port in X-Forwarded-For */

@@ -10,6 +10,7 @@
 #include <openssl/x509v3.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -25,6 +26,7 @@ struct px_cert {
     int ecdsa;
     int nnames;
     char **names; /* lowercase dNSNames (else the CN), "*.x" wildcards kept */
+    char arn[PX_ARN_MAX]; /* the ACM certificate's, for the access log */
 };
 
 struct px_tls_srv {
@@ -155,6 +157,11 @@ fail:
     BIO_free(b);
     px_cert_release(c);
     return rc;
+}
+
+void px_cert_set_arn(struct px_cert *c, const char *arn)
+{
+    snprintf(c->arn, sizeof(c->arn), "%s", arn ? arn : "");
 }
 
 void px_cert_ref(struct px_cert *c)
@@ -388,6 +395,19 @@ SSL *px_tls_srv_ssl(struct px_tls_srv *s)
 int px_tls_srv_h2_only(const struct px_tls_srv *s)
 {
     return s->h2_only;
+}
+
+const char *px_tls_srv_chosen_arn(const struct px_tls_srv *s, SSL *ssl)
+{
+    X509 *x = SSL_get_certificate(ssl); /* the one the handshake used */
+    int i;
+
+    if (SSL_session_reused(ssl))
+        return "session-reused"; /* as ALB: no certificate was presented */
+    for (i = 0; x && i < s->ncerts; i++)
+        if (s->certs[i]->leaf == x)
+            return s->certs[i]->arn[0] ? s->certs[i]->arn : NULL;
+    return NULL;
 }
 
 /* ---- the client context ---- */

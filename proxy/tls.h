@@ -51,6 +51,8 @@ struct px_tls_srv;
  * reason in <err>, or SL_ENOMEM. */
 int px_cert_new(const char *cert_pem, const char *chain_pem, const char *key_pem,
                 struct px_cert **out, struct sl_err *err);
+/* Name <c> by its ACM certificate ARN (copied; before <c> is shared). */
+void px_cert_set_arn(struct px_cert *c, const char *arn);
 void px_cert_ref(struct px_cert *c);
 void px_cert_release(struct px_cert *c); /* NULL is a no-op */
 
@@ -67,6 +69,10 @@ void px_tls_srv_release(struct px_tls_srv *s); /* NULL is a no-op */
 
 /* A new server-side SSL for an accepted connection (NULL on failure). */
 SSL *px_tls_srv_ssl(struct px_tls_srv *s);
+/* The ARN of the certificate handshaken <ssl> (of <s>) presented, as the
+ * access log's chosen_cert_arn: "session-reused" for a resumed session,
+ * NULL when it has none.  Valid while <s> lives. */
+const char *px_tls_srv_chosen_arn(const struct px_tls_srv *s, SSL *ssl);
 /* HTTP2Only: the connection speaks h2 even without ALPN. */
 int px_tls_srv_h2_only(const struct px_tls_srv *s);
 

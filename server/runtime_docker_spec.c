@@ -512,8 +512,12 @@ static int mounts(struct dk_task *t, json_t *td, json_t *cd, json_t *hc, char *r
                    str(mp, "sourceContainer"));
             goto out;
         }
-        snprintf(b, sizeof(b), "%s%s", t->c[found].dname,
-                 json_is_true(json_object_get(mp, "readOnly")) ? ":ro" : "");
+        if ((size_t)snprintf(b, sizeof(b), "%s%s", t->c[found].dname,
+                             json_is_true(json_object_get(mp, "readOnly")) ? ":ro" : "") >=
+            sizeof(b)) {
+            refuse(reason, rlen, "CannotCreateContainerError: volumesFrom: name too long");
+            goto out;
+        }
         json_array_append_new(from, json_string(b));
     }
     if (json_array_size(binds))
@@ -557,7 +561,12 @@ static int links(struct dk_task *t, json_t *cd, json_t *hc, char *reason, size_t
                                         "container of the task",
                           s);
         }
-        snprintf(b, sizeof(b), "%s:%s", t->c[found].dname, colon ? colon + 1 : t->c[found].name);
+        if ((size_t)snprintf(b, sizeof(b), "%s:%s", t->c[found].dname,
+                             colon ? colon + 1 : t->c[found].name) >= sizeof(b)) {
+            json_decref(out);
+            return refuse(reason, rlen, "CannotCreateContainerError: links: '%.100s' is too long",
+                          s);
+        }
         json_array_append_new(out, json_string(b));
     }
     json_object_set_new(hc, "Links", out);

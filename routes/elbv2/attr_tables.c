@@ -23,7 +23,6 @@ static const char *const cross_zone[] = {"true", "false", "use_load_balancer_con
 static const char *const cross_zone_ok[] = {"true", "use_load_balancer_configuration", NULL};
 
 #define NO_HC_LOGS "sluice writes no health check logs (transitions are in sluice-proxy's log)"
-#define NO_CONN_LOGS "sluice-proxy writes no connection logs (of TLS handshakes) yet"
 #define NO_HEADERS "sluice-proxy adds no such response header"
 #define NO_TLS "sluice-proxy adds no TLS details to requests"
 
@@ -38,13 +37,20 @@ static const char *const cross_zone_ok[] = {"true", "use_load_balancer_configura
 #define ACCESS_LOGS_WHY "ALB access logs, in a directory named by the bucket under sluice-proxy's " \
                         "--access-log-dir"
 
+/* ALB's connection logs (one line per TLS handshake on HTTPS listeners),
+ * written by sluice-proxy (proxy/accesslog_conn.h) beside the access logs. */
+#define CONN_LOGS_WHY "ALB connection logs of HTTPS listeners' TLS handshakes, in a directory " \
+                      "named by the bucket under sluice-proxy's --access-log-dir"
+
 static const struct elb_attr lb_attrs[] = {
     {"access_logs.s3.enabled", "false", ATTR_BOOL, 0, 0, NULL, ATTR_DONE, NULL, ACCESS_LOGS_WHY},
     {"access_logs.s3.bucket", "", ATTR_STR, 0, 1024, NULL, ATTR_DONE, NULL, ACCESS_LOGS_WHY},
     {"access_logs.s3.prefix", "", ATTR_STR, 0, 1024, NULL, ATTR_DONE, NULL, ACCESS_LOGS_WHY},
     {"client_keep_alive.seconds", "3600", ATTR_INT, 60, 604800, NULL, ATTR_DONE, NULL,
      "a client connection older than this gets Connection: close on its next response"},
-    S3_LOGS("connection_logs.s3", NO_CONN_LOGS),
+    {"connection_logs.s3.enabled", "false", ATTR_BOOL, 0, 0, NULL, ATTR_DONE, NULL, CONN_LOGS_WHY},
+    {"connection_logs.s3.bucket", "", ATTR_STR, 0, 1024, NULL, ATTR_DONE, NULL, CONN_LOGS_WHY},
+    {"connection_logs.s3.prefix", "", ATTR_STR, 0, 1024, NULL, ATTR_DONE, NULL, CONN_LOGS_WHY},
     {"deletion_protection.enabled", "false", ATTR_BOOL, 0, 0, NULL, ATTR_DONE, NULL,
      "DeleteLoadBalancer is refused while it is true"},
     S3_LOGS("health_check_logs.s3", NO_HC_LOGS),

@@ -290,31 +290,36 @@ int elb_lb_attrs(struct store_txn *txn, const char *arn, json_t **out, struct sl
     return SL_OK;
 }
 
-/* Access logs on need a destination sluice-proxy can write under its
- * --access-log-dir: an S3 bucket name and a prefix (common/logdest.h). */
-static int lb_access_logs(json_t *attrs, struct sl_err *err)
+/* Access or connection logs (<family> "access_logs.s3" or
+ * "connection_logs.s3") on need a destination sluice-proxy can write under
+ * its --access-log-dir: an S3 bucket name and a prefix (common/logdest.h). */
+static int lb_logs(json_t *attrs, const char *family, struct sl_err *err)
 {
-    const char *v = elb_attr_get(attrs, "access_logs.s3.enabled");
+    char k[64];
+    const char *v;
 
+    snprintf(k, sizeof(k), "%s.enabled", family);
+    v = elb_attr_get(attrs, k);
     if (v == NULL || strcmp(v, "true") != 0)
         return SL_OK;
-    v = elb_attr_get(attrs, "access_logs.s3.bucket");
+    snprintf(k, sizeof(k), "%s.bucket", family);
+    v = elb_attr_get(attrs, k);
     if (v == NULL || v[0] == '\0')
         return sl_err_set(err, 400, "InvalidConfigurationRequest",
-                          "The value of 'access_logs.s3.bucket' cannot be empty when logs are "
-                          "enabled");
+                          "The value of '%s' cannot be empty when logs are enabled", k);
     if (!logdest_bucket_ok(v))
         return sl_err_set(err, 400, "InvalidConfigurationRequest",
-                          "The value of 'access_logs.s3.bucket' ('%.64s') is not an S3 bucket "
+                          "The value of '%s' ('%.64s') is not an S3 bucket "
                           "name: 3-63 lowercase letters, digits, '.' and '-', starting and "
                           "ending with a letter or digit",
-                          v);
-    v = elb_attr_get(attrs, "access_logs.s3.prefix");
+                          k, v);
+    snprintf(k, sizeof(k), "%s.prefix", family);
+    v = elb_attr_get(attrs, k);
     if (v && !logdest_prefix_ok(v))
         return sl_err_set(err, 400, "InvalidConfigurationRequest",
-                          "The value of 'access_logs.s3.prefix' is not a prefix sluice can log "
+                          "The value of '%s' is not a prefix sluice can log "
                           "under: no 'AWSLogs', no leading, trailing or doubled '/', no '.' or "
-                          "'..' segment, no spaces or '\\'");
+                          "'..' segment, no spaces or '\\'", k);
     return SL_OK;
 }
 
@@ -322,12 +327,15 @@ static int lb_access_logs(json_t *attrs, struct sl_err *err)
 static int lb_attrs_combination(json_t *attrs, struct sl_err *err)
 {
     const char *v = elb_attr_get(attrs, "load_balancing.cross_zone.enabled");
+    int rc;
 
     if (v && strcmp(v, "true") != 0)
         return sl_err_set(err, 400, "InvalidConfigurationRequest",
                           "Cross-zone load balancing cannot be disabled for Application Load "
                           "Balancers");
-    return lb_access_logs(attrs, err);
+    rc = lb_logs(attrs, "access_logs.s3", err);
+
+    return rc != SL_OK ? rc : lb_logs(attrs, "connection_logs.s3", err);
 }
 
 int elb_lb_attrs_modify(struct store_txn *txn, const char *arn, const struct elb_kv *kv,

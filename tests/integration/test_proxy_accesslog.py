@@ -1,6 +1,6 @@
 """ALB access logs written by a real sluice-proxy: turned on and off by the
 load balancer's access_logs.s3.* attributes (bad buckets and prefixes
-refused, and connection_logs.s3.enabled: no HTTPS listeners yet), files
+refused, for connection_logs.s3.* too: test_proxy_tls_logs.py writes those), files
 named and laid out as ALB names them and rotated, every line parsed by Athena's documented RegexSerDe expression and by GoAccess's
 AWSALB format, the fields of forwarded, fixed-response, redirected,
 refused and target-failed requests as ALB writes them, the trace id the
@@ -72,34 +72,43 @@ def test_bad_destinations_refused():
                      "bucket %r prefix %r refused" % (bucket, prefix))
 
 
-def test_connection_logs_refused():
-    """Connection logs are of TLS connections: with no HTTPS listener in
-    sluice-proxy, enabling them is refused, not accepted and ignored."""
+def test_connection_log_destinations():
+    """connection_logs.s3.* take effect (test_proxy_tls_logs.py writes them):
+    a destination sluice-proxy could not write is refused as the access
+    logs' is, a good one is stored, nothing is half-applied."""
     from botocore.exceptions import ClientError
     arn = LB["LoadBalancerArn"]
-    try:
-        ELB.modify_load_balancer_attributes(LoadBalancerArn=arn, Attributes=[
-            {"Key": "connection_logs.s3.enabled", "Value": "true"},
-            {"Key": "connection_logs.s3.bucket", "Value": "conn-logs"}])
-        check(False, "connection_logs.s3.enabled=true accepted")
-    except ClientError as e:
-        check_eq(e.response["Error"]["Code"], "ValidationError", "connection logs refused")
-        check("not supported" in e.response["Error"]["Message"], "the message says why: %s" %
-              e.response["Error"]["Message"])
-    attrs = dict((a["Key"], a["Value"]) for a in ELB.describe_load_balancer_attributes(
-        LoadBalancerArn=arn)["Attributes"])
-    check_eq(attrs["connection_logs.s3.enabled"], "false", "nothing half-applied")
-    check_eq(attrs["connection_logs.s3.bucket"], "", "nothing half-applied (bucket)")
-    # a bucket that would never be written is refused too; the defaults are taken
-    try:
-        ELB.modify_load_balancer_attributes(LoadBalancerArn=arn, Attributes=[
-            {"Key": "connection_logs.s3.bucket", "Value": "conn-logs"}])
-        check(False, "a connection log bucket accepted")
-    except ClientError as e:
-        check_eq(e.response["Error"]["Code"], "ValidationError", "connection log bucket refused")
+
+    def attrs():
+        return dict((a["Key"], a["Value"]) for a in ELB.describe_load_balancer_attributes(
+            LoadBalancerArn=arn)["Attributes"])
+    for bucket, prefix in (("", ""), ("UPPER", ""), ("ok-bucket", "x/AWSLogs"),
+                           ("ok-bucket", "a/../b")):
+        try:
+            ELB.modify_load_balancer_attributes(LoadBalancerArn=arn, Attributes=[
+                {"Key": "connection_logs.s3.enabled", "Value": "true"},
+                {"Key": "connection_logs.s3.bucket", "Value": bucket},
+                {"Key": "connection_logs.s3.prefix", "Value": prefix}])
+            check(False, "connection logs to bucket %r prefix %r accepted" % (bucket, prefix))
+        except ClientError as e:
+            check_eq(e.response["Error"]["Code"], "InvalidConfigurationRequest",
+                     "connection logs to bucket %r prefix %r refused" % (bucket, prefix))
+            check("connection_logs.s3." in e.response["Error"]["Message"],
+                  "the message names the key: %s" % e.response["Error"]["Message"])
+    check_eq((attrs()["connection_logs.s3.enabled"], attrs()["connection_logs.s3.bucket"]),
+             ("false", ""), "nothing half-applied")
+    ELB.modify_load_balancer_attributes(LoadBalancerArn=arn, Attributes=[
+        {"Key": "connection_logs.s3.enabled", "Value": "true"},
+        {"Key": "connection_logs.s3.bucket", "Value": "conn-logs"},
+        {"Key": "connection_logs.s3.prefix", "Value": "a/b"}])
+    a = attrs()
+    check_eq((a["connection_logs.s3.enabled"], a["connection_logs.s3.bucket"],
+              a["connection_logs.s3.prefix"]), ("true", "conn-logs", "a/b"), "stored")
+    check_eq(a["access_logs.s3.enabled"], "false", "the access logs are another family")
     ELB.modify_load_balancer_attributes(LoadBalancerArn=arn, Attributes=[
         {"Key": "connection_logs.s3.enabled", "Value": "false"},
-        {"Key": "connection_logs.s3.bucket", "Value": ""}])
+        {"Key": "connection_logs.s3.bucket", "Value": ""},
+        {"Key": "connection_logs.s3.prefix", "Value": ""}])
 
 
 def test_coprocess_logs_under_data_dir():
@@ -381,7 +390,7 @@ def test_full_disk():
 def main():
     try:
         setup()
-        for fn in (test_bad_destinations_refused, test_connection_logs_refused,
+        for fn in (test_bad_destinations_refused, test_connection_log_destinations,
                    test_logs_written, test_disable_completes_the_file, test_full_disk,
                    test_coprocess_logs_under_data_dir):
             run_case(fn)

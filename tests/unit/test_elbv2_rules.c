@@ -310,9 +310,9 @@ static void test_lb_attributes_and_delete(void **state)
      * pattern does not match; a key refused whole, in words it does. */
     fails(f, api_elb_modify_load_balancer_attributes,
           json_pack("{ss s[{ss ss}]}", "LoadBalancerArn", f->lb, "Attributes", "Key",
-                    "connection_logs.s3.enabled", "Value", "true"),
+                    "health_check_logs.s3.enabled", "Value", "true"),
           "ValidationError",
-          "The value 'true' of load balancer attribute 'connection_logs.s3.enabled' is not "
+          "The value 'true' of load balancer attribute 'health_check_logs.s3.enabled' is not "
           "supported by sluice");
     fails(f, api_elb_modify_load_balancer_attributes,
           json_pack("{ss s[{ss ss}]}", "LoadBalancerArn", f->lb, "Attributes", "Key",

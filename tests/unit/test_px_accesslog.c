@@ -3,7 +3,8 @@
  * for field), escaping of client text, "-" and -1 for what did not happen;
  * gzip files that read back whole, and a write that fails (the file size
  * limit stands in for a full disk) cutting the file back to a valid gzip
- * file of exactly the rounds written before. */
+ * file of exactly the rounds written before; connection log lines
+ * (accesslog_conn.h) in ALB's order, successful and failed handshakes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "proxy/accesslog_conn.h"
 #include "proxy/accesslog_file.h"
 #include "proxy/accesslog_line.h"
 
@@ -120,6 +122,39 @@ static void test_seconds_round_to_milliseconds(void **state)
     f.rule_priority = 7;
     out[pxa_format(out, sizeof(out), &f)] = '\0';
     assert_non_null(strstr(out, " 0.001 0.002 12.346 - - "));
+}
+
+/* ---- connection logs ---- */
+
+static void test_conn_line(void **state)
+{
+    struct pxa_conn_fields f = {0};
+    char out[512];
+
+    (void)state;
+    f.time = at(1696441145, 712542); /* 2023-10-04T17:39:05.712542Z */
+    f.client_ip = "192.0.2.1";
+    f.client_port = 45678;
+    f.listener_port = 443;
+    f.protocol = "TLSv1.2";
+    f.cipher = "ECDHE-RSA-AES128-GCM-SHA256";
+    f.latency_us = 2993456;
+    f.ok = 1;
+    f.conn_trace_id = "TID_9b4fbc4a7e2a6e4a";
+    out[pxa_conn_format(out, sizeof(out), &f)] = '\0';
+    assert_string_equal(out, "2023-10-04T17:39:05.712542Z 192.0.2.1 45678 443 TLSv1.2 "
+                             "ECDHE-RSA-AES128-GCM-SHA256 2.993 \"-\" - - Success "
+                             "TID_9b4fbc4a7e2a6e4a\n");
+    /* a failed handshake: no protocol or cipher, whatever the stream said */
+    f.ok = 0;
+    f.latency_us = 1000;
+    f.conn_trace_id = NULL;
+    out[pxa_conn_format(out, sizeof(out), &f)] = '\0';
+    assert_string_equal(out, "2023-10-04T17:39:05.712542Z 192.0.2.1 45678 443 - - 0.001 \"-\" "
+                             "- - Failed:UnmappedConnectionError -\n");
+    /* cut to the room, the newline kept */
+    assert_int_equal(pxa_conn_format(out, 20, &f), 20);
+    assert_int_equal(out[19], '\n');
 }
 
 /* ---- files ---- */
@@ -239,6 +274,7 @@ int main(void)
         cmocka_unit_test(test_line_of_refused_request),
         cmocka_unit_test(test_escape),
         cmocka_unit_test(test_seconds_round_to_milliseconds),
+        cmocka_unit_test(test_conn_line),
         cmocka_unit_test_setup_teardown(test_file_round_trip, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_failed_write_cuts_back, setup_dir, teardown_dir),
     };
