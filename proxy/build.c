@@ -41,6 +41,8 @@ struct px_listener *px_build_listener(const struct pxd_listener *conf, const str
     l->https = conf->https;
     l->internet = lb->internet;
     l->idle_timeout_s = lb->idle_timeout_s;
+    l->drop_invalid = lb->drop_invalid;
+    l->desync_mode = lb->desync_mode;
     pxm_arn_resource(lb->arn, "loadbalancer/", l->lb_name, sizeof(l->lb_name));
     pxm_arn_resource(conf->arn, "listener/", l->name, sizeof(l->name));
     if ((l->m = pxm_listener_get(conf->id)) == NULL)

@@ -48,8 +48,14 @@ static void arm_timer(struct px_conn *c)
 {
     if (c->state == S_HEAD && c->head_started)
         return; /* the head deadline does not move */
+    /* Waiting for the next request: parked after PX_PARK_MS (conn_timer),
+     * not at once, so a busy keep-alive connection does not trade its
+     * buffers back and forth with the cache on every request. */
+    c->parking = c->state == S_HEAD && c->idle_ms > PX_PARK_MS;
     ev_timer_add(c->w->loop, &c->timer,
-                 c->state == S_UP && c->connecting ? PX_CONNECT_TIMEOUT_MS : (uint64_t)c->idle_ms);
+                 c->parking                          ? PX_PARK_MS
+                 : c->state == S_UP && c->connecting ? PX_CONNECT_TIMEOUT_MS
+                                                     : (uint64_t)c->idle_ms);
 }
 
 /* ---- steps, one per state ---- */
@@ -65,22 +71,26 @@ static int step_head(struct px_conn *c)
     if (c->cb_off >= c->cb_len && c->close_after)
         return SL_EIO;
     if (c->cb_off < c->cb_len) {
-        rc = h1_parse_request(c->cb + c->cb_off, c->cb_len - c->cb_off, &c->scan, &c->req,
-                              &status);
+        rc = h1_parse_request_tol(c->cb + c->cb_off, c->cb_len - c->cb_off, &c->scan, c->tol,
+                                  &c->req, &status);
         if (rc > 0) {
             px_req_handle(c, (size_t)rc);
             return PX_STEP_PROGRESS;
         }
         if (rc == H1_ERROR) {
+            px_desync_classify_refusal(&c->scan, c->cb + c->cb_off, c->cb_len - c->cb_off,
+                                       &c->dsc);
             c->client_minor = 1;
             c->head_req = 0;
             c->resp_started = 0;
             pxm_req_begin(c, NULL, c->cb_len - c->cb_off, 1);
+            pxm_req_classified(c);
             px_reply_error(c, status ? status : 400, 1);
             return PX_STEP_PROGRESS;
         }
         if (!c->head_started) {
             c->head_started = 1;
+            c->parking = 0;
             ev_timer_add(c->w->loop, &c->timer, (uint64_t)c->w->head_timeout_ms);
         }
     }
@@ -281,6 +291,7 @@ static int flush(struct px_conn *c, int *head_just_sent)
         if (rc > 0)
             pxm_req_sent_up(c);
         progress |= rc;
+        c->up_sent |= rc > 0;
         /* the answer cannot be there yet: let epoll say when it is */
         *head_just_sent = c->state == S_UP && c->res_state == R_HEAD && !c->to_up.n &&
                           c->req_done && c->ub_len == 0;
@@ -355,10 +366,33 @@ void px_conn_up_event(struct ev_loop *l, int fd, void *arg, int mask)
 
 /* The idle, head or connect deadline passed.  Waiting for a target - to
  * connect or to answer - is answered 504, as ALB does for both. */
+static void conn_free(struct px_conn *c);
+
+/* Nothing is pending on <c> but the wait for its next request.  Only a
+ * plain TCP client connection parks: a TLS session (and an HTTP/2 one over
+ * it, and its streams) lives in the connection's transport, not in a
+ * socket a parked record could hold. */
+static int parkable(const struct px_conn *c)
+{
+    return c->state == S_HEAD && !c->https && !c->stream && !c->head_started &&
+           c->cb_off >= c->cb_len && !c->to_cl.n && c->up == NULL && c->target == NULL &&
+           !c->client_eof && !c->close_after && !c->defer_up && px_io_buffered(&c->io) == 0 &&
+           !atomic_load(&c->w->stopping);
+}
+
 static void conn_timer(struct ev_loop *l, void *arg)
 {
     struct px_conn *c = arg;
+    uint64_t left = c->idle_ms > PX_PARK_MS ? (uint64_t)(c->idle_ms - PX_PARK_MS) : 0;
 
+    if (c->parking) {
+        c->parking = 0;
+        if (!parkable(c) || px_park(c, left) != SL_OK)
+            ev_timer_add(l, &c->timer, left); /* the rest of the idle timeout */
+        else
+            conn_free(c); /* the record has its socket (and its counters) now */
+        return;
+    }
     if (c->state == S_H2 && !px_h2_idle(c)) { /* idle only once no stream is open */
         ev_timer_add(l, &c->timer, (uint64_t)c->idle_ms);
         return;
@@ -375,15 +409,17 @@ static void conn_timer(struct ev_loop *l, void *arg)
     px_conn_close(c);
 }
 
-void px_conn_close(struct px_conn *c)
+/* Unlink <c> from its worker and keep it (buffers and all) in the
+ * worker's cache, or free it; its socket is closed or handed on already,
+ * its counters closed or handed on (pxm_conn_close(), pxm_conn_park()). */
+static void conn_free(struct px_conn *c)
 {
     struct px_worker *w = c->w;
+    char *cb = c->cb, *ub = c->ub, *hu = c->hu, *hc = c->hc;
+    size_t cbc = c->cb_cap, ubc = c->ub_cap, huc = c->hu_cap, hcc = c->hc_cap;
 
-    pxm_conn_close(c);
-    px_xchg_release(c, 0);
-    px_h2_free(c);
+    px_xchg_undefer(c);
     ev_timer_del(w->loop, &c->timer);
-    px_io_close(&c->io, w->loop);
     if (!c->stream) {
         if (c->prev)
             c->prev->next = c->next;
@@ -393,11 +429,95 @@ void px_conn_close(struct px_conn *c)
             c->next->prev = c->prev;
         w->nconns--;
     }
-    free(c->cb);
-    free(c->ub);
-    free(c->hu);
-    free(c->hc);
-    free(c);
+    if (w->nfree >= PX_CONN_CACHE || cbc != PX_BUF_INIT || ubc != PX_BUF_INIT) {
+        w->freed += sizeof(*c) + cbc + ubc + huc + hcc;
+        free(cb);
+        free(ub);
+        free(hu);
+        free(hc);
+        free(c);
+        return;
+    }
+    if (huc != PX_BUF_INIT) { /* grown for a large head: not kept */
+        free(hu);
+        hu = NULL;
+        huc = 0;
+    }
+    if (hcc != PX_BUF_INIT) {
+        free(hc);
+        hc = NULL;
+        hcc = 0;
+    }
+    memset(c, 0, sizeof(*c));
+    c->cb = cb;
+    c->ub = ub;
+    c->hu = hu;
+    c->hc = hc;
+    c->cb_cap = cbc;
+    c->ub_cap = ubc;
+    c->hu_cap = huc;
+    c->hc_cap = hcc;
+    c->next = w->free_conns;
+    w->free_conns = c;
+    w->nfree++;
+}
+
+void px_conn_close(struct px_conn *c)
+{
+    struct px_worker *w = c->w;
+    int stream = c->stream;
+
+    pxm_conn_close(c);
+    px_xchg_release(c, 0);
+    px_h2_free(c);
+    px_io_close(&c->io, w->loop);
+    conn_free(c);
+    if (!stream) /* an h2 stream is no client connection of its own */
+        px_admit_closed(w);
+}
+
+void px_conn_cache_free(struct px_worker *w)
+{
+    struct px_conn *c;
+
+    while ((c = w->free_conns) != NULL) {
+        w->free_conns = c->next;
+        free(c->cb);
+        free(c->ub);
+        free(c->hu);
+        free(c->hc);
+        free(c);
+    }
+    w->nfree = 0;
+}
+
+/* A zeroed connection of <w> with its input buffers, from the cache when it
+ * has one; NULL when out of memory. */
+static struct px_conn *conn_new(struct px_worker *w)
+{
+    struct px_conn *c = w->free_conns;
+
+    if (c) {
+        w->free_conns = c->next;
+        w->nfree--;
+        c->next = NULL;
+    } else if ((c = calloc(1, sizeof(*c))) == NULL ||
+               px_buf_ensure(&c->cb, &c->cb_cap, PX_BUF_INIT) != SL_OK ||
+               px_buf_ensure(&c->ub, &c->ub_cap, PX_BUF_INIT) != SL_OK) {
+        if (c) {
+            free(c->cb);
+            free(c);
+        }
+        return NULL;
+    }
+    c->w = w;
+    ev_timer_init(&c->timer, conn_timer, c);
+    c->next = w->conns;
+    if (w->conns)
+        w->conns->prev = c;
+    w->conns = c;
+    w->nconns++;
+    return c;
 }
 
 struct px_conn *px_conn_stream(struct px_conn *parent, const struct px_io *io, const char *head,
@@ -423,6 +543,9 @@ struct px_conn *px_conn_stream(struct px_conn *parent, const struct px_io *io, c
     /* one conn_trace_id per connection, as ALB logs its streams */
     memcpy(c->mc.conn_trace, pxa_conn_trace(parent), sizeof(c->mc.conn_trace));
     c->idle_ms = parent->idle_ms;
+    c->tol = parent->tol;
+    c->drop_invalid = parent->drop_invalid;
+    c->desync_mode = parent->desync_mode;
     memcpy(c->cb, head, n);
     c->cb_len = n;
     ev_timer_init(&c->timer, conn_timer, c);
@@ -430,55 +553,102 @@ struct px_conn *px_conn_stream(struct px_conn *parent, const struct px_io *io, c
     return c;
 }
 
-int px_conn_accept(struct px_worker *w, int fd, const struct sockaddr_storage *peer,
-                   const struct px_lsock *ls)
+static void peer_text(struct px_conn *c)
 {
-    struct px_conn *c = calloc(1, sizeof(*c));
-    const struct px_listener *lis;
+    const struct sockaddr_storage *peer = &c->peer;
 
-    if (c == NULL || px_buf_ensure(&c->cb, &c->cb_cap, PX_BUF_INIT) != SL_OK ||
-        px_buf_ensure(&c->ub, &c->ub_cap, PX_BUF_INIT) != SL_OK) {
-        if (c) {
-            free(c->cb);
-            free(c);
-        }
-        close(fd);
-        pxm_conn_rejected(w, ls->lid);
-        return SL_ENOMEM;
-    }
-    c->w = w;
-    lis = px_table_listener(w->table, ls->lid);
-    px_io_plain(&c->io, fd);
-    if (lis && lis->https && (lis->tls == NULL || px_io_tls_server(&c->io, fd, lis->tls) != SL_OK)) {
-        close(fd);
-        free(c->cb);
-        free(c->ub);
-        free(c);
-        return SL_ENOMEM;
-    }
-    c->https = lis && lis->https;
-    c->peer = *peer;
     if (peer->ss_family == AF_INET)
         inet_ntop(AF_INET, &((const struct sockaddr_in *)peer)->sin_addr, c->peer_ip,
                   sizeof(c->peer_ip));
     else if (peer->ss_family == AF_INET6)
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)peer)->sin6_addr, c->peer_ip,
                   sizeof(c->peer_ip));
+}
+
+void px_conn_unpark(struct px_parked *p)
+{
+    struct px_worker *w = p->w;
+    struct px_conn *c = conn_new(w);
+    uint64_t now = ev_mono_ms();
+
+    if (c == NULL) { /* out of memory: this connection goes */
+        px_park_close(p);
+        return;
+    }
+    c->io = p->io;
+    c->peer = p->peer;
+    peer_text(c);
+    memcpy(c->lid, p->lid, sizeof(c->lid));
+    c->lport = p->lport;
+    c->idle_ms = p->idle_ms;
+    c->born_ms = p->born_ms;
+    /* the same conn_trace_id for every request of the connection */
+    memcpy(c->mc.conn_trace, p->conn_trace, sizeof(c->mc.conn_trace));
+    px_xff_conf(&c->fwdc, px_table_listener(w->table, c->lid));
+    pxm_conn_unpark(c, p->mcell); /* the record's counter cell, handed on */
+    p->mcell = NULL;
+    px_req_hygiene(c, px_table_listener(w->table, c->lid));
+    if (p->fresh) {
+        /* The header timeout runs from accept: a client that connects and
+         * then trickles gets no more time than one that never spoke. */
+        c->head_started = 1;
+        ev_timer_add(w->loop, &c->timer, p->deadline > now ? p->deadline - now : 0);
+    }
+    ev_fd_set(w->loop, c->io.fd, px_io_mask(&c->io, EV_READ), client_event, c);
+    px_park_release(p);
+    pump(c);
+}
+
+/* An HTTPS listener's connection: a px_conn from the start, since its TLS
+ * handshake is the first thing to do on it (and a session cannot park). */
+static int accept_tls(struct px_worker *w, int fd, const struct sockaddr_storage *peer,
+                      const struct px_lsock *ls, const struct px_listener *lis, int idle_ms)
+{
+    struct px_conn *c;
+
+    if (lis->tls == NULL || (c = conn_new(w)) == NULL) {
+        close(fd);
+        pxm_conn_rejected(w, ls->lid);
+        return SL_ENOMEM;
+    }
+    px_io_plain(&c->io, fd);
+    if (px_io_tls_server(&c->io, fd, lis->tls) != SL_OK) {
+        close(fd);
+        c->io.fd = -1;
+        pxm_conn_rejected(w, ls->lid);
+        conn_free(c);
+        return SL_ENOMEM;
+    }
+    c->https = 1;
+    c->peer = *peer;
+    peer_text(c);
     memcpy(c->lid, ls->lid, sizeof(c->lid));
     c->lport = ls->port;
-    if (c->https)
-        pxa_conn_watch(c);
-    c->idle_ms = lis && lis->idle_timeout_s > 0 ? lis->idle_timeout_s * 1000 : PX_IDLE_DEFAULT_MS;
+    pxa_conn_watch(c); /* an HTTPS connection: its connection log line */
+    c->idle_ms = idle_ms;
     pxm_conn_open(c);
-    ev_timer_init(&c->timer, conn_timer, c);
     c->born_ms = ev_now(w->loop);
     px_xff_conf(&c->fwdc, lis);
-    c->next = w->conns;
-    if (w->conns)
-        w->conns->prev = c;
-    w->conns = c;
-    w->nconns++;
+    px_req_hygiene(c, lis);
+    c->head_started = 1;
     ev_fd_set(w->loop, fd, px_io_mask(&c->io, EV_READ), client_event, c);
-    ev_timer_add(w->loop, &c->timer, (uint64_t)c->idle_ms);
+    ev_timer_add(w->loop, &c->timer, (uint64_t)w->head_timeout_ms);
+    return SL_OK;
+}
+
+int px_conn_accept(struct px_worker *w, int fd, const struct sockaddr_storage *peer,
+                   const struct px_lsock *ls)
+{
+    const struct px_listener *lis = px_table_listener(w->table, ls->lid);
+    int idle_ms = lis && lis->idle_timeout_s > 0 ? lis->idle_timeout_s * 1000 : PX_IDLE_DEFAULT_MS;
+
+    if (lis && lis->https)
+        return accept_tls(w, fd, peer, ls, lis, idle_ms);
+    if (px_park_fresh(w, fd, peer, ls, idle_ms, ev_mono_ms() + (uint64_t)w->head_timeout_ms) !=
+        SL_OK) {
+        close(fd);
+        pxm_conn_rejected(w, ls->lid);
+        return SL_ENOMEM;
+    }
     return SL_OK;
 }

@@ -170,6 +170,20 @@ static int dec_cert(struct ctx *c, json_t *o, struct pxd_cert *out)
 
 /* ---- load balancers, listeners, targets ---- */
 
+/* The optional header hygiene members: false and defensive when absent. */
+static int dec_lb_hygiene(struct ctx *c, json_t *o, struct pxd_lb *out)
+{
+    static const char *const modes[] = {"defensive", "monitor", "strictest", NULL};
+
+    if (json_object_get(o, "drop_invalid_header_fields") &&
+        get_bool(c, o, "drop_invalid_header_fields", &out->drop_invalid) != SL_OK)
+        return SL_EINVAL;
+    if (json_object_get(o, "desync_mitigation_mode") &&
+        get_enum(c, o, "desync_mitigation_mode", modes, &out->desync_mode) != SL_OK)
+        return SL_EINVAL;
+    return SL_OK;
+}
+
 /* An optional log destination {enabled, bucket, prefix}; absent is off. */
 static int dec_logs(struct ctx *c, json_t *o, const char *key, struct pxd_logs *out)
 {
@@ -217,7 +231,7 @@ static int dec_lb(struct ctx *c, json_t *o, struct pxd_lb *out)
         opt_bool(c, o, "preserve_host_header", &out->preserve_host) != SL_OK ||
         get_int(c, o, "client_keep_alive_seconds", 0, 60, 604800, &out->keep_alive_s) != SL_OK)
         return SL_EINVAL;
-    return SL_OK;
+    return dec_lb_hygiene(c, o, out);
 }
 
 /* An HTTPS listener's certificate list: each {certificate_id, default}, at

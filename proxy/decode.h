@@ -48,6 +48,8 @@ struct pxd_lb {
     char arn[PX_ARN_MAX];
     int internet;
     int idle_timeout_s;
+    int drop_invalid; /* drop_invalid_header_fields */
+    int desync_mode;  /* enum px_desync_mode (desync.h) */
     struct pxd_logs access_logs, connection_logs;
     int keep_alive_s;
     int xff_mode; /* enum px_xff */

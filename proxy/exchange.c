@@ -1,7 +1,7 @@
 /*
  * exchange.c - a request's exchange with one upstream connection: taking a
  * pooled connection or dialing, the deferred head write, one retry on a
- * fresh connection when nothing went either way yet, and the end.
+ * fresh connection (px_xchg_may_resend()), and the end.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +43,7 @@ int px_xchg_start(struct px_conn *c)
         return SL_EIO;
     }
     c->connecting = connecting;
+    c->up_sent = 0;
     c->res_state = R_HEAD;
     memset(&c->uscan, 0, sizeof(c->uscan));
     c->ub_len = c->ub_off = 0;
@@ -72,10 +73,32 @@ void px_xchg_release(struct px_conn *c, int reusable)
     c->connecting = 0;
 }
 
+/* GET, HEAD and OPTIONS say nothing changes on the target: sent again
+ * after a target that took one and closed, they do no harm twice. */
+static int safe_to_repeat(const struct px_conn *c)
+{
+    const struct h1_request *r = &c->req;
+    int safe = (r->method_len == 3 && memcmp(r->method, "GET", 3) == 0) ||
+               (r->method_len == 4 && memcmp(r->method, "HEAD", 4) == 0) ||
+               (r->method_len == 7 && memcmp(r->method, "OPTIONS", 7) == 0);
+
+    return safe && !r->chunked && r->content_length <= 0;
+}
+
+int px_xchg_may_resend(const struct px_conn *c)
+{
+    if (c->retried || c->resp_started || c->res_state != R_HEAD || c->ub_len != 0)
+        return 0;
+    /* Nothing written to the target, and the body (if any) still unread
+     * from the client: the whole request can go again, whatever it is. */
+    if (!c->up_sent && !c->body_sent_any)
+        return 1;
+    return safe_to_repeat(c);
+}
+
 void px_xchg_failed(struct px_conn *c, int code)
 {
-    int can_retry = code == 502 && !c->retried && !c->body_sent_any && !c->resp_started &&
-                    c->res_state == R_HEAD && c->ub_len == 0 && c->req_left == 0 && !c->req_chunked;
+    int can_retry = code == 502 && px_xchg_may_resend(c);
 
     if (c->up) {
         px_up_close(c->up);
@@ -84,6 +107,7 @@ void px_xchg_failed(struct px_conn *c, int code)
     if (can_retry) {
         int connecting;
         c->retried = 1;
+        c->up_sent = 0;
         c->up = px_up_dial(&c->w->pool, c->target, &connecting);
         if (c->up == NULL)
             pxm_req_conn_error(c);
@@ -102,7 +126,8 @@ void px_xchg_failed(struct px_conn *c, int code)
 
 void px_xchg_finish(struct px_conn *c)
 {
-    int reuse = c->up_reusable && c->req_done && c->ub_off >= c->ub_len && !c->connecting;
+    int reuse = c->up_reusable && c->req_done && c->ub_off >= c->ub_len && !c->connecting &&
+                !c->dsc_close; /* an Ambiguous request: the target may have read it otherwise */
 
     px_xchg_release(c, reuse);
     c->state = S_HEAD;

@@ -30,6 +30,56 @@ static void put_field(struct px_hbuf *b, const struct h1_header *h)
     px_hput(b, "\r\n", 2);
 }
 
+/* A value that spans an obs-fold: each line break with the whitespace
+ * around it becomes one SP (RFC 9112 5.2). */
+static void put_unfolded(struct px_hbuf *b, const struct h1_header *h)
+{
+    const char *v = h->value, *end = v + h->value_len;
+    int sp = 0, any = 0;
+
+    px_hput(b, h->name, h->name_len);
+    px_hput(b, ": ", 2);
+    for (; v < end; v++) {
+        if (*v == '\r' || *v == '\n' || ((*v == ' ' || *v == '\t') && sp)) {
+            sp = 1;
+            continue;
+        }
+        if (sp && any)
+            px_hput(b, " ", 1);
+        sp = 0;
+        any = 1;
+        px_hput(b, v, 1);
+    }
+    px_hput(b, "\r\n", 2);
+}
+
+/* The request-target as sent upstream: a tolerated SP, CTL, '#' or
+ * non-ASCII byte percent-encoded, so the target reads the one request
+ * line this proxy routed. */
+static void put_target(struct px_hbuf *b, const char *p, size_t n, int encode)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t i, run = 0;
+
+    if (!encode) {
+        px_hput(b, p, n);
+        return;
+    }
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        char esc[3];
+        if (c > 0x20 && c < 0x7f && c != '#')
+            continue;
+        px_hput(b, p + run, i - run);
+        esc[0] = '%';
+        esc[1] = hex[c >> 4];
+        esc[2] = hex[c & 15];
+        px_hput(b, esc, 3);
+        run = i + 1;
+    }
+    px_hput(b, p + run, n - run);
+}
+
 /* ALB's names for what the client negotiated: "TLSv1.2", OpenSSL's
  * cipher names ("ECDHE-RSA-AES128-GCM-SHA256"). */
 static void put_tls(struct px_hbuf *b, const struct px_conn *c)
@@ -49,24 +99,33 @@ int px_fwd_request_head(struct px_conn *c)
 {
     const struct h1_request *r = &c->req;
     struct px_hbuf b = px_hbuf_at(&c->hu, &c->hu_cap);
-    const char *path = r->path && r->path_len ? r->path : "/";
-    size_t plen = r->path && r->path_len ? r->path_len : 1, i;
+    size_t i;
 
     px_hput(&b, r->method, r->method_len);
     px_hput(&b, " ", 1);
-    px_hput(&b, path, plen);
+    /* An absolute-form target with an empty path ("http://h" or
+     * "http://h?q") names "/" (RFC 9112 3.2.2). */
+    if (r->path == NULL || r->path_len == 0 || r->path[0] == '?')
+        px_hput(&b, "/", 1);
+    if (r->path)
+        put_target(&b, r->path, r->path_len,
+                   (r->deviations & (H1_DEV_URI_SPACE | H1_DEV_URI_CHARS)) != 0);
     px_hputs(&b, " HTTP/1.1\r\n");
     px_xff_host(&b, &c->fwdc, r, c->lport, c->target->host);
     for (i = 0; i < r->nheaders; i++) {
         const struct h1_header *h = &r->headers[i];
-        if (h1_is_hop_by_hop(r->headers, r->nheaders, h->name, h->name_len) ||
+        if ((i < 128 && (c->drop[i / 64] >> (i % 64) & 1)) || /* header hygiene, desync.h */
+            h1_is_hop_by_hop(r->headers, r->nheaders, h->name, h->name_len) ||
             named(h, "host", 4) || named(h, "content-length", 14) ||
             named(h, "x-forwarded-proto", 17) || named(h, "x-forwarded-port", 16) ||
             named(h, "x-forwarded-for", 15) || named(h, "x-amzn-trace-id", 15) ||
             (c->tls_headers && (named(h, "x-amzn-tls-version", 18) ||
                                 named(h, "x-amzn-tls-cipher-suite", 23))))
             continue;
-        put_field(&b, h);
+        if (r->deviations & H1_DEV_OBS_FOLD)
+            put_unfolded(&b, h);
+        else
+            put_field(&b, h);
     }
     if (c->obs.trace[0]) {
         px_hputs(&b, "X-Amzn-Trace-Id: ");
@@ -84,7 +143,9 @@ int px_fwd_request_head(struct px_conn *c)
         px_hputs(&b, "Transfer-Encoding: chunked\r\n");
     else if (r->content_length >= 0)
         px_hput_num(&b, "Content-Length: ", 16, (long long)r->content_length);
-    if (c->upgrade) {
+    if (c->dsc_close) /* an Ambiguous request: this connection ends with it */
+        px_hputs(&b, "Connection: close\r\n");
+    else if (c->upgrade) {
         int k = h1_find_header(r->headers, r->nheaders, 0, "upgrade");
         px_hputs(&b, "Connection: Upgrade\r\nUpgrade: ");
         if (k >= 0)

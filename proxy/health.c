@@ -17,6 +17,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "proxy/ev.h"
+#include "proxy/hcread.h"
 #include "proxy/metrics_log.h"
 #include "proxy/io.h"
 #include "proxy/io_tls.h"
@@ -39,12 +40,12 @@ struct hc {
     int ok_run, fail_run;
     char *req; /* owned, for the check in progress */
     size_t req_len, sent;
-    char resp[64];
-    size_t resp_len;
+    struct hc_read rd;     /* the response being read (hcread.h) */
     struct ev_timer timer; /* next check, or the check's timeout */
 };
 
 struct px_health {
+    struct h1_response *res; /* parse scratch, this thread's */
     struct ev_loop *loop;
     pthread_t th;
     atomic_int stop;
@@ -62,6 +63,7 @@ static void hc_end(struct hc *c)
         px_io_close(&c->io, c->h->loop);
         c->fd = -1;
     }
+    px_hcread_reset(&c->rd);
 }
 
 /* As AWS: a target that turns healthy enters slow start only when its group
@@ -128,9 +130,13 @@ static int code_ok(const struct hc *c, int code)
     return 0;
 }
 
+/* The request out; then the response in, whole, so that closing leaves
+ * nothing unread (an early close reset the target's connection: its
+ * server logged ConnectionResetError on the write of its answer). */
 static void hc_io(struct ev_loop *l, int fd, void *arg, int mask)
 {
     struct hc *c = arg;
+    int rc;
 
     if (c->sent < c->req_len) {
         int err = 0;
@@ -157,27 +163,15 @@ static void hc_io(struct ev_loop *l, int fd, void *arg, int mask)
         px_io_wait(&c->io, l, c->sent == c->req_len ? EV_READ : EV_WRITE);
         return;
     }
-    for (;;) {
-        ssize_t n = px_io_read(&c->io, c->resp + c->resp_len, sizeof(c->resp) - 1 - c->resp_len);
-        int code;
-        if (n == SL_EAGAIN) {
-            px_io_wait(&c->io, l, EV_READ);
-            return;
-        }
-        if (n > 0)
-            c->resp_len += (size_t)n;
-        c->resp[c->resp_len] = '\0';
-        if (c->resp_len >= 12 || n <= 0) {
-            if (strncmp(c->resp, "HTTP/1.", 7) == 0 && c->resp_len >= 12 &&
-                sscanf(c->resp + 9, "%3d", &code) == 1)
-                result(c, code_ok(c, code), PX_R_MISMATCH, code);
-            else
-                result(c, 0, PX_R_FAILED, 0);
-            return;
-        }
-        if (px_io_buffered(&c->io) == 0) /* else TLS holds more: read on */
-            return;
+    rc = px_hcread_step(&c->rd, &c->io, c->h->res);
+    if (rc == SL_EAGAIN) {
+        px_io_wait(&c->io, l, EV_READ);
+        return;
     }
+    if (c->rd.status == 0) /* no response head: refused, reset, garbage */
+        result(c, 0, PX_R_FAILED, 0);
+    else
+        result(c, code_ok(c, c->rd.status), PX_R_MISMATCH, c->rd.status);
 }
 
 static void hc_fire(struct ev_loop *l, void *arg)
@@ -190,7 +184,10 @@ static void hc_fire(struct ev_loop *l, void *arg)
     int one = 1, n;
 
     if (c->fd >= 0) { /* the check in progress timed out */
-        result(c, 0, PX_R_TIMEOUT, 0);
+        if (c->rd.status) /* the answer came; only its body was slow */
+            result(c, code_ok(c, c->rd.status), PX_R_MISMATCH, c->rd.status);
+        else
+            result(c, 0, PX_R_TIMEOUT, 0);
         return;
     }
     if (!c->enabled) {
@@ -233,7 +230,7 @@ static void hc_fire(struct ev_loop *l, void *arg)
                  path, t->host, c->port ? c->port : t->port);
     c->req_len = n > 0 && (size_t)n < cap ? (size_t)n : 0;
     c->sent = 0;
-    c->resp_len = 0;
+    px_hcread_reset(&c->rd);
     ev_fd_set(l, c->fd, EV_WRITE, hc_io, c);
     ev_timer_add(l, &c->timer, (uint64_t)c->timeout_ms);
 }
@@ -387,7 +384,8 @@ int px_health_start(struct px_health **out)
     if (h == NULL)
         return SL_ENOMEM;
     h->gen = (unsigned)-1;
-    if (ev_new(&h->loop) != SL_OK) {
+    if ((h->res = malloc(sizeof(*h->res))) == NULL || ev_new(&h->loop) != SL_OK) {
+        free(h->res);
         free(h);
         return SL_EIO;
     }
@@ -396,6 +394,7 @@ int px_health_start(struct px_health **out)
     ev_timer_add(h->loop, &h->reaper, 1000);
     if (pthread_create(&h->th, NULL, health_main, h) != 0) {
         ev_free(h->loop);
+        free(h->res);
         free(h);
         return SL_ERR;
     }
@@ -423,5 +422,6 @@ void px_health_stop(struct px_health *h)
         hc_free(c);
     px_table_release(h->table);
     ev_free(h->loop);
+    free(h->res);
     free(h);
 }

@@ -14,6 +14,8 @@
 
 #include <string.h>
 
+#include "proxy/h1_util.h"
+
 enum { KIND_REQUEST = 0, KIND_RESPONSE = 1 };
 
 /* What a start line holds; a request fills the first part, a response the
@@ -42,11 +44,14 @@ struct fields {
     const char *host;
     size_t host_len;
     size_t cl_count;
-    int64_t cl;
+    int64_t cl;       /* the first Content-Length */
+    int cl_bad;       /* one is not a single decimal number */
+    int cl_differ;    /* they do not all say the same */
     int te_seen;
     int te_chunked_count;
     int te_last_chunked;
-    int te_other; /* codings other than chunked */
+    int te_other;   /* codings other than chunked */
+    int te_unknown; /* a coding that is none of RFC 9110's */
     int conn_close;
     int conn_keep_alive;
     int conn_upgrade;
@@ -55,28 +60,16 @@ struct fields {
     int expect_continue;
 };
 
-static int lower(unsigned char c)
-{
-    return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
-}
+/* One head's tolerance and what it met: passed to every line check. */
+struct lctx {
+    unsigned tol;     /* H1_DEV_* that may pass */
+    unsigned dev;     /* H1_DEV_* met and passed */
+    int fault;        /* enum h1_fault of a failure */
+    unsigned refused; /* the H1_DEV_* bit that failed it */
+};
 
-/* Case-insensitive ASCII equality of two counted strings; no locale. */
-static int ci_eq_n(const char *a, size_t alen, const char *b, size_t blen)
-{
-    size_t i;
-
-    if (alen != blen)
-        return 0;
-    for (i = 0; i < alen; i++)
-        if (lower((unsigned char)a[i]) != lower((unsigned char)b[i]))
-            return 0;
-    return 1;
-}
-
-static int ci_eq(const char *a, size_t alen, const char *lit)
-{
-    return ci_eq_n(a, alen, lit, strlen(lit));
-}
+/* Results of parse_field_line() besides SL_OK (a field). */
+enum { PF_FOLD = 1, PF_SKIP = 2 };
 
 static int is_digit(unsigned char c)
 {
@@ -117,11 +110,6 @@ static int is_token(const char *p, size_t n)
     return 1;
 }
 
-static int is_ows(unsigned char c)
-{
-    return c == ' ' || c == '\t';
-}
-
 /* field-vchar, SP or HTAB: everything but CTLs and DEL (obs-text allowed). */
 static int is_field_char(unsigned char c)
 {
@@ -139,6 +127,24 @@ static int fail(int *status, int code)
 {
     *status = code;
     return H1_ERROR;
+}
+
+/* A failure of kind <f> (enum h1_fault). */
+static int fault(struct lctx *x, int f, int *status, int code)
+{
+    x->fault = f;
+    return fail(status, code);
+}
+
+/* Deviation <bit>: recorded when tolerated (SL_OK), else the failure. */
+static int deviate(struct lctx *x, unsigned bit, int *status)
+{
+    if (x->tol & bit) {
+        x->dev |= bit;
+        return SL_OK;
+    }
+    x->refused = bit;
+    return fault(x, H1_F_DEVIATION, status, 400);
 }
 
 /*
@@ -242,30 +248,83 @@ static int classify_target(struct start_line *sl, int *status)
     return SL_OK;
 }
 
-/* method SP request-target SP HTTP-version, single spaces only. */
-static int parse_request_line(const char *p, size_t n, struct start_line *sl, int *status)
+/* A request's version: HTTP/1.0 or 1.1; 1.2-1.9 as 1.1 when tolerated. */
+static int request_version(const char *p, size_t n, struct lctx *x, int *status)
 {
-    size_t i = 0, t0;
+    int st = 0, minor = parse_version(p, n, &st);
+
+    if (minor >= 0)
+        return minor;
+    if (st == 505 && p[5] == '1') { /* HTTP/1.2-1.9 */
+        if (x->tol & H1_DEV_VERSION) {
+            x->dev |= H1_DEV_VERSION;
+            return 1;
+        }
+        x->refused = H1_DEV_VERSION;
+        return fault(x, H1_F_DEVIATION, status, 505);
+    }
+    return fault(x, st == 505 ? H1_F_OTHER : H1_F_BAD_VERSION, status, st);
+}
+
+/* The request-target's bytes: visible ASCII but '#'; SP, CTLs, '#' and
+ * non-ASCII only as tolerated deviations; NUL never. */
+static int check_target(const char *t, size_t n, struct lctx *x, int *status)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)t[i];
+        if (is_target_char(c))
+            continue;
+        if (c == '\0' || c == '\r')
+            return fault(x, H1_F_BAD_URI, status, 400);
+        if (deviate(x, c == ' ' ? H1_DEV_URI_SPACE : H1_DEV_URI_CHARS, status) != SL_OK)
+            return H1_ERROR;
+    }
+    return SL_OK;
+}
+
+/* method SP request-target SP HTTP-version: single spaces, unless SP in
+ * the target (it then runs to the last SP) or after the version are
+ * tolerated. */
+static int parse_request_line(const char *p, size_t n, struct start_line *sl, struct lctx *x,
+                              int *status)
+{
+    size_t i = 0, t0, sp, end = n;
     int minor;
 
     while (i < n && is_tchar((unsigned char)p[i]))
         i++;
-    if (i == 0 || i == n || p[i] != ' ')
-        return fail(status, 400);
+    if (i == n)
+        return fault(x, i == 0 ? H1_F_BAD_METHOD : H1_F_BAD_VERSION, status, 400);
+    if (i == 0 || p[i] != ' ')
+        return fault(x, H1_F_BAD_METHOD, status, 400);
     sl->method = p;
     sl->method_len = i;
-    t0 = ++i;
-    while (i < n && is_target_char((unsigned char)p[i]))
-        i++;
-    if (i == t0 || i == n || p[i] != ' ')
-        return fail(status, 400);
+    t0 = i + 1;
+    while (end > t0 && is_ows((unsigned char)p[end - 1]))
+        end--;
+    if (end < n && deviate(x, H1_DEV_VERSION, status) != SL_OK)
+        return H1_ERROR;
+    for (sp = end; sp > t0 && p[sp - 1] != ' '; sp--)
+        ;
+    if (sp <= t0) /* one word after the method: a version, or a target (0.9) */
+        return fault(x, end - t0 >= 7 && memcmp(p + t0, "HTTP/1.", 7) == 0 ? H1_F_NO_URI
+                        : end > t0                                       ? H1_F_HTTP09
+                                                                         : H1_F_NO_URI,
+                     status, 400);
+    if (sp - 1 == t0)
+        return fault(x, H1_F_NO_URI, status, 400);
+    if (check_target(p + t0, sp - 1 - t0, x, status) != SL_OK)
+        return H1_ERROR;
     sl->target = p + t0;
-    sl->target_len = i - t0;
-    minor = parse_version(p + i + 1, n - i - 1, status);
-    if (minor < 0)
+    sl->target_len = sp - 1 - t0;
+    if ((minor = request_version(p + sp, end - sp, x, status)) < 0)
         return H1_ERROR;
     sl->minor_version = minor;
-    return classify_target(sl, status);
+    if (classify_target(sl, status) != SL_OK)
+        return fault(x, H1_F_OTHER, status, *status);
+    return SL_OK;
 }
 
 /* HTTP-version SP 3DIGIT SP reason-phrase; "HTTP/1.1 200" without the
@@ -299,16 +358,50 @@ static int parse_status_line(const char *p, size_t n, struct start_line *sl, int
     return SL_OK;
 }
 
-/* field-name ":" OWS field-value OWS.  A leading SP/HTAB (obs-fold) or any
- * whitespace before the colon fails the token scan. */
-static int parse_field_line(const char *p, size_t n, struct h1_header *h, int *status)
+/* A field value's bytes from <vs> to <ve>: CTLs only as a tolerated
+ * deviation (NUL never). */
+static int check_value(const char *p, size_t vs, size_t ve, struct lctx *x, int *status)
+{
+    size_t i;
+
+    for (i = vs; i < ve; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (is_field_char(c))
+            continue;
+        if (c == '\0' || c == '\r' || c == '\n')
+            return fault(x, H1_F_BAD_HEADER, status, 400);
+        if (deviate(x, H1_DEV_HDR_CTL, status) != SL_OK)
+            return H1_ERROR;
+    }
+    return SL_OK;
+}
+
+/* field-name ":" OWS field-value OWS.  SL_OK with <h> filled; PF_FOLD for
+ * a tolerated obs-fold line (after a field: <prev>); PF_SKIP for a
+ * tolerated line that is dropped (no colon, no name); H1_ERROR. */
+static int parse_field_line(const char *p, size_t n, int prev, struct h1_header *h,
+                            struct lctx *x, int *status)
 {
     size_t i = 0, colon, vs, ve;
+    int odd = 0;
 
-    while (i < n && is_tchar((unsigned char)p[i]))
-        i++;
-    if (i == 0 || i == n || p[i] != ':')
-        return fail(status, 400);
+    if (n > 0 && is_ows((unsigned char)p[0]) && prev) {
+        if (deviate(x, H1_DEV_OBS_FOLD, status) != SL_OK)
+            return H1_ERROR;
+        return check_value(p, 0, n, x, status) == SL_OK ? PF_FOLD : H1_ERROR;
+    }
+    for (; i < n && p[i] != ':'; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c == '\0' || c == '\r' || c == '\n')
+            return fault(x, H1_F_BAD_HEADER, status, 400);
+        odd |= !is_tchar(c);
+    }
+    if (i == n)
+        return deviate(x, H1_DEV_NO_COLON, status) == SL_OK ? PF_SKIP : H1_ERROR;
+    if (i == 0)
+        return deviate(x, H1_DEV_EMPTY_NAME, status) == SL_OK ? PF_SKIP : H1_ERROR;
+    if (odd && deviate(x, H1_DEV_HDR_NAME, status) != SL_OK)
+        return H1_ERROR;
     colon = i;
     vs = i + 1;
     ve = n;
@@ -316,9 +409,8 @@ static int parse_field_line(const char *p, size_t n, struct h1_header *h, int *s
         vs++;
     while (ve > vs && is_ows((unsigned char)p[ve - 1]))
         ve--;
-    for (i = vs; i < ve; i++)
-        if (!is_field_char((unsigned char)p[i]))
-            return fail(status, 400);
+    if (check_value(p, vs, ve, x, status) != SL_OK)
+        return H1_ERROR;
     h->name = p;
     h->name_len = colon;
     h->value = p + vs;
@@ -326,24 +418,43 @@ static int parse_field_line(const char *p, size_t n, struct h1_header *h, int *s
     return SL_OK;
 }
 
-static int check_line(const char *p, size_t n, size_t index, int kind, int *status)
+/* A response's field line: no deviation passes. */
+static int response_field(const char *p, size_t n, struct h1_header *h, int *status)
+{
+    struct lctx strict = {0, 0, 0, 0};
+    int rc = parse_field_line(p, n, 0, h, &strict, status);
+
+    return rc == SL_OK ? SL_OK : fail(status, 400);
+}
+
+static int check_line(const char *p, size_t n, struct h1_scan *sc, int kind, struct lctx *x,
+                      int *status)
 {
     struct start_line sl;
     struct h1_header h;
+    int rc;
 
-    if (index == 0)
-        return kind == KIND_REQUEST ? parse_request_line(p, n, &sl, status)
+    if (sc->lines == 0)
+        return kind == KIND_REQUEST ? parse_request_line(p, n, &sl, x, status)
                                     : parse_status_line(p, n, &sl, status);
-    if (index > H1_MAX_HEADERS)
-        return fail(status, 431);
-    return parse_field_line(p, n, &h, status);
+    if (kind == KIND_RESPONSE) {
+        rc = response_field(p, n, &h, status);
+    } else {
+        rc = parse_field_line(p, n, sc->fields > 0, &h, x, status);
+        if (rc < 0)
+            return rc;
+    }
+    if (rc == SL_OK && sc->fields++ == H1_MAX_HEADERS)
+        return fault(x, H1_F_OTHER, status, 431);
+    return rc < 0 ? rc : SL_OK;
 }
 
 /*
  * First pass: examine <buf>[<sc>->pos..<len>).  Returns the head length once
  * the blank line is in, H1_INCOMPLETE, or H1_ERROR with *<status>.
  */
-static int scan_head(const char *buf, size_t len, struct h1_scan *sc, int kind, int *status)
+static int scan_head(const char *buf, size_t len, struct h1_scan *sc, int kind, struct lctx *x,
+                     int *status)
 {
     size_t max = kind == KIND_REQUEST ? H1_MAX_REQUEST_HEAD : H1_MAX_RESPONSE_HEAD;
     size_t end = len < max ? len : max;
@@ -351,18 +462,20 @@ static int scan_head(const char *buf, size_t len, struct h1_scan *sc, int kind, 
 
     for (i = sc->pos; i < end; i++) {
         unsigned char c = (unsigned char)buf[i];
-        size_t k = i - sc->line_start;
+        size_t k = i - sc->line_start, ll;
 
-        if (k > 0 && buf[i - 1] == '\r' && c != '\n')
-            return fail(status, 400); /* bare CR */
+        if (k > 0 && buf[i - 1] == '\r' && c != '\n') /* bare CR */
+            return fault(x, sc->lines == 0 ? H1_F_BAD_URI : H1_F_BAD_HEADER, status, 400);
         if (c != '\n') {
             if (c != '\r' && k >= H1_MAX_LINE)
-                return fail(status, sc->lines == 0 && kind == KIND_REQUEST ? 414 : 431);
+                return fault(x, H1_F_OTHER, status,
+                             sc->lines == 0 && kind == KIND_REQUEST ? 414 : 431);
             continue;
         }
-        if (k == 0 || buf[i - 1] != '\r')
-            return fail(status, 400); /* bare LF */
-        if (k == 1) {
+        ll = k > 0 && buf[i - 1] == '\r' ? k - 1 : k;
+        if (ll == k && deviate(x, H1_DEV_BARE_LF, status) != SL_OK)
+            return H1_ERROR;
+        if (ll == 0) {
             if (sc->lines > 0) {
                 sc->pos = i + 1;
                 return (int)(i + 1);
@@ -372,15 +485,41 @@ static int scan_head(const char *buf, size_t len, struct h1_scan *sc, int kind, 
             sc->line_start = i + 1; /* empty line before the request line */
             continue;
         }
-        if (check_line(buf + sc->line_start, k - 1, sc->lines, kind, status) != SL_OK)
+        if (check_line(buf + sc->line_start, ll, sc, kind, x, status) != SL_OK)
             return H1_ERROR;
         sc->lines++;
         sc->line_start = i + 1;
     }
     sc->pos = i;
     if (end < len)
-        return fail(status, 431);
+        return fault(x, H1_F_OTHER, status, 431);
     return H1_INCOMPLETE;
+}
+
+/* The line at *<pos> of <buf>[0..<n>): its length without CRLF or LF into
+ * *<ll>, *<pos> past its end.  0 when no LF is left. */
+static int next_line(const char *buf, size_t n, size_t *pos, const char **line, size_t *ll)
+{
+    const char *eol = memchr(buf + *pos, '\n', n - *pos);
+
+    if (eol == NULL)
+        return 0;
+    *line = buf + *pos;
+    *ll = (size_t)(eol - *line);
+    if (*ll > 0 && eol[-1] == '\r')
+        (*ll)--;
+    *pos = (size_t)(eol - buf) + 1;
+    return 1;
+}
+
+/* An obs-fold line <p>[0..<n>) continues field <h>: its value runs on to
+ * the end of the line (a forwarder writes the fold as one SP). */
+static void fold_into(struct h1_header *h, const char *p, size_t n)
+{
+    while (n > 0 && is_ows((unsigned char)p[n - 1]))
+        n--;
+    if (n > 0 && p + n > h->value + h->value_len)
+        h->value_len = (size_t)(p + n - h->value);
 }
 
 /*
@@ -389,62 +528,40 @@ static int scan_head(const char *buf, size_t len, struct h1_scan *sc, int kind, 
  * failures here would be bugs; they are still reported, never ignored.
  */
 static int parse_head(const char *buf, size_t head_len, int kind, struct start_line *sl,
-                      struct h1_header *hdrs, size_t *nhdrs, int *status)
+                      struct h1_header *hdrs, size_t *nhdrs, struct lctx *x, int *status)
 {
-    size_t pos = 0, n = 0, line_len;
-    const char *eol;
+    size_t pos = 0, n = 0, ll;
+    const char *line;
     int rc;
 
     if (kind == KIND_REQUEST)
-        while (pos + 1 < head_len && buf[pos] == '\r' && buf[pos + 1] == '\n')
-            pos += 2;
-    eol = memchr(buf + pos, '\n', head_len - pos);
-    if (eol == NULL)
+        while (pos < head_len && (buf[pos] == '\n' ||
+                                  (buf[pos] == '\r' && pos + 1 < head_len && buf[pos + 1] == '\n')))
+            pos += buf[pos] == '\n' ? 1 : 2;
+    if (!next_line(buf, head_len, &pos, &line, &ll))
         return fail(status, 400);
-    line_len = (size_t)(eol - (buf + pos)) - 1;
-    rc = kind == KIND_REQUEST ? parse_request_line(buf + pos, line_len, sl, status)
-                              : parse_status_line(buf + pos, line_len, sl, status);
+    rc = kind == KIND_REQUEST ? parse_request_line(line, ll, sl, x, status)
+                              : parse_status_line(line, ll, sl, status);
     if (rc != SL_OK)
         return rc;
-    pos += line_len + 2;
     for (;;) {
-        eol = memchr(buf + pos, '\n', head_len - pos);
-        if (eol == NULL)
+        if (!next_line(buf, head_len, &pos, &line, &ll))
             return fail(status, 400);
-        line_len = (size_t)(eol - (buf + pos)) - 1;
-        if (line_len == 0)
+        if (ll == 0)
             break;
         if (n == H1_MAX_HEADERS)
             return fail(status, 431);
-        if (parse_field_line(buf + pos, line_len, &hdrs[n], status) != SL_OK)
+        rc = kind == KIND_REQUEST ? parse_field_line(line, ll, n > 0, &hdrs[n], x, status)
+                                  : response_field(line, ll, &hdrs[n], status);
+        if (rc == PF_FOLD)
+            fold_into(&hdrs[n - 1], line, ll);
+        else if (rc == SL_OK)
+            n++;
+        else if (rc != PF_SKIP)
             return H1_ERROR;
-        n++;
-        pos += line_len + 2;
     }
     *nhdrs = n;
     return SL_OK;
-}
-
-/* Next element of a comma-separated list, OWS trimmed, possibly empty.
- * Start with *<pos> = 0; returns 0 when the list is exhausted. */
-static int list_next(const char *p, size_t n, size_t *pos, const char **e, size_t *elen)
-{
-    size_t i = *pos, s, t;
-
-    if (i > n)
-        return 0;
-    s = i;
-    while (i < n && p[i] != ',')
-        i++;
-    t = i;
-    while (s < t && is_ows((unsigned char)p[s]))
-        s++;
-    while (t > s && is_ows((unsigned char)p[t - 1]))
-        t--;
-    *e = p + s;
-    *elen = t - s;
-    *pos = i + 1;
-    return 1;
 }
 
 /* 1*DIGIT without sign, within int64_t. */
@@ -489,6 +606,9 @@ static void collect_te(const char *v, size_t n, struct fields *f)
         } else {
             f->te_other = 1;
             f->te_last_chunked = 0;
+            if (!ci_eq(e, elen, "gzip") && !ci_eq(e, elen, "deflate") &&
+                !ci_eq(e, elen, "compress") && !ci_eq(e, elen, "identity"))
+                f->te_unknown = 1;
         }
     }
 }
@@ -546,8 +666,14 @@ static void collect_fields(const struct h1_header *h, size_t nh, struct fields *
             f->host = v;
             f->host_len = vl;
         } else if (ci_eq(n, nl, "content-length")) {
-            if (f->cl_count++ > 0 || parse_content_length(v, vl, &f->cl) != SL_OK)
-                f->bad = 1;
+            int64_t cl;
+            if (parse_content_length(v, vl, &cl) != SL_OK)
+                f->cl_bad = 1;
+            else if (f->cl_count == 0 || f->cl < 0)
+                f->cl = cl;
+            else if (cl != f->cl)
+                f->cl_differ = 1;
+            f->cl_count++;
         } else if (ci_eq(n, nl, "transfer-encoding")) {
             collect_te(v, vl, f);
         } else if (ci_eq(n, nl, "connection")) {
@@ -560,23 +686,65 @@ static void collect_fields(const struct h1_header *h, size_t nh, struct fields *
     }
 }
 
-int h1_parse_request(const char *buf, size_t len, struct h1_scan *scan, struct h1_request *req,
-                     int *http_status)
+/* The cross-field rules of a request (RFC 9112 6, 7.1; RFC 9110 7.2):
+ * framing, Host, Expect.  SL_OK or H1_ERROR. */
+static int check_request_fields(const struct fields *f, int minor, struct lctx *x, int *status)
 {
+    if (f->cl_bad)
+        return fault(x, H1_F_BAD_CL, status, 400);
+    if (f->cl_differ)
+        return fault(x, H1_F_MULTI_CL, status, 400);
+    if (f->te_chunked_count > 1)
+        return fault(x, H1_F_MULTI_CHUNKED, status, 400);
+    if (f->te_seen && !f->te_last_chunked) /* no framing: 400; RFC 9112 6.3 */
+        return fault(x, f->te_unknown ? H1_F_BAD_TE : H1_F_OTHER, status, 400);
+    if (f->te_unknown) /* a coding before chunked that nobody knows */
+        return fault(x, H1_F_BAD_TE, status, 501);
+    if (f->bad || f->host_count > 1 || (f->host_count == 0 && minor == 1) ||
+        (f->host_count == 1 && !valid_authority(f->host, f->host_len, 0)))
+        return fault(x, H1_F_OTHER, status, 400);
+    if (f->cl_count > 1 && deviate(x, H1_DEV_DUP_CL, status) != SL_OK)
+        return H1_ERROR;
+    if (f->te_seen) {
+        if (f->cl_count > 0 && deviate(x, H1_DEV_TE_CL, status) != SL_OK)
+            return H1_ERROR;
+        if (minor == 0 && deviate(x, H1_DEV_TE_HTTP10, status) != SL_OK)
+            return H1_ERROR;
+        if (f->te_other)
+            return fault(x, H1_F_OTHER, status, 501);
+    }
+    if (minor == 1 && f->expect_other)
+        return fault(x, H1_F_OTHER, status, 417);
+    return SL_OK;
+}
+
+/* H1_ERROR after a failure of <x>: the scan records what failed. */
+static int refuse(struct h1_scan *scan, const struct lctx *x, int *http_status, int st)
+{
+    scan->fault = x->fault ? x->fault : H1_F_OTHER;
+    scan->refused = x->refused;
+    return fail(http_status, st ? st : 400);
+}
+
+int h1_parse_request_tol(const char *buf, size_t len, struct h1_scan *scan, unsigned tolerate,
+                         struct h1_request *req, int *http_status)
+{
+    struct lctx x = {tolerate, scan->dev, 0, 0};
     struct start_line sl;
     struct fields f;
     int head_len, st = 0;
 
     *http_status = 0;
-    head_len = scan_head(buf, len, scan, KIND_REQUEST, &st);
-    if (head_len < 0) {
-        *http_status = st;
+    head_len = scan_head(buf, len, scan, KIND_REQUEST, &x, &st);
+    scan->dev = x.dev;
+    if (head_len == H1_ERROR)
+        return refuse(scan, &x, http_status, st);
+    if (head_len < 0)
         return head_len;
-    }
     memset(&sl, 0, sizeof(sl));
-    if (parse_head(buf, (size_t)head_len, KIND_REQUEST, &sl, req->headers, &req->nheaders, &st) !=
-        SL_OK)
-        return fail(http_status, st);
+    if (parse_head(buf, (size_t)head_len, KIND_REQUEST, &sl, req->headers, &req->nheaders, &x,
+                   &st) != SL_OK)
+        return refuse(scan, &x, http_status, st);
     req->method = sl.method;
     req->method_len = sl.method_len;
     req->target = sl.target;
@@ -587,24 +755,13 @@ int h1_parse_request(const char *buf, size_t len, struct h1_scan *scan, struct h
     req->minor_version = sl.minor_version;
 
     collect_fields(req->headers, req->nheaders, &f);
-    if (f.bad || f.host_count > 1)
-        return fail(http_status, 400);
-    if (f.host_count == 0 && sl.minor_version == 1)
-        return fail(http_status, 400);
-    if (f.host_count == 1 && !valid_authority(f.host, f.host_len, 0))
-        return fail(http_status, 400);
-    if (f.te_seen) {
-        if (sl.minor_version == 0 || f.cl_count > 0 || !f.te_last_chunked || f.te_chunked_count > 1)
-            return fail(http_status, 400);
-        if (f.te_other)
-            return fail(http_status, 501);
-    }
-    if (sl.minor_version == 1 && f.expect_other)
-        return fail(http_status, 417);
-
-    req->content_length = f.cl;
+    if (check_request_fields(&f, sl.minor_version, &x, &st) != SL_OK)
+        return refuse(scan, &x, http_status, st);
+    req->content_length = f.te_seen ? -1 : f.cl; /* TE wins (RFC 9112 6.3) */
     req->chunked = f.te_seen;
     req->keep_alive = sl.minor_version == 1 ? !f.conn_close : f.conn_keep_alive && !f.conn_close;
+    if (x.dev & (H1_DEV_TE_CL | H1_DEV_TE_HTTP10))
+        req->keep_alive = 0; /* faulty framing: close after (RFC 9112 6.1, 6.3) */
     req->expect_continue = sl.minor_version == 1 && f.expect_continue;
     req->upgrade = sl.minor_version == 1 && f.has_upgrade && f.conn_upgrade;
     if (sl.authority != NULL) {
@@ -614,25 +771,33 @@ int h1_parse_request(const char *buf, size_t len, struct h1_scan *scan, struct h
         req->host = f.host;
         req->host_len = f.host_len;
     }
+    req->deviations = x.dev;
     return head_len;
+}
+
+int h1_parse_request(const char *buf, size_t len, struct h1_scan *scan, struct h1_request *req,
+                     int *http_status)
+{
+    return h1_parse_request_tol(buf, len, scan, 0, req, http_status);
 }
 
 int h1_parse_response(const char *buf, size_t len, struct h1_scan *scan, int head_request,
                       struct h1_response *res)
 {
+    struct lctx strict = {0, 0, 0, 0};
     struct start_line sl;
     struct fields f;
     int head_len, st = 0;
 
-    head_len = scan_head(buf, len, scan, KIND_RESPONSE, &st);
+    head_len = scan_head(buf, len, scan, KIND_RESPONSE, &strict, &st);
     if (head_len < 0)
         return head_len;
     memset(&sl, 0, sizeof(sl));
-    if (parse_head(buf, (size_t)head_len, KIND_RESPONSE, &sl, res->headers, &res->nheaders, &st) !=
-        SL_OK)
+    if (parse_head(buf, (size_t)head_len, KIND_RESPONSE, &sl, res->headers, &res->nheaders,
+                   &strict, &st) != SL_OK)
         return H1_ERROR;
     collect_fields(res->headers, res->nheaders, &f);
-    if (f.bad)
+    if (f.bad || f.cl_bad || f.cl_count > 1)
         return H1_ERROR;
     if (f.te_seen &&
         (sl.minor_version == 0 || f.cl_count > 0 || f.te_other || f.te_chunked_count != 1))
@@ -803,44 +968,4 @@ int h1_chunked_decode(struct h1_chunked *st, const char *buf, size_t len, size_t
     }
     *consumed = i;
     return H1_INCOMPLETE;
-}
-
-static int is_hop_name(const char *name, size_t len)
-{
-    static const char *const hop[] = {"connection", "keep-alive",        "proxy-connection", "te",
-                                      "trailer",    "transfer-encoding", "upgrade"};
-    size_t i;
-
-    for (i = 0; i < sizeof(hop) / sizeof(hop[0]); i++)
-        if (ci_eq(name, len, hop[i]))
-            return 1;
-    return 0;
-}
-
-int h1_is_hop_by_hop(const struct h1_header *hdrs, size_t nhdrs, const char *name, size_t len)
-{
-    size_t i, pos, elen;
-    const char *e;
-
-    if (is_hop_name(name, len))
-        return 1;
-    for (i = 0; i < nhdrs; i++) {
-        if (!ci_eq(hdrs[i].name, hdrs[i].name_len, "connection"))
-            continue;
-        pos = 0;
-        while (list_next(hdrs[i].value, hdrs[i].value_len, &pos, &e, &elen))
-            if (elen > 0 && ci_eq_n(e, elen, name, len))
-                return 1;
-    }
-    return 0;
-}
-
-int h1_find_header(const struct h1_header *hdrs, size_t nhdrs, size_t from, const char *name)
-{
-    size_t i;
-
-    for (i = from; i < nhdrs; i++)
-        if (ci_eq(hdrs[i].name, hdrs[i].name_len, name))
-            return (int)i;
-    return SL_ENOTFOUND;
 }

@@ -75,11 +75,59 @@ struct h1_header {
     size_t value_len;
 };
 
+/*
+ * Deviations from RFC 9112 that a request parse may tolerate instead of
+ * refusing (ALB's desync mitigation modes decide which: proxy/desync.h).
+ * Each has one normalization, so what is forwarded is always compliant:
+ */
+enum {
+    H1_DEV_BARE_LF = 1u << 0,   /* LF alone ends a line (never CR alone) */
+    H1_DEV_HDR_CTL = 1u << 1,   /* a CTL other than NUL, CR, LF in a field value */
+    H1_DEV_HDR_NAME = 1u << 2,  /* a field name of bytes outside tchar (whitespace
+                                 * before ':' included; not NUL, CR, LF): kept in
+                                 * headers[] for classification, never forwarded */
+    H1_DEV_EMPTY_NAME = 1u << 3, /* a field line with an empty name: dropped */
+    H1_DEV_NO_COLON = 1u << 4,  /* a field line without ':': dropped */
+    H1_DEV_OBS_FOLD = 1u << 5,  /* obs-fold: the value then spans lines; a
+                                 * forwarder writes each CRLF+SP run as one SP */
+    H1_DEV_URI_SPACE = 1u << 6, /* SP in the request-target (it runs to the last
+                                 * SP of the line); forwarded percent-encoded */
+    H1_DEV_URI_CHARS = 1u << 7, /* a CTL (not NUL), '#' or a byte >= 0x80 in the
+                                 * request-target; forwarded percent-encoded */
+    H1_DEV_VERSION = 1u << 8,   /* HTTP/1.2-1.9 (served as 1.1), or SP after it */
+    H1_DEV_DUP_CL = 1u << 9,    /* Content-Length repeated with the same value */
+    H1_DEV_TE_CL = 1u << 10,    /* Transfer-Encoding and Content-Length: TE frames
+                                 * the body, CL is dropped; close after */
+    H1_DEV_TE_HTTP10 = 1u << 11, /* Transfer-Encoding in an HTTP/1.0 request:
+                                  * chunked framing; close after */
+};
+
+/* What made a request head fail (h1_scan.fault), for classification. */
+enum h1_fault {
+    H1_F_NONE = 0,
+    H1_F_DEVIATION,    /* a deviation not tolerated: h1_scan.refused says which */
+    H1_F_BAD_HEADER,   /* NUL, bare CR or LF in a field line */
+    H1_F_BAD_URI,      /* NUL or bare CR in the request line's target */
+    H1_F_BAD_METHOD,   /* not a token */
+    H1_F_BAD_VERSION,  /* malformed */
+    H1_F_HTTP09,       /* no version: an HTTP/0.9 request line */
+    H1_F_NO_URI,       /* no request-target */
+    H1_F_MULTI_CL,     /* Content-Length fields with different values */
+    H1_F_BAD_CL,       /* a Content-Length that is not one decimal number */
+    H1_F_MULTI_CHUNKED, /* chunked applied more than once */
+    H1_F_BAD_TE,       /* a transfer coding nobody knows */
+    H1_F_OTHER,        /* Host, limits, forms, codings not implemented, ... */
+};
+
 /* Caller-owned progress of one head; zero it before each new message. */
 struct h1_scan {
     size_t pos;        /* bytes of the buffer already examined */
     size_t line_start; /* offset of the line being examined */
     size_t lines;      /* complete lines so far, start line included */
+    size_t fields;     /* field lines kept so far (folds and dropped lines aside) */
+    unsigned dev;      /* H1_DEV_* tolerated so far */
+    int fault;         /* after H1_ERROR: enum h1_fault */
+    unsigned refused;  /* after H1_ERROR with H1_F_DEVIATION: the H1_DEV_* bit */
 };
 
 struct h1_request {
@@ -105,6 +153,7 @@ struct h1_request {
     const char *host;       /* Host field, or the target's authority for absolute-
                              * and authority-form; NULL for HTTP/1.0 without Host */
     size_t host_len;
+    unsigned deviations;    /* H1_DEV_* this request was accepted with */
 };
 
 struct h1_response {
@@ -149,6 +198,16 @@ struct h1_chunked {
  */
 int h1_parse_request(const char *buf, size_t len, struct h1_scan *scan, struct h1_request *req,
                      int *http_status);
+
+/*
+ * h1_parse_request() tolerating the deviations in <tolerate> (H1_DEV_*, the
+ * same in every call for one head): each one met is recorded in
+ * req->deviations instead of failing the head.  On H1_ERROR, scan->fault
+ * (and scan->refused for a deviation not tolerated) says what was wrong.
+ * Everything outside <tolerate> stays as strict as h1_parse_request().
+ */
+int h1_parse_request_tol(const char *buf, size_t len, struct h1_scan *scan, unsigned tolerate,
+                         struct h1_request *req, int *http_status);
 
 /*
  * Parse an upstream response head from <buf>[0..<len>), restartable through

@@ -14,8 +14,13 @@
 
 #include "proxy/conn.h"
 
-/* Open the sockets of listeners new in w->table, close those gone. */
+/* Open the sockets of listeners new in w->table, close those gone.  A
+ * port that cannot be bound (taken, not permitted) is logged once and
+ * recorded for the report (bindstate.h); px_listen_retry_due() says when
+ * to call this again (the worker's tick does, every second). */
 void px_listen_sync(struct px_worker *w);
+/* 1 while some listener of the table has no socket yet. */
+int px_listen_retry_due(const struct px_worker *w);
 /* Close every listening socket (stop). */
 void px_listen_close_all(struct px_worker *w);
 

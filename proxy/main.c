@@ -1,21 +1,15 @@
 /*
- * main.c - sluice-proxy: the data plane process.
+ * main.c - sluice-proxy: the data plane process (options: opts.h, or
+ * sluice-proxy --help).
  *
- *   sluice-proxy --control-plane http[s]://HOST:PORT [--ca FILE] [--id NAME]
- *                [--credentials FILE] [--bind-address ADDR] [--workers N]
- *                [--log-level debug|info|warn|error] [--log-format text|json]
- *                [--header-timeout SECONDS] [--stop-grace SECONDS]
- *                [--metrics-listen HOST:PORT] [--access-log-dir DIR]
- *                [--access-log-rotate SECONDS]
+ * SIGTERM/SIGINT stop gracefully: listeners close, requests in flight finish
+ * for up to --stop-grace seconds (default 30), then what is left is closed,
+ * and the access logs are written out (every line of a clean stop).
  *
  * With https:// the control plane's certificate is verified against --ca
  * (sluiced's --tls-cert, or the CA that signed it) or the system's trust
  * store.  A token sent in plain HTTP to an address that is not loopback is
  * warned about.
- *
- * SIGTERM/SIGINT stop gracefully: listeners close, requests in flight finish
- * for up to --stop-grace seconds (default 30), then what is left is closed,
- * and the access logs are written out (every line of a clean stop).
  */
 #include <signal.h>
 #include <sys/prctl.h>
@@ -29,8 +23,10 @@
 #include "common/log.h"
 #include "proxy/accesslog.h"
 #include "proxy/health.h"
+#include "proxy/limits.h"
 #include "proxy/metrics.h"
 #include "proxy/metrics_http.h"
+#include "proxy/opts.h"
 #include "proxy/report.h"
 #include "proxy/sub.h"
 #include "proxy/table.h"
@@ -88,9 +84,10 @@ static int load_token(const char *path, char *out, size_t cap)
     return SL_OK;
 }
 
-/* Started by sluiced as its co-process (SLUICE_PARENT_PID set): die with it,
- * so a sluiced killed with SIGKILL leaves no orphan holding the listener
- * ports; the restarted sluiced starts a fresh proxy. */
+/* Started by a sluiced run with --stop-proxy-on-exit (SLUICE_PARENT_PID
+ * set): die with it, even when it is killed with SIGKILL.  Otherwise the
+ * co-process outlives sluiced, serving its last table, and the next sluiced
+ * takes it back (server/supervise.h). */
 static void exit_with_supervisor(void)
 {
     const char *p = getenv("SLUICE_PARENT_PID");
@@ -102,112 +99,60 @@ static void exit_with_supervisor(void)
         exit(0); /* the parent died before prctl() took effect */
 }
 
-static void usage(void)
+/* The open-file limit raised, and the connection cap checked against it:
+ * an explicit --max-connections the limit cannot hold is refused (exit
+ * 2), the default is what it holds.  0, or SL_EINVAL (printed). */
+static int budget(struct px_opts *o)
 {
-    fprintf(stderr, "usage: sluice-proxy --control-plane http[s]://HOST:PORT [--ca FILE] [--id NAME] "
-                    "[--credentials FILE] [--bind-address ADDR] [--workers N] "
-                    "[--log-level L] [--log-format text|json] [--header-timeout SECONDS] "
-                    "[--stop-grace SECONDS] [--metrics-listen HOST:PORT] [--access-log-dir DIR] "
-                    "[--access-log-rotate SECONDS]\n");
-}
+    long nofile = 0, was = 0, fit;
 
-struct opts {
-    struct px_cp_cfg cfg;
-    const char *url, *creds, *bind, *ca;
-    int workers;
-    int head_timeout_ms; /* 0: the default */
-    int grace_ms;
-    const char *metrics_listen; /* NULL: no scrape endpoint */
-    const char *log_dir;
-    int log_rotate_ms;
-};
-
-/* Seconds (fractions allowed) in [<min>, <max>] into *ms.  0 or SL_EINVAL. */
-static int seconds_arg(const char *v, double min, double max, int *ms)
-{
-    char *end;
-    double sec = strtod(v, &end);
-
-    if (*v == '\0' || *end != '\0' || !(sec >= min && sec <= max))
-        return SL_EINVAL;
-    *ms = (int)(sec * 1000 + 0.5);
-    return SL_OK;
-}
-
-/* SL_OK, or a failure with *<exit_code> the status to exit with (0 for
- * --help, 2 for bad usage). */
-static int parse_args(int argc, char **argv, struct opts *o, int *exit_code)
-{
-    int i;
-
-    for (i = 1; i < argc; i += 2) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int bad = 0;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            *exit_code = 0;
-            return SL_ERR;
-        }
-        if (v == NULL)
-            bad = 1;
-        else if (strcmp(a, "--control-plane") == 0)
-            o->url = v;
-        else if (strcmp(a, "--id") == 0)
-            snprintf(o->cfg.proxy_id, sizeof(o->cfg.proxy_id), "%s", v);
-        else if (strcmp(a, "--credentials") == 0)
-            o->creds = v;
-        else if (strcmp(a, "--ca") == 0) /* https: the control plane's CA bundle */
-            o->ca = v;
-        else if (strcmp(a, "--bind-address") == 0)
-            o->bind = v;
-        else if (strcmp(a, "--workers") == 0)
-            o->workers = atoi(v);
-        else if (strcmp(a, "--header-timeout") == 0) /* a whole request head; default 10 */
-            bad = seconds_arg(v, 0.001, 3600, &o->head_timeout_ms) != SL_OK;
-        else if (strcmp(a, "--stop-grace") == 0) /* requests in flight at SIGTERM; default 30 */
-            bad = seconds_arg(v, 0, 3600, &o->grace_ms) != SL_OK;
-        else if (strcmp(a, "--log-level") == 0 && log_parse_level(v) >= 0)
-            log_set_level(log_parse_level(v));
-        else if (strcmp(a, "--log-format") == 0 && log_parse_format(v) >= 0)
-            log_set_format(log_parse_format(v));
-        else if (strcmp(a, "--metrics-listen") == 0)
-            o->metrics_listen = v;
-        else if (strcmp(a, "--access-log-dir") == 0 && *v)
-            o->log_dir = v;
-        else if (strcmp(a, "--access-log-rotate") == 0) /* whole seconds; default 300 */
-            bad = seconds_arg(v, 1, 86400, &o->log_rotate_ms) != SL_OK ||
-                  o->log_rotate_ms % 1000 != 0;
-        else
-            bad = 1;
-        if (bad) {
-            *exit_code = 2;
-            return SL_EINVAL;
-        }
-    }
-    if (o->url == NULL || px_cp_parse_url(o->url, &o->cfg) != SL_OK || o->workers < 1 ||
-        o->workers > PX_MAX_WORKERS) {
-        *exit_code = 2;
+    if (px_limits_raise_nofile(&nofile, &was) != SL_OK) {
+        fprintf(stderr, "sluice-proxy: cannot read the open-file limit\n");
         return SL_EINVAL;
     }
+    fit = px_limits_conns_for(nofile);
+    if (o->max_conns > fit) {
+        fprintf(stderr,
+                "sluice-proxy: --max-connections %ld needs %ld open files (two per connection "
+                "and %d more), the limit is %ld: raise it (ulimit -n, LimitNOFILE=) or ask for "
+                "at most %ld\n",
+                o->max_conns, o->max_conns * 2 + PX_FD_RESERVE, PX_FD_RESERVE, nofile, fit);
+        return SL_EINVAL;
+    }
+    if (o->max_conns == 0)
+        o->max_conns = fit;
+    log_info("open files: limit %ld%s; up to %ld client connections", nofile,
+             was < nofile ? " (soft limit raised to the hard one)" : "", o->max_conns);
     return SL_OK;
 }
 
 int main(int argc, char **argv)
 {
-    struct opts o = {.workers = 1, .grace_ms = 30000, .log_dir = "access-logs",
-                     .log_rotate_ms = PXA_ROTATE_S * 1000};
+    static struct px_admit admit;
+    struct px_opts o;
+    struct px_worker_cfg wc;
     struct px_sub *sub = NULL;
     struct px_report *rep = NULL;
     struct pxm_http *mh = NULL;
     struct sl_err err = {0};
     sigset_t set;
-    int i, sig, code = 0;
+    char why[256];
+    int i, sig, rc;
 
     log_set_name("sluice-proxy");
-    exit_with_supervisor();
-    if (parse_args(argc, argv, &o, &code) != SL_OK) {
-        usage();
-        return code;
+    rc = px_opts_parse(argc, argv, &o, why, sizeof(why));
+    if (rc == PX_OPTS_HELP || rc == PX_OPTS_VERSION) {
+        if (rc == PX_OPTS_HELP)
+            px_opts_usage(stdout);
+        else
+            px_opts_version(stdout);
+        return 0;
     }
+    if (rc != SL_OK) {
+        fprintf(stderr, "sluice-proxy: %s (sluice-proxy --help lists the options)\n", why);
+        return 2;
+    }
+    exit_with_supervisor();
     if (load_token(o.creds, o.cfg.token, sizeof(o.cfg.token)) != SL_OK)
         return 2;
     if (o.cfg.tls) {
@@ -222,6 +167,8 @@ int main(int argc, char **argv)
         log_warn("the API token goes to %s in plain HTTP: anyone on the path can read it; "
                  "use --control-plane https://%s:PORT (sluiced --tls-cert/--tls-key)",
                  o.cfg.host, o.cfg.host);
+    if (budget(&o) != SL_OK)
+        return 2;
     if (o.cfg.proxy_id[0] == '\0') {
         char host[64] = "proxy";
         gethostname(host, sizeof(host) - 1);
@@ -238,8 +185,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "sluice-proxy: cannot start the access log writer\n");
         return 1;
     }
+    admit.max = o.max_conns;
+    wc.bind_addr = o.bind;
+    wc.head_timeout_ms = o.head_timeout_ms;
+    wc.admit = &admit;
     for (i = 0; i < o.workers; i++)
-        if (px_worker_start(i, o.bind, o.head_timeout_ms, &workers[nworkers]) == SL_OK)
+        if (px_worker_start(i, &wc, &workers[nworkers]) == SL_OK)
             nworkers++;
     if (nworkers == 0 || px_health_start(&health) != SL_OK ||
         px_sub_start(&o.cfg, on_table, NULL, &sub) != SL_OK ||

@@ -45,6 +45,41 @@ void pxm_conn_rejected(struct px_worker *w, const char *lid)
         pxm_add(&pxm_lslot(lis->m, w->idx)->rejected, 1);
 }
 
+struct pxm_listener *pxm_conn_accepted(struct px_worker *w, const char *lid)
+{
+    const struct px_listener *lis = w->table ? px_table_listener(w->table, lid) : NULL;
+    struct pxm_listener *cell = lis ? lis->m : NULL;
+
+    pxm_listener_ref(cell);
+    if (cell)
+        pxm_add(&pxm_lslot(cell, w->idx)->new_conns, 1);
+    return cell;
+}
+
+void pxm_conn_unpark(struct px_conn *c, struct pxm_listener *cell)
+{
+    c->mc.cell = cell;
+}
+
+struct pxm_listener *pxm_conn_park(struct px_conn *c)
+{
+    struct pxm_listener *cell = c->mc.cell;
+
+    if (c->obs.open)
+        pxm_req_end(c);
+    c->mc.cell = NULL;
+    pxa_conn_free(c);
+    return cell;
+}
+
+void pxm_parked_closed(struct px_worker *w, struct pxm_listener *cell)
+{
+    if (cell) {
+        pxm_add(&pxm_lslot(cell, w->idx)->closed, 1);
+        pxm_listener_put(cell);
+    }
+}
+
 void pxm_conn_close(struct px_conn *c)
 {
     if (c->obs.open)
@@ -87,6 +122,16 @@ void pxm_req_begin(struct px_conn *c, const struct px_listener *lis, size_t head
     o->logging = lis && lis->alog;
     if (o->logging)
         pxa_req_begin(c);
+}
+
+void pxm_req_classified(struct px_conn *c)
+{
+    struct pxm_req *o = &c->obs;
+
+    o->classification =
+        c->dsc.cls == PX_DSC_COMPLIANT ? NULL : px_desync_class_name(c->dsc.cls);
+    o->classification_reason =
+        c->dsc.reason == PX_DSR_NONE ? NULL : px_desync_reason_name(c->dsc.reason);
 }
 
 void pxm_req_rule(struct px_conn *c, const struct px_rule *r, int evals)

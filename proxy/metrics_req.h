@@ -75,12 +75,27 @@ void pxm_conn_open(struct px_conn *c);
 void pxm_conn_rejected(struct px_worker *w, const char *lid);
 /* Closing: a request still open ends here; counted closed. */
 void pxm_conn_close(struct px_conn *c);
+/* A plain connection between requests lives in a parked record (park.c),
+ * which holds its counter cell (one reference) instead of a px_conn:
+ * pxm_conn_accepted() counts a connection parked as it is accepted new and
+ * returns its cell (NULL when its listener has none); pxm_conn_park() takes
+ * the cell off a connection that parks (a request still open ends; not
+ * counted closed); pxm_conn_unpark() gives it to the connection the record
+ * becomes; pxm_parked_closed() counts a record closed and drops the cell. */
+struct pxm_listener *pxm_conn_accepted(struct px_worker *w, const char *lid);
+struct pxm_listener *pxm_conn_park(struct px_conn *c);
+void pxm_conn_unpark(struct px_conn *c, struct pxm_listener *cell);
+void pxm_parked_closed(struct px_worker *w, struct pxm_listener *cell);
 
 /* ---- a request ---- */
 
 /* A head of <head_len> bytes was parsed (the trace id is made here), or
  * refused (<lis> NULL or the head bad: <bad>). */
 void pxm_req_begin(struct px_conn *c, const struct px_listener *lis, size_t head_len, int bad);
+/* The request's desync classification (c->dsc, desync.h) is known: the
+ * access log's classification and classification_reason ("-" when
+ * compliant). */
+void pxm_req_classified(struct px_conn *c);
 /* Rule <r> (NULL: none) matched after <evals> evaluations. */
 void pxm_req_rule(struct px_conn *c, const struct px_rule *r, int evals);
 /* Target <t> of group <g> was chosen (RequestCountPerTarget). */

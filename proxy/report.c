@@ -11,6 +11,7 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "proxy/bindstate.h"
 #include "proxy/ev.h"
 #include "proxy/metrics_log.h"
 #include "proxy/metrics_report.h"
@@ -62,7 +63,7 @@ static json_t *target_entry(struct px_target *x)
 json_t *px_report_body(const char *proxy_id, uint64_t applied)
 {
     struct px_table *t = px_table_acquire();
-    json_t *arr = json_array(), *body;
+    json_t *arr = json_array(), *body, *unbound;
     int i, j;
 
     for (i = 0; arr && t && i < t->nslots; i++) {
@@ -78,15 +79,20 @@ json_t *px_report_body(const char *proxy_id, uint64_t applied)
         body = NULL;
     }
     px_table_release(t);
+    /* Listeners whose port no worker could bind: their load balancers are
+     * shown active_impaired until they are bound. */
+    if (body && (unbound = px_bind_json()) != NULL)
+        json_object_set_new(body, "unbound_listeners", unbound);
     return body;
 }
 
 /* What a report says that the control plane acts on: the applied revision,
- * each target's health and reason, and whether a draining target is idle. */
+ * the unbound listeners, each target's health and reason, and whether a
+ * draining target is idle. */
 static uint64_t signature(uint64_t applied)
 {
     struct px_table *t = px_table_acquire();
-    uint64_t h = 1469598103934665603ULL ^ applied;
+    uint64_t h = (1469598103934665603ULL ^ applied) * 1099511628211ULL ^ px_bind_generation();
     int i, j;
 
     for (i = 0; t && i < t->nslots; i++) {

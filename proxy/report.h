@@ -6,10 +6,11 @@
  *
  * Caveats:
  *  - A change of what the control plane acts on (the applied revision, a
- *    target's health or reason, a draining target turning idle) is reported
- *    within ~100 ms, counters that moved (metrics_report.h) within 2 s;
- *    otherwise a report goes every 5 s, to stay alive in sluiced's view (it
- *    forgets a proxy after 15 s), and 1 s after a report that failed.
+ *    target's health or reason, a draining target turning idle, a listener
+ *    that cannot bind its port or at last could) is reported within
+ *    ~100 ms, counters that moved (metrics_report.h) within 2 s; otherwise
+ *    a report goes every 5 s, to stay alive in sluiced's view (it forgets a
+ *    proxy after 15 s), and 1 s after a report that failed.
  *  - Reads the current table (px_table_acquire()); blocking I/O with
  *    timeouts on its own thread.
  */

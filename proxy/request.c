@@ -9,6 +9,7 @@
 
 #include "common/err.h"
 #include "proxy/conn.h"
+#include "proxy/pathnorm.h"
 #include "proxy/route.h"
 
 /* A request body the proxy answers itself (fixed-response, redirect, 503)
@@ -111,20 +112,35 @@ static void reset_exchange(struct px_conn *c, size_t head_len)
     c->body_sent_any = 0;
     c->discarded = 0;
     c->retried = 0;
+    c->dsc_close = 0;
+    c->dsc.cls = PX_DSC_COMPLIANT;
+    c->dsc.reason = PX_DSR_NONE;
+    c->drop[0] = c->drop[1] = 0;
 }
 
+/* The view rules match: the path normalized (pathnorm.h) into the
+ * worker's buffer when it is not already normal; an empty path (absolute
+ * form "http://h?q") is "/". */
 static void view_of(const struct px_conn *c, struct px_req_view *v)
 {
     const struct h1_request *r = &c->req;
     const char *q = memchr(r->path, '?', r->path_len);
+    size_t plen = q ? (size_t)(q - r->path) : r->path_len;
 
     memset(v, 0, sizeof(*v));
     v->method = r->method;
     v->method_len = r->method_len;
-    v->path = r->path;
-    v->path_len = q ? (size_t)(q - r->path) : r->path_len;
+    v->raw_path = r->path;
+    v->raw_path_len = plen;
+    if (r->form == H1_TARGET_ASTERISK || px_path_is_normal(r->path, plen)) {
+        v->path = r->path;
+        v->path_len = plen;
+    } else {
+        v->path = c->w->pathbuf;
+        v->path_len = px_path_normalize(r->path, plen, c->w->pathbuf);
+    }
     v->query = q ? q + 1 : NULL;
-    v->query_len = q ? r->path_len - v->path_len - 1 : 0;
+    v->query_len = q ? r->path_len - plen - 1 : 0;
     v->host = r->host;
     v->host_len = r->host_len;
     v->hdrs = r->headers;
@@ -193,6 +209,34 @@ static void forward(struct px_conn *c, const struct px_action *act)
         px_xchg_defer(c);
 }
 
+void px_req_hygiene(struct px_conn *c, const struct px_listener *lis)
+{
+    c->desync_mode = lis ? lis->desync_mode : PX_DSM_DEFENSIVE;
+    c->drop_invalid = lis ? lis->drop_invalid : 0;
+    c->tol = px_desync_tolerance(c->desync_mode);
+}
+
+/* ALB's desync mitigation: 0 to go on with the request (closing both
+ * sides after it when it is Ambiguous in defensive mode), SL_EINVAL when
+ * it was answered 400. */
+static int mitigate(struct px_conn *c)
+{
+    int verdict;
+
+    px_desync_classify(&c->req, &c->dsc);
+    pxm_req_classified(c);
+    verdict = px_desync_verdict(c->desync_mode, c->dsc.cls);
+    c->dsc_close = verdict == PX_DSV_FORWARD_CLOSE;
+    if (c->dsc_close)
+        c->close_after = 1;
+    if (verdict == PX_DSV_BLOCK) {
+        px_reply_error(c, 400, 1);
+        return SL_EINVAL;
+    }
+    px_desync_drop_mask(&c->req, c->drop_invalid, c->drop);
+    return SL_OK;
+}
+
 void px_req_handle(struct px_conn *c, size_t head_len)
 {
     const struct px_listener *lis = px_table_listener(c->w->table, c->lid);
@@ -206,6 +250,9 @@ void px_req_handle(struct px_conn *c, size_t head_len)
         px_reply_error(c, 503, 1);
         return;
     }
+    px_req_hygiene(c, lis);
+    if (mitigate(c) != SL_OK)
+        return;
     c->idle_ms = lis->idle_timeout_s > 0 ? lis->idle_timeout_s * 1000 : PX_IDLE_DEFAULT_MS;
     px_xff_conf(&c->fwdc, lis);
     /* client_keep_alive.seconds: past it, this response closes the connection */

@@ -385,8 +385,8 @@ static int expand(const char *tpl, const struct px_req_view *r, int port, int ht
             vn = hl;
             skip = 7;
         } else if (strncmp(p, "#{path}", 7) == 0) {
-            v = r->path;
-            vn = r->path_len;
+            v = r->raw_path ? r->raw_path : r->path;
+            vn = r->raw_path ? r->raw_path_len : r->path_len;
             if (vn && v[0] == '/') {
                 v++;
                 vn--;

@@ -22,8 +22,12 @@
 struct px_req_view {
     const char *method;
     size_t method_len;
-    const char *path; /* without the query */
+    const char *path; /* without the query, normalized (pathnorm.h): what
+                       * path-pattern conditions match */
     size_t path_len;
+    const char *raw_path; /* the path as received, for #{path} in a redirect;
+                           * NULL: the same as <path> */
+    size_t raw_path_len;
     const char *query; /* after '?', NULL if none */
     size_t query_len;
     const char *host; /* Host header, may include ":port" */

@@ -178,6 +178,8 @@ struct px_listener {
     struct px_tls_srv *tls; /* HTTPS: one reference; NULL: not served */
     int tls_headers;        /* x-amzn-tls-version / -cipher-suite to targets */
     int idle_timeout_s;
+    int drop_invalid; /* the load balancer's drop_invalid_header_fields */
+    int desync_mode;  /* and its desync_mitigation_mode (desync.h) */
     char lb_name[PX_ARN_MAX]; /* "app/NAME/ID": the LoadBalancer dimension */
     char name[PX_ARN_MAX];    /* "app/NAME/ID/LID": its ARN's resource part */
     struct pxm_listener *m;   /* counters, metrics.h (kept by listener id) */

@@ -4,6 +4,7 @@
  */
 #include "proxy/worker.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -38,6 +39,8 @@ static void stop_step(struct ev_loop *l, struct px_worker *w)
         w->stop_deadline = ev_mono_ms() + (uint64_t)atomic_load(&w->grace_ms);
         px_listen_close_all(w);
         px_pool_sweep(&w->pool, 1);
+        while (w->parked)
+            px_park_close(w->parked);
     }
     for (c = w->conns; c; c = n) {
         n = c->next;
@@ -69,11 +72,23 @@ static void before_sleep(struct ev_loop *l, void *arg)
         stop_step(l, w);
 }
 
+#define PX_TRIM_BYTES (4u << 20)
+
 static void tick(struct ev_loop *l, void *arg)
 {
     struct px_worker *w = arg;
 
     px_pool_sweep(&w->pool, 0);
+    /* Thousands of connections parked at once (park.c) free their 40 KiB
+     * each between the small parked records: glibc keeps those pages, so
+     * an idle connection would go on costing what an active one did.  Hand
+     * them back once a second after a burst (bench/overload measures it). */
+    if (w->freed >= PX_TRIM_BYTES) {
+        malloc_trim(0);
+        w->freed = 0;
+    }
+    if (px_listen_retry_due(w)) /* a port was taken: try it again */
+        px_listen_sync(w);
     ev_timer_add(l, &w->tick, atomic_load(&w->stopping) ? 100 : 1000);
 }
 
@@ -85,27 +100,33 @@ static void *worker_main(void *arg)
     ev_run(w->loop);
     while ((c = w->conns) != NULL) /* past the grace deadline */
         px_conn_close(c);
+    while (w->parked)
+        px_park_close(w->parked);
     px_pool_sweep(&w->pool, 1);
     px_listen_close_all(w);
+    px_conn_cache_free(w);
     return NULL;
 }
 
-int px_worker_start(int idx, const char *bind_addr, int head_timeout_ms, struct px_worker **out)
+int px_worker_start(int idx, const struct px_worker_cfg *cfg, struct px_worker **out)
 {
     struct px_worker *w = calloc(1, sizeof(*w));
 
     if (w == NULL)
         return SL_ENOMEM;
     w->idx = idx;
-    if (bind_addr)
-        snprintf(w->bind, sizeof(w->bind), "%s", bind_addr);
-    w->head_timeout_ms = head_timeout_ms > 0 ? head_timeout_ms : PX_HEAD_TIMEOUT_MS;
+    if (cfg->bind_addr)
+        snprintf(w->bind, sizeof(w->bind), "%s", cfg->bind_addr);
+    w->head_timeout_ms = cfg->head_timeout_ms > 0 ? cfg->head_timeout_ms : PX_HEAD_TIMEOUT_MS;
+    w->admit = cfg->admit;
     w->gen = (unsigned)-1;
     w->up_event = px_conn_up_event;
+    w->unpark = px_conn_unpark;
     w->conn_pump = px_conn_pump;
     w->conn_close = px_conn_close;
     w->conn_stream = px_conn_stream;
-    if (ev_new(&w->loop) != SL_OK) {
+    if ((w->pathbuf = malloc(H1_MAX_LINE + 2)) == NULL || ev_new(&w->loop) != SL_OK) {
+        free(w->pathbuf);
         free(w);
         return SL_EIO;
     }
@@ -117,6 +138,7 @@ int px_worker_start(int idx, const char *bind_addr, int head_timeout_ms, struct 
     ev_timer_add(w->loop, &w->tick, 1000);
     if (pthread_create(&w->th, NULL, worker_main, w) != 0) {
         ev_free(w->loop);
+        free(w->pathbuf);
         free(w);
         return SL_ERR;
     }
@@ -138,9 +160,12 @@ void px_worker_stop(struct px_worker *w, int grace_ms)
     ev_wake(w->loop);
     pthread_join(w->th, NULL);
     ev_timer_del(w->loop, &w->tick);
+    ev_timer_del(w->loop, &w->admit_timer);
     px_table_release(w->table);
     ev_free(w->loop);
     free(w->ls);
+    free(w->unbound);
     free(w->deferred);
+    free(w->pathbuf);
     free(w);
 }

@@ -8,17 +8,35 @@
  *    (px_worker_wake() from the subscription thread); listeners open and
  *    close to match it, idle upstream connections to draining or removed
  *    targets close.  Requests in flight keep the target they were given.
+ *  - Client connections are capped over all workers (struct px_admit): at
+ *    the cap, or when accept() runs out of descriptors, a worker stops
+ *    accepting (connections wait in the listen backlog) until one of its
+ *    connections closes or 100 ms pass, instead of spinning on the error.
  */
 #ifndef SL_PROXY_WORKER_H
 #define SL_PROXY_WORKER_H
 
+#include <stdatomic.h>
+
 struct px_worker;
 
-/* Start worker <idx> (0..PX_MAX_WORKERS-1).  <bind_addr> overrides the
- * scheme's bind address when non-NULL.  <head_timeout_ms> is how long a
- * request head may take to arrive once its first byte came (slowloris
- * guard); <= 0 means the default (10 s).  0 or SL_E*. */
-int px_worker_start(int idx, const char *bind_addr, int head_timeout_ms, struct px_worker **out);
+/* Shared by every worker; the caller keeps it alive until they stopped. */
+struct px_admit {
+    atomic_long open; /* client connections open in every worker */
+    long max;         /* --max-connections */
+};
+
+struct px_worker_cfg {
+    const char *bind_addr; /* overrides the scheme's bind address; NULL: none */
+    int head_timeout_ms;   /* a request head must arrive within this, from
+                            * accept (a new connection) or from its first
+                            * byte (a kept-alive one); <= 0: 10 s */
+    struct px_admit *admit;
+};
+
+/* Start worker <idx> (0..PX_MAX_WORKERS-1) with <cfg> (copied; admit
+ * borrowed).  0 or SL_E*. */
+int px_worker_start(int idx, const struct px_worker_cfg *cfg, struct px_worker **out);
 /* Thread-safe: make the worker look at the current table now. */
 void px_worker_wake(struct px_worker *w);
 /* Graceful stop: close listeners and idle connections, let requests in

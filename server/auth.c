@@ -86,13 +86,17 @@ int auth_add_coprocess_token(struct auth_creds *c, char *out, size_t cap)
 
     if (c == NULL || cap < sizeof(token))
         return SL_EINVAL;
-    if (RAND_bytes(raw, (int)sizeof(raw)) != 1)
-        return SL_ERR;
-    for (i = 0; i < sizeof(raw); i++) {
-        token[2 * i] = hex[raw[i] >> 4];
-        token[2 * i + 1] = hex[raw[i] & 15];
+    if (strlen(out) == 2 * sizeof(raw) && strspn(out, hex) == 2 * sizeof(raw)) {
+        memcpy(token, out, sizeof(token)); /* a running co-process's (supervise.h) */
+    } else {
+        if (RAND_bytes(raw, (int)sizeof(raw)) != 1)
+            return SL_ERR;
+        for (i = 0; i < sizeof(raw); i++) {
+            token[2 * i] = hex[raw[i] >> 4];
+            token[2 * i + 1] = hex[raw[i] & 15];
+        }
+        token[2 * sizeof(raw)] = '\0';
     }
-    token[2 * sizeof(raw)] = '\0';
     rc = creds_add(c->c, "sluiced co-process", COPROCESS_KEY, NULL, token, CREDS_ROLE_PROXY);
     if (rc == SL_OK)
         memcpy(out, token, sizeof(token));

@@ -99,10 +99,12 @@ size_t auth_count(const struct auth_creds *c);
  * auth_free(c). */
 const char *auth_secret_for(const struct auth_creds *c, const char *access_key_id);
 
-/* Give <c> a fresh random bearer token for the sluice-proxy co-process
- * sluiced starts, role proxy, access key id "sluiced/co-process" (no file
- * can name it), and copy the token to <out> (<cap> >= 65).  Call before the
- * server starts.  SL_OK, SL_EINVAL, SL_ENOMEM or SL_ERR (no randomness). */
+/* Give <c> a bearer token for the sluice-proxy co-process sluiced starts,
+ * role proxy, access key id "sluiced/co-process" (no file can name it), and
+ * copy the token to <out> (<cap> >= 65): the one <out> holds already (64
+ * lower-case hex digits: a running proxy's, supervise.h), else a fresh
+ * random one.  Call before the server starts.  SL_OK, SL_EINVAL, SL_ENOMEM
+ * or SL_ERR (no randomness). */
 int auth_add_coprocess_token(struct auth_creds *c, char *out, size_t cap);
 
 /* Check what <r>'s head alone can tell: with <bearer_ok> (the REST API) an

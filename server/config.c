@@ -31,6 +31,8 @@ static const char usage[] =
     "  --log-format FORMAT   text (default) or json: one JSON object a line\n"
     "  --proxy-bin PATH      sluice-proxy binary (default: beside sluiced)\n"
     "  --no-proxy            run the control plane alone\n"
+    "  --stop-proxy-on-exit  stop sluice-proxy when sluiced stops (by default it serves\n"
+    "                        on, and the next sluiced on the data directory takes it back)\n"
     "  --changes-keep N      data-plane change records kept (default 100000)\n"
     "  --runtime NAME        ECS task runtime: auto (default: docker when an engine\n"
     "                        answers at --docker-host, else process), docker (real\n"
@@ -67,7 +69,7 @@ static const struct opt opts[] = {
     {"task-host-address", OPT_STR}, {"task-metadata-address", OPT_STR},
     {"allowed-hosts", OPT_STR}, {"max-connections", OPT_STR},
     {"max-connections-per-client", OPT_STR}, {"client-timeout", OPT_STR},
-    {"tls-cert", OPT_STR},    {"tls-key", OPT_STR},
+    {"tls-cert", OPT_STR},    {"tls-key", OPT_STR},     {"stop-proxy-on-exit", OPT_FLAG},
     {NULL, OPT_STR},
 };
 
@@ -124,6 +126,20 @@ static int count(const char *name, const char *v, long lo, long hi, int *out, ch
         return CONFIG_EXIT_USAGE;
     }
     *out = (int)n;
+    return CONFIG_RUN;
+}
+
+/* A flag: given alone, or as true/false (1/0) in the environment. */
+static int flag(const char *name, const char *v, int *out, char *errbuf, size_t errlen)
+{
+    if (strcmp(v, "1") == 0 || strcmp(v, "true") == 0 || *v == '\0')
+        *out = 1;
+    else if (strcmp(v, "0") == 0 || strcmp(v, "false") == 0)
+        *out = 0;
+    else {
+        snprintf(errbuf, errlen, "sluiced: --%s: expected true or false, got '%s'", name, v);
+        return CONFIG_EXIT_USAGE;
+    }
     return CONFIG_RUN;
 }
 
@@ -294,18 +310,9 @@ static int apply(struct sl_config *cfg, const char *name, const char *v, char *e
                     sizeof(cfg->tls_cert), v, name, errbuf, errlen);
     if (strcmp(name, "proxy-bin") == 0)
         return copy(cfg->proxy_bin, sizeof(cfg->proxy_bin), v, name, errbuf, errlen);
-    if (strcmp(name, "no-proxy") == 0) {
-        if (strcmp(v, "1") == 0 || strcmp(v, "true") == 0 || *v == '\0')
-            cfg->no_proxy = 1;
-        else if (strcmp(v, "0") == 0 || strcmp(v, "false") == 0)
-            cfg->no_proxy = 0;
-        else {
-            snprintf(errbuf, errlen, "sluiced: --no-proxy: expected true or false, got '%s'",
-                     v);
-            return CONFIG_EXIT_USAGE;
-        }
-        return CONFIG_RUN;
-    }
+    if (strcmp(name, "no-proxy") == 0 || strcmp(name, "stop-proxy-on-exit") == 0)
+        return flag(name, v, name[0] == 'n' ? &cfg->no_proxy : &cfg->stop_proxy_on_exit, errbuf,
+                    errlen);
     if (strcmp(name, "changes-keep") == 0) {
         char *end;
         unsigned long long n = strtoull(v, &end, 10);

@@ -21,6 +21,7 @@ struct sl_config {
     int log_format;         /* LOG_TEXT or LOG_JSON (common/log.h) */
     char proxy_bin[1024];   /* empty: sibling of sluiced */
     int no_proxy;
+    int stop_proxy_on_exit; /* the co-process dies with sluiced (else it outlives it) */
     unsigned long long changes_keep; /* watch change records kept; 0: store default */
     char runtime[32];       /* ECS task runtime: auto, docker, process, none (no scheduler) */
     char docker_host[1024]; /* Docker Engine API: $DOCKER_HOST, else unix:///var/run/docker.sock */

@@ -14,6 +14,8 @@
 #include "common/util.h"
 #include "routes/elbv2/drain.h"
 #include "routes/elbv2/health.h"
+#include "routes/elbv2/lbstate.h"
+#include "routes/elbv2/objects.h"
 #include "routes/elbv2/targets.h"
 #include "server/metrics_agg.h"
 #include "store/store.h"
@@ -234,6 +236,57 @@ static int record_proxy(struct dp_report *r, struct report *rep, uint64_t now)
     return SL_OK;
 }
 
+/* ---- listeners a proxy cannot bind ---- */
+
+/* <s> (at most <max> bytes of it) into <out> as printable ASCII: it goes
+ * into an API answer. */
+static void printable(char *out, size_t cap, const char *s, size_t max)
+{
+    size_t i;
+
+    for (i = 0; s && s[i] && i < max && i + 1 < cap; i++)
+        out[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+    out[i] = '\0';
+}
+
+/* The load balancers of the report's unbound_listeners, with the reason
+ * DescribeLoadBalancers gives for active_impaired.  Entries naming a load
+ * balancer the store does not have are left out. */
+static int record_binds(struct dp_report *r, json_t *body, const char *pid)
+{
+    json_t *arr = json_object_get(body, "unbound_listeners"), *e;
+    struct elb_lb_impaired v[ELB_LBSTATE_PER_PROXY];
+    struct store_txn *txn = NULL;
+    struct sl_err err = {0};
+    size_t i, n = 0;
+
+    json_array_foreach(arr, i, e) {
+        const char *lb = json_string_value(json_object_get(e, "load_balancer_id"));
+        json_int_t port = json_integer_value(json_object_get(e, "port"));
+        char addr[64], why[129];
+        json_t *obj;
+        if (n == ELB_LBSTATE_PER_PROXY || lb == NULL || strlen(lb) >= ELB_ID_MAX || port < 1 ||
+            port > 65535)
+            continue;
+        if (txn == NULL && store_read_begin(r->app->store, &txn, &err) != SL_OK)
+            break;
+        if ((obj = store_get_shared(txn, K_LB, lb)) == NULL)
+            continue;
+        printable(v[n].arn, sizeof(v[n].arn), elb_str(obj, "arn"), sizeof(v[n].arn));
+        json_decref(obj);
+        printable(addr, sizeof(addr), json_string_value(json_object_get(e, "address")), 63);
+        printable(why, sizeof(why), json_string_value(json_object_get(e, "error")), 128);
+        snprintf(v[n].reason, sizeof(v[n].reason),
+                 "Listener on port %d is not serving: sluice-proxy %.40s cannot listen on "
+                 "%.46s:%d: %.80s",
+                 (int)port, pid, addr[0] ? addr : "*", (int)port, why[0] ? why : "error");
+        n++;
+    }
+    if (txn)
+        store_txn_end(txn);
+    return elb_lbstate_report(elb_health_lbstate(r->env.health), pid, v, n);
+}
+
 /* ---- early drains ---- */
 
 struct draining {
@@ -267,6 +320,7 @@ static int idle_drains(struct dp_report *r, struct draining *d, uint64_t now, ui
     for (i = 0; i < r->n;) {
         if (now - r->proxies[i].seen_ms > DP_REPORT_PROXY_TTL_MS) {
             log_info("dataplane: proxy %s stopped reporting; forgetting it", r->proxies[i].id);
+            elb_lbstate_forget(elb_health_lbstate(r->env.health), r->proxies[i].id);
             if (r->app->agg)
                 magg_forget(r->app->agg, r->proxies[i].id);
             busy_free(r->proxies[i].busy, r->proxies[i].nbusy);
@@ -372,8 +426,15 @@ void dp_report_handle(struct dp_report *r, const struct front_request *req,
         goto out;
     }
     rep.rev = (uint64_t)json_integer_value(rev);
+    if (json_object_get(body, "unbound_listeners") &&
+        !json_is_array(json_object_get(body, "unbound_listeners"))) {
+        reply_error(out, "ValidationError", "unbound_listeners must be an array");
+        goto out;
+    }
     if ((rc = record_targets(r, &rep)) == SL_OK)
         rc = record_proxy(r, &rep, now);
+    if (rc == SL_OK)
+        rc = record_binds(r, body, rep.pid);
     if (rc == SL_EAGAIN) {
         reply_error(out, "TooManyProxies",
                     "this control plane tracks at most 1024 proxies at once; a proxy is "

@@ -136,6 +136,22 @@ static int missing(struct sl_err *err, const char *kind, const char *id, const c
 
 /* ---- kinds ---- */
 
+/* ALB's header hygiene attributes, absent when they have their defaults
+ * (false, defensive) so that a proxy of any version reads the same. */
+static int enc_lb_hygiene(json_t *o, json_t *out)
+{
+    const char *drop = attr(o, "routing.http.drop_invalid_header_fields.enabled");
+    const char *mode = attr(o, "routing.http.desync_mitigation_mode");
+
+    if (drop && strcmp(drop, "true") == 0 &&
+        json_object_set_new(out, "drop_invalid_header_fields", json_true()) != 0)
+        return SL_ENOMEM;
+    if (mode && (strcmp(mode, "monitor") == 0 || strcmp(mode, "strictest") == 0) &&
+        json_object_set_new(out, "desync_mitigation_mode", json_string(mode)) != 0)
+        return SL_ENOMEM;
+    return SL_OK;
+}
+
 /* The <family> ("access_logs.s3") attributes as a FeedLogs member, or NULL
  * (no member) while they are off. */
 static json_t *enc_logs(json_t *o, const char *family)
@@ -177,7 +193,8 @@ static int enc_lb(const char *id, json_t *o, json_t **out, struct sl_err *err)
     if (*out && ((tls && strcmp(tls, "true") == 0 &&
                   json_object_set_new(*out, "x_amzn_tls_version_and_cipher_suite_enabled",
                                       json_true())) ||
-                 json_object_update_new(*out, lb_http(o)) != 0)) {
+                 json_object_update_new(*out, lb_http(o)) != 0 ||
+                 enc_lb_hygiene(o, *out) != SL_OK)) {
         json_decref(*out);
         *out = NULL;
     }

@@ -80,7 +80,10 @@ int main(int argc, char **argv)
             auth_free(app.creds);
             return 2;
         }
-        /* The co-process's own key: it reports in every configuration. */
+        /* The co-process's own key: it reports in every configuration.  A
+         * proxy an earlier sluiced left running keeps its token. */
+        if (!cfg.no_proxy)
+            supervise_proxy_token(&cfg, token, sizeof(token));
         if (!cfg.no_proxy && auth_add_coprocess_token(app.creds, token, sizeof(token)) != SL_OK) {
             fprintf(stderr, "sluiced: cannot make the co-process's token\n");
             auth_free(app.creds);

@@ -86,6 +86,7 @@ int sched_domain_health(struct sched_domain *d, const char *tg_arn,
         snprintf(v[i].addr.ip, sizeof(v[i].addr.ip), "%s", st[i].id);
         v[i].addr.port = st[i].port;
         v[i].state = sched_target_parse(elb_target_state_name(st[i].state));
+        snprintf(v[i].description, sizeof(v[i].description), "%s", st[i].description);
     }
     free(st);
     *out = v;

@@ -67,6 +67,7 @@ int sched_domain_deregister(const struct sched_domain *d, struct store_txn *txn,
 struct sched_target_health {
     struct sched_addr addr;
     enum sched_target_state state;
+    char description[160]; /* DescribeTargetHealth's, e.g. "Request timed out" */
 };
 
 /* Every target of <tg_arn> with its state, as DescribeTargetHealth shows

@@ -455,6 +455,18 @@ int sched_pass_target_state(struct sched_pass *p, const char *tg, const struct s
     return SL_OK;
 }
 
+const char *sched_pass_target_description(struct sched_pass *p, const char *tg,
+                                          const struct sched_addr *a)
+{
+    struct sched_tg_health *h = health_of(p, tg);
+    size_t i;
+
+    for (i = 0; h && !h->gone && i < h->n; i++)
+        if (h->t[i].addr.port == a->port && strcmp(h->t[i].addr.ip, a->ip) == 0)
+            return h->t[i].description;
+    return "";
+}
+
 void sched_pass_health_forget(struct sched_pass *p, const char *tg)
 {
     size_t i;

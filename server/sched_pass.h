@@ -175,6 +175,10 @@ size_t sched_pass_events_for(const struct sched_pass *p, const char *svc_id);
  * it again. */
 int sched_pass_target_state(struct sched_pass *p, const char *tg, const struct sched_addr *a,
                             enum sched_target_state *out);
+/* The same target's health description (DescribeTargetHealth's words),
+ * borrowed until the pass ends; "" when unknown. */
+const char *sched_pass_target_description(struct sched_pass *p, const char *tg,
+                                          const struct sched_addr *a);
 void sched_pass_health_forget(struct sched_pass *p, const char *tg);
 
 /* The task definition <arn> read with the pass, or NULL. */

@@ -189,10 +189,15 @@ static void classify(struct decide *d)
             stop(d, i, 1, "Task failed container health checks");
             d->out->deps[t->dep].failed++;
         } else if (up && (lb = elb_unhealthy(d, t)) >= 0) {
+            /* ECS quotes the target's health description: "(reason Health
+             * checks failed with these codes: [404])" */
+            const char *why = t->target_reason[lb] && t->target_reason[lb][0]
+                                  ? t->target_reason[lb]
+                                  : "Health checks failed";
             event(d,
                   "(service %s) (task %s) (port %ld) is unhealthy in (target-group %s) due to "
-                  "(reason Health checks failed).",
-                  in->name, t->id, t->port[lb], in->lb_tg[lb]);
+                  "(reason %s).",
+                  in->name, t->id, t->port[lb], in->lb_tg[lb], why);
             stop(d, i, 1, "Task failed ELB health checks in (target-group %s)", in->lb_tg[lb]);
             d->out->deps[t->dep].failed++;
         }

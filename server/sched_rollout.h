@@ -93,6 +93,8 @@ struct sched_rollout_task {
     enum sched_health health;         /* the task's healthStatus */
     int health_checked;               /* an essential container has a health check */
     enum sched_target_state target[SCHED_MAX_LBS]; /* per loadBalancers[i] */
+    const char *target_reason[SCHED_MAX_LBS]; /* its health description there
+                                               * (DescribeTargetHealth's), or NULL */
     long port[SCHED_MAX_LBS];         /* its host port there */
 };
 

@@ -40,6 +40,8 @@ static void describe_task(struct sched_pass *p, const struct sched_service *s,
                 if (sched_pass_target_state(p, t->targets[j].tg, &t->targets[j].addr,
                                             &rt->target[i]) != SL_OK)
                     rt->target[i] = SCHED_TARGET_NONE; /* unknown counts as not healthy */
+                rt->target_reason[i] =
+                    sched_pass_target_description(p, t->targets[j].tg, &t->targets[j].addr);
                 break;
             }
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "routes/api/elbv2_actions.h"
+#include "routes/elbv2/lbstate.h"
 #include "routes/elbv2/tags.h"
 #include "routes/wire/params.h"
 
@@ -172,7 +173,8 @@ json_t *api_elb_describe_load_balancers(const struct api_ctx *ctx, json_t *req,
 {
     struct lb_describe d = {{NULL, 0, NULL, 0}, NULL};
     const char **arns = NULL, **names = NULL;
-    json_t *page, *next, *out = NULL;
+    json_t *page, *next, *out = NULL, *lb;
+    size_t i;
 
     if (p_strv(req, "LoadBalancerArns", P_OPTIONAL, 0, 20, &arns, &d.sel.narns, err) == SL_ERR ||
         p_strv(req, "Names", P_OPTIONAL, 0, 20, &names, &d.sel.nnames, err) == SL_ERR)
@@ -187,6 +189,8 @@ json_t *api_elb_describe_load_balancers(const struct api_ctx *ctx, json_t *req,
     d.sel.names = names;
     if (api_read(ctx, lb_describe_tx, &d, err) != SL_OK)
         goto done;
+    json_array_foreach(d.out, i, lb) /* a proxy that cannot bind a listener's port */
+        elb_lbstate_apply(elb_health_lbstate(ctx->elb.health), lb);
     if ((page = api_page(req, d.out, &next, err)) == NULL)
         goto done;
     out = json_pack("{so}", "LoadBalancers", page);

@@ -61,11 +61,11 @@ static const struct elb_attr lb_attrs[] = {
     {"load_balancing.cross_zone.enabled", "true", ATTR_BOOL, 0, 0, NULL, ATTR_DONE, NULL,
      "always true for Application Load Balancers, as on AWS"},
     {"routing.http.desync_mitigation_mode", "defensive", ATTR_ENUM, 0, 0, desync_modes,
-     ATTR_FIXED, NULL,
-     "its HTTP/1.1 parser refuses every request that is not RFC 9112 compliant (as "
-     "'strictest' does)"},
+     ATTR_DONE, NULL,
+     "what sluice-proxy does with requests of ALB's classes Acceptable, Ambiguous and "
+     "Severe (Severe ones get 400 in every mode)"},
     {"routing.http.drop_invalid_header_fields.enabled", "false", ATTR_BOOL, 0, 0, NULL,
-     ATTR_VALUES, only_false, "header fields are forwarded as received; none are dropped"},
+     ATTR_DONE, NULL, "header fields whose name is not [-A-Za-z0-9] are not forwarded"},
     {"routing.http.preserve_host_header.enabled", "false", ATTR_BOOL, 0, 0, NULL, ATTR_DONE,
      NULL, "true: targets get the client's Host as sent; false: without a port unless it is "
      "not the listener's"},

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "routes/elbv2/lbstate.h"
+
 struct entry {
     struct entry *next;
     uint64_t hash;
@@ -20,6 +22,7 @@ struct elb_health {
     struct entry **slots;
     size_t nslots; /* a power of two */
     size_t count;
+    struct elb_lbstate *lbs; /* impaired load balancers, lbstate.h */
 };
 
 #define INITIAL_SLOTS 64
@@ -97,7 +100,10 @@ int elb_health_new(struct elb_health **out)
 {
     struct elb_health *h = calloc(1, sizeof(*h));
 
-    if (h == NULL || (h->slots = calloc(INITIAL_SLOTS, sizeof(*h->slots))) == NULL) {
+    if (h == NULL || (h->slots = calloc(INITIAL_SLOTS, sizeof(*h->slots))) == NULL ||
+        elb_lbstate_new(&h->lbs) != SL_OK) {
+        if (h)
+            free(h->slots);
         free(h);
         return SL_ENOMEM;
     }
@@ -121,8 +127,14 @@ void elb_health_free(struct elb_health *h)
         }
     }
     free(h->slots);
+    elb_lbstate_free(h->lbs);
     pthread_mutex_destroy(&h->mu);
     free(h);
+}
+
+struct elb_lbstate *elb_health_lbstate(struct elb_health *h)
+{
+    return h ? h->lbs : NULL;
 }
 
 /* The link that points at <key>'s entry (or the slot's last link). */

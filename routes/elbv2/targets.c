@@ -448,6 +448,7 @@ static int collect_status(const char *id, json_t *obj, void *arg)
     s->port = (long)json_integer_value(json_object_get(target, "Port"));
     s->state = v.state;
     s->reason = v.reason;
+    snprintf(s->description, sizeof(s->description), "%s", v.description);
     return 0;
 }
 

@@ -68,6 +68,7 @@ struct elb_target_status {
     long port;
     enum elb_target_state state;
     enum elb_reason reason;
+    char description[ELB_HEALTH_DESC_MAX]; /* as DescribeTargetHealth words it */
 };
 
 /* The state of every target of group <tg_arn>: *out (free() it) gets *n

@@ -8,7 +8,10 @@
  * byte at a time.  All three must agree exactly: same verdict, same status,
  * same head length, same fields at the same offsets, same decoded bytes.
  * A request head that parses with a chunked body also has the rest of the
- * input decoded as its body.  Any disagreement or broken invariant aborts.
+ * input decoded as its body.  The request parser runs strict or tolerating
+ * every deviation (desync.h's defensive mode), chosen by the hash; a
+ * tolerated parse records only deviations it was allowed.  Any disagreement
+ * or broken invariant aborts.
  *
  * The parser is linked from sluice_proxy_core, which the fuzz build
  * (-DSLUICE_FUZZ=ON) instruments like every library.
@@ -72,7 +75,7 @@ static void same_headers(const struct h1_header *a, const struct h1_header *b, s
 }
 
 static void check_request_result(int rc, int status, const struct h1_request *r, const char *buf,
-                                 size_t len)
+                                 size_t len, unsigned tol)
 {
     size_t i;
 
@@ -95,7 +98,8 @@ static void check_request_result(int rc, int status, const struct h1_request *r,
     CHECK(r->host != NULL || r->minor_version == 0);
     CHECK(r->content_length >= -1);
     CHECK(!(r->chunked && r->content_length >= 0));
-    CHECK(!r->chunked || r->minor_version == 1);
+    CHECK(!r->chunked || r->minor_version == 1 || (r->deviations & H1_DEV_TE_HTTP10));
+    CHECK((r->deviations & ~tol) == 0);
     for (i = 0; i < r->nheaders; i++) {
         CHECK(r->headers[i].name_len > 0);
         check_within(r->headers[i].name, r->headers[i].name_len, buf, (size_t)rc);
@@ -117,7 +121,7 @@ static void same_request(int rc, const struct h1_request *a, const char *abase,
     same_headers(a->headers, b->headers, a->nheaders, abase, bbase);
     CHECK(a->content_length == b->content_length && a->chunked == b->chunked);
     CHECK(a->keep_alive == b->keep_alive && a->expect_continue == b->expect_continue &&
-          a->upgrade == b->upgrade);
+          a->upgrade == b->upgrade && a->deviations == b->deviations);
 }
 
 static void check_response_result(int rc, const struct h1_response *r, const char *buf, size_t len)
@@ -152,7 +156,8 @@ static void same_response(int rc, const struct h1_response *a, const char *abase
 }
 
 /* Request: whole, split at <k>, byte at a time.  Returns the whole verdict. */
-static int fuzz_request(const char *buf, size_t n, size_t k, struct h1_request *whole)
+static int fuzz_request(const char *buf, size_t n, size_t k, unsigned tol,
+                        struct h1_request *whole)
 {
     struct h1_request part;
     struct h1_scan scan = {0};
@@ -160,22 +165,24 @@ static int fuzz_request(const char *buf, size_t n, size_t k, struct h1_request *
     char *pre;
     size_t i;
 
-    rc = h1_parse_request(buf, n, &scan, whole, &st);
-    check_request_result(rc, st, whole, buf, n);
+    rc = h1_parse_request_tol(buf, n, &scan, tol, whole, &st);
+    check_request_result(rc, st, whole, buf, n, tol);
+    if (rc == H1_ERROR)
+        CHECK(scan.fault != H1_F_NONE && (scan.fault != H1_F_DEVIATION || (scan.refused & ~tol)));
     if (rc == H1_INCOMPLETE)
         CHECK(scan.pos == n);
 
     memset(&scan, 0, sizeof(scan));
     pre = dup_exact(buf, k);
-    rc2 = h1_parse_request(pre, k, &scan, &part, &st2);
-    check_request_result(rc2, st2, &part, pre, k);
+    rc2 = h1_parse_request_tol(pre, k, &scan, tol, &part, &st2);
+    check_request_result(rc2, st2, &part, pre, k, tol);
     if (rc2 != H1_INCOMPLETE) {
         CHECK(rc2 == rc && st2 == st);
         same_request(rc, whole, buf, &part, pre);
     }
     free(pre);
     if (rc2 == H1_INCOMPLETE) {
-        rc2 = h1_parse_request(buf, n, &scan, &part, &st2);
+        rc2 = h1_parse_request_tol(buf, n, &scan, tol, &part, &st2);
         CHECK(rc2 == rc && st2 == st);
         same_request(rc, whole, buf, &part, buf);
     }
@@ -183,7 +190,7 @@ static int fuzz_request(const char *buf, size_t n, size_t k, struct h1_request *
     memset(&scan, 0, sizeof(scan));
     rc2 = H1_INCOMPLETE;
     for (i = 1; i <= n && rc2 == H1_INCOMPLETE; i++)
-        rc2 = h1_parse_request(buf, i, &scan, &part, &st2);
+        rc2 = h1_parse_request_tol(buf, i, &scan, tol, &part, &st2);
     CHECK(rc2 == rc && st2 == st);
     same_request(rc, whole, buf, &part, buf);
     return rc;
@@ -313,7 +320,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         h = (h ^ data[i]) * 16777619u;
     k = size > 0 ? h % (size + 1) : 0;
 
-    rc = fuzz_request(buf, size, k, req);
+    rc = fuzz_request(buf, size, k, (h & 1) ? H1_DEV_TE_HTTP10 * 2 - 1 : 0u, req);
     fuzz_response(buf, size, k, (int)(h >> 31));
     fuzz_chunked(buf, size, k);
     if (rc > 0 && req->chunked) {

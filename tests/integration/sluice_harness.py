@@ -133,8 +133,38 @@ class Sluiced:
         self._killed = True
         return rc
 
+    def proxy_record(self):
+        """(pid, start time) of the sluice-proxy recorded in the data
+        directory (server/coproc.h) while that process still runs, else None."""
+        try:
+            with open(os.path.join(self.data_dir, "proxy.pid")) as f:
+                rec = dict(ln.rstrip("\n").split(" ", 1) for ln in f if " " in ln)
+            pid, start = int(rec["pid"]), rec["start"]
+            with open("/proc/%d/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except (OSError, KeyError, ValueError):
+            return None
+        return (pid, start) if fields[0] not in "ZX" and fields[19] == start else None
+
+    def stop_proxy(self, timeout=10.0):
+        """Stop the co-process this data directory's sluiced left running
+        (it outlives sluiced: server/supervise.h): SIGTERM, then SIGKILL."""
+        rec = self.proxy_record()
+        if rec is None:
+            return
+        os.kill(rec[0], signal.SIGTERM)
+        deadline = time.time() + timeout
+        while self.proxy_record() == rec and time.time() < deadline:
+            time.sleep(0.05)
+        if self.proxy_record() == rec:
+            os.kill(rec[0], signal.SIGKILL)
+            deadline = time.time() + 5
+            while self.proxy_record() == rec and time.time() < deadline:
+                time.sleep(0.05)
+
     def cleanup(self):
         rc = self.stop()
+        self.stop_proxy()
         log = self.read_log(tail=0)
         # Under ASan/UBSan a finding in sluiced (including a leak at exit)
         # must fail the test that caused it.

@@ -420,10 +420,10 @@ def test_unhealthy_target_replaced():
         check(victim["taskArn"] not in [x["taskArn"] for x in tasks("sick")],
               "victim no longer among the running tasks")
         msgs = [e["message"] for e in svc("sick")["events"]]
-        check(any(m.startswith("(service sick) (task %s) (port %d) is unhealthy in "
-                               "(target-group %s)" % (victim["taskArn"].split("/")[-1], vport,
-                                                      tg)) for m in msgs),
-              "unhealthy event: %r" % msgs[:8])
+        check(("(service sick) (task %s) (port %d) is unhealthy in (target-group %s) due to "
+               "(reason Health checks failed with these codes: [500])."
+               % (victim["taskArn"].split("/")[-1], vport, tg)) in msgs,
+              "unhealthy event in ECS's words, quoting the target's health: %r" % msgs[:8])
     finally:
         ECS.delete_service(service="sick", force=True)
         wait_for(lambda: svc("sick")["status"] == "INACTIVE", 30, 0.3)

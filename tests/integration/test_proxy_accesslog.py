@@ -136,7 +136,10 @@ def test_coprocess_logs_under_data_dir():
         check(wait_for(served, 15), "the co-process logs into <data-dir>/access-logs/co-logs")
         for _ in range(5):
             check_eq(get(port, "/co")[0], 200, "GET /co")
-        s.stop()  # SIGTERM: the co-process stops cleanly and completes its files
+        s.stop()
+        # The co-process outlives sluiced (supervise.h); SIGTERM to it stops
+        # it cleanly, and it completes its files.
+        s.stop_proxy()
         lines = read_lines(log_files(root))
         check(len(lines) >= 6 and all(" \"GET http://" in ln and "/co HTTP/1.1\" " in ln
                                       for ln in lines), "every request logged: %r" % lines[-1:])

@@ -153,14 +153,14 @@ def test_malformed_refused():
     ELB.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Port=port, **L.listener(),
                         DefaultActions=[{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}])
     wait_for(lambda: get(port)[0] == 200, 10)
+    # Refused in every desync mitigation mode (Severe, or not a desync
+    # matter).  What defensive mode forwards normalized (TE with CL, obs-fold,
+    # bare LF) is test_proxy_hygiene.py's.
     cases = {
-        "cl+te": b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
         "dup cl": b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
-        "obs-fold": b"GET / HTTP/1.1\r\nHost: a\r\nX: a\r\n b\r\n\r\n",
         "space colon": b"GET / HTTP/1.1\r\nHost : a\r\n\r\n",
         "no host": b"GET / HTTP/1.1\r\n\r\n",
         "two hosts": b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
-        "bare lf": b"GET / HTTP/1.1\nHost: a\n\n",
         "bad chunk": b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0x5\r\nhello\r\n0\r\n\r\n",
         "cr te": b"POST / HTTP/1.1\r\nHost: a\r\nx:\rTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
     }

@@ -281,7 +281,8 @@ static void test_lb_attributes_and_delete(void **state)
     assert_string_equal(elb_attr_get(attrs, "idle_timeout.timeout_seconds"), "60");
     assert_string_equal(elb_attr_get(attrs, "routing.http2.enabled"), "true");
     /* A key sluice refuses whole is not described. */
-    assert_null(elb_attr_get(attrs, "routing.http.desync_mitigation_mode"));
+    assert_null(elb_attr_get(attrs, "ipv6.deny_all_igw_traffic"));
+    assert_string_equal(elb_attr_get(attrs, "routing.http.desync_mitigation_mode"), "defensive");
     assert_string_equal(elb_attr_get(attrs, "client_keep_alive.seconds"), "3600");
     assert_true(json_array_size(attrs) >= 14); /* every key Terraform sends on create */
     json_decref(out);
@@ -315,10 +316,9 @@ static void test_lb_attributes_and_delete(void **state)
           "supported by sluice");
     fails(f, api_elb_modify_load_balancer_attributes,
           json_pack("{ss s[{ss ss}]}", "LoadBalancerArn", f->lb, "Attributes", "Key",
-                    "routing.http.desync_mitigation_mode", "Value", "defensive"),
+                    "ipv6.deny_all_igw_traffic", "Value", "false"),
           "ValidationError",
-          "Load balancer attribute key 'routing.http.desync_mitigation_mode' is not supported "
-          "by sluice");
+          "Load balancer attribute key 'ipv6.deny_all_igw_traffic' is not supported by sluice");
     fails(f, api_elb_modify_load_balancer_attributes,
           json_pack("{ss s[{ss ss}]}", "LoadBalancerArn", f->lb, "Attributes", "Key",
                     "dns_record.client_routing_policy", "Value", "any_availability_zone"),

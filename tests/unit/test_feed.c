@@ -59,7 +59,27 @@ static void test_kinds(void **state)
                 "\"idle_timeout_seconds\":60,\"http2_enabled\":true,\"xff_mode\":\"remove\","
                 "\"xff_client_port\":true,\"preserve_host_header\":true,"
                 "\"client_keep_alive_seconds\":120}");
-                    /* access logs on: the destination goes to the proxies; off: nothing */
+    /* header hygiene: present only when not the default */
+    assert_json(enc(FEED_LOAD_BALANCER, "b",
+                    "{\"id\":\"b\",\"arn\":\"arn:b\",\"Scheme\":\"internal\",\"Attributes\":["
+                    "{\"Key\":\"routing.http.drop_invalid_header_fields.enabled\",\"Value\":"
+                    "\"true\"},{\"Key\":\"routing.http.desync_mitigation_mode\",\"Value\":"
+                    "\"strictest\"}]}"),
+                "{\"id\":\"b\",\"arn\":\"arn:b\",\"scheme\":\"internal\","
+                "\"idle_timeout_seconds\":60,\"http2_enabled\":true,\"xff_mode\":\"append\","
+                "\"xff_client_port\":false,\"preserve_host_header\":false,"
+                "\"client_keep_alive_seconds\":3600,"
+                "\"drop_invalid_header_fields\":true,\"desync_mitigation_mode\":\"strictest\"}");
+    assert_json(enc(FEED_LOAD_BALANCER, "b",
+                    "{\"id\":\"b\",\"arn\":\"arn:b\",\"Scheme\":\"internal\",\"Attributes\":["
+                    "{\"Key\":\"routing.http.drop_invalid_header_fields.enabled\",\"Value\":"
+                    "\"false\"},{\"Key\":\"routing.http.desync_mitigation_mode\",\"Value\":"
+                    "\"defensive\"}]}"),
+                "{\"id\":\"b\",\"arn\":\"arn:b\",\"scheme\":\"internal\","
+                "\"idle_timeout_seconds\":60,\"http2_enabled\":true,\"xff_mode\":\"append\","
+                "\"xff_client_port\":false,\"preserve_host_header\":false,"
+                "\"client_keep_alive_seconds\":3600}");
+    /* access logs on: the destination goes to the proxies; off: nothing */
     assert_json(enc(FEED_LOAD_BALANCER, "b",
                     "{\"id\":\"b\",\"arn\":\"arn:b\",\"Scheme\":\"internal\",\"Attributes\":["
                     "{\"Key\":\"access_logs.s3.enabled\",\"Value\":\"true\"},"

@@ -15,6 +15,7 @@
 
 #include "common/tls_policy.h"
 #include "proxy/decode.h"
+#include "proxy/desync.h"
 #include "proxy/sticky.h"
 
 static int rec(const char *text, struct pxd_record *r, struct sl_err *err)
@@ -76,6 +77,16 @@ static void test_kinds(void **state)
     assert_string_equal(r.obj.u.lb.access_logs.bucket, "my-logs");
     assert_string_equal(r.obj.u.lb.access_logs.prefix, "a/b");
     assert_int_equal(r.obj.u.lb.connection_logs.enabled, 0);
+    assert_int_equal(r.obj.u.lb.drop_invalid, 0);
+    assert_int_equal(r.obj.u.lb.desync_mode, PX_DSM_DEFENSIVE);
+    assert_int_equal(put("load_balancer", "b",
+                         "{\"id\":\"b\",\"arn\":\"arn:b\",\"scheme\":\"internal\","
+                         "\"idle_timeout_seconds\":1,\"drop_invalid_header_fields\":true,"
+                         "\"desync_mitigation_mode\":\"monitor\"}",
+                         &r, &err),
+                     SL_OK);
+    assert_int_equal(r.obj.u.lb.drop_invalid, 1);
+    assert_int_equal(r.obj.u.lb.desync_mode, PX_DSM_MONITOR);
     assert_int_equal(put("listener", "l",
                          "{\"id\":\"l\",\"arn\":\"a\",\"load_balancer_id\":\"b\",\"port\":443,"
                          "\"protocol\":\"HTTPS\"}",
@@ -187,6 +198,12 @@ static void test_refused(void **state)
                "\"idle_timeout_seconds\":1}", "member 'scheme'");
     expect_bad("load_balancer", "b", "{\"id\":\"b\",\"arn\":\"a\",\"scheme\":\"internal\","
                "\"idle_timeout_seconds\":0}", "member 'idle_timeout_seconds' must be an integer 1-4000");
+    expect_bad("load_balancer", "b", "{\"id\":\"b\",\"arn\":\"a\",\"scheme\":\"internal\","
+               "\"idle_timeout_seconds\":1,\"desync_mitigation_mode\":\"lenient\"}",
+               "member 'desync_mitigation_mode'");
+    expect_bad("load_balancer", "b", "{\"id\":\"b\",\"arn\":\"a\",\"scheme\":\"internal\","
+               "\"idle_timeout_seconds\":1,\"drop_invalid_header_fields\":1}",
+               "member 'drop_invalid_header_fields'");
     expect_bad("listener", "l", "{\"id\":\"l\",\"arn\":\"a\",\"load_balancer_id\":\"b\","
                "\"port\":\"80\",\"protocol\":\"HTTP\"}", "member 'port'");
     /* a log destination must be a safe directory name */

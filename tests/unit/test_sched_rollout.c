@@ -447,6 +447,13 @@ static void test_grace_period(void **state)
     /* The replacement is started in the same pass: the stopping task no
      * longer counts. */
     assert_int_equal(started(s), 1);
+    /* With the target's description, ECS's event quotes it. */
+    s->tasks[t].target_reason[0] = "Health checks failed with these codes: [404]";
+    decide(s);
+    assert_true(has_event(s, "(service web) (task t0) (port 50000) is unhealthy in "
+                             "(target-group " TG ") due to (reason Health checks failed with "
+                             "these codes: [404])."));
+    s->tasks[t].target_reason[0] = NULL;
 
     /* A target healthy during the grace period counts at once. */
     s->in.now = NOW;
