@@ -92,6 +92,17 @@ void util_iso_now(char out[32])
     util_iso_time(out, &ts);
 }
 
+void util_deadline(struct timespec *ts, uint64_t ms)
+{
+    clock_gettime(CLOCK_REALTIME, ts);
+    ts->tv_sec += (time_t)(ms / 1000);
+    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
+
 uint64_t util_mono_ms(void)
 {
     struct timespec ts;

@@ -25,6 +25,10 @@ void util_iso_time(char out[32], const struct timespec *ts);
 /* Wall-clock now as an ISO string. */
 void util_iso_now(char out[32]);
 
+/* <ms> from now on CLOCK_REALTIME into <ts>: the deadline
+ * pthread_cond_timedwait() takes. */
+void util_deadline(struct timespec *ts, uint64_t ms);
+
 /* Milliseconds since an arbitrary monotonic origin. */
 uint64_t util_mono_ms(void);
 

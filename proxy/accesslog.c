@@ -18,6 +18,7 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "common/util.h"
 #include "proxy/accesslog_file.h"
 #include "proxy/ev.h"
 #include "proxy/table.h"
@@ -410,12 +411,7 @@ static void *writer_main(void *arg)
 
     while (!stop) {
         struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += PXA_DRAIN_MS * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
+        util_deadline(&ts, PXA_DRAIN_MS);
         pthread_mutex_lock(&L.mu);
         if (!L.stop && !L.kicked)
             pthread_cond_timedwait(&L.cv, &L.mu, &ts);

@@ -11,6 +11,7 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "common/util.h"
 #include "proxy/bindstate.h"
 #include "proxy/ev.h"
 #include "proxy/metrics_log.h"
@@ -126,13 +127,7 @@ static int nap(struct px_report *r, uint64_t ms)
     struct timespec ts;
     int v;
 
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += (time_t)(ms / 1000);
-    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    util_deadline(&ts, ms);
     pthread_mutex_lock(&r->mu);
     if (!r->stop)
         pthread_cond_timedwait(&r->cv, &r->mu, &ts);

@@ -12,6 +12,7 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "common/util.h"
 #include "proxy/apply.h"
 #include "proxy/ev.h"
 #include "proxy/table.h"
@@ -48,13 +49,7 @@ static int nap(struct px_sub *s, uint64_t ms)
     struct timespec ts;
     int v;
 
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += (time_t)(ms / 1000);
-    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    util_deadline(&ts, ms);
     pthread_mutex_lock(&s->mu);
     if (!s->stop)
         pthread_cond_timedwait(&s->cv, &s->mu, &ts);

@@ -128,13 +128,7 @@ uint64_t store_wait(struct store *s, uint64_t since, int timeout_ms)
     uint64_t r;
     unsigned gen;
 
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += timeout_ms / 1000;
-    ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    util_deadline(&ts, (uint64_t)timeout_ms);
     pthread_mutex_lock(&s->mu);
     gen = s->wake_gen;
     while (s->rev <= since && !s->stopping && gen == s->wake_gen)
