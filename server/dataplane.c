@@ -225,9 +225,7 @@ static enum MHD_Result watch(struct dataplane *dp, struct MHD_Connection *c,
                              const struct front_request *req, struct front_reply *out)
 {
     const char *since_s = req->arg(req->arg_cls, "since");
-    struct MHD_Response *resp;
     struct watch *w;
-    enum MHD_Result ret;
     char *end;
     unsigned long long since = 0;
 
@@ -253,20 +251,9 @@ static enum MHD_Result watch(struct dataplane *dp, struct MHD_Connection *c,
     w->c = c;
     w->heartbeat_at = util_mono_ms() + DATAPLANE_HEARTBEAT_MS;
     buf_init(&w->pending);
-    resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, watch_read, w,
-                                             watch_free);
-    if (resp == NULL) {
-        watch_free(w);
-        return MHD_NO;
-    }
-    MHD_add_response_header(resp, "Content-Type", "application/x-ndjson");
-    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    out->status = 0; /* answered here */
     /* The stream lives as long as the proxy; heartbeats keep it active. */
-    MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned)0);
-    ret = MHD_queue_response(c, 200, resp);
-    MHD_destroy_response(resp);
-    out->status = 0;
-    return ret;
+    return park_stream_respond(c, "application/x-ndjson", 16 * 1024, watch_read, watch_free, w);
 }
 
 enum MHD_Result dataplane_handle(struct dataplane *dp, struct MHD_Connection *c,

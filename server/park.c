@@ -119,6 +119,26 @@ int park_wait(struct park *p, struct park_slot *slot, struct MHD_Connection *c, 
     return rc;
 }
 
+enum MHD_Result park_stream_respond(struct MHD_Connection *c, const char *content_type,
+                                    size_t block, MHD_ContentReaderCallback read,
+                                    MHD_ContentReaderFreeCallback free_cb, void *cls)
+{
+    struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, block, read,
+                                                                  cls, free_cb);
+    enum MHD_Result ret;
+
+    if (resp == NULL) {
+        free_cb(cls);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, "Content-Type", content_type);
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned)0);
+    ret = MHD_queue_response(c, 200, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
 void park_cancel(struct park *p, struct park_slot *slot)
 {
     if (p == NULL || slot == NULL)

@@ -50,6 +50,15 @@ int park_wait(struct park *p, struct park_slot *slot, struct MHD_Connection *c, 
  * <p> is a no-op. */
 void park_cancel(struct park *p, struct park_slot *slot);
 
+/* Answer <c> with a 200 stream of <content_type> that <read> produces from
+ * <cls> in blocks of <block> bytes, with no connection timeout (the stream
+ * lives as long as its client; it parks between pushes).  <cls> is the
+ * stream's and goes to <free_cb> when the response ends, or at once when it
+ * cannot be made.  The result is for libmicrohttpd's access handler. */
+enum MHD_Result park_stream_respond(struct MHD_Connection *c, const char *content_type,
+                                    size_t block, MHD_ContentReaderCallback read,
+                                    MHD_ContentReaderFreeCallback free_cb, void *cls);
+
 /* Resume every parked connection and refuse further parking. */
 void park_close(struct park *p);
 

@@ -167,27 +167,14 @@ static void stream_free(void *cls)
 static enum MHD_Result events(struct ui *u, struct MHD_Connection *c, struct front_reply *out)
 {
     struct stream *s = calloc(1, sizeof(*s));
-    struct MHD_Response *resp;
-    enum MHD_Result ret;
 
     if (s == NULL)
         return MHD_NO;
     s->u = u;
     s->c = c;
     buf_init(&s->pending);
-    resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, stream_read, s,
-                                             stream_free);
-    if (resp == NULL) {
-        stream_free(s);
-        return MHD_NO;
-    }
-    MHD_add_response_header(resp, "Content-Type", "text/event-stream");
-    MHD_add_response_header(resp, "Cache-Control", "no-store");
-    MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned)0);
-    ret = MHD_queue_response(c, 200, resp);
-    MHD_destroy_response(resp);
-    out->status = 0;
-    return ret;
+    out->status = 0; /* answered here */
+    return park_stream_respond(c, "text/event-stream", 64 * 1024, stream_read, stream_free, s);
 }
 
 enum MHD_Result ui_handle(struct ui *u, struct MHD_Connection *c,
