@@ -176,8 +176,8 @@ class OpenApi:
                     elif not content or not any("schema" in media for media in content.values()):
                         problems.append("%s %s: no schema for its body" % (where, status))
                     elif not {"application/json", "application/x-ndjson",
-                              "text/plain"} & set(content):
-                        problems.append("%s %s: body is neither JSON, NDJSON nor text" %
+                              "text/plain", "application/x-pem-file"} & set(content):
+                        problems.append("%s %s: body is neither JSON, NDJSON, text nor PEM" %
                                         (where, status))
         if "Error" not in doc.get("components", {}).get("schemas", {}):
             problems.append("components/schemas/Error missing")
