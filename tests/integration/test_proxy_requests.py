@@ -180,6 +180,8 @@ def test_deny_rule_not_bypassed():
         {"Field": "path-pattern", "PathPatternConfig": {"Values": ["/admin*"]}}],
         Actions=fixed(403, "denied"))
     check(wait_for(lambda: get(port, "/admin")[0] == 403, 15), "deny rule in place")
+    # Until the rule reached the proxy, the probe above was forwarded: forget what it sent.
+    del e.lines[:]
     for path in BYPASSES:
         st, _, body = get(port, path)
         check_eq((st, body), (403, "denied"), "deny rule on /admin* holds for %s" % path)
