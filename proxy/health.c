@@ -155,7 +155,7 @@ static void hc_io(struct ev_loop *l, int fd, void *arg, int mask)
             px_io_wait(&c->io, l, EV_WRITE);
             return;
         }
-        if (w < 0) {
+        if (w <= 0) {
             result(c, 0, PX_R_FAILED, 0);
             return;
         }

@@ -105,7 +105,7 @@ int px_outq_flush(struct px_io *io, struct px_outq *q)
         int i = 0;
         if (w == SL_EAGAIN)
             return progress;
-        if (w < 0)
+        if (w <= 0) /* nothing taken and no EAGAIN: the transport is gone */
             return SL_EIO;
         progress = 1;
         while (i < q->n && (size_t)w >= q->iov[i].iov_len)

@@ -93,7 +93,8 @@ static ssize_t result(struct px_io *io, struct tls_io *t, int r, int reading)
         *mute = reading ? EV_READ : 0;
         sync_want(io, t);
         return SL_EAGAIN;
-    case SSL_ERROR_ZERO_RETURN: return 0;
+    case SSL_ERROR_ZERO_RETURN: /* the peer's close_notify: the end of a read, a failed write */
+        return reading ? 0 : SL_EIO;
     case SSL_ERROR_SYSCALL:
         en = errno;
         if (!t->done)

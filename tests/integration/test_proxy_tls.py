@@ -6,12 +6,16 @@ headers, redirects to HTTPS, and certificate rotation that keeps open
 connections."""
 import http.client
 import os
+import socket
 import ssl
+import struct
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from sluice_harness import check, check_eq, report, run_case  # noqa: E402
 from proxy_util import free_port, wait_for  # noqa: E402
+import h2_raw  # noqa: E402
 from tls_util import (CERTS, EchoBackend, Env, beat, cert_obj, curl, forward_rule, headers_of,  # noqa: E402
                       lb_obj, listener_obj, peer_subject, record, s_client, target_obj, tg_obj)
 
@@ -228,8 +232,79 @@ def test_https_targets():
         e.close()
 
 
+def raw_tls(port, alpn):
+    """A TLS client over memory BIOs: the test decides when each record
+    (a close_notify included) reaches the socket."""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.set_alpn_protocols([alpn])
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = ctx.wrap_bio(inc, out, server_hostname="default.example")
+    while True:
+        try:
+            obj.do_handshake()
+            break
+        except ssl.SSLWantReadError:
+            sock.sendall(out.read())
+            inc.write(sock.recv(65536))
+    sock.sendall(out.read())
+    return sock, obj, out
+
+
+def test_close_notify_while_writing():
+    """A client sends close_notify and resets while a large answer is being
+    written to it: the connection closes, and the worker goes on serving
+    (it spun on SSL_write's ZERO_RETURN, at 100 % of a core, forever)."""
+    port = free_port()
+
+    def snap(be):
+        return {"feed_version": 1, "revision": 3, "certificates": [cert_obj("c-default")],
+                "load_balancers": [lb_obj()],
+                "listeners": [listener_obj("l", port, ["c-default"])],
+                "rules": [forward_rule("l")],
+                "target_groups": [tg_obj()], "targets": [target_obj(be.port)]}
+    e = Env(snap)
+    try:
+        check(wait_for(lambda: https_ok(port), 10), "the HTTPS listener serves")
+        for alpn in ("http/1.1", "h2"):
+            sock, obj, out = raw_tls(port, alpn)
+            if alpn == "h2":
+                big = (1 << 31) - 1
+                obj.write(h2_raw.PREFACE + h2_raw.frame(h2_raw.SETTINGS, 0, 0, struct.pack(
+                    ">HI", 4, big)) + h2_raw.frame(h2_raw.WINDOW_UPDATE, 0, 0, struct.pack(
+                        ">I", big - 65535)) + h2_raw.frame(
+                    h2_raw.HEADERS, h2_raw.END_STREAM | h2_raw.END_HEADERS, 1,
+                    h2_raw.hpack(h2_raw.request_headers(port, "/zero/268435456"))))
+            else:
+                obj.write(b"GET /zero/268435456 HTTP/1.1\r\nHost: x\r\n\r\n")
+            sock.sendall(out.read())
+            got = 0
+            while got < (1 << 20):  # the answer is flowing
+                got += len(sock.recv(65536))
+            try:
+                obj.unwrap()
+            except ssl.SSLWantReadError:
+                pass
+            sock.sendall(out.read())  # close_notify, and nothing read any more
+            time.sleep(0.5)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            sock.close()  # a reset: the proxy's next write fails
+            time.sleep(0.5)
+            c0 = e.p.cpu_seconds()
+            time.sleep(1.0)
+            used = e.p.cpu_seconds() - c0
+            check(used < 0.5, "%s: the proxy is idle after the client left (%.2f s of CPU in "
+                  "1 s)" % (alpn, used))
+            check(https_ok(port), "%s: the worker serves the next request" % alpn)
+    finally:
+        e.close()
+
+
 run_case(test_sni_and_headers)
 run_case(test_https_targets)
 run_case(test_policy)
 run_case(test_rotation_keeps_connections)
+run_case(test_close_notify_while_writing)
 report()
