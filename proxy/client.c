@@ -412,6 +412,15 @@ static void conn_timer(struct ev_loop *l, void *arg)
 /* Unlink <c> from its worker and keep it (buffers and all) in the
  * worker's cache, or free it; its socket is closed or handed on already,
  * its counters closed or handed on (pxm_conn_close(), pxm_conn_park()). */
+static void conn_destroy(struct px_conn *c)
+{
+    free(c->cb);
+    free(c->ub);
+    free(c->hu);
+    free(c->hc);
+    free(c);
+}
+
 static void conn_free(struct px_conn *c)
 {
     struct px_worker *w = c->w;
@@ -431,11 +440,7 @@ static void conn_free(struct px_conn *c)
     }
     if (w->nfree >= PX_CONN_CACHE || cbc != PX_BUF_INIT || ubc != PX_BUF_INIT) {
         w->freed += sizeof(*c) + cbc + ubc + huc + hcc;
-        free(cb);
-        free(ub);
-        free(hu);
-        free(hc);
-        free(c);
+        conn_destroy(c);
         return;
     }
     if (huc != PX_BUF_INIT) { /* grown for a large head: not kept */
@@ -482,34 +487,41 @@ void px_conn_cache_free(struct px_worker *w)
 
     while ((c = w->free_conns) != NULL) {
         w->free_conns = c->next;
-        free(c->cb);
-        free(c->ub);
-        free(c->hu);
-        free(c->hc);
-        free(c);
+        conn_destroy(c);
     }
-    w->nfree = 0;
+    w->nfree = w->nfree_low = 0;
 }
 
-/* A zeroed connection of <w> with its input buffers, from the cache when it
- * has one; NULL when out of memory. */
-static struct px_conn *conn_new(struct px_worker *w)
+/* A zeroed connection of <w> with input buffers of PX_BUF_INIT, from the
+ * cache when it has one; NULL when out of memory. */
+static struct px_conn *conn_take(struct px_worker *w)
 {
     struct px_conn *c = w->free_conns;
 
     if (c) {
         w->free_conns = c->next;
-        w->nfree--;
+        if (--w->nfree < w->nfree_low)
+            w->nfree_low = w->nfree;
         c->next = NULL;
-    } else if ((c = calloc(1, sizeof(*c))) == NULL ||
-               px_buf_ensure(&c->cb, &c->cb_cap, PX_BUF_INIT) != SL_OK ||
-               px_buf_ensure(&c->ub, &c->ub_cap, PX_BUF_INIT) != SL_OK) {
-        if (c) {
+        return c;
+    }
+    if ((c = calloc(1, sizeof(*c))) == NULL ||
+        px_buf_ensure(&c->cb, &c->cb_cap, PX_BUF_INIT) != SL_OK ||
+        px_buf_ensure(&c->ub, &c->ub_cap, PX_BUF_INIT) != SL_OK) {
+        if (c)
             free(c->cb);
-            free(c);
-        }
+        free(c);
         return NULL;
     }
+    return c;
+}
+
+static struct px_conn *conn_new(struct px_worker *w)
+{
+    struct px_conn *c = conn_take(w);
+
+    if (c == NULL)
+        return NULL;
     c->w = w;
     ev_timer_init(&c->timer, conn_timer, c);
     c->next = w->conns;
@@ -520,16 +532,32 @@ static struct px_conn *conn_new(struct px_worker *w)
     return c;
 }
 
+/* Cached connections that no one took in the last second go, down to
+ * PX_CONN_KEEP: an h2 burst's hundreds of streams do not stay allocated. */
+void px_conn_cache_trim(struct px_worker *w)
+{
+    int drop = w->nfree_low - PX_CONN_KEEP;
+
+    while (drop-- > 0 && w->free_conns) {
+        struct px_conn *c = w->free_conns;
+
+        w->free_conns = c->next;
+        w->nfree--;
+        w->freed += sizeof(*c) + c->cb_cap + c->ub_cap + c->hu_cap + c->hc_cap;
+        conn_destroy(c);
+    }
+    w->nfree_low = w->nfree;
+}
+
 struct px_conn *px_conn_stream(struct px_conn *parent, const struct px_io *io, const char *head,
                                size_t n)
 {
-    struct px_conn *c = calloc(1, sizeof(*c));
+    struct px_conn *c = conn_take(parent->w);
 
-    if (c == NULL || px_buf_ensure(&c->cb, &c->cb_cap, n > PX_BUF_INIT ? n : PX_BUF_INIT) != SL_OK ||
-        px_buf_ensure(&c->ub, &c->ub_cap, PX_BUF_INIT) != SL_OK) {
-        if (c)
-            free(c->cb);
-        free(c);
+    if (c == NULL)
+        return NULL;
+    if (px_buf_ensure(&c->cb, &c->cb_cap, n) != SL_OK) {
+        conn_destroy(c);
         return NULL;
     }
     c->w = parent->w;

@@ -66,7 +66,8 @@
 #define PX_CONNECT_TIMEOUT_MS 5000
 #define PX_IDLE_DEFAULT_MS 60000
 #define PX_PARK_MS 1000    /* a kept-alive connection idle this long is parked */
-#define PX_CONN_CACHE 8    /* free px_conn (with buffers) a worker keeps */
+#define PX_CONN_CACHE 512  /* free px_conn (with buffers) a worker keeps at most */
+#define PX_CONN_KEEP 8     /* ... and after a second in which no one took them */
 /* A request body the proxy answers itself is read and dropped up to this,
  * so the connection stays usable (as nginx does); see request.c. */
 #define PX_DISCARD_MAX (1024 * 1024)
@@ -188,7 +189,7 @@ struct px_worker {
     struct px_parked *parked; /* connections between requests */
     int nparked;
     struct px_conn *free_conns; /* up to PX_CONN_CACHE, buffers attached */
-    int nfree;
+    int nfree, nfree_low; /* cached now; fewest cached since the last tick */
     size_t freed; /* bytes of connections freed since the last malloc_trim() */
     /* admit.c: accepting is paused at the cap or when out of descriptors */
     struct px_admit *admit;
@@ -245,6 +246,7 @@ void px_conn_up_event(struct ev_loop *l, int fd, void *arg, int mask);
 void px_conn_unpark(struct px_parked *p);
 /* Free the worker's cache of connections (worker.c, at the end). */
 void px_conn_cache_free(struct px_worker *w);
+void px_conn_cache_trim(struct px_worker *w); /* the worker's tick, once a second */
 
 /* ---- park.c ---- */
 

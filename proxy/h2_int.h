@@ -22,6 +22,7 @@
 #define H2_CONN_WINDOW (1024 * 1024)
 #define H2_MAX_STREAMS 128
 #define H2_OUT_MAX (64 * 1024) /* response bytes buffered per stream */
+#define H2_OUT_MIN 1024        /* ... in a buffer that starts this small */
 
 struct px_h2s;
 
@@ -62,7 +63,7 @@ struct px_h2s {
     int head_done, deferred, out_eof;
     int64_t res_left; /* body bytes still to come, -1 unknown */
     char *out;
-    size_t out_off, out_len;
+    size_t out_off, out_len, out_cap;
 };
 
 /* ---- h2_stream.c ---- */

@@ -167,33 +167,45 @@ static int refuse_head(struct px_h2s *s)
     return nghttp2_submit_response(s->h->ng, s->id, nv, 2, NULL) == 0 ? 0 : -1;
 }
 
+static char *put(char *e, const char *p, size_t n)
+{
+    if (n)
+        memcpy(e, p, n);
+    return e + n;
+}
+
+#define PUT_LIT(e, lit) put((e), (lit), sizeof(lit) - 1)
+
 /* "METHOD path HTTP/1.1", Host, the fields, Cookie, the body's framing,
  * and Connection: close (one request per stream connection). */
 static char *build_head(struct px_h2s *s, size_t *n)
 {
     const char *method = s->method ? s->method : "GET";
     const char *path = s->path ? s->path : s->authority ? s->authority : "/";
-    size_t cap = strlen(method) + strlen(path) + (s->authority ? strlen(s->authority) : 0) +
-                 s->flen + s->clen + 128;
-    char *h = malloc(cap);
-    int k;
+    size_t ml = strlen(method), pl = strlen(path), al = s->authority ? strlen(s->authority) : 0;
+    char *h = malloc(ml + pl + al + s->flen + s->clen + 128), *e = h;
 
     if (h == NULL)
         return NULL;
-    k = snprintf(h, cap, "%s %s HTTP/1.1\r\n", method, path);
-    if (s->authority)
-        k += snprintf(h + k, cap - (size_t)k, "Host: %s\r\n", s->authority);
-    memcpy(h + k, s->fields ? s->fields : "", s->flen);
-    k += (int)s->flen;
-    if (s->clen) {
-        memcpy(h + k, "Cookie: ", 8);
-        memcpy(h + k + 8, s->cookie, s->clen);
-        memcpy(h + k + 8 + s->clen, "\r\n", 2);
-        k += (int)s->clen + 10;
+    e = put(e, method, ml);
+    e = PUT_LIT(e, " ");
+    e = put(e, path, pl);
+    e = PUT_LIT(e, " HTTP/1.1\r\n");
+    if (s->authority) {
+        e = PUT_LIT(e, "Host: ");
+        e = put(e, s->authority, al);
+        e = PUT_LIT(e, "\r\n");
     }
-    k += snprintf(h + k, cap - (size_t)k, "%sConnection: close\r\n\r\n",
-                  s->chunked ? "Transfer-Encoding: chunked\r\n" : "");
-    *n = (size_t)k;
+    e = put(e, s->fields, s->flen);
+    if (s->clen) {
+        e = PUT_LIT(e, "Cookie: ");
+        e = put(e, s->cookie, s->clen);
+        e = PUT_LIT(e, "\r\n");
+    }
+    if (s->chunked)
+        e = PUT_LIT(e, "Transfer-Encoding: chunked\r\n");
+    e = PUT_LIT(e, "Connection: close\r\n\r\n");
+    *n = (size_t)(e - h);
     return h;
 }
 
@@ -373,10 +385,8 @@ static int submit_head(struct px_h2s *s, const char *p, size_t len, size_t *used
 /* Body bytes into the stream's buffer, as many as fit. */
 static size_t put_body(struct px_h2s *s, const char *p, size_t n)
 {
-    size_t room;
+    size_t room, cap;
 
-    if (s->out == NULL && (s->out = malloc(H2_OUT_MAX)) == NULL)
-        return 0;
     if (s->out_off > 0) {
         memmove(s->out, s->out + s->out_off, s->out_len - s->out_off);
         s->out_len -= s->out_off;
@@ -387,6 +397,15 @@ static size_t put_body(struct px_h2s *s, const char *p, size_t n)
         n = room;
     if (s->res_left >= 0 && (int64_t)n > s->res_left)
         n = (size_t)s->res_left; /* never past the length it announced */
+    if (s->out_len + n > s->out_cap) { /* most answers are small: grown as needed */
+        char *b;
+        for (cap = s->out_cap ? s->out_cap : H2_OUT_MIN; cap < s->out_len + n;)
+            cap *= 2;
+        if ((b = realloc(s->out, cap < H2_OUT_MAX ? cap : H2_OUT_MAX)) == NULL)
+            return 0;
+        s->out = b;
+        s->out_cap = cap < H2_OUT_MAX ? cap : H2_OUT_MAX;
+    }
     memcpy(s->out + s->out_len, p, n);
     s->out_len += n;
     if (s->res_left > 0 && (s->res_left -= (int64_t)n) == 0)

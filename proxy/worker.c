@@ -79,6 +79,7 @@ static void tick(struct ev_loop *l, void *arg)
     struct px_worker *w = arg;
 
     px_pool_sweep(&w->pool, 0);
+    px_conn_cache_trim(w);
     /* Thousands of connections parked at once (park.c) free their 40 KiB
      * each between the small parked records: glibc keeps those pages, so
      * an idle connection would go on costing what an active one did.  Hand
