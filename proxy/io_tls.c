@@ -21,6 +21,8 @@ struct tls_io {
     int rd_want, wr_want;   /* what the last read / write waits for besides its own */
     int rd_mute, wr_mute;   /* ... and the event of its own it cannot use meanwhile */
     int done;               /* the handshake finished */
+    int peer_gone;          /* EOF or a socket error: no close_notify to send */
+    int ahead;              /* the last read filled its buffer with records left over */
     /* server side: the handshake's outcome, told once (io_tls.h) */
     void (*on_hs)(void *arg, const struct px_tls_hs *hs);
     void *hs_arg;
@@ -126,10 +128,24 @@ static ssize_t tls_read(struct px_io *io, char *buf, size_t n)
     if (!t->done && SSL_is_init_finished(t->ssl))
         handshaken(io, t);
     if (r > 0) {
+        size_t got = (size_t)r;
+        /* A listener reads ahead (one read() for many records): take the
+         * records already buffered while there is room.  Stopped short of
+         * the room, what is left is half a record the socket will finish;
+         * with the buffer full, records may wait that no socket event
+         * announces, and tls_buffered() says so. */
+        while (got < n && SSL_has_pending(t->ssl) &&
+               (r = SSL_read(t->ssl, buf + got, n - got > INT32_MAX ? INT32_MAX : (int)(n - got))) > 0)
+            got += (size_t)r;
+        ERR_clear_error(); /* a stop at WANT_READ, EOF or an error: the next read's */
+        t->ahead = got == n && SSL_has_pending(t->ssl);
         t->rd_want = t->rd_mute = 0;
         sync_want(io, t);
-        return r;
+        return (ssize_t)got;
     }
+    t->ahead = 0;
+    if (r == 0 || SSL_get_error(t->ssl, r) == SSL_ERROR_SYSCALL)
+        t->peer_gone = 1;
     return result(io, t, r, 1);
 }
 
@@ -159,6 +175,8 @@ static ssize_t tls_writev(struct px_io *io, const struct iovec *iov, int n)
         sync_want(io, t);
         return r;
     }
+    if (SSL_get_error(t->ssl, r) == SSL_ERROR_SYSCALL)
+        t->peer_gone = 1;
     return result(io, t, r, 0);
 }
 
@@ -166,7 +184,12 @@ static size_t tls_buffered(const struct px_io *io)
 {
     const struct tls_io *t = io->priv;
 
-    return t ? (size_t)SSL_pending(t->ssl) : 0;
+    int n;
+
+    if (t == NULL)
+        return 0;
+    n = SSL_pending(t->ssl); /* decrypted; or records read ahead past a full buffer */
+    return n > 0 ? (size_t)n : (size_t)t->ahead;
 }
 
 static void tls_close(struct px_io *io)
@@ -177,7 +200,7 @@ static void tls_close(struct px_io *io)
         return;
     if (!t->done)
         report(t, 0); /* the client left before the handshake ended */
-    if (t->done && !(SSL_get_shutdown(t->ssl) & SSL_SENT_SHUTDOWN)) {
+    if (t->done && !t->peer_gone && !(SSL_get_shutdown(t->ssl) & SSL_SENT_SHUTDOWN)) {
         ERR_clear_error();
         SSL_shutdown(t->ssl); /* close_notify, best effort: never waited for */
         ERR_clear_error();

@@ -353,6 +353,7 @@ int px_tls_srv_new(const struct tls_policy *policy, int alpn, int http2,
     }
     SSL_CTX_set_mode(s->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
                                  SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+    SSL_CTX_set_read_ahead(s->ctx, 1); /* a read() for many records, not two a record */
     SSL_CTX_set_session_id_context(s->ctx, (const unsigned char *)"sluice", 6);
     SSL_CTX_set_tlsext_servername_callback(s->ctx, sni_cb);
     SSL_CTX_set_tlsext_servername_arg(s->ctx, s);

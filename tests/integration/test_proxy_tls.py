@@ -250,7 +250,11 @@ def raw_tls(port, alpn):
             sock.sendall(out.read())
             inc.write(sock.recv(65536))
     sock.sendall(out.read())
+    RAW_INC[obj] = inc
     return sock, obj, out
+
+
+RAW_INC = {}  # each raw_tls() client's incoming BIO
 
 
 def test_close_notify_while_writing():
@@ -302,9 +306,67 @@ def test_close_notify_while_writing():
         e.close()
 
 
+def read_answers(sock, obj, inc, want, timeout=10):
+    """Decrypt from <sock> until <want> HTTP answers are in (or time out)."""
+    data, deadline = b"", time.time() + timeout
+    sock.settimeout(1)
+    while data.count(b"HTTP/1.1 200") < want and time.time() < deadline:
+        try:
+            b = sock.recv(65536)
+        except socket.timeout:
+            continue
+        if not b:
+            break
+        inc.write(b)
+        while True:
+            try:
+                data += obj.read(65536)
+            except (ssl.SSLWantReadError, ssl.SSLZeroReturnError):
+                break
+    return data
+
+
+def test_records_read_ahead():
+    """The listener reads many TLS records with one read(): requests that
+    arrive together (pipelined, each its own record; a 1 MiB body and a
+    request behind it) are all answered, none left waiting in OpenSSL's
+    buffer for a socket event that never comes."""
+    port = free_port()
+
+    def snap(be):
+        return {"feed_version": 1, "revision": 3, "certificates": [cert_obj("c-default")],
+                "load_balancers": [lb_obj()],
+                "listeners": [listener_obj("l", port, ["c-default"])],
+                "rules": [forward_rule("l")],
+                "target_groups": [tg_obj()], "targets": [target_obj(be.port)]}
+    e = Env(snap)
+    try:
+        check(wait_for(lambda: https_ok(port), 10), "the HTTPS listener serves")
+        sock, obj, out = raw_tls(port, "http/1.1")
+        inc = obj._inc if hasattr(obj, "_inc") else None
+        for i in range(8):  # eight records in one segment
+            obj.write(b"GET /p%d HTTP/1.1\r\nHost: x\r\n\r\n" % i)
+        sock.sendall(out.read())
+        data = read_answers(sock, obj, RAW_INC[obj], 8)
+        check_eq([b"GET /p%d" % i in data for i in range(8)], [True] * 8,
+                 "eight pipelined requests in one segment, each answered")
+        body = bytes(1 << 20)
+        obj.write(b"POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(body)
+                  + body + b"GET /after HTTP/1.1\r\nHost: x\r\n\r\n")
+        sock.sendall(out.read())
+        data = read_answers(sock, obj, RAW_INC[obj], 2)
+        check(b"POST /big" in data and b"len=1048576" in data and b"GET /after" in data,
+              "a 1 MiB body and the request behind it, sent at once: both answered (%r)"
+              % data[-200:])
+        sock.close()
+    finally:
+        e.close()
+
+
 run_case(test_sni_and_headers)
 run_case(test_https_targets)
 run_case(test_policy)
 run_case(test_rotation_keeps_connections)
 run_case(test_close_notify_while_writing)
+run_case(test_records_read_ahead)
 report()
