@@ -409,9 +409,7 @@ static void conn_timer(struct ev_loop *l, void *arg)
     px_conn_close(c);
 }
 
-/* Unlink <c> from its worker and keep it (buffers and all) in the
- * worker's cache, or free it; its socket is closed or handed on already,
- * its counters closed or handed on (pxm_conn_close(), pxm_conn_park()). */
+/* <c> and its buffers, gone. */
 static void conn_destroy(struct px_conn *c)
 {
     free(c->cb);
@@ -421,6 +419,9 @@ static void conn_destroy(struct px_conn *c)
     free(c);
 }
 
+/* Unlink <c> from its worker and keep it (buffers and all) in the
+ * worker's cache, or free it; its socket is closed or handed on already,
+ * its counters closed or handed on (pxm_conn_close(), pxm_conn_park()). */
 static void conn_free(struct px_conn *c)
 {
     struct px_worker *w = c->w;

@@ -183,7 +183,6 @@ static ssize_t tls_writev(struct px_io *io, const struct iovec *iov, int n)
 static size_t tls_buffered(const struct px_io *io)
 {
     const struct tls_io *t = io->priv;
-
     int n;
 
     if (t == NULL)
