@@ -257,10 +257,8 @@ def raw_tls(port, alpn):
 RAW_INC = {}  # each raw_tls() client's incoming BIO
 
 
-def test_close_notify_while_writing():
-    """A client sends close_notify and resets while a large answer is being
-    written to it: the connection closes, and the worker goes on serving
-    (it spun on SSL_write's ZERO_RETURN, at 100 % of a core, forever)."""
+def one_listener():
+    """A proxy with one HTTPS listener forwarding to an echo backend, serving."""
     port = free_port()
 
     def snap(be):
@@ -270,8 +268,16 @@ def test_close_notify_while_writing():
                 "rules": [forward_rule("l")],
                 "target_groups": [tg_obj()], "targets": [target_obj(be.port)]}
     e = Env(snap)
+    check(wait_for(lambda: https_ok(port), 10), "the HTTPS listener serves")
+    return port, e
+
+
+def test_close_notify_while_writing():
+    """A client sends close_notify and resets while a large answer is being
+    written to it: the connection closes, and the worker goes on serving
+    (it spun on SSL_write's ZERO_RETURN, at 100 % of a core, forever)."""
+    port, e = one_listener()
     try:
-        check(wait_for(lambda: https_ok(port), 10), "the HTTPS listener serves")
         for alpn in ("http/1.1", "h2"):
             sock, obj, out = raw_tls(port, alpn)
             if alpn == "h2":
@@ -331,17 +337,8 @@ def test_records_read_ahead():
     arrive together (pipelined, each its own record; a 1 MiB body and a
     request behind it) are all answered, none left waiting in OpenSSL's
     buffer for a socket event that never comes."""
-    port = free_port()
-
-    def snap(be):
-        return {"feed_version": 1, "revision": 3, "certificates": [cert_obj("c-default")],
-                "load_balancers": [lb_obj()],
-                "listeners": [listener_obj("l", port, ["c-default"])],
-                "rules": [forward_rule("l")],
-                "target_groups": [tg_obj()], "targets": [target_obj(be.port)]}
-    e = Env(snap)
+    port, e = one_listener()
     try:
-        check(wait_for(lambda: https_ok(port), 10), "the HTTPS listener serves")
         sock, obj, out = raw_tls(port, "http/1.1")
         inc = obj._inc if hasattr(obj, "_inc") else None
         for i in range(8):  # eight records in one segment
