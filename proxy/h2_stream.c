@@ -335,25 +335,67 @@ static int forbidden(const struct h1_header *f)
     return 0;
 }
 
-/* The response head the connection wrote at <p>, complete in one piece
- * (fwd.c and reply.c write a head as one buffer): submitted as HEADERS.
- * *used is its length.  0 or SL_EIO. */
+/* A response head as this proxy's own connection wrote it (fwd.c and
+ * reply.c: one buffer, well formed, its origin's head validated already):
+ * split, not parsed again.  The head's length, or -1. */
+struct own_head {
+    int status;
+    char code[4]; /* its three digits */
+    int64_t content_length; /* -1 if absent */
+    size_t n;
+    struct h1_header f[H1_MAX_HEADERS];
+};
+
+static int split_own_head(const char *p, size_t len, struct own_head *o)
+{
+    const char *end = p + len, *line, *eol = memchr(p, '\n', len);
+
+    o->n = 0;
+    o->content_length = -1;
+    if (eol == NULL || eol - p < 12)
+        return -1;
+    o->status = (p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0');
+    memcpy(o->code, p + 9, 3);
+    o->code[3] = '\0';
+    for (line = eol + 1; line < end; line = eol + 1) {
+        const char *colon, *v, *ve;
+        if ((eol = memchr(line, '\n', (size_t)(end - line))) == NULL)
+            return -1;
+        ve = eol > line && eol[-1] == '\r' ? eol - 1 : eol;
+        if (ve == line)
+            return (int)(eol + 1 - p);
+        if (o->n == H1_MAX_HEADERS || (colon = memchr(line, ':', (size_t)(ve - line))) == NULL)
+            return -1;
+        for (v = colon + 1; v < ve && (*v == ' ' || *v == '\t'); v++)
+            ;
+        while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
+            ve--;
+        o->f[o->n++] = (struct h1_header){line, (size_t)(colon - line), v, (size_t)(ve - v)};
+        if (colon - line == 14 && strncasecmp(line, "content-length", 14) == 0) {
+            o->content_length = 0;
+            for (; v < ve && *v >= '0' && *v <= '9'; v++)
+                o->content_length = o->content_length * 10 + (*v - '0');
+        }
+    }
+    return -1;
+}
+
+/* The response head the connection wrote at <p>, complete in one piece:
+ * submitted as HEADERS.  *used is its length.  0 or SL_EIO. */
 static int submit_head(struct px_h2s *s, const char *p, size_t len, size_t *used)
 {
-    struct h1_scan sc = {0};
-    struct h1_response r;
+    struct own_head r;
     nghttp2_nv nv[H1_MAX_HEADERS + 1];
     nghttp2_data_provider prd = {.source.ptr = s, .read_callback = read_body};
-    char status[4], *names;
+    char *names;
     size_t i, n = 1, off = 0;
-    int rc = h1_parse_response(p, len, &sc, s->is_head, &r);
+    int rc = split_own_head(p, len, &r), no_body;
 
     if (rc <= 0 || (names = malloc((size_t)rc)) == NULL)
         return SL_EIO;
-    snprintf(status, sizeof(status), "%03d", r.status);
-    nv[0] = (nghttp2_nv){(uint8_t *)":status", (uint8_t *)status, 7, 3, NGHTTP2_NV_FLAG_NONE};
-    for (i = 0; i < r.nheaders; i++) {
-        const struct h1_header *f = &r.headers[i];
+    nv[0] = (nghttp2_nv){(uint8_t *)":status", (uint8_t *)r.code, 7, 3, NGHTTP2_NV_FLAG_NONE};
+    for (i = 0; i < r.n; i++) {
+        const struct h1_header *f = &r.f[i];
         size_t j;
         if (forbidden(f))
             continue;
@@ -369,8 +411,9 @@ static int submit_head(struct px_h2s *s, const char *p, size_t len, size_t *used
                  ? rc
                  : -1;
     else {
+        no_body = s->is_head || r.status == 204 || r.status == 304;
         s->head_done = 1;
-        s->res_left = r.no_body ? 0 : r.content_length;
+        s->res_left = no_body ? 0 : r.content_length;
         s->out_eof = s->res_left == 0;
         rc = nghttp2_submit_response(s->h->ng, s->id, nv, n, s->out_eof ? NULL : &prd) == 0 ? rc
                                                                                            : -1;

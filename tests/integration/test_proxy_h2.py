@@ -113,6 +113,15 @@ def test_requests():
         rc, out, _ = curl("https://x:%d/" % port, port, "x", ["--http2", "-I"])
         check(out.startswith(b"HTTP/2 200") and b"content-length:" in out.lower(),
               "HEAD over h2: %r" % out[:80])
+        for code in ("204", "304"):  # answers without a body end their stream
+            rc, out, _ = curl("https://x:%d/status/%s" % (port, code), port, "x",
+                              ["--http2", "-o", "/dev/null", "-w", "%{http_code}", "--max-time",
+                               "5"])
+            check_eq((rc, out), (0, code.encode()), "a %s over h2 ends at once" % code)
+        rc, out, _ = curl("https://x:%d/up" % port, port, "x", ["--http2", "-H",
+                                                              "Expect: 100-continue",
+                                                              "--data-binary", "@" + f])
+        check(b"len=300000" in out, "Expect: 100-continue over h2: %r" % out[:60])
         # a header list over HTTP/1.1's limits: 431, as HTTP/1.1 would answer
         many = []
         for i in range(140):

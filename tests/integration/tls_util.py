@@ -134,6 +134,12 @@ class _Echo(http.server.BaseHTTPRequestHandler):
     def _reply(self):
         if self.path.startswith("/zero/"):
             return self._zeros(int(self.path[6:]))
+        if self.path.startswith("/status/"):  # no body; a 304 names the length it would have
+            self.send_response(int(self.path[8:]))
+            if self.path.endswith("304"):
+                self.send_header("Content-Length", "5")
+            self.end_headers()
+            return
         try:
             got = self._body()
         except ValueError:  # the proxy gave up on the body (a reset stream)
