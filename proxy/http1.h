@@ -116,7 +116,7 @@ enum h1_fault {
     H1_F_BAD_CL,       /* a Content-Length that is not one decimal number */
     H1_F_MULTI_CHUNKED, /* chunked applied more than once */
     H1_F_BAD_TE,       /* a transfer coding nobody knows */
-    H1_F_OTHER,        /* Host, limits, forms, codings not implemented, ... */
+    H1_F_OTHER,        /* any other refusal: Host, size limits, target forms, codings */
 };
 
 /* Caller-owned progress of one head; zero it before each new message. */

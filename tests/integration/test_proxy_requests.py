@@ -43,24 +43,30 @@ class _HangUp(socketserver.StreamRequestHandler):
             self.server.heads.append(h.split(b"\r\n")[0])
 
 
-class HangUp(socketserver.ThreadingTCPServer):
+class _Backend(socketserver.ThreadingTCPServer):
+    """A loopback server of <handler>'s, serving from a thread of its own."""
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self):
-        super().__init__(("127.0.0.1", 0), _HangUp)
+    def __init__(self, handler):
+        super().__init__(("127.0.0.1", 0), handler)
         self.port = self.server_address[1]
-        self.heads = []
-        self.lock = threading.Lock()
         threading.Thread(target=self.serve_forever, daemon=True).start()
-
-    def seen(self):
-        with self.lock:
-            return list(self.heads)
 
     def stop(self):
         self.shutdown()
         self.server_close()
+
+
+class HangUp(_Backend):
+    def __init__(self):
+        self.heads = []
+        self.lock = threading.Lock()
+        super().__init__(_HangUp)
+
+    def seen(self):
+        with self.lock:
+            return list(self.heads)
 
 
 class _Echo(socketserver.StreamRequestHandler):
@@ -80,19 +86,10 @@ class _Echo(socketserver.StreamRequestHandler):
                                  % (len(line), line))
 
 
-class Echo(socketserver.ThreadingTCPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
+class Echo(_Backend):
     def __init__(self):
-        super().__init__(("127.0.0.1", 0), _Echo)
-        self.port = self.server_address[1]
         self.lines = []
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-
-    def stop(self):
-        self.shutdown()
-        self.server_close()
+        super().__init__(_Echo)
 
 
 def lb_listener(name, default_actions):
