@@ -45,6 +45,8 @@ static const char usage[] =
     "                        (default: the engine's bridge gateway, port remembered)\n"
     "  --task-port-range LO-HI  dynamic host ports for tasks (default 49153-65535)\n"
     "  --task-dir DIR        task working dirs and logs (default <data-dir>/tasks)\n"
+    "  --access-log-dir DIR  where its sluice-proxy writes load balancers' access logs,\n"
+    "                        one tree per S3 bucket and prefix (default <data-dir>/access-logs)\n"
     "  --stopped-task-retention DURATION  stopped tasks (and their directories) are\n"
     "                        deleted this long after they stopped: 30s, 15m, 1h (default 1h)\n"
     "  --version             print the version and exit\n"
@@ -65,6 +67,7 @@ static const struct opt opts[] = {
     {"log-format", OPT_STR},
     {"proxy-bin", OPT_STR},   {"no-proxy", OPT_FLAG},   {"changes-keep", OPT_STR},
     {"runtime", OPT_STR},     {"task-port-range", OPT_STR}, {"task-dir", OPT_STR},
+    {"access-log-dir", OPT_STR},
     {"stopped-task-retention", OPT_STR}, {"docker-host", OPT_STR},
     {"task-host-address", OPT_STR}, {"task-metadata-address", OPT_STR},
     {"allowed-hosts", OPT_STR}, {"max-connections", OPT_STR},
@@ -242,6 +245,13 @@ static int apply_runtime(struct sl_config *cfg, const char *name, const char *v,
         cfg->task_port_lo = (int)lo;
         cfg->task_port_hi = (int)hi;
         return CONFIG_RUN;
+    }
+    if (strcmp(name, "access-log-dir") == 0) {
+        if (v[0] == '\0') {
+            snprintf(errbuf, errlen, "sluiced: --access-log-dir: must not be empty");
+            return CONFIG_EXIT_USAGE;
+        }
+        return copy(cfg->access_log_dir, sizeof(cfg->access_log_dir), v, name, errbuf, errlen);
     }
     if (strcmp(name, "task-dir") == 0) {
         if (*v == '\0') {

@@ -28,6 +28,7 @@ struct sl_config {
     char task_host_address[64];      /* where task ports are published and registered */
     char task_metadata_address[128]; /* "ADDR[:PORT]"; empty: the bridge's gateway */
     int task_port_lo, task_port_hi; /* dynamic host ports for tasks, inclusive */
+    char access_log_dir[1024]; /* its proxy's access logs; empty: <data_dir>/access-logs */
     char task_dir[1024];    /* task working dirs and logs; empty: <data_dir> (tasks/ under it) */
     unsigned long stopped_task_retention_s; /* stopped tasks are deleted this long after stopping */
     char allowed_hosts[1024]; /* unauthenticated mode: more names Host/Origin may give */

@@ -442,7 +442,10 @@ int supervise_proxy_start(const struct sl_config *cfg, int port, const char *tok
     argv[n++] = "--id";
     argv[n++] = "local";
     /* access logs under the data directory; lines as sluiced writes its own */
-    snprintf(logs, sizeof(logs), "%s/access-logs", cfg->data_dir);
+    if (cfg->access_log_dir[0])
+        snprintf(logs, sizeof(logs), "%s", cfg->access_log_dir);
+    else
+        snprintf(logs, sizeof(logs), "%s/access-logs", cfg->data_dir);
     argv[n++] = "--access-log-dir";
     argv[n++] = logs;
     argv[n++] = "--log-format";

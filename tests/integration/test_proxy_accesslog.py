@@ -114,8 +114,24 @@ def test_connection_log_destinations():
 def test_coprocess_logs_under_data_dir():
     """sluiced's own sluice-proxy writes access logs under
     <data-dir>/access-logs, and its lines in sluiced's --log-format."""
+    coprocess_logs([], lambda s: os.path.join(s.data_dir, "access-logs"))
+
+
+def test_coprocess_logs_under_access_log_dir():
+    """sluiced --access-log-dir DIR: its sluice-proxy writes them there, and
+    nothing under <data-dir>/access-logs."""
+    d = tempfile.mkdtemp(prefix="sluice-alogs-")
+    try:
+        coprocess_logs(["--access-log-dir", os.path.join(d, "logs")],
+                       lambda s: os.path.join(d, "logs"))
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def coprocess_logs(extra, logs_dir):
     b = EchoBackend()
-    s = Sluiced(no_proxy=False, extra_args=["--log-format", "json", "--runtime", "none"]).start()
+    s = Sluiced(no_proxy=False,
+                extra_args=["--log-format", "json", "--runtime", "none"] + extra).start()
     try:
         elb = s.boto3()
         port = free_port()
@@ -126,14 +142,14 @@ def test_coprocess_logs_under_data_dir():
         elb.modify_load_balancer_attributes(LoadBalancerArn=lb["LoadBalancerArn"], Attributes=[
             {"Key": "access_logs.s3.enabled", "Value": "true"},
             {"Key": "access_logs.s3.bucket", "Value": "co-logs"}])
-        root = os.path.join(s.data_dir, "access-logs", "co-logs")
+        root = os.path.join(logs_dir(s), "co-logs")
 
         def served():
             try:
                 return get(port, "/co")[0] == 200 and partial_files(root)
             except OSError:
                 return False
-        check(wait_for(served, 15), "the co-process logs into <data-dir>/access-logs/co-logs")
+        check(wait_for(served, 15), "the co-process logs into %s" % root)
         for _ in range(5):
             check_eq(get(port, "/co")[0], 200, "GET /co")
         s.stop()
@@ -147,6 +163,9 @@ def test_coprocess_logs_under_data_dir():
                        if '"process":"sluice-proxy"' in ln]
         check(proxy_lines and all(json.loads(ln)["process"] == "sluice-proxy"
                                   for ln in proxy_lines), "the co-process logs JSON too")
+        default = os.path.join(s.data_dir, "access-logs")
+        check(root.startswith(default + "/") or not os.path.exists(default),
+              "nothing under <data-dir>/access-logs when --access-log-dir is given")
     finally:
         b.stop()
         s.cleanup()
@@ -392,7 +411,7 @@ def main():
         setup()
         for fn in (test_bad_destinations_refused, test_connection_log_destinations,
                    test_logs_written, test_disable_completes_the_file, test_full_disk,
-                   test_coprocess_logs_under_data_dir):
+                   test_coprocess_logs_under_data_dir, test_coprocess_logs_under_access_log_dir):
             run_case(fn)
     finally:
         if B:
