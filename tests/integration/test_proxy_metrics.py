@@ -91,6 +91,9 @@ def test_counters():
         check_eq(get(PORT, "/")[0], 200, "GET /")
     for _ in range(3):
         check_eq(get(PORT, "/code/500")[0], 500, "a target's 500")
+    check_eq(get(PORT, "/code/307")[0], 307, "a target's 307")
+    for _ in range(2):
+        check_eq(get(PORT, "/code/404")[0], 404, "a target's 404")
     for _ in range(2):
         check_eq(get(PORT, "/fixed")[0], 404, "fixed-response 404")
         check_eq(get(PORT, "/go")[0], 301, "redirect 301")
@@ -110,13 +113,13 @@ def test_counters():
         # a request is counted as it ends, just after its last byte went
         # out: the client can be a little ahead
         state["after"] = proxy_metrics()[0]
-        return delta("sluice_alb_request_count_total", **lsel) >= 20 and \
-            delta("sluice_alb_request_count_per_target_total", target_group=tgdim(TG)) >= 14
+        return delta("sluice_alb_request_count_total", **lsel) >= 23 and \
+            delta("sluice_alb_request_count_per_target_total", target_group=tgdim(TG)) >= 17
     wait_for(settled, 5, 0.1)
     after = state["after"]
 
-    # 10 + 3 + 2 fixed + 2 redirect + 2 dead + the held one; the 400 is not routed
-    check_eq(delta("sluice_alb_request_count_total", **lsel), 20, "RequestCount")
+    # 10 + 3 + 3 + 2 fixed + 2 redirect + 2 dead + the held one; the 400 is not routed
+    check_eq(delta("sluice_alb_request_count_total", **lsel), 23, "RequestCount")
     check_eq(delta("sluice_alb_httpcode_elb_3xx_count_total", **lsel), 2, "HTTPCode_ELB_3XX")
     check_eq(delta("sluice_alb_httpcode_elb_4xx_count_total", **lsel), 3, "HTTPCode_ELB_4XX")
     check_eq(delta("sluice_alb_httpcode_elb_5xx_count_total", **lsel), 2, "HTTPCode_ELB_5XX")
@@ -127,11 +130,13 @@ def test_counters():
     check(delta("sluice_alb_processed_bytes_total", **lsel) > 20 * 60, "ProcessedBytes")
     check(delta("sluice_alb_rule_evaluations_total", **lsel) >= 20, "RuleEvaluations")
     web = dict(target_group=tgdim(TG), load_balancer=lbdim())
-    check_eq(delta("sluice_alb_request_count_per_target_total", **web), 14,
+    check_eq(delta("sluice_alb_request_count_per_target_total", **web), 17,
              "RequestCountPerTarget, summed over the group")
     check_eq(delta("sluice_alb_httpcode_target_2xx_count_total", **web), 11, "HTTPCode_Target_2XX")
+    check_eq(delta("sluice_alb_httpcode_target_3xx_count_total", **web), 1, "HTTPCode_Target_3XX")
+    check_eq(delta("sluice_alb_httpcode_target_4xx_count_total", **web), 2, "HTTPCode_Target_4XX")
     check_eq(delta("sluice_alb_httpcode_target_5xx_count_total", **web), 3, "HTTPCode_Target_5XX")
-    check_eq(delta("sluice_alb_target_response_time_seconds_count", **web), 14,
+    check_eq(delta("sluice_alb_target_response_time_seconds_count", **web), 17,
              "TargetResponseTime observations")
     for t in (B1, B2):
         tl = dict(web, target="127.0.0.1:%d" % t.port)
