@@ -544,7 +544,7 @@ static enum MHD_Result dispatch(struct http_server *h, struct req_state *st)
     return MHD_YES;
 }
 
-static void serve_plain(const char *method, const char *url, struct front_reply *out)
+static void serve_plain(const char *method, const char *url, int ui, struct front_reply *out)
 {
     if (strcmp(url, "/healthz") == 0 || strcmp(url, "/openapi.json") == 0) {
         if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
@@ -562,6 +562,15 @@ static void serve_plain(const char *method, const char *url, struct front_reply 
         return;
     }
     if (strcmp(url, "/") == 0) {
+        if (ui && (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)) {
+            /* a person with a browser: the AWS APIs are POST only */
+            out->status = 302;
+            snprintf(out->location, sizeof(out->location), "/ui");
+            out->content_type = "text/plain";
+            buf_puts(&out->body, "the dashboard is at /ui; the AWS API endpoint accepts POST / "
+                                 "(Query or JSON 1.1), the REST API is under /v1 (/openapi.json)\n");
+            return;
+        }
         snprintf(out->allow, sizeof(out->allow), "POST");
         front_rest_error(405, "MethodNotAllowed",
                          "the AWS API endpoint accepts POST / (Query or JSON 1.1)", out);
@@ -618,7 +627,7 @@ static enum MHD_Result on_request(struct http_server *h, struct req_state *st)
             front_request_of(st, &fr);
             ui_handle(h->app->ui, st->c, &fr, &st->reply);
         } else {
-            serve_plain(st->method, st->url, &st->reply);
+            serve_plain(st->method, st->url, h->app->ui != NULL, &st->reply);
         }
         return send_reply(h, st);
     }

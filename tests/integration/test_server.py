@@ -1,5 +1,6 @@
 """sluiced as a process: flags, env vars, /healthz, clean shutdown, protocol
 errors for bad input, and the loopback-only rule without credentials."""
+import http.client
 import json
 import os
 import signal
@@ -67,8 +68,15 @@ def test_healthz_and_shutdown():
         check_eq(st, 405, "/healthz wrong method")
         st, _, _ = s.http("GET", "/nope")
         check_eq(st, 404, "unknown path")
-        st, hdrs, _ = s.http("GET", "/")
-        check_eq(st, 405, "GET / is 405")
+        c = http.client.HTTPConnection("127.0.0.1", s.port, timeout=10)
+        c.request("GET", "/")
+        r = c.getresponse()
+        r.read()
+        c.close()
+        check_eq(r.status, 302, "GET / sends a browser to the dashboard")
+        check_eq(r.getheader("Location"), "/ui", "Location of GET /")
+        st, hdrs, _ = s.http("PUT", "/")
+        check_eq(st, 405, "PUT / is 405")
         check_eq(hdrs.get("Allow"), "POST", "Allow header on /")
         t0 = time.time()
         rc = s.stop(signal.SIGTERM)
