@@ -674,6 +674,13 @@ static int refused_members(json_t *cd, char *reason, size_t rlen)
     if (json_object_get(cd, "firelensConfiguration"))
         return refuse(reason, rlen, "CannotCreateContainerError: firelensConfiguration is not "
                                     "supported (no log router sidecar is injected)");
+    if (json_is_true(json_object_get(json_object_get(cd, "restartPolicy"), "enabled")))
+        return refuse(reason, rlen, "CannotCreateContainerError: restartPolicy is not supported "
+                                    "(a container that exits is not restarted in place; an "
+                                    "essential one stops its task, which its service replaces)");
+    if (json_array_size(json_object_get(cd, "credentialSpecs")))
+        return refuse(reason, rlen, "CannotCreateContainerError: credentialSpecs is not supported "
+                                    "(no Active Directory gMSA here)");
     return SL_OK;
 }
 

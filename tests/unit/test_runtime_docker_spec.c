@@ -274,6 +274,10 @@ static void test_refusals(void **state)
         {"[{\"name\":\"a\",\"image\":\"a\",\"links\":[\"zz\"]}]", "'zz' is not a container"},
         {"[{\"name\":\"a\",\"image\":\"a\",\"linuxParameters\":{\"maxSwap\":1}}]",
          "maxSwap needs the container's memory"},
+        {"[{\"name\":\"a\",\"image\":\"a\",\"restartPolicy\":{\"enabled\":true}}]",
+         "restartPolicy is not supported"},
+        {"[{\"name\":\"a\",\"image\":\"a\",\"credentialSpecs\":[\"credentialspec:x\"]}]",
+         "credentialSpecs is not supported"},
     };
     struct dk_task t;
     char reason[512];
