@@ -294,6 +294,28 @@ class Story:
         check_eq((t["lastStatus"], t["stoppedReason"], t["containers"][0].get("exitCode")),
                  ("STOPPED", "test stop", 0), "adopted container stopped by its stop signal")
 
+    def test_died_while_down(self):
+        """A container that dies while sluiced is down: the next sluiced
+        finds it dead, stops its task as ECS would and replaces it; the other
+        task is adopted as it is."""
+        wait_for(self.stable, 40, 0.3)
+        ts = self.tasks()
+        victim, other = ts[0], ts[1]
+        self.s.stop()
+        check_eq(self.engine.api.kill(victim["containers"][0]["runtimeId"]), 204,
+                 "engine kills the container while sluiced is down")
+        self.start_sluiced()
+        ok = wait_for(lambda: self.stable() and len(self.tasks()) == 2 and
+                      victim["taskArn"] not in [t["taskArn"] for t in self.tasks()], 40, 0.3)
+        check(ok, "the dead task is replaced: %r" % [t["taskArn"] for t in self.tasks()])
+        t = self.ecs.describe_tasks(tasks=[victim["taskArn"]])["tasks"][0]
+        check_eq((t["lastStatus"], t.get("stopCode"), t["containers"][0].get("exitCode")),
+                 ("STOPPED", "EssentialContainerExited", 137), "the dead task's stop")
+        now = {x["taskArn"]: x["containers"][0]["runtimeId"] for x in self.tasks()}
+        check_eq(now.get(other["taskArn"]), other["containers"][0]["runtimeId"],
+                 "the live task is adopted with its container")
+        check_eq(len(self.ours(running_only=True)), 2, "two containers run, none duplicated")
+
     def test_restart_mid_rollout(self):
         """sluiced stops while new containers are being started and old ones
         drained; the next one finishes the rollout without duplicates."""
@@ -339,7 +361,8 @@ class Story:
             self.L.setup(self.s, "import")
             for fn in (self.test_service_behind_rule, self.test_rolling_update_under_load,
                        self.test_circuit_breaker_rollback, self.test_killed_container_replaced,
-                       self.test_restart_adopts, self.test_restart_mid_rollout,
+                       self.test_restart_adopts, self.test_died_while_down,
+                       self.test_restart_mid_rollout,
                        self.test_scale_to_zero_and_delete):
                 t0 = time.time()
                 run_case(fn)
