@@ -14,8 +14,11 @@ building on the last:
 - the engine kills a task's container (POST /containers/{id}/kill): the task
   stops with exit code 137 and is replaced;
 - sluiced restarts: the tasks and their containers are adopted, none
-  duplicated, targets kept; and again in the middle of a rollout, which the
+  duplicated, targets kept; a container that died while it was down is found
+  dead and its task replaced; and again in the middle of a rollout, which the
   next sluiced completes with exactly the new tasks' containers left;
+- scale up to 3 and down to 1 with requests in flight: the leaving targets
+  drain while their containers run, and every request is answered;
 - scale to 0 and delete: no container of ours is left in the engine, and the
   stopped tasks' logs are kept and readable over REST.
 """
@@ -335,6 +338,51 @@ class Story:
         check_eq(sorted(self.targets()), self.host_ports(self.tasks()),
                  "the target group holds exactly the new tasks")
 
+    def test_scale_up_and_down(self):
+        """Up to 3: each new task registered and healthy; down to 1: the two
+        leaving targets drain while their containers still run, then stop."""
+        self.ecs.update_service(service="web", desiredCount=3)
+        ok = wait_for(lambda: self.stable() and len(self.tasks()) == 3 and
+                      sorted(self.targets().values()) == ["healthy"] * 3, 60, 0.3)
+        check(ok, "scaled up to 3 healthy targets: %r" % self.targets())
+        keep = {t["taskArn"]: t for t in self.tasks()}
+        # requests in flight on every target while it scales in: ALB ends a
+        # drain at once when a target has none
+        slow = []
+
+        def slow_get():
+            try:
+                slow.append(self.L.get(self.lb_port, "/slow?t=2.5")[0])
+            except Exception as e:  # noqa: BLE001
+                slow.append(repr(e))
+        ths = [threading.Thread(target=slow_get) for _ in range(6)]
+        for t in ths:
+            t.start()
+        time.sleep(0.5)
+        self.ecs.update_service(service="web", desiredCount=1)
+        drained_running = set()
+
+        def down():
+            tg = self.targets()
+            running = {c["Id"] for c in self.ours(running_only=True)}
+            for t in keep.values():
+                port = t["containers"][0]["networkBindings"][0]["hostPort"]
+                if tg.get(port) == "draining" and t["containers"][0]["runtimeId"] in running:
+                    drained_running.add(t["taskArn"])
+            gone = [t for t in self.ecs.describe_tasks(tasks=sorted(keep))["tasks"]
+                    if t["lastStatus"] == "STOPPED"]
+            return self.stable() and len(gone) == 2 and len(tg) == 1
+        check(wait_for(down, 60, 0.1), "scaled down to 1: %r" % self.targets())
+        for t in ths:
+            t.join(20)
+        check_eq(slow, [200] * 6, "requests in flight on the leaving targets are answered")
+        gone = set(keep) - {t["taskArn"] for t in self.tasks()}
+        check_eq(len(gone), 2, "two tasks left")
+        check_eq(drained_running, gone, "each leaving target drained while its container ran")
+        for t in self.ecs.describe_tasks(tasks=sorted(gone))["tasks"]:
+            check_eq((t["lastStatus"], t.get("stopCode")),
+                     ("STOPPED", "ServiceSchedulerInitiated"), "a scaled-in task's stop")
+
     def test_scale_to_zero_and_delete(self):
         stopped = self.tasks("STOPPED")
         self.ecs.update_service(service="web", desiredCount=0)
@@ -362,7 +410,7 @@ class Story:
             for fn in (self.test_service_behind_rule, self.test_rolling_update_under_load,
                        self.test_circuit_breaker_rollback, self.test_killed_container_replaced,
                        self.test_restart_adopts, self.test_died_while_down,
-                       self.test_restart_mid_rollout,
+                       self.test_restart_mid_rollout, self.test_scale_up_and_down,
                        self.test_scale_to_zero_and_delete):
                 t0 = time.time()
                 run_case(fn)
