@@ -208,10 +208,22 @@ class Story:
                     c = self.L.connection(self.lb_port)
             c.close()
 
+        bounds = {"most": 0, "least": 99}
+
+        def watch():
+            # maximumPercent 200 and minimumHealthyPercent 100 of 2 tasks
+            while time.time() < stop_at[0]:
+                n = len(self.tasks())
+                h = list(self.targets().values()).count("healthy")
+                bounds["most"], bounds["least"] = max(bounds["most"], n), min(bounds["least"], h)
+                time.sleep(0.1)
         ths = [threading.Thread(target=client) for _ in range(16)]
         for t in ths:
             t.start()
         time.sleep(0.5)
+        watcher = threading.Thread(target=watch)
+        watcher.start()
+        ths.append(watcher)
         self.ecs.update_service(service="web", taskDefinition=td2)
         rc, err = self.wait_stable_cli()
         check_eq(rc, 0, "services-stable after the rollout (%s)" % err)
@@ -220,6 +232,9 @@ class Story:
         for t in ths:
             t.join(20)
         check(res["n"] > 200, "load loop ran: %d requests" % res["n"])
+        check(2 <= bounds["most"] <= 4 and 2 <= bounds["least"] < 99,
+              "within maximumPercent 200 and minimumHealthyPercent 100: at most %d tasks, "
+              "at least %d healthy targets" % (bounds["most"], bounds["least"]))
         check_eq(res["fail"][:5], [], "zero failed requests during the rollout (%r)" %
                  res["versions"])
         check("version=v2" in res["versions"], "v2 served during the load loop; events: %r" %
