@@ -40,6 +40,10 @@ struct api_lb {
     struct elb_kv *tags;
 };
 int api_elb_lb_decode(json_t *req, struct api_lb *a, struct sl_err *err);
+/* What SetSubnets, SetSecurityGroups and SetIpAddressType take, from one
+ * request: a->s.subnets / security_groups (n 0 when absent), *ip the
+ * IpAddressType's index or -1.  Free <a> with api_elb_lb_free() either way. */
+int api_elb_lb_sets_decode(json_t *req, struct api_lb *a, int *ip, struct sl_err *err);
 void api_elb_lb_free(struct api_lb *a);
 
 struct api_tg {

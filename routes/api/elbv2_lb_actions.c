@@ -123,6 +123,16 @@ int api_elb_lb_decode(json_t *req, struct api_lb *a, struct sl_err *err)
     return elb_lb_check(&a->s, err);
 }
 
+int api_elb_lb_sets_decode(json_t *req, struct api_lb *a, int *ip, struct sl_err *err)
+{
+    memset(a, 0, sizeof(*a));
+    *ip = -1;
+    if (p_enum_index(req, "IpAddressType", P_OPTIONAL, elb_lb_ip_type_names, ip, err) == SL_ERR)
+        return SL_ERR;
+    return subnets_decode(req, a, err) == SL_OK && sgs_decode(req, a, err) == SL_OK ? SL_OK
+                                                                                   : SL_ERR;
+}
+
 void api_elb_lb_free(struct api_lb *a)
 {
     free(a->subnets);

@@ -114,40 +114,45 @@ static void lb_create_free(struct rest_create *c)
     api_elb_lb_free(&c->u.lb);
 }
 
+/* The members ELBv2 can change in place (SetSecurityGroups, SetSubnets,
+ * SetIpAddressType) are set when the body gives a different value. */
 static int lb_put(struct store_txn *txn, const struct api_ctx *ctx, json_t *cur, json_t *body,
                   struct sl_err *err)
 {
-    static const char *const fixed[] = {"Name|LoadBalancerName", "Scheme", "Type",
-                                        "IpAddressType", "SecurityGroups", "arn",
+    static const char *const fixed[] = {"Name|LoadBalancerName", "Scheme", "Type", "arn",
                                         "LoadBalancerArn", NULL};
-    static const char *const subnet_members[] = {"Subnets", "SubnetMappings", NULL};
-    json_t *have, *az;
-    size_t i, j;
-    int rc = SL_OK;
+    const char *arn = rest_str(cur, "arn"), *ipt = rest_str(cur, "IpAddressType");
+    json_t *have = json_array(), *want = json_array(), *az, *out = NULL, *v;
+    struct api_lb a;
+    int ip, rc = SL_OK;
+    size_t i;
 
-    if (rest_check_immutable(cur, body, fixed, err) != SL_OK)
-        return SL_ERR;
-    /* Subnets are stored as AvailabilityZones[].SubnetId; SetSubnets is not
-     * offered, so they are fixed like the members above. */
-    have = json_array();
+    if (api_elb_lb_sets_decode(body, &a, &ip, err) != SL_OK ||
+        rest_check_immutable(cur, body, fixed, err) != SL_OK)
+        rc = SL_ERR;
+    if (rc == SL_OK && ip >= 0 && (ipt == NULL || strcmp(ipt, elb_lb_ip_type_names[ip]) != 0))
+        rc = elb_lb_set_ip_type(txn, arn, (enum elb_lb_ip_type)ip, &out, err);
+    json_decref(out);
+    out = NULL;
+    v = json_object_get(body, "SecurityGroups");
+    if (rc == SL_OK && v && !json_is_null(v) &&
+        !rest_same(json_object_get(cur, "SecurityGroups"), v))
+        rc = elb_lb_set_security_groups(txn, arn, a.s.security_groups, a.s.nsecurity_groups,
+                                        &out, err);
+    json_decref(out);
+    out = NULL;
+    /* stored as AvailabilityZones[].SubnetId */
     json_array_foreach(json_object_get(cur, "AvailabilityZones"), i, az)
         if (rest_str(az, "SubnetId"))
             json_array_append(have, json_object_get(az, "SubnetId"));
-    for (j = 0; subnet_members[j] && rc == SL_OK; j++) {
-        json_t *v = json_object_get(body, subnet_members[j]), *want, *m;
-        if (v == NULL || json_is_null(v))
-            continue;
-        want = json_array();
-        json_array_foreach(v, i, m)
-            json_array_append(want, json_is_object(m) ? json_object_get(m, "SubnetId") : m);
-        if (!json_is_array(v) || !rest_same(have, want))
-            rc = sl_err_set(err, 409, "Conflict",
-                            "Member '%s' cannot be changed; delete the load balancer and "
-                            "create it again to change it",
-                            subnet_members[j]);
-        json_decref(want);
-    }
+    for (i = 0; i < a.s.nsubnets; i++)
+        json_array_append_new(want, json_string(a.s.subnets[i]));
+    if (rc == SL_OK && a.s.nsubnets > 0 && !rest_same(have, want))
+        rc = elb_lb_set_subnets(txn, &ctx->elb, arn, a.s.subnets, a.s.nsubnets, &out, err);
+    json_decref(out);
     json_decref(have);
+    json_decref(want);
+    api_elb_lb_free(&a);
     return rc;
 }
 

@@ -413,14 +413,39 @@ def test_load_balancers():
         "bad lb attribute (create undone)")
     expect(call("PUT", "/v1/load-balancers/edge", body={"Scheme": "internal"}), 409, "Conflict", "PUT Scheme")
     expect(call("PUT", "/v1/load-balancers/edge", body={"Name": "other"}), 409, "Conflict", "PUT lb Name")
-    expect(call("PUT", "/v1/load-balancers/edge", body={"Subnets": ["subnet-c"]}), 409, "Conflict",
-           "PUT Subnets")
+    expect(call("PUT", "/v1/load-balancers/edge", body={"Subnets": ["subnet-c"],
+                                                       "Scheme": "internal"}), 409, "Conflict",
+           "PUT Subnets with a fixed member: nothing applied")
+    expect(call("PUT", "/v1/load-balancers/edge", body={"SecurityGroups": [""]}), 400,
+           "ValidationError", "PUT bad SecurityGroups")
     expect(call("PUT", "/v1/load-balancers/edge", body={
         "Tags": [{"Key": "new", "Value": "1"}],
         "Attributes": [{"Key": "idle_timeout.timeout_seconds", "Value": "99999"}]}), 400,
         "ValidationError", "PUT bad lb attribute")
     expect(call("PUT", "/v1/load-balancers/nope", body={}), 404, "LoadBalancerNotFound", "PUT missing lb")
     unchanged(before, "load balancer errors")
+
+    # SetSecurityGroups, SetSubnets and SetIpAddressType in place, as one write
+    was = call("GET", "/v1/load-balancers/edge").json
+    expect(call("PUT", "/v1/load-balancers/edge", body={
+        "SecurityGroups": ["sg-2"], "IpAddressType": "dualstack"}), 400, "ValidationError",
+        "PUT dualstack (sluice listens on IPv4 only)")
+    check_eq(call("GET", "/v1/load-balancers/edge").json, was, "the refused PUT applied nothing")
+    r = expect(call("PUT", "/v1/load-balancers/edge", body={
+        "SecurityGroups": ["sg-2", "sg-3"], "Subnets": ["subnet-a", "subnet-c"],
+        "IpAddressType": "ipv4"}), 200, what="put lb sets")
+    got = call("GET", "/v1/load-balancers/edge").json
+    check_eq((got["SecurityGroups"], [z["SubnetId"] for z in got["AvailabilityZones"]],
+              got["IpAddressType"]), (["sg-2", "sg-3"], ["subnet-a", "subnet-c"], "ipv4"),
+             "PUT changed security groups and subnets")
+    expect(call("PUT", "/v1/load-balancers/edge", body={
+        "SecurityGroups": ["sg-1"], "Subnets": ["subnet-a", "subnet-b"], "IpAddressType": "ipv4",
+        "Attributes": [{"Key": "idle_timeout.timeout_seconds", "Value": "0"}]}), 400,
+        "ValidationError", "PUT sets with a bad attribute")
+    check_eq(call("GET", "/v1/load-balancers/edge").json, got, "a refused PUT applies nothing")
+    expect(call("PUT", "/v1/load-balancers/edge", body={
+        "SecurityGroups": ["sg-1"], "Subnets": ["subnet-a", "subnet-b"], "IpAddressType": "ipv4"}),
+        200, what="put lb sets back")
 
     new = dict(call("GET", "/v1/load-balancers/edge").json)
     new["Tags"] = [{"Key": "env", "Value": "prod"}, {"Key": "owner", "Value": "me"}]
