@@ -309,8 +309,10 @@ class Story:
                           "lastStatus"] == "STOPPED", 40, 0.3)
         check(ok, "an adopted task is drained, stopped and replaced")
         t = self.ecs.describe_tasks(tasks=[victim["taskArn"]])["tasks"][0]
-        check_eq((t["lastStatus"], t["stoppedReason"], t["containers"][0].get("exitCode")),
-                 ("STOPPED", "test stop", 0), "adopted container stopped by its stop signal")
+        check_eq((t["lastStatus"], t["stoppedReason"], t.get("stopCode"),
+                  t["containers"][0].get("exitCode")),
+                 ("STOPPED", "test stop", "UserInitiated", 0),
+                 "adopted container stopped by its stop signal")
 
     def test_died_while_down(self):
         """A container that dies while sluiced is down: the next sluiced
