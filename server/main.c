@@ -137,7 +137,10 @@ int main(int argc, char **argv)
         supervise_proxy_start(&cfg, http_port(http), token, &proxy);
     explicit_bzero(token, sizeof(token));
     /* ECS: tasks started by an earlier sluiced are adopted on its first pass. */
-    if (strcmp(cfg.runtime, "none") != 0 && scheduler_start(&app, &scheduler, &err) != SL_OK) {
+    if (strcmp(cfg.runtime, "none") == 0)
+        log_info("runtime: none (--runtime none): the ECS API records tasks and services; no "
+                 "scheduler runs them (they stay PROVISIONING)");
+    else if (scheduler_start(&app, &scheduler, &err) != SL_OK) {
         fprintf(stderr, "sluiced: %s\n", err.message);
         goto out;
     }

@@ -103,6 +103,11 @@ def test_runtime_choice():
     s.cleanup()
     check("runtime: process (--runtime auto: no Docker Engine API at unix:///nonexistent.sock"
           in log, "auto without an engine picks process and says why: %r" % log[-400:])
+    s = Sluiced(extra_args=["--runtime", "none"])
+    s.start()
+    log = s.read_log()
+    s.cleanup()
+    check("runtime: none (--runtime none)" in log, "none says that no task runs: %r" % log[-400:])
     d = tempfile.mkdtemp(prefix="sluice-it-")
     p = subprocess.run([os.path.join(BUILD, "sluiced"), "--listen", "127.0.0.1:%d" % free_port(),
                         "--data-dir", d, "--no-proxy", "--runtime", "docker", "--docker-host",
