@@ -126,6 +126,13 @@ def test_renders_what_was_created():
           "the first deployment COMPLETED: %r" % text("rollout-default-web-" + td))
     check(BR.wait("document.querySelectorAll('[data-testid=\"tg-web\"] .healthy').length == 2",
                   30), "the service's tasks are healthy targets of web")
+    check("default / web" in (text("service-default-web") or ""), "the cluster and its service")
+    arns = ECS.list_tasks(cluster="default", serviceName="web")["taskArns"]
+    check_eq(len(arns), 2, "two tasks to look for")
+    for arn in arns:
+        tid = arn.split("/")[-1]
+        check(BR.wait("((%s||{}).textContent||'').indexOf('RUNNING') >= 0" % q("task-" + tid), 10),
+              "task %s shown RUNNING: %r" % (tid, text("task-" + tid)))
     for _ in range(30):
         get(PORT, "/")
     k = "static-127.0.0.1-%d" % B1.port
