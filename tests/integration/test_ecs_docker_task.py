@@ -9,6 +9,7 @@ awsvpc network modes; the task metadata endpoint answers from inside a
 container (also after a sluiced restart); logs over REST; containers of tasks
 the store does not run are removed at start-up."""
 import base64
+import calendar
 import http.server
 import json
 import os
@@ -303,6 +304,14 @@ def test_fixed_host_port_taken():
     ECS.stop_task(task=arn)
 
 
+def at(inspected, member):
+    """The engine's RFC 3339 time (Go trims the fraction's zeros, so the
+    strings do not compare) in seconds."""
+    t = inspected["State"][member].rstrip("Z")
+    whole, _, frac = t.partition(".")
+    return calendar.timegm(time.strptime(whole, "%Y-%m-%dT%H:%M:%S")) + float("0." + (frac or "0"))
+
+
 def test_depends_on():
     init = sleeper("init", essential=False, command=["/bin/sh", "-c", "sleep 1; exit 0"])
     db = sleeper("db", healthCheck={"command": ["CMD-SHELL", "test -f /tmp/ready"],
@@ -314,10 +323,25 @@ def test_depends_on():
     check(wait_status(arn, "RUNNING", 30), "dependsOn task RUNNING: %r" %
           task(arn).get("stoppedReason"))
     ins = {n: ENGINE.api.inspect(cid_of(arn, n)) for n in ("init", "db", "app")}
-    check(ins["app"]["State"]["StartedAt"] > ins["init"]["State"]["FinishedAt"],
+    check(at(ins["app"], "StartedAt") > at(ins["init"], "FinishedAt"),
           "app started after init completed (SUCCESS)")
-    check(ins["app"]["State"]["StartedAt"] > ins["db"]["State"]["StartedAt"] and
+    check(at(ins["app"], "StartedAt") > at(ins["db"], "StartedAt") and
           ins["db"]["State"]["Health"]["Status"] == "healthy", "app started after db was HEALTHY")
+    ECS.stop_task(task=arn)
+    # COMPLETE: any exit code will do; START: started is enough
+    mig = sleeper("mig", essential=False, command=["/bin/sh", "-c", "sleep 1; exit 3"])
+    side = sleeper("side")
+    arn = run([sleeper("app", dependsOn=[{"containerName": "mig", "condition": "COMPLETE"},
+                                         {"containerName": "side", "condition": "START"}]),
+               mig, side], family="deps-complete")
+    check(wait_status(arn, "RUNNING", 30), "COMPLETE/START task RUNNING: %r" %
+          task(arn).get("stoppedReason"))
+    ins = {n: ENGINE.api.inspect(cid_of(arn, n)) for n in ("mig", "side", "app")}
+    check(ins["mig"]["State"]["ExitCode"] == 3 and
+          at(ins["app"], "StartedAt") > at(ins["mig"], "FinishedAt"),
+          "app started after mig completed with exit code 3 (COMPLETE)")
+    check(at(ins["app"], "StartedAt") > at(ins["side"], "StartedAt"),
+          "app started after side started (START)")
     ECS.stop_task(task=arn)
     bad = sleeper("init", essential=False, command=["/bin/sh", "-c", "exit 1"])
     arn = run([sleeper("app", dependsOn=[{"containerName": "init", "condition": "SUCCESS"}]),
