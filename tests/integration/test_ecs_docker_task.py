@@ -10,6 +10,7 @@ container (also after a sluiced restart); logs over REST; containers of tasks
 the store does not run are removed at start-up."""
 import base64
 import calendar
+import http.client
 import http.server
 import json
 import os
@@ -455,6 +456,46 @@ def _get_on(host, port, path):
 META_TASK = None
 
 
+def test_task_host_address():
+    """--task-host-address: ports are published on it, and networkBindings say so."""
+    s2 = Sluiced(extra_args=["--runtime", "docker", "--docker-host", ENGINE.host,
+                             "--task-host-address", "127.0.0.2"])
+    try:
+        s2.start()
+        ecs = s2.boto3("ecs")
+        ecs.create_cluster()
+        td = ecs.register_task_definition(family="addr", memory="512", containerDefinitions=[
+            sleeper(image="web:v1", command=None, portMappings=[{"containerPort": 8080}])])
+        arn = ecs.run_task(taskDefinition=td["taskDefinition"]["taskDefinitionArn"])[
+            "tasks"][0]["taskArn"]
+
+        def running():
+            t = ecs.describe_tasks(tasks=[arn])["tasks"][0]
+            return t if t["lastStatus"] == "RUNNING" else None
+        t = wait_for(running, 30)
+        check(bool(t), "the task runs")
+        if not t:
+            return
+        b = t["containers"][0]["networkBindings"][0]
+        check_eq(b["bindIP"], "127.0.0.2", "networkBindings' bindIP")
+        pb = ENGINE.api.inspect(t["containers"][0]["runtimeId"])["HostConfig"]["PortBindings"]
+        check_eq([x["HostIp"] for x in pb["8080/tcp"]], ["127.0.0.2"], "the engine's HostIp")
+
+        def answers():
+            try:
+                c = http.client.HTTPConnection("127.0.0.2", b["hostPort"], timeout=2)
+                c.request("GET", "/")
+                return c.getresponse().read().startswith(b"version=v1")
+            except OSError:
+                return False
+        check(wait_for(answers, 10), "the task answers on 127.0.0.2:%d" % b["hostPort"])
+        ecs.stop_task(task=arn)
+        check(wait_for(lambda: ecs.describe_tasks(tasks=[arn])["tasks"][0]["lastStatus"] ==
+                       "STOPPED", 20), "stopped")
+    finally:
+        s2.cleanup()
+
+
 def test_restart_adopts_and_removes_orphans():
     arn = META_TASK
     cid = cid_of(arn, "app") if arn else None
@@ -500,7 +541,8 @@ def main():
         for fn in (test_runtime_choice, test_members_applied, test_refused_members,
                    test_missing_image_and_credentials, test_fixed_host_port_taken,
                    test_depends_on, test_stop_signal_and_timeout, test_network_modes,
-                   test_metadata_endpoint, test_restart_adopts_and_removes_orphans):
+                   test_metadata_endpoint, test_task_host_address,
+                   test_restart_adopts_and_removes_orphans):
             t0 = time.time()
             run_case(fn)
             print("%s: %.1f s" % (fn.__name__, time.time() - t0), flush=True)
