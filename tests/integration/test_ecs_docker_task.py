@@ -321,6 +321,14 @@ def test_depends_on():
     app = sleeper("app", dependsOn=[{"containerName": "init", "condition": "SUCCESS"},
                                     {"containerName": "db", "condition": "HEALTHY"}])
     arn = run([app, init, db], family="deps")
+
+    def pending_on_instance():
+        ci = ECS.list_container_instances()["containerInstanceArns"]
+        n = ECS.describe_container_instances(containerInstances=ci)["containerInstances"][0][
+            "pendingTasksCount"]
+        return task(arn)["lastStatus"] == "PENDING" and n == 1
+    check(wait_for(pending_on_instance, 5, 0.05),
+          "while app waits for its dependencies, the container instance counts 1 pending task")
     check(wait_status(arn, "RUNNING", 30), "dependsOn task RUNNING: %r" %
           task(arn).get("stoppedReason"))
     ins = {n: ENGINE.api.inspect(cid_of(arn, n)) for n in ("init", "db", "app")}
