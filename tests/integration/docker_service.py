@@ -325,9 +325,18 @@ class Story:
         check_eq(self.engine.api.kill(victim["containers"][0]["runtimeId"]), 204,
                  "engine kills the container while sluiced is down")
         self.start_sluiced()
-        ok = wait_for(lambda: self.stable() and len(self.tasks()) == 2 and
-                      victim["taskArn"] not in [t["taskArn"] for t in self.tasks()], 40, 0.3)
-        check(ok, "the dead task is replaced: %r" % [t["taskArn"] for t in self.tasks()])
+
+        def replaced():
+            # the replacement can be listed (and the counts settle) before
+            # it runs and has a container: wait for that too
+            ts = self.tasks()
+            return (self.stable() and len(ts) == 2 and
+                    victim["taskArn"] not in [t["taskArn"] for t in ts] and
+                    all(t["lastStatus"] == "RUNNING" and t["containers"][0].get("runtimeId")
+                        for t in ts))
+        ok = wait_for(replaced, 40, 0.3)
+        check(ok, "the dead task is replaced: %r" % [(t["taskArn"], t["lastStatus"])
+                                                     for t in self.tasks()])
         t = self.ecs.describe_tasks(tasks=[victim["taskArn"]])["tasks"][0]
         check_eq((t["lastStatus"], t.get("stopCode"), t["containers"][0].get("exitCode")),
                  ("STOPPED", "EssentialContainerExited", 137), "the dead task's stop")
