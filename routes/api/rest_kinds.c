@@ -114,6 +114,13 @@ static void lb_create_free(struct rest_create *c)
     api_elb_lb_free(&c->u.lb);
 }
 
+static int given(json_t *body, const char *member)
+{
+    json_t *v = json_object_get(body, member);
+
+    return v != NULL && !json_is_null(v);
+}
+
 /* The members ELBv2 can change in place (SetSecurityGroups, SetSubnets,
  * SetIpAddressType) are set when the body gives a different value. */
 static int lb_put(struct store_txn *txn, const struct api_ctx *ctx, json_t *cur, json_t *body,
@@ -122,7 +129,7 @@ static int lb_put(struct store_txn *txn, const struct api_ctx *ctx, json_t *cur,
     static const char *const fixed[] = {"Name|LoadBalancerName", "Scheme", "Type", "arn",
                                         "LoadBalancerArn", NULL};
     const char *arn = rest_str(cur, "arn"), *ipt = rest_str(cur, "IpAddressType");
-    json_t *have = json_array(), *want = json_array(), *az, *out = NULL, *v;
+    json_t *have = json_array(), *want = json_array(), *az, *out = NULL;
     struct api_lb a;
     int ip, rc = SL_OK;
     size_t i;
@@ -134,9 +141,8 @@ static int lb_put(struct store_txn *txn, const struct api_ctx *ctx, json_t *cur,
         rc = elb_lb_set_ip_type(txn, arn, (enum elb_lb_ip_type)ip, &out, err);
     json_decref(out);
     out = NULL;
-    v = json_object_get(body, "SecurityGroups");
-    if (rc == SL_OK && v && !json_is_null(v) &&
-        !rest_same(json_object_get(cur, "SecurityGroups"), v))
+    if (rc == SL_OK && given(body, "SecurityGroups") &&
+        !rest_same(json_object_get(cur, "SecurityGroups"), json_object_get(body, "SecurityGroups")))
         rc = elb_lb_set_security_groups(txn, arn, a.s.security_groups, a.s.nsecurity_groups,
                                         &out, err);
     json_decref(out);
@@ -147,7 +153,8 @@ static int lb_put(struct store_txn *txn, const struct api_ctx *ctx, json_t *cur,
             json_array_append(have, json_object_get(az, "SubnetId"));
     for (i = 0; i < a.s.nsubnets; i++)
         json_array_append_new(want, json_string(a.s.subnets[i]));
-    if (rc == SL_OK && a.s.nsubnets > 0 && !rest_same(have, want))
+    if (rc == SL_OK && (given(body, "Subnets") || given(body, "SubnetMappings")) &&
+        !rest_same(have, want))
         rc = elb_lb_set_subnets(txn, &ctx->elb, arn, a.s.subnets, a.s.nsubnets, &out, err);
     json_decref(out);
     json_decref(have);

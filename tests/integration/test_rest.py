@@ -443,6 +443,10 @@ def test_load_balancers():
         "Attributes": [{"Key": "idle_timeout.timeout_seconds", "Value": "0"}]}), 400,
         "ValidationError", "PUT sets with a bad attribute")
     check_eq(call("GET", "/v1/load-balancers/edge").json, got, "a refused PUT applies nothing")
+    expect(call("PUT", "/v1/load-balancers/edge", body={"Subnets": []}), 200,
+           what="put lb no subnets")
+    check_eq(call("GET", "/v1/load-balancers/edge").json["AvailabilityZones"], [],
+             "an empty Subnets list is applied, not ignored")
     expect(call("PUT", "/v1/load-balancers/edge", body={
         "SecurityGroups": ["sg-1"], "Subnets": ["subnet-a", "subnet-b"], "IpAddressType": "ipv4"}),
         200, what="put lb sets back")
