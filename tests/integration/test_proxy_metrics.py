@@ -78,12 +78,25 @@ def setup():
         Actions=[{"Type": "forward", "TargetGroupArn": DEAD}])
     MPORT = free_port()
     P = Proxy(S, workers=2, extra=["--metrics-listen", "127.0.0.1:%d" % MPORT])
-    check(wait_for(lambda: get(PORT, "/")[0] == 200, 15), "listener routes")
+    check(wait_for(probe, 15), "listener routes")
+
+
+ANSWERED = [0]  # setup probes the proxy answered: each is counted as it ends
+
+
+def probe():
+    st = get(PORT, "/")[0]
+    ANSWERED[0] += 1
+    return st == 200
 
 
 def test_counters():
-    before, types = proxy_metrics()
     lsel = dict(load_balancer=lbdim())
+    # the setup's probes are counted just after their last byte went out:
+    # take "before" once they all are, or one lands in the delta
+    check(wait_for(lambda: (value(proxy_metrics()[0], "sluice_alb_request_count_total", **lsel)
+                            or 0) >= ANSWERED[0], 5), "setup probes counted")
+    before, types = proxy_metrics()
     check_eq(types.get("sluice_alb_target_response_time_seconds"), "histogram", "histogram type")
     check_eq(types.get("sluice_alb_request_count_total"), "counter", "counter type")
     check_eq(types.get("sluice_alb_active_connection_count"), "gauge", "gauge type")
