@@ -429,6 +429,8 @@ static void conn_clear(struct px_conn *c)
     size_t rq = offsetof(struct px_conn, req.headers), rqe = offsetof(struct px_conn, req.nheaders);
     size_t rs = offsetof(struct px_conn, res.headers), rse = offsetof(struct px_conn, res.nheaders);
 
+    _Static_assert(offsetof(struct px_conn, req) < offsetof(struct px_conn, res),
+                   "conn_clear() clears the request's fields before the response's");
     memset(p, 0, rq);
     memset(p + rqe, 0, rs - rqe);
     memset(p + rse, 0, sizeof(*c) - rse);
