@@ -348,10 +348,21 @@ class Story:
     def test_restart_mid_rollout(self):
         """sluiced stops while new containers are being started and old ones
         drained; the next one finishes the rollout without duplicates."""
+        # The old targets healthy first: minimumHealthyPercent 100 then keeps
+        # the old tasks until the new ones pass their checks.  Old tasks not
+        # yet healthy (the last case's replacement) count for nothing and are
+        # stopped at once, and the rollout can be over in a second.
+        check(wait_for(lambda: sorted(self.targets().values()) == ["healthy"] * 2, 30, 0.2),
+              "both old targets healthy: %r" % self.targets())
+
+        def mid_rollout():
+            deps = self.svc()["deployments"]
+            return len(deps) == 2 and any(
+                d["status"] == "PRIMARY" and d["pendingCount"] + d["runningCount"] > 0
+                for d in deps)
         self.ecs.update_service(service="web", forceNewDeployment=True)
-        check(wait_for(lambda: len(self.svc()["deployments"]) == 2 and
-                       len(self.ecs.list_tasks(serviceName="web")["taskArns"]) > 2, 20, 0.05),
-              "the rollout started new tasks")
+        check(wait_for(mid_rollout, 20, 0.05), "the rollout started new tasks: %r" %
+              self.svc()["deployments"])
         self.s.stop()
         self.start_sluiced()
         ok = wait_for(lambda: self.stable() and len(self.tasks()) == 2, 60, 0.3)
