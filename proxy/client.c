@@ -346,6 +346,13 @@ void px_conn_pump(struct px_conn *c)
 
 static void client_event(struct ev_loop *l, int fd, void *arg, int mask)
 {
+    /* A client that reset the connection in the middle of its TLS
+     * handshake is gone: what it sent last (its Finished) would only buy it
+     * session tickets it cannot receive.  HAProxy drops it at once too. */
+    if ((mask & EV_ERROR) && px_io_tls_handshaking(&((struct px_conn *)arg)->io)) {
+        px_conn_close(arg);
+        return;
+    }
     pump(arg);
 }
 

@@ -316,6 +316,8 @@ int ev_run(struct ev_loop *l)
             mask &= s->mask ? s->mask : 0;
             if ((e & (EPOLLERR | EPOLLHUP)) && mask == 0 && s->mask)
                 mask = s->mask;
+            if (mask && (e & EPOLLERR))
+                mask |= EV_ERROR;
             if (mask)
                 s->cb(l, fd, s->arg, mask);
             else if (s->kmask != s->mask)

@@ -17,6 +17,8 @@
 
 #define EV_READ 1
 #define EV_WRITE 2
+#define EV_ERROR 4 /* to a callback only, beside EV_READ/EV_WRITE: epoll said
+                    * EPOLLERR (a TCP socket's pending error: a reset) */
 
 struct ev_loop;
 

@@ -280,3 +280,10 @@ void px_io_tls_on_handshake(struct px_io *io, void (*cb)(void *arg, const struct
     t->on_hs = cb;
     t->hs_arg = arg;
 }
+
+int px_io_tls_handshaking(const struct px_io *io)
+{
+    const struct tls_io *t = io->ops == &tls_ops ? io->priv : NULL;
+
+    return t != NULL && t->srv != NULL && !t->done;
+}

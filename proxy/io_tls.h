@@ -42,6 +42,9 @@ struct px_tls_hs {
 void px_io_tls_on_handshake(struct px_io *io, void (*cb)(void *arg, const struct px_tls_hs *hs),
                             void *arg);
 
+/* Non-zero while the server side of <io> has not finished its handshake. */
+int px_io_tls_handshaking(const struct px_io *io);
+
 /* <io> becomes the client side of TLS to HTTPS target <t> on socket <fd>
  * (connected or connecting), resuming <t>'s session when it has one.  Same
  * ownership and returns as px_io_tls_server(). */

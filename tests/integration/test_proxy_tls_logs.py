@@ -5,13 +5,19 @@ name the client sent) and chosen_cert_arn (the ACM certificate the listener
 chose by SNI); connection logs (connection_logs.s3.*) are ALB's conn_log_
 files, one line per TLS connection attempt, failed handshakes included,
 parsed by Athena's documented connection log regex, their conn_trace_id the
-one of the connection's access log lines."""
+one of the connection's access log lines.  A client that resets right after
+its Finished (as `openssl s_time` does) is a failed attempt: the proxy drops
+it without finishing the handshake or writing tickets, as HAProxy does."""
 import os
 import re
 import shutil
+import signal
 import socket
+import ssl
+import struct
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from acm_certs import Certs  # noqa: E402
@@ -40,6 +46,54 @@ CONN_LOG_NAME = re.compile(
 def conn_rec(line):
     m = ATHENA_CONN_REGEX.fullmatch(line)
     return dict(zip(CONN_COLUMNS, m.groups())) if m else None
+
+
+def all_threads(pid, state):
+    """Every thread of <pid> in <state> (/proc: S asleep, T stopped)."""
+    try:
+        return all(open("/proc/%d/task/%s/stat" % (pid, t)).read().rsplit(")", 1)[1].split()[0]
+                   == state for t in os.listdir("/proc/%d/task" % pid))
+    except OSError:
+        return False
+
+
+def reset_after_finished(port, pid):
+    """A TLS 1.3 handshake whose client sends its Finished and resets the
+    connection at once.  Both reach the socket while the proxy <pid> is
+    stopped, so that one epoll wake-up reports them together: the order an
+    s_time client's often arrive in, made certain."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = ctx.wrap_bio(inc, out, server_hostname="www.example.com")
+    sk = socket.create_connection(("127.0.0.1", port), timeout=5)
+    try:
+        while True:
+            try:
+                obj.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                if out.pending:
+                    sk.sendall(out.read())
+                data = sk.recv(65536)
+                if not data:
+                    raise RuntimeError("the proxy closed during the handshake")
+                inc.write(data)
+        finished = out.read()
+        # The worker past its flight and back in epoll_wait (every thread
+        # asleep), then stopped: it wakes to one event with both in it.
+        # Stopped between its write and its next read, it would read the
+        # Finished before it learnt of the reset.
+        check(wait_for(lambda: all_threads(pid, "S"), 5, 0.001), "the proxy idle")
+        os.kill(pid, signal.SIGSTOP)
+        check(wait_for(lambda: all_threads(pid, "T"), 5, 0.01), "the proxy stopped")
+        sk.sendall(finished)
+        sk.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    finally:
+        sk.close()  # with SO_LINGER 0: a reset
+        time.sleep(0.05)
+        os.kill(pid, signal.SIGCONT)
 
 
 def test_https_logs():
@@ -98,7 +152,8 @@ def test_https_logs():
                           ["--http1.1"])
         check(rc == 0 and out.startswith(b"GET /three"), "wildcard SNI request")
         want.append(("/three", "https", "api.example.com", rsa, "TLSv1.3", None))
-        # two failed attempts: plain HTTP to the TLS port, a client that leaves
+        # three failed attempts: plain HTTP to the TLS port, a client that
+        # leaves, a client that resets after its Finished
         with socket.create_connection(("127.0.0.1", port), timeout=5) as sk:
             sk.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
             try:
@@ -107,6 +162,8 @@ def test_https_logs():
                 pass
         with socket.create_connection(("127.0.0.1", port), timeout=5):
             pass
+        reset_after_finished(port, p.proc.pid)
+        check(ok("www.example.com", "--http1.1"), "serves on after the reset")
         check(wait_for(lambda: log_files(os.path.join(root, "conn-logs")), 8),
               "a completed connection log file after a rotation")
     finally:
@@ -167,8 +224,8 @@ def test_https_logs():
         check(re.fullmatch(r"TID_[0-9a-f]{16}", c["conn_trace_id"]), "conn_trace_id")
     ok = dict((c["conn_trace_id"], c) for c in crecs if c["tls_verify_status"] == "Success")
     failed = [c for c in crecs if c["tls_verify_status"] != "Success"]
-    check_eq([c["tls_verify_status"] for c in failed], ["Failed:UnmappedConnectionError"] * 2,
-             "both failed attempts logged")
+    check_eq([c["tls_verify_status"] for c in failed], ["Failed:UnmappedConnectionError"] * 3,
+             "the three failed attempts logged")
     check(all((c["tls_protocol"], c["tls_cipher"]) == ("-", "-") for c in failed),
           "no protocol or cipher for a failed handshake")
     check_eq(len(ok) + len(failed), len(crecs), "one line per connection")
