@@ -5,8 +5,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <pthread.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "proxy/ev.h"
@@ -64,6 +67,7 @@ static void on_read(struct ev_loop *l, int fd, void *arg, int mask)
     ssize_t n = read(fd, b, sizeof(b));
 
     assert_true(mask & EV_READ);
+    assert_false(mask & EV_ERROR);
     got_bytes += (int)n;
     ev_fd_del(l, fd);
     ev_stop(l);
@@ -86,6 +90,46 @@ static void test_fd_readable(void **state)
     assert_int_equal(got_bytes, 5);
     close(p[0]);
     close(p[1]);
+    ev_free(l);
+}
+
+static int got_mask;
+
+static void on_any(struct ev_loop *l, int fd, void *arg, int mask)
+{
+    got_mask = mask;
+    ev_fd_del(l, fd);
+    ev_stop(l);
+}
+
+/* A TCP peer that sends and then resets: the callback gets EV_ERROR beside
+ * EV_READ (the bytes are still readable). */
+static void test_reset_is_an_error(void **state)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t alen = sizeof(a);
+    struct linger lg = {1, 0};
+    struct ev_loop *l;
+    int ls = socket(AF_INET, SOCK_STREAM, 0), c = socket(AF_INET, SOCK_STREAM, 0), s;
+    char b[4];
+
+    assert_true(ls >= 0 && c >= 0);
+    assert_int_equal(bind(ls, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(listen(ls, 1), 0);
+    assert_int_equal(getsockname(ls, (struct sockaddr *)&a, &alen), 0);
+    assert_int_equal(connect(c, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_true((s = accept(ls, NULL, NULL)) >= 0);
+    assert_int_equal(write(c, "x", 1), 1);
+    assert_int_equal(setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
+    close(c); /* SO_LINGER 0: a reset */
+    assert_int_equal(ev_new(&l), 0);
+    assert_int_equal(ev_fd_set(l, s, EV_READ, on_any, NULL), 0);
+    got_mask = 0;
+    ev_run(l);
+    assert_int_equal(got_mask, EV_READ | EV_ERROR); /* EV_WRITE was not asked for */
+    assert_int_equal(read(s, b, sizeof(b)), 1);
+    close(s);
+    close(ls);
     ev_free(l);
 }
 
@@ -126,6 +170,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_timers_fire_in_order),
         cmocka_unit_test(test_fd_readable),
+        cmocka_unit_test(test_reset_is_an_error),
         cmocka_unit_test(test_wake_from_other_thread),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
