@@ -1,7 +1,8 @@
 """HTTP/2 on sluice-proxy's HTTPS listeners (a scripted control plane): the
 ALPN choice per AlpnPolicy and routing.http2.enabled, requests with and
 without bodies through the HTTP/1.1 exchange (curl --http2, h2load with
-many streams), header lists under HTTP/1.1's limits, and the floods
+many streams), header lists under HTTP/1.1's limits, lb_cookie stickiness
+(two set-cookie fields; AWSALB in a cookie crumb of its own), and the floods
 bounded: rapid reset, SETTINGS, PING, CONTINUATION, empty frames - each
 from a raw client, each ending the session while the proxy serves on."""
 import os
@@ -14,7 +15,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 from sluice_harness import check, check_eq, report, run_case  # noqa: E402
 from proxy_util import free_port, wait_for  # noqa: E402
 import h2_raw as H  # noqa: E402
-from tls_util import (Env, cert_obj, curl, forward_rule, headers_of, lb_obj,  # noqa: E402
+from tls_util import (EchoBackend, Env, cert_obj, curl, forward_rule, headers_of,  # noqa: E402
+                      lb_obj,
                       listener_obj, s_client, target_obj, tg_obj, tmpdir)
 
 H2LOAD = "/usr/bin/h2load"
@@ -285,7 +287,65 @@ def test_large_bodies():
         e.close()
 
 
+def test_sticky():
+    """lb_cookie stickiness over h2: the answer's AWSALB and AWSALBCORS come
+    as two set-cookie fields (never joined), and a request whose AWSALB comes
+    in a cookie field of its own, as browsers split cookies (RFC 9113 8.2.3),
+    goes to the target it names."""
+    port = free_port()
+    other = EchoBackend()
+
+    def snap(be):
+        tg = tg_obj()
+        tg["stickiness"] = {"enabled": True, "type": "lb_cookie",
+                            "lb_cookie_duration_seconds": 120, "cookie_key": "5a" * 32}
+        return {"feed_version": 1, "revision": 3, "certificates": [cert_obj("c-default")],
+                "load_balancers": [lb_obj()],
+                "listeners": [listener_obj("l", port, ["c-default"])],
+                "rules": [forward_rule("l")], "target_groups": [tg],
+                "targets": [target_obj(be.port), target_obj(other.port)]}
+    e = Env(snap)
+    try:
+        check(wait_for(lambda: curl("https://x:%d/" % port, port, "x", ["--http2"])[0] == 0, 10),
+              "h2 listener serves: %s" % e.p.read_log()[-500:])
+        rc, out, _ = curl("https://x:%d/first" % port, port, "x",
+                          ["--http2", "-D", "-", "-o", "/dev/null"])
+        sets = [ln.split(":", 1)[1].strip() for ln in out.decode().splitlines()
+                if ln.lower().startswith("set-cookie:")]
+        check_eq(sorted(c.split("=", 1)[0] for c in sets), ["AWSALB", "AWSALBCORS"],
+                 "two set-cookie fields over h2: %r" % sets)
+        v = [c for c in sets if c.startswith("AWSALB=")][0].split(";")[0].split("=", 1)[1]
+
+        def counts():
+            return (e.be.count, other.count)
+        before = counts()
+        for _ in range(10):
+            rc, out, _ = curl("https://x:%d/again" % port, port, "x",
+                              ["--http2", "-b", "AWSALB=" + v, "-o", "/dev/null"])
+            check_eq(rc, 0, "a request with AWSALB over h2")
+        delta = tuple(a - b for a, b in zip(counts(), before))
+        check(sorted(delta) == [0, 10], "every request with AWSALB to one target: %r" % (delta,))
+        first = delta.index(10)
+        before = counts()
+        for i in range(6):
+            c = H.Conn(port)
+            hb = H.hpack(H.request_headers(port, "/crumbs", extra=[
+                ("cookie", "x=1"), ("cookie", "AWSALB=" + v), ("cookie", "y=2")]))
+            c.send(H.frame(H.HEADERS, H.END_STREAM | H.END_HEADERS, 1, hb))
+            done = False
+            while not done:
+                f = c.read_frame()
+                done = f is None or (f[2] == 1 and f[1] & H.END_STREAM)
+            c.close()
+        delta = tuple(a - b for a, b in zip(counts(), before))
+        check_eq(delta[first], 6, "AWSALB in a crumb of its own sticks too: %r" % (delta,))
+    finally:
+        e.close()
+        other.stop()
+
+
 run_case(test_alpn)
+run_case(test_sticky)
 run_case(test_large_bodies)
 run_case(test_requests)
 run_case(test_floods)
