@@ -168,10 +168,20 @@ def test_service_drain_and_kill(s):
     check_eq(t["containers"][0].get("exitCode"), 137, "SIGKILL after stopTimeout")
     left = elb.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"]
     check(all(d["Target"]["Port"] != port for d in left), "target gone: %r" % left)
-    msgs = [e["message"] for e in ecs.describe_services(services=["drain"])["services"][0]["events"]]
-    check(any("has begun draining connections on 1 tasks." in m for m in msgs) and
-          any("has stopped 1 running tasks: (task %s)." % arns[0].split("/")[-1] in m
-              for m in msgs), "drain and stop events: %r" % msgs[:6])
+    def events_written():
+        # A scheduler pass writes its events after its task changes: the
+        # STOPPED task can be read a moment before its event (as on ECS,
+        # where events come later still).
+        msgs[:] = [e["message"] for e in
+                   ecs.describe_services(services=["drain"])["services"][0]["events"]]
+        return (any("has begun draining connections on 1 tasks." in m for m in msgs) and
+                any("has stopped 1 running tasks: (task %s)." % arns[0].split("/")[-1] in m
+                    for m in msgs))
+    msgs = []
+    deadline = time.time() + 10
+    while not events_written() and time.time() < deadline:
+        time.sleep(0.1)
+    check(events_written(), "drain and stop events: %r" % msgs[:6])
     ecs.delete_service(service="drain", force=True)
 
 
