@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "common/util.h"
+#include "routes/ecs/instances.h"
 
 #define MIB (1024LL * 1024LL)
 
@@ -727,17 +728,34 @@ static void host_config_flags(json_t *hc, json_t *cfgj, json_t *cd)
         json_object_set(cfgj, "WorkingDir", json_object_get(cd, "workingDirectory"));
 }
 
-/* Resources: the override's cpu/memory win over the definition's. */
-static long long resources(json_t *hc, json_t *cd, json_t *ov)
+/* Docker's least CPU quota: 0.01 CPU. */
+#define MIN_NANO_CPUS 10000000LL
+
+/* Resources: the override's cpu/memory win over the definition's.  The
+ * only container of a task also gets the task-level size (<td>): ECS bounds
+ * the task's cgroup by it, and that container is all the cgroup holds, so
+ * its Memory is the lower of the two and the task's vCPUs become its CPU
+ * quota (NanoCpus), as the ECS agent's task cgroup has them. */
+static long long resources(json_t *hc, json_t *cd, json_t *ov, json_t *td, int alone)
 {
     json_t *src = ov && json_is_integer(json_object_get(ov, "cpu")) ? ov : cd;
     long long cpu = (long long)json_integer_value(json_object_get(src, "cpu"));
     long long mem, res;
+    long task_cpu, task_mem;
 
     src = ov && json_is_integer(json_object_get(ov, "memory")) ? ov : cd;
     mem = (long long)json_integer_value(json_object_get(src, "memory")) * MIB;
     src = ov && json_is_integer(json_object_get(ov, "memoryReservation")) ? ov : cd;
     res = (long long)json_integer_value(json_object_get(src, "memoryReservation")) * MIB;
+    if (alone) {
+        ecs_task_size(td, &task_cpu, &task_mem);
+        if (task_mem > 0 && (mem <= 0 || task_mem * MIB < mem))
+            mem = task_mem * MIB;
+        if (task_cpu > 0) {
+            long long n = (long long)task_cpu * 1000000000LL / 1024;
+            json_object_set_new(hc, "NanoCpus", json_integer(n > MIN_NANO_CPUS ? n : MIN_NANO_CPUS));
+        }
+    }
     /* ECS gives a container without cpu units the minimum of 2 shares. */
     json_object_set_new(hc, "CpuShares", json_integer(cpu >= 2 ? cpu : 2));
     if (mem > 0)
@@ -825,7 +843,7 @@ static int plan_container(const struct dk_plan_cfg *cfg, json_t *task, json_t *t
     c->tty = json_is_true(json_object_get(cd, "pseudoTerminal"));
     json_object_set_new(hc, "NetworkMode",
                         json_string(is_mode(t, "awsvpc") ? "bridge" : t->net_mode));
-    mem = resources(hc, cd, ov);
+    mem = resources(hc, cd, ov, td, t->n == 1);
     if ((h = json_object_get(cd, "healthCheck") ? health(body, json_object_get(cd, "healthCheck"),
                                                          reason, rlen)
                                                 : 0) == SL_ERR)

@@ -102,14 +102,19 @@ static long task_level(json_t *v, const char *unit, long per_unit)
     return -1;
 }
 
+void ecs_task_size(json_t *td, long *cpu, long *memory)
+{
+    *cpu = task_level(json_object_get(td, "cpu"), "vcpu", 1024);
+    *memory = task_level(json_object_get(td, "memory"), "gb", 1024);
+}
+
 void ecs_task_reservation(json_t *td, long *cpu, long *memory)
 {
-    long c = task_level(json_object_get(td, "cpu"), "vcpu", 1024);
-    long m = task_level(json_object_get(td, "memory"), "gb", 1024);
-    long sc = 0, sm = 0;
+    long c, m, sc = 0, sm = 0;
     json_t *cd;
     size_t i;
 
+    ecs_task_size(td, &c, &m);
     json_array_foreach(json_object_get(td, "containerDefinitions"), i, cd) {
         json_t *mem = json_object_get(cd, "memory");
         sc += (long)json_integer_value(json_object_get(cd, "cpu"));

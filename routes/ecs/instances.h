@@ -43,6 +43,10 @@ int ecs_instance_draining(json_t *cluster);
 /* Whether <ref> (an instance ARN or id) names <cluster>'s instance. */
 int ecs_instance_is(json_t *cluster, const char *ref);
 
+/* <td>'s task-level cpu units and memory in MiB ("256", "1 vCPU", "512",
+ * "2 GB"), each -1 when absent or unreadable. */
+void ecs_task_size(json_t *td, long *cpu, long *memory);
+
 /* What a task of <td> reserves: cpu units and MiB. */
 void ecs_task_reservation(json_t *td, long *cpu, long *memory);
 

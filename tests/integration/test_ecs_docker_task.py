@@ -1,6 +1,7 @@
 """ECS tasks as real containers, one task at a time, through a private
 dockerd: the runtime is chosen as --runtime says; container-definition
-members reach the container (read back from the engine's inspect); refused
+members reach the container (read back from the engine's inspect); a
+one-container task's task-level cpu and memory bound it (OOM-kill); refused
 members stop the task with the reason; a missing image stops it with
 CannotPullContainerError (and repositoryCredentials reach the registry); a
 taken fixed hostPort stops it with a clear reason; dependsOn orders the
@@ -217,6 +218,29 @@ def test_members_applied():
     check_eq(S.http("GET", path)[2], b"started\nhi\n", "the kept log is served after removal")
     st, _, body = S.http("GET", path + "?stream=bogus")
     check_eq(st, 400, "a bad stream is refused")
+
+
+def test_task_size():
+    """A task of one container: its task-level cpu and memory bound that
+    container, as ECS's task cgroup does (Memory, NanoCpus); past the memory
+    the container is OOM-killed and the task says so."""
+    arn = run([sleeper()], family="sized", cpu="256", memory="64")
+    check(wait_status(arn, "RUNNING"), "sized task RUNNING: %r" % task(arn).get("stoppedReason"))
+    hc = ENGINE.api.inspect(cid_of(arn))["HostConfig"]
+    check_eq((hc.get("Memory"), hc.get("NanoCpus")), (64 << 20, 250000000),
+             "task-level memory and cpu on its only container")
+    ECS.stop_task(task=arn)
+    # dd as the container's main process (under its init): the OOM kill is
+    # the container's exit, not a child's
+    hog = sleeper(command=["/bin/sh", "-c",
+                           "exec dd if=/dev/zero of=/dev/null bs=160M count=1"])
+    arn = run([hog], family="hog", memory="64")
+    check(wait_status(arn, "STOPPED", 30), "a task past its memory stops: %r" %
+          task(arn)["lastStatus"])
+    c = task(arn)["containers"][0]
+    check_eq((c.get("exitCode"), c.get("reason")),
+             (137, "OutOfMemoryError: Container killed due to memory usage"),
+             "its container was OOM-killed")
 
 
 def test_refused_members():
@@ -546,7 +570,8 @@ def main():
         docker_util.build_images(ENGINE.api, versions=("v1",))
         S = Sluiced(extra_args=["--runtime", "auto", "--docker-host", ENGINE.host])
         start_sluiced()
-        for fn in (test_runtime_choice, test_members_applied, test_refused_members,
+        for fn in (test_runtime_choice, test_members_applied, test_task_size,
+                   test_refused_members,
                    test_missing_image_and_credentials, test_fixed_host_port_taken,
                    test_depends_on, test_stop_signal_and_timeout, test_network_modes,
                    test_metadata_endpoint, test_task_host_address,

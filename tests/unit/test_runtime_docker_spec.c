@@ -370,6 +370,53 @@ static void test_task_namespaces(void **state)
     json_decref(td);
 }
 
+/* Plan <defs> under task-level <cpu> and <memory> (NULL: none). */
+static void plan_sized(const char *defs, const char *cpu, const char *memory, struct dk_task *t)
+{
+    json_t *td = td_of(defs, "bridge"), *task;
+    char reason[512];
+
+    if (cpu)
+        json_object_set_new(td, "cpu", json_string(cpu));
+    if (memory)
+        json_object_set_new(td, "memory", json_string(memory));
+    task = task_for(td);
+    memset(t, 0, sizeof(*t));
+    snprintf(t->key, sizeof(t->key), "prod/0123abcd");
+    assert_int_equal(dk_plan(&CFG, task, td, t, reason, sizeof(reason)), SL_OK);
+    json_decref(task);
+    json_decref(td);
+}
+
+/* A task of one container: the task-level size bounds that container (the
+ * lower memory wins); of several: only their own limits. */
+static void test_task_size(void **state)
+{
+    struct dk_task t;
+    json_t *hc;
+
+    (void)state;
+    plan_sized("[{\"name\":\"a\",\"image\":\"a\"}]", "512", "256", &t);
+    hc = json_object_get(t.c[0].create, "HostConfig");
+    assert_int_equal(n(t.c[0].create, "HostConfig", "Memory"), 256 << 20);
+    assert_int_equal(json_integer_value(json_object_get(hc, "NanoCpus")), 500000000);
+    dk_plan_free(&t);
+    plan_sized("[{\"name\":\"a\",\"image\":\"a\",\"memory\":128}]", "1 vCPU", "0.5 GB", &t);
+    assert_int_equal(n(t.c[0].create, "HostConfig", "Memory"), 128 << 20);
+    assert_int_equal(n(t.c[0].create, "HostConfig", "NanoCpus"), 1000000000);
+    dk_plan_free(&t);
+    plan_sized("[{\"name\":\"a\",\"image\":\"a\",\"memory\":1024}]", NULL, "512", &t);
+    assert_int_equal(n(t.c[0].create, "HostConfig", "Memory"), 512 << 20);
+    assert_null(json_object_get(json_object_get(t.c[0].create, "HostConfig"), "NanoCpus"));
+    dk_plan_free(&t);
+    plan_sized("[{\"name\":\"a\",\"image\":\"a\"},{\"name\":\"b\",\"image\":\"b\","
+               "\"memory\":64}]", "512", "256", &t);
+    assert_null(json_object_get(json_object_get(t.c[0].create, "HostConfig"), "Memory"));
+    assert_null(json_object_get(json_object_get(t.c[0].create, "HostConfig"), "NanoCpus"));
+    assert_int_equal(n(t.c[1].create, "HostConfig", "Memory"), 64 << 20);
+    dk_plan_free(&t);
+}
+
 static void test_metadata_document(void **state)
 {
     json_t *task = json_pack("{ss s[{ss ss ss si s[{ss si si ss}]}]}", "desiredStatus",
@@ -409,6 +456,7 @@ int main(void)
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_deps_links_volumes),
         cmocka_unit_test(test_task_namespaces),
+        cmocka_unit_test(test_task_size),
         cmocka_unit_test(test_metadata_document),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
