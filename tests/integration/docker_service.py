@@ -76,7 +76,7 @@ class Story:
              "portMappings": [{"containerPort": 8080, "hostPort": 0, "protocol": "tcp"}],
              "stopTimeout": 5, "linuxParameters": {"initProcessEnabled": True}}
         c.update(kw)
-        # EC2 tasks need a memory: a task-level one limits no container.
+        # EC2 tasks need a memory: a task-level one (bounding a one-container task).
         return self.ecs.register_task_definition(family="web", memory="512",
                                                  containerDefinitions=[c])[
             "taskDefinition"]["taskDefinitionArn"]

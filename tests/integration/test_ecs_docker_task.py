@@ -50,7 +50,7 @@ def start_sluiced():
 
 
 def run(containers, family="t", **td):
-    # EC2 tasks need a memory: a task-level one limits no container.
+    # EC2 tasks need a memory: a task-level one (bounding a one-container task).
     td.setdefault("memory", "512")
     arn = ECS.register_task_definition(family=family, containerDefinitions=containers,
                                        **td)["taskDefinition"]["taskDefinitionArn"]
