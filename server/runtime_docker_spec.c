@@ -732,11 +732,12 @@ static void host_config_flags(json_t *hc, json_t *cfgj, json_t *cd)
 #define MIN_NANO_CPUS 10000000LL
 
 /* Resources: the override's cpu/memory win over the definition's.  The
- * only container of a task also gets the task-level size (<td>): ECS bounds
- * the task's cgroup by it, and that container is all the cgroup holds, so
- * its Memory is the lower of the two and the task's vCPUs become its CPU
- * quota (NanoCpus), as the ECS agent's task cgroup has them. */
-static long long resources(json_t *hc, json_t *cd, json_t *ov, json_t *td, int alone)
+ * only container of a task also gets the task's size (<task>'s cpu and
+ * memory: its definition's, or RunTask's override): ECS bounds the task's
+ * cgroup by it, and that container is all the cgroup holds, so its Memory
+ * is the lower of the two and the task's vCPUs become its CPU quota
+ * (NanoCpus), as the ECS agent's task cgroup has them. */
+static long long resources(json_t *hc, json_t *cd, json_t *ov, json_t *task, int alone)
 {
     json_t *src = ov && json_is_integer(json_object_get(ov, "cpu")) ? ov : cd;
     long long cpu = (long long)json_integer_value(json_object_get(src, "cpu"));
@@ -748,7 +749,7 @@ static long long resources(json_t *hc, json_t *cd, json_t *ov, json_t *td, int a
     src = ov && json_is_integer(json_object_get(ov, "memoryReservation")) ? ov : cd;
     res = (long long)json_integer_value(json_object_get(src, "memoryReservation")) * MIB;
     if (alone) {
-        ecs_task_size(td, &task_cpu, &task_mem);
+        ecs_task_size(task, &task_cpu, &task_mem);
         if (task_mem > 0 && (mem <= 0 || task_mem * MIB < mem))
             mem = task_mem * MIB;
         if (task_cpu > 0) {
@@ -843,7 +844,7 @@ static int plan_container(const struct dk_plan_cfg *cfg, json_t *task, json_t *t
     c->tty = json_is_true(json_object_get(cd, "pseudoTerminal"));
     json_object_set_new(hc, "NetworkMode",
                         json_string(is_mode(t, "awsvpc") ? "bridge" : t->net_mode));
-    mem = resources(hc, cd, ov, td, t->n == 1);
+    mem = resources(hc, cd, ov, task, t->n == 1);
     if ((h = json_object_get(cd, "healthCheck") ? health(body, json_object_get(cd, "healthCheck"),
                                                          reason, rlen)
                                                 : 0) == SL_ERR)

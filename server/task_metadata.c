@@ -20,6 +20,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "routes/ecs/ecs.h"
+#include "routes/ecs/instances.h"
 #include "routes/ecs/taskdef.h"
 #include "store/store.h"
 
@@ -121,6 +122,7 @@ static json_t *task_doc(struct task_metadata *tm, json_t *task, json_t *td, cons
     const char *arn = str(task, "taskArn"), *region = arn;
     char az[80], rev[24];
     struct tm_entry *e;
+    long cpu, mem;
     int k;
 
     /* arn:aws:ecs:REGION:ACCOUNT:task/... */
@@ -128,10 +130,11 @@ static json_t *task_doc(struct task_metadata *tm, json_t *task, json_t *td, cons
         region = strchr(region, ':') ? strchr(region, ':') + 1 : NULL;
     snprintf(az, sizeof(az), "%.*sa", region ? (int)strcspn(region, ":") : 0, region ? region : "");
     snprintf(rev, sizeof(rev), "%lld", (long long)json_integer_value(json_object_get(td, "revision")));
-    if (json_is_string(json_object_get(td, "cpu")))
-        json_object_set_new(limits, "CPU", json_real(atof(str(td, "cpu")) / 1024.0));
-    if (json_is_string(json_object_get(td, "memory")))
-        json_object_set_new(limits, "Memory", json_integer(atoll(str(td, "memory"))));
+    ecs_task_size(task, &cpu, &mem); /* its definition's, or RunTask's override */
+    if (cpu >= 0)
+        json_object_set_new(limits, "CPU", json_real((double)cpu / 1024.0));
+    if (mem >= 0)
+        json_object_set_new(limits, "Memory", json_integer(mem));
     doc = json_pack("{ss ss ss ss ss ss so ss ss}", "Cluster", str(task, "clusterArn"), "TaskARN",
                     arn, "Family", str(td, "family"), "Revision", rev, "DesiredStatus",
                     str(task, "desiredStatus"), "KnownStatus", str(task, "lastStatus"), "Limits",

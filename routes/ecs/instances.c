@@ -108,6 +108,19 @@ void ecs_task_size(json_t *td, long *cpu, long *memory)
     *memory = task_level(json_object_get(td, "memory"), "gb", 1024);
 }
 
+int ecs_task_size_check(json_t *o, const char *what, struct sl_err *err)
+{
+    static const char *const members[] = {"cpu", "memory"};
+    long v[2];
+    int k;
+
+    ecs_task_size(o, &v[0], &v[1]);
+    for (k = 0; k < 2; k++)
+        if (json_object_get(o, members[k]) && v[k] < 0)
+            return ecs_client(err, "Invalid '%s' %s.", members[k], what);
+    return SL_OK;
+}
+
 void ecs_task_reservation(json_t *td, long *cpu, long *memory)
 {
     long c, m, sc = 0, sm = 0;

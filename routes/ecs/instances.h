@@ -47,6 +47,10 @@ int ecs_instance_is(json_t *cluster, const char *ref);
  * "2 GB"), each -1 when absent or unreadable. */
 void ecs_task_size(json_t *td, long *cpu, long *memory);
 
+/* SL_OK if <o>'s "cpu" and "memory", where present, are strings
+ * ecs_task_size() reads; else ClientException "Invalid 'cpu' <what>." */
+int ecs_task_size_check(json_t *o, const char *what, struct sl_err *err);
+
 /* What a task of <td> reserves: cpu units and MiB. */
 void ecs_task_reservation(json_t *td, long *cpu, long *memory);
 

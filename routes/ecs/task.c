@@ -211,6 +211,29 @@ static json_t *earlier_run(struct store_txn *txn, const struct ecs_run_spec *s)
     return NULL;
 }
 
+/* <td> with the task-level cpu and memory of <overrides> (a TaskOverride)
+ * over its own: what the tasks are placed, shown and run with.  Takes <td>;
+ * NULL, with <td> released, for an override that is not a task size. */
+static json_t *sized(json_t *td, json_t *overrides, struct sl_err *err)
+{
+    static const char *const members[] = {"cpu", "memory"};
+    json_t *out;
+    int k;
+
+    if (!json_object_get(overrides, "cpu") && !json_object_get(overrides, "memory"))
+        return td;
+    if (ecs_task_size_check(overrides, "override for the task", err) != SL_OK ||
+        (out = json_copy(td)) == NULL) {
+        json_decref(td);
+        return NULL;
+    }
+    json_decref(td);
+    for (k = 0; k < 2; k++)
+        if (json_object_get(overrides, members[k]))
+            json_object_set(out, members[k], json_object_get(overrides, members[k]));
+    return out;
+}
+
 int ecs_tasks_run(struct store_txn *txn, const struct ecs_env *env, const struct ecs_run_spec *s,
                   json_t **out, struct sl_err *err)
 {
@@ -241,6 +264,7 @@ int ecs_tasks_run(struct store_txn *txn, const struct ecs_env *env, const struct
         goto out;
     }
     if (ecs_taskdef_runnable(td, err) != SL_OK || run_strategy(s, cl, &strategy, err) != SL_OK ||
+        (td = sized(td, s->overrides, err)) == NULL ||
         ecs_instance_place(txn, env, cl, td, s->count, &placed, &failures) != SL_OK)
         goto out;
     tasks = json_array();

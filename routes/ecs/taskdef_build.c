@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "routes/ecs/instances.h"
 #include "routes/ecs/names.h"
 #include "routes/ecs/param.h"
 #include "routes/ecs/tags.h"
@@ -373,6 +374,8 @@ json_t *ecs_taskdef_build(json_t *req, struct sl_err *err)
         goto fail;
     if (s)
         json_object_set_new(td, "memory", json_string(s));
+    if (ecs_task_size_check(td, "setting for task", err) != SL_OK)
+        goto fail;
     if (ecs_strlist(req, "requiresCompatibilities", P_OPTIONAL, &list, err) == SL_ERR)
         goto fail;
     compat = json_pack("[s]", "EC2");

@@ -221,15 +221,35 @@ def test_members_applied():
 
 
 def test_task_size():
-    """A task of one container: its task-level cpu and memory bound that
-    container, as ECS's task cgroup does (Memory, NanoCpus); past the memory
-    the container is OOM-killed and the task says so."""
+    """A task of one container: its task-level cpu and memory (or RunTask's
+    override of them) bound that container, as ECS's task cgroup does
+    (Memory, NanoCpus); past the memory the container is OOM-killed and the
+    task says so."""
     arn = run([sleeper()], family="sized", cpu="256", memory="64")
     check(wait_status(arn, "RUNNING"), "sized task RUNNING: %r" % task(arn).get("stoppedReason"))
     hc = ENGINE.api.inspect(cid_of(arn))["HostConfig"]
     check_eq((hc.get("Memory"), hc.get("NanoCpus")), (64 << 20, 250000000),
              "task-level memory and cpu on its only container")
     ECS.stop_task(task=arn)
+    # RunTask's task-level override wins, in both of ECS's notations
+    r = ECS.run_task(taskDefinition="sized", overrides={"cpu": "0.5 vCPU", "memory": "0.125 GB"})
+    arn = r["tasks"][0]["taskArn"]
+    check_eq((r["tasks"][0].get("cpu"), r["tasks"][0].get("memory")), ("0.5 vCPU", "0.125 GB"),
+             "the task's size is the override's")
+    check(wait_status(arn, "RUNNING"), "overridden task RUNNING")
+    hc = ENGINE.api.inspect(cid_of(arn))["HostConfig"]
+    check_eq((hc.get("Memory"), hc.get("NanoCpus")), (128 << 20, 500000000),
+             "the override's memory and cpu on its container")
+    doc = metadata_from(cid_of(arn), "/task")
+    check_eq(doc.get("Limits") if isinstance(doc, dict) else doc, {"CPU": 0.5, "Memory": 128},
+             "the task metadata's Limits")
+    ECS.stop_task(task=arn)
+    try:
+        ECS.run_task(taskDefinition="sized", overrides={"cpu": "lots"})
+        check(False, "an unreadable cpu override is refused")
+    except ECS.exceptions.ClientException as e:
+        check_eq(e.response["Error"]["Message"], "Invalid 'cpu' override for the task.",
+                 "an unreadable cpu override is refused")
     # dd as the container's main process (under its init): the OOM kill is
     # the container's exit, not a child's
     hog = sleeper(command=["/bin/sh", "-c",

@@ -202,6 +202,18 @@ static void test_taskdef_aws_rules(void **state)
                &err);
     assert_non_null(td);
     json_decref(td);
+    /* A task size in units or ECS's words ("1 vCPU", "2 GB"), nothing else. */
+    td = build("{\"family\":\"f\",\"cpu\":\"1 vCPU\",\"memory\":\"2 GB\","
+               "\"containerDefinitions\":[{\"name\":\"a\",\"image\":\"i\"}]}",
+               &err);
+    assert_non_null(td);
+    json_decref(td);
+    td = build("{\"family\":\"f\",\"cpu\":\"lots\",\"memory\":\"512\","
+               "\"containerDefinitions\":[{\"name\":\"a\",\"image\":\"i\"}]}",
+               &err);
+    assert_null(td);
+    assert_string_equal(err.code, "ClientException");
+    assert_string_equal(err.message, "Invalid 'cpu' setting for task.");
     /* Fargate and pidMode host. */
     td = build("{\"family\":\"f\",\"networkMode\":\"awsvpc\",\"cpu\":\"256\",\"memory\":"
                "\"512\",\"requiresCompatibilities\":[\"FARGATE\"],\"pidMode\":\"host\","

@@ -370,17 +370,17 @@ static void test_task_namespaces(void **state)
     json_decref(td);
 }
 
-/* Plan <defs> under task-level <cpu> and <memory> (NULL: none). */
+/* Plan <defs> for a task of size <cpu> and <memory> (NULL: none). */
 static void plan_sized(const char *defs, const char *cpu, const char *memory, struct dk_task *t)
 {
     json_t *td = td_of(defs, "bridge"), *task;
     char reason[512];
 
-    if (cpu)
-        json_object_set_new(td, "cpu", json_string(cpu));
-    if (memory)
-        json_object_set_new(td, "memory", json_string(memory));
     task = task_for(td);
+    if (cpu) /* copied to the task from its definition, or RunTask's override */
+        json_object_set_new(task, "cpu", json_string(cpu));
+    if (memory)
+        json_object_set_new(task, "memory", json_string(memory));
     memset(t, 0, sizeof(*t));
     snprintf(t->key, sizeof(t->key), "prod/0123abcd");
     assert_int_equal(dk_plan(&CFG, task, td, t, reason, sizeof(reason)), SL_OK);
