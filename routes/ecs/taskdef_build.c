@@ -298,6 +298,23 @@ static int list_has(json_t *list, const char *s)
     return 0;
 }
 
+/* A task size as ECS keeps it: in units ("1 vCPU" is "1024", "2 GB" is
+ * "2048"), checked readable before. */
+static void normalize_size(json_t *td)
+{
+    static const char *const members[] = {"cpu", "memory"};
+    long v[2];
+    char buf[24];
+    int k;
+
+    ecs_task_size(td, &v[0], &v[1]);
+    for (k = 0; k < 2; k++)
+        if (v[k] >= 0) {
+            snprintf(buf, sizeof(buf), "%ld", v[k]);
+            json_object_set_new(td, members[k], json_string(buf));
+        }
+}
+
 json_t *ecs_taskdef_build(json_t *req, struct sl_err *err)
 {
     const char *family, *mode = "bridge", *s;
@@ -376,6 +393,7 @@ json_t *ecs_taskdef_build(json_t *req, struct sl_err *err)
         json_object_set_new(td, "memory", json_string(s));
     if (ecs_task_size_check(td, "setting for task", err) != SL_OK)
         goto fail;
+    normalize_size(td);
     if (ecs_strlist(req, "requiresCompatibilities", P_OPTIONAL, &list, err) == SL_ERR)
         goto fail;
     compat = json_pack("[s]", "EC2");
