@@ -752,9 +752,12 @@ static long long resources(json_t *hc, json_t *cd, json_t *ov, json_t *task, int
         ecs_task_size(task, &task_cpu, &task_mem);
         if (task_mem > 0 && (mem <= 0 || task_mem * MIB < mem))
             mem = task_mem * MIB;
+        if (mem > 0 && res > mem)
+            res = mem; /* a soft limit above the hard one: Docker refuses it */
         if (task_cpu > 0) {
             long long n = (long long)task_cpu * 1000000000LL / 1024;
-            json_object_set_new(hc, "NanoCpus", json_integer(n > MIN_NANO_CPUS ? n : MIN_NANO_CPUS));
+            json_object_set_new(hc, "NanoCpus",
+                                json_integer(n > MIN_NANO_CPUS ? n : MIN_NANO_CPUS));
         }
     }
     /* ECS gives a container without cpu units the minimum of 2 shares. */

@@ -14,6 +14,7 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 from sluice_harness import (AWS_CLI, BUILD, Sluiced, check, check_eq, free_port,  # noqa: E402
                             report, run_case)
+from proxy_util import wait_for  # noqa: E402
 
 APP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ecs_app.py")
 PY = "/usr/bin/python3"
@@ -168,6 +169,8 @@ def test_service_drain_and_kill(s):
     check_eq(t["containers"][0].get("exitCode"), 137, "SIGKILL after stopTimeout")
     left = elb.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"]
     check(all(d["Target"]["Port"] != port for d in left), "target gone: %r" % left)
+    msgs = []
+
     def events_written():
         # A scheduler pass writes its events after its task changes: the
         # STOPPED task can be read a moment before its event (as on ECS,
@@ -177,11 +180,7 @@ def test_service_drain_and_kill(s):
         return (any("has begun draining connections on 1 tasks." in m for m in msgs) and
                 any("has stopped 1 running tasks: (task %s)." % arns[0].split("/")[-1] in m
                     for m in msgs))
-    msgs = []
-    deadline = time.time() + 10
-    while not events_written() and time.time() < deadline:
-        time.sleep(0.1)
-    check(events_written(), "drain and stop events: %r" % msgs[:6])
+    check(wait_for(events_written, 10, 0.1), "drain and stop events: %r" % msgs[:6])
     ecs.delete_service(service="drain", force=True)
 
 

@@ -207,7 +207,8 @@ static void test_taskdef_aws_rules(void **state)
                "\"containerDefinitions\":[{\"name\":\"a\",\"image\":\"i\"}]}",
                &err);
     assert_non_null(td);
-    assert_string_equal(json_string_value(json_object_get(td, "cpu")), "1024"); /* as ECS keeps it */
+    /* kept in units, as ECS keeps them */
+    assert_string_equal(json_string_value(json_object_get(td, "cpu")), "1024");
     assert_string_equal(json_string_value(json_object_get(td, "memory")), "2048");
     json_decref(td);
     td = build("{\"family\":\"f\",\"cpu\":\"lots\",\"memory\":\"512\","

@@ -405,8 +405,10 @@ static void test_task_size(void **state)
     assert_int_equal(n(t.c[0].create, "HostConfig", "Memory"), 128 << 20);
     assert_int_equal(n(t.c[0].create, "HostConfig", "NanoCpus"), 1000000000);
     dk_plan_free(&t);
-    plan_sized("[{\"name\":\"a\",\"image\":\"a\",\"memory\":1024}]", NULL, "512", &t);
+    plan_sized("[{\"name\":\"a\",\"image\":\"a\",\"memory\":1024,"
+               "\"memoryReservation\":768}]", NULL, "512", &t);
     assert_int_equal(n(t.c[0].create, "HostConfig", "Memory"), 512 << 20);
+    assert_int_equal(n(t.c[0].create, "HostConfig", "MemoryReservation"), 512 << 20);
     assert_null(json_object_get(json_object_get(t.c[0].create, "HostConfig"), "NanoCpus"));
     dk_plan_free(&t);
     plan_sized("[{\"name\":\"a\",\"image\":\"a\"},{\"name\":\"b\",\"image\":\"b\","
