@@ -127,7 +127,7 @@ static int dk_start(struct runtime *rt, const char *key, json_t *task, json_t *t
                     size_t rlen)
 {
     struct dk_rt *r = (struct dk_rt *)rt;
-    struct dk_plan_cfg pc = {r->host_addr, r->meta_base, r->owner, 0};
+    struct dk_plan_cfg pc = {r->host_addr, r->meta_base, r->owner, 0, r->cg.version != 0};
     struct dk_task *t;
     json_t *jc;
     size_t i;
@@ -197,7 +197,7 @@ static void claim_seen(struct dk_rt *r, struct dk_task *t)
 static int dk_adopt(struct runtime *rt, const char *key, json_t *task, json_t *td)
 {
     struct dk_rt *r = (struct dk_rt *)rt;
-    struct dk_plan_cfg pc = {r->host_addr, r->meta_base, r->owner, 1};
+    struct dk_plan_cfg pc = {r->host_addr, r->meta_base, r->owner, 1, r->cg.version != 0};
     struct dk_task *t;
     char why[512];
     int i, j, alive = 1;
@@ -558,6 +558,36 @@ static int start_metadata(struct dk_rt *r, struct sl_err *err)
     return SL_OK;
 }
 
+/* Whether this engine can put a task's containers in a task cgroup
+ * (task_cgroup.h): a local, rootful engine with the cgroupfs driver. */
+static void probe_cgroups(struct dk_rt *r)
+{
+    struct task_cgroup_engine e = {0};
+    struct sl_err err = {0};
+    json_t *info = NULL, *o;
+    int status = 0;
+    size_t i;
+
+    if (dk_call(r, "GET", "/info", NULL, 10000, &status, &info, &err) != SL_OK || status != 200)
+        log_warn("runtime: GET /info: %s", err.message[0] ? err.message : "refused");
+    e.driver = str(info, "CgroupDriver");
+    e.version = str(info, "CgroupVersion");
+    json_array_foreach(json_object_get(info, "SecurityOptions"), i, o)
+        if (strstr(json_string_value(o) ? json_string_value(o) : "", "name=rootless"))
+            e.rootless = 1;
+    e.local = strncmp(r->cfg.docker_host, "unix://", 7) == 0 || r->cfg.docker_host[0] == '/';
+    task_cgroup_probe(&r->cg, &e, NULL);
+    json_decref(info);
+    if (r->cg.version)
+        log_info("runtime: a task of several containers runs in a cgroup of its own (cgroup v%d), "
+                 "bounded by the task's cpu and memory",
+                 r->cg.version);
+    else
+        log_warn("runtime: the task-level cpu and memory of a task of several containers are "
+                 "reserved, not enforced: %s",
+                 r->cg.why);
+}
+
 static int start_threads(struct dk_rt *r, struct sl_err *err)
 {
     struct dk_task *t;
@@ -617,8 +647,12 @@ int runtime_docker_new(const struct runtime_docker_config *cfg, struct runtime *
             goto fail;
         }
     }
-    if (start_metadata(r, err) != SL_OK || dk_inventory(r, err) != SL_OK ||
-        start_threads(r, err) != SL_OK)
+    probe_cgroups(r);
+    if (start_metadata(r, err) != SL_OK || dk_inventory(r, err) != SL_OK)
+        goto fail;
+    if (r->cg.version)
+        task_cgroup_sweep(&r->cg, r->owner); /* after the inventory removed the orphans */
+    if (start_threads(r, err) != SL_OK)
         goto fail;
     log_info("runtime: docker (%s at %s): ports on %s, task metadata at %s", r->engine_desc,
              cfg->docker_host, r->host_addr, r->meta_base);

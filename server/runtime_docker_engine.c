@@ -159,9 +159,12 @@ void dk_apply_inspect(struct dk_ctr *c, json_t *insp)
             c->exit_code = (int)json_integer_value(json_object_get(state, "ExitCode"));
         }
     }
-    if (json_is_true(json_object_get(state, "OOMKilled")))
-        copy_str(c->reason, sizeof(c->reason),
-                 "OutOfMemoryError: Container killed due to memory usage");
+    c->pid = (int)json_integer_value(json_object_get(state, "Pid"));
+    /* In a task cgroup every container hears of the task's out-of-memory:
+     * the one the kernel killed is the one that exited with 137. */
+    if (json_is_true(json_object_get(state, "OOMKilled")) &&
+        (!c->shared_cg || (c->st == DC_EXITED && c->exit_code == 137)))
+        copy_str(c->reason, sizeof(c->reason), DK_OOM_REASON);
     if (c->has_hc)
         c->health = strcmp(hs, "healthy") == 0     ? "HEALTHY"
                     : strcmp(hs, "unhealthy") == 0 ? "UNHEALTHY"

@@ -79,13 +79,17 @@ static void on_event(void *arg, const char *text)
                                ? atoi(str(attrs, "exitCode"))
                                : -1;
             log_info("runtime: task %s container %s exited (%d)", t->key, c->name, c->exit_code);
+            if (c->oom_seen && c->exit_code == 137)
+                copy_str(c->reason, sizeof(c->reason), DK_OOM_REASON);
         }
     } else if (strcmp(action, "start") == 0) {
         if (c->st < DC_RUNNING)
             c->st = DC_RUNNING;
     } else if (strcmp(action, "oom") == 0) {
-        copy_str(c->reason, sizeof(c->reason),
-                 "OutOfMemoryError: Container killed due to memory usage");
+        if (c->shared_cg)
+            c->oom_seen = 1; /* the task's: see dk_apply_inspect() */
+        else
+            copy_str(c->reason, sizeof(c->reason), DK_OOM_REASON);
     } else if (strcmp(action, "destroy") == 0 || strcmp(action, "remove") == 0) {
         if (c->st != DC_EXITED) {
             c->st = DC_EXITED;

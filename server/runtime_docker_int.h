@@ -23,6 +23,7 @@
 #include "server/docker.h"
 #include "server/runtime.h"
 #include "server/runtime_docker.h"
+#include "server/task_cgroup.h"
 
 #define DK_MAX_CONTAINERS 10
 #define DK_MAX_PORTS 32
@@ -31,6 +32,7 @@
 #define DK_LABEL_OWNER "sluice.owner"
 #define DK_LABEL_TASK "sluice.task"
 #define DK_LABEL_META "sluice.metadata-id"
+#define DK_OOM_REASON "OutOfMemoryError: Container killed due to memory usage"
 
 enum dk_cstate { DC_NONE = 0, DC_CREATED, DC_RUNNING, DC_EXITED };
 enum dk_phase { DP_STARTING = 0, DP_RUNNING, DP_FAILED };
@@ -64,6 +66,7 @@ struct dk_ctr {
     char meta_id[33];
     json_t *create;       /* POST /containers/create body */
     int essential, has_hc, tty;
+    int shared_cg;        /* runs in its task's cgroup (struct dk_task cgroup) */
     long stop_ms;         /* stopTimeout: signal, then SIGKILL after this */
     long start_ms;        /* startTimeout: dependsOn must hold within this */
     struct dk_port ports[DK_MAX_PORTS];
@@ -79,6 +82,8 @@ struct dk_ctr {
     const char *health;   /* "UNKNOWN" | "HEALTHY" | "UNHEALTHY" (static strings) */
     char stop_signal[32]; /* the image's STOPSIGNAL, or SIGTERM */
     int signalled, killed;
+    int oom_seen;         /* an oom event came while it ran (shared_cg only) */
+    int pid;              /* its main process (State.Pid), 0 when not running */
     uint64_t kill_at;     /* monotonic ms, once signalled */
     char ip[64], image_id[160], created_at[40], started_at[40];
 };
@@ -89,6 +94,11 @@ struct dk_task {
     char key[512];
     char tid[80];
     char net_mode[16];
+    /* The cgroup its containers share (task_cgroup.h), "" for none: a task
+     * of several containers with a task-level size, on an engine that can
+     * put them there.  Bounded by cg_cpu units and cg_mem MiB. */
+    char cgroup[TASK_CGROUP_PATH_MAX];
+    long cg_cpu, cg_mem;
     int refs;
     int n;
     struct dk_ctr c[DK_MAX_CONTAINERS];
@@ -129,6 +139,7 @@ struct dk_rt {
     int stopping;
     int wake[2];                 /* wakes the event reader to stop */
     uint32_t held[65536 / 32];   /* host ports of tracked tasks (bitmap) */
+    struct task_cgroups cg;      /* task cgroups on this engine, or why not */
 };
 
 /* What dk_plan needs besides the task. */
@@ -137,6 +148,7 @@ struct dk_plan_cfg {
     const char *meta_base; /* "http://GW:PORT" of the task metadata endpoint */
     const char *owner;     /* DK_LABEL_OWNER value */
     int adopting;          /* plan an adopted task: read no files, build no bodies */
+    int task_cgroups;      /* the engine can put a task's containers in a task cgroup */
 };
 
 /* Fill <t> (zeroed, key set) from stored task <task> and task definition

@@ -848,6 +848,10 @@ static int plan_container(const struct dk_plan_cfg *cfg, json_t *task, json_t *t
     json_object_set_new(hc, "NetworkMode",
                         json_string(is_mode(t, "awsvpc") ? "bridge" : t->net_mode));
     mem = resources(hc, cd, ov, task, t->n == 1);
+    if (t->cgroup[0]) {
+        json_object_set_new(hc, "CgroupParent", json_string(t->cgroup));
+        c->shared_cg = 1;
+    }
     if ((h = json_object_get(cd, "healthCheck") ? health(body, json_object_get(cd, "healthCheck"),
                                                          reason, rlen)
                                                 : 0) == SL_ERR)
@@ -868,6 +872,22 @@ static int plan_container(const struct dk_plan_cfg *cfg, json_t *task, json_t *t
         task_namespaces(t, c, td, hc, reason, rlen) != SL_OK)
         return SL_ERR;
     ulimits(hc, json_object_get(cd, "ulimits"));
+    return SL_OK;
+}
+
+/* A task of several containers is bounded by its task-level size as a
+ * whole, in a cgroup they share (the only container of a task gets the
+ * size itself: resources()).  Where the engine cannot do that, the size is
+ * reserved on the instance and shown, not enforced (README). */
+static int task_cgroup_for(const struct dk_plan_cfg *cfg, json_t *task, struct dk_task *t,
+                           char *reason, size_t rlen)
+{
+    ecs_task_size(task, &t->cg_cpu, &t->cg_mem);
+    if (!cfg->task_cgroups || t->n < 2 || (t->cg_cpu <= 0 && t->cg_mem <= 0))
+        return SL_OK;
+    if (task_cgroup_path(t->cgroup, sizeof(t->cgroup), cfg->owner, t->tid) != SL_OK)
+        return refuse(reason, rlen, "ResourceInitializationError: no cgroup name for task %.80s",
+                      t->tid);
     return SL_OK;
 }
 
@@ -917,6 +937,8 @@ int dk_plan(const struct dk_plan_cfg *cfg, json_t *task, json_t *td, struct dk_t
         c->health = "UNKNOWN";
         t->n++;
     }
+    if (task_cgroup_for(cfg, task, t, reason, rlen) != SL_OK)
+        goto fail;
     for (i = 0; i < (size_t)t->n; i++)
         if (plan_container(cfg, task, td, t, &t->c[i], reason, rlen) != SL_OK)
             goto fail;

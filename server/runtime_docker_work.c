@@ -389,7 +389,9 @@ static int do_create(struct dk_rt *r, struct dk_task *t)
             goto fail;
     }
     if (ensure_volumes(r, t, reason, sizeof(reason)) != SL_OK ||
-        check_fixed_ports(r, t, reason, sizeof(reason)) != SL_OK)
+        check_fixed_ports(r, t, reason, sizeof(reason)) != SL_OK ||
+        (t->cgroup[0] && task_cgroup_make(&r->cg, t->cgroup, t->cg_cpu, t->cg_mem, reason,
+                                          sizeof(reason)) != SL_OK))
         goto fail;
     for (i = 0; i < t->n; i++) {
         if (t->forgotten)
@@ -496,7 +498,7 @@ static int start_one(struct dk_rt *r, struct dk_task *t, struct dk_ctr *c, char 
     struct sl_err err = {0};
     char path[200];
     json_t *out = NULL;
-    int status = 0;
+    int status = 0, pid;
 
     snprintf(path, sizeof(path), "/containers/%.80s/start", c->id);
     if (dk_call(r, "POST", path, NULL, CALL_MS, &status, &out, &err) != SL_OK ||
@@ -512,6 +514,18 @@ static int start_one(struct dk_rt *r, struct dk_task *t, struct dk_ctr *c, char 
     pthread_mutex_unlock(&r->mu);
     if (inspect(r, t, c, &err) != SL_OK) {
         snprintf(reason, rlen, "CannotStartContainerError: inspect: %.400s", err.message);
+        return SL_ERR;
+    }
+    /* An engine that shares no cgroup filesystem with sluiced (another
+     * host or namespace behind the socket) would leave the task unbounded. */
+    pthread_mutex_lock(&r->mu);
+    pid = c->pid;
+    pthread_mutex_unlock(&r->mu);
+    if (c->shared_cg && pid > 0 && !task_cgroup_holds(&r->cg, t->cgroup, pid)) {
+        snprintf(reason, rlen,
+                 "ResourceInitializationError: the engine did not run container %.100s in the "
+                 "task's cgroup %s, so the task's cpu and memory cannot bound it",
+                 c->name, t->cgroup);
         return SL_ERR;
     }
     return SL_OK;
@@ -791,6 +805,8 @@ static void do_remove(struct dk_rt *r, struct dk_task *t)
             snprintf(path, sizeof(path), "/volumes/%s", ename);
             dk_call(r, "DELETE", path, NULL, CALL_MS, &status, NULL, &err);
         }
+    if (t->cgroup[0])
+        task_cgroup_remove(&r->cg, t->cgroup);
     log_info("runtime: removed the containers of task %s", t->key);
     pthread_mutex_lock(&r->mu);
     for (pp = &r->draining; *pp; pp = &(*pp)->next)

@@ -22,6 +22,7 @@ building on the last:
 - scale to 0 and delete: no container of ours is left in the engine, and the
   stopped tasks' logs are kept and readable over REST.
 """
+import glob
 import json
 import os
 import subprocess
@@ -116,6 +117,37 @@ class Story:
         return p.returncode, p.stderr.strip()
 
     # ---- cases ----------------------------------------------------------
+    def test_task_cgroup(self):
+        """A task of two containers runs in one cgroup, bounded by its
+        task-level size, on this engine too; the cgroup goes with the task."""
+        side = {"name": "a", "image": self.images["v1"], "essential": True, "stopTimeout": 2,
+                "command": ["/bin/sh", "-c", "exec sleep 300"],
+                "linuxParameters": {"initProcessEnabled": True}}
+        td = self.ecs.register_task_definition(
+            family="pair", cpu="256", memory="128",
+            containerDefinitions=[side, dict(side, name="b")])["taskDefinition"]
+        arn = self.ecs.run_task(taskDefinition=td["taskDefinitionArn"])["tasks"][0]["taskArn"]
+
+        def task():
+            return self.ecs.describe_tasks(tasks=[arn])["tasks"][0]
+        check(wait_for(lambda: task()["lastStatus"] == "RUNNING", 60, 0.1),
+              "the task of two containers runs: %r" % task().get("stoppedReason"))
+        path = "/sluice/%s/%s" % (self.label.split("=", 1)[1], arn.rsplit("/", 1)[1])
+        for c in task()["containers"]:
+            pid = self.engine.api.inspect(c["runtimeId"])["State"]["Pid"]
+            with open("/proc/%d/cgroup" % pid) as f:
+                mem = [ln.split(":", 2)[2] for ln in f.read().splitlines()
+                       if ln.split(":")[1] == "memory"]
+            check(mem and mem[0].startswith(path + "/"),
+                  "container %s runs in the task's cgroup: %r" % (c["name"], mem))
+        with open("/sys/fs/cgroup/memory%s/memory.limit_in_bytes" % path) as f:
+            check_eq(int(f.read()), 128 << 20, "the task cgroup's memory limit")
+        self.ecs.stop_task(task=arn)
+        check(wait_for(lambda: task()["lastStatus"] == "STOPPED", 30, 0.1), "stopped")
+        check(wait_for(lambda: not glob.glob("/sys/fs/cgroup/*" + path), 30, 0.2),
+              "the task's cgroup is removed with its containers: %r" %
+              glob.glob("/sys/fs/cgroup/*" + path))
+
     def test_service_behind_rule(self):
         tg = self.elb.create_target_group(
             Name="web-tg", Protocol="HTTP", Port=8080, VpcId="vpc-1", TargetType="ip",
@@ -444,7 +476,8 @@ class Story:
         try:
             self.start_sluiced()
             self.L.setup(self.s, "import")
-            for fn in (self.test_service_behind_rule, self.test_rolling_update_under_load,
+            for fn in (self.test_task_cgroup, self.test_service_behind_rule,
+                       self.test_rolling_update_under_load,
                        self.test_circuit_breaker_rollback, self.test_killed_container_replaced,
                        self.test_restart_adopts, self.test_died_while_down,
                        self.test_restart_mid_rollout, self.test_scale_up_and_down,

@@ -169,6 +169,27 @@ def _free_subnet():
 _ENGINE_DIRS = ("/run/docker", "/var/lib/cni", "/run/netns")
 
 
+def _remove_task_cgroups(paths):
+    """Remove the task cgroups a sluiced left with its containers running
+    (it removes those of the tasks it removes itself), the engine's empty
+    cgroups below them, and their parents up to /sluice while empty, in
+    every hierarchy.  A cgroup in use stays."""
+    for h in glob.glob("/sys/fs/cgroup/*"):
+        for p in paths:
+            for sub, _, _ in sorted(os.walk(h + p), key=lambda w: -len(w[0])):
+                try:
+                    os.rmdir(sub)
+                except OSError:
+                    pass
+            parent = os.path.dirname(p)
+            while parent not in ("/", ""):
+                try:
+                    os.rmdir(h + parent)
+                except OSError:
+                    break
+                parent = os.path.dirname(parent)
+
+
 def _umount_under(root):
     """Unmount whatever is still mounted below <root>, deepest first."""
     mounts = []
@@ -238,11 +259,24 @@ class _Engine:
     def _restore_engine_specific(self):
         pass
 
+    def _task_cgroups(self):
+        """The task cgroups (sluiced's, HostConfig.CgroupParent) of this
+        engine's containers."""
+        found = set()
+        for c in self.api.containers(label="sluice.owner"):
+            i = self.api.inspect(c["Id"]) or {}
+            p = (i.get("HostConfig") or {}).get("CgroupParent") or ""
+            if p.startswith("/sluice/") and ".." not in p:
+                found.add(p)
+        return found
+
     def stop(self):
         if self.proc is None:
             return
+        cgroups = set()
         try:
             if self.proc.poll() is None and self.api.ping():
+                cgroups = self._task_cgroups()
                 self.api.remove_all()
         except OSError:
             pass
@@ -256,6 +290,7 @@ class _Engine:
         self._kill_children()
         self.log.close()
         _umount_under(self.root)
+        _remove_task_cgroups(cgroups)
         self._restore_machine()
         shutil.rmtree(self.root, ignore_errors=True)
         self.proc = None

@@ -11,6 +11,7 @@ container (also after a sluiced restart); logs over REST; containers of tasks
 the store does not run are removed at start-up."""
 import base64
 import calendar
+import glob
 import http.client
 import http.server
 import json
@@ -261,6 +262,50 @@ def test_task_size():
     check_eq((c.get("exitCode"), c.get("reason")),
              (137, "OutOfMemoryError: Container killed due to memory usage"),
              "its container was OOM-killed")
+
+
+def cgroup_dirs(path):
+    """The hierarchies of this host that hold cgroup <path>."""
+    return [h for h in sorted(glob.glob("/sys/fs/cgroup/*")) if os.path.isdir(h + path)]
+
+
+def test_task_cgroup():
+    """A task of several containers shares one cgroup, bounded by its
+    task-level cpu and memory as ECS's task cgroup is: two containers that
+    fit alone but not together are OOM-killed at the task's memory.  Once
+    the task's containers are gone, so is its cgroup."""
+    go = os.path.join(TMP, "go")
+    os.makedirs(go, exist_ok=True)
+    hold = "import time\nx = b'%s' * (50 << 20)\nprint('held', flush=True)\ntime.sleep(300)"
+    a = sleeper("a", command=["python3", "-c", hold % "a"])
+    b = sleeper("b", command=["/bin/sh", "-c", "while [ ! -e /go/now ]; do sleep 0.05; done; "
+                              "exec python3 -c \"%s\"" % (hold % "b")],
+                mountPoints=[{"sourceVolume": "go", "containerPath": "/go"}])
+    arn = run([a, b], family="shared", cpu="512", memory="96",
+              volumes=[{"name": "go", "host": {"sourcePath": go}}])
+    check(wait_status(arn, "RUNNING"), "task RUNNING: %r" % task(arn).get("stoppedReason"))
+    path = "/sluice/%s/%s" % (OWNER, arn.rsplit("/", 1)[1])
+    for name in ("a", "b"):
+        hc = ENGINE.api.inspect(cid_of(arn, name))["HostConfig"]
+        check_eq((hc.get("CgroupParent"), hc.get("Memory")), (path, 0),
+                 "container %s in the task's cgroup, with no limit of its own" % name)
+    with open("/sys/fs/cgroup/memory%s/memory.limit_in_bytes" % path) as f:
+        check_eq(int(f.read()), 96 << 20, "the task cgroup's memory limit")
+    with open("/sys/fs/cgroup/cpu%s/cpu.cfs_quota_us" % path) as f:
+        check_eq(int(f.read()), 50000, "the task cgroup's CPU quota (0.5 vCPU)")
+    logs = "/v1/ecs/clusters/default/tasks/%s/containers/a/logs" % arn.rsplit("/", 1)[1]
+    check(wait_for(lambda: S.http("GET", logs)[2] == b"held\n", 10, 0.1), "a holds its 50 MB")
+    open(os.path.join(go, "now"), "w").close()
+    check(wait_status(arn, "STOPPED", 30), "the task past its memory stops: %r" %
+          task(arn)["lastStatus"])
+    cs = {c["name"]: c for c in task(arn)["containers"]}
+    oom = [n for n, c in cs.items()
+           if (c.get("exitCode"), c.get("reason")) ==
+           (137, "OutOfMemoryError: Container killed due to memory usage")]
+    check_eq(len(oom), 1, "one container OOM-killed at the task's memory: %r" %
+             {n: (c.get("exitCode"), c.get("reason")) for n, c in cs.items()})
+    check(wait_for(lambda: not cgroup_dirs(path), 30, 0.2),
+          "the task's cgroup is removed with its containers: %r" % cgroup_dirs(path))
 
 
 def test_refused_members():
@@ -591,7 +636,7 @@ def main():
         S = Sluiced(extra_args=["--runtime", "auto", "--docker-host", ENGINE.host])
         start_sluiced()
         for fn in (test_runtime_choice, test_members_applied, test_task_size,
-                   test_refused_members,
+                   test_task_cgroup, test_refused_members,
                    test_missing_image_and_credentials, test_fixed_host_port_taken,
                    test_depends_on, test_stop_signal_and_timeout, test_network_modes,
                    test_metadata_endpoint, test_task_host_address,

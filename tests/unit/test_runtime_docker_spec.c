@@ -15,7 +15,9 @@
 #include "server/runtime_docker_int.h"
 #include "server/task_metadata.h"
 
-static const struct dk_plan_cfg CFG = {"127.0.0.1", "http://10.9.9.1:4000", "owner1", 0};
+static const struct dk_plan_cfg CFG = {"127.0.0.1", "http://10.9.9.1:4000", "owner1", 0, 0};
+/* An engine that can put a task's containers in a task cgroup. */
+static const struct dk_plan_cfg CFG_CG = {"127.0.0.1", "http://10.9.9.1:4000", "owner1", 0, 1};
 
 /* A stored task for <td> (containers named as its definitions). */
 static json_t *task_for(json_t *td)
@@ -371,7 +373,8 @@ static void test_task_namespaces(void **state)
 }
 
 /* Plan <defs> for a task of size <cpu> and <memory> (NULL: none). */
-static void plan_sized(const char *defs, const char *cpu, const char *memory, struct dk_task *t)
+static void plan_sized_on(const struct dk_plan_cfg *cfg, const char *defs, const char *cpu,
+                          const char *memory, struct dk_task *t)
 {
     json_t *td = td_of(defs, "bridge"), *task;
     char reason[512];
@@ -383,9 +386,14 @@ static void plan_sized(const char *defs, const char *cpu, const char *memory, st
         json_object_set_new(task, "memory", json_string(memory));
     memset(t, 0, sizeof(*t));
     snprintf(t->key, sizeof(t->key), "prod/0123abcd");
-    assert_int_equal(dk_plan(&CFG, task, td, t, reason, sizeof(reason)), SL_OK);
+    assert_int_equal(dk_plan(cfg, task, td, t, reason, sizeof(reason)), SL_OK);
     json_decref(task);
     json_decref(td);
+}
+
+static void plan_sized(const char *defs, const char *cpu, const char *memory, struct dk_task *t)
+{
+    plan_sized_on(&CFG, defs, cpu, memory, t);
 }
 
 /* A task of one container: the task-level size bounds that container (the
@@ -416,6 +424,39 @@ static void test_task_size(void **state)
     assert_null(json_object_get(json_object_get(t.c[0].create, "HostConfig"), "Memory"));
     assert_null(json_object_get(json_object_get(t.c[0].create, "HostConfig"), "NanoCpus"));
     assert_int_equal(n(t.c[1].create, "HostConfig", "Memory"), 64 << 20);
+    assert_string_equal(t.cgroup, ""); /* this engine has no task cgroups */
+    assert_null(json_object_get(json_object_get(t.c[0].create, "HostConfig"), "CgroupParent"));
+    dk_plan_free(&t);
+}
+
+/* Several containers on an engine with task cgroups: they share one,
+ * bounded by the task's size; one container, or no task size: none. */
+static void test_task_cgroup(void **state)
+{
+    static const char two[] = "[{\"name\":\"a\",\"image\":\"a\"},{\"name\":\"b\","
+                              "\"image\":\"b\",\"memory\":64}]";
+    struct dk_task t;
+    int i;
+
+    (void)state;
+    plan_sized_on(&CFG_CG, two, "1 vCPU", "256", &t);
+    assert_string_equal(t.cgroup, "/sluice/owner1/0123abcd");
+    assert_int_equal(t.cg_cpu, 1024);
+    assert_int_equal(t.cg_mem, 256);
+    for (i = 0; i < 2; i++) {
+        assert_string_equal(s(json_object_get(t.c[i].create, "HostConfig"), "CgroupParent"),
+                            "/sluice/owner1/0123abcd");
+        assert_true(t.c[i].shared_cg);
+    }
+    assert_int_equal(n(t.c[1].create, "HostConfig", "Memory"), 64 << 20); /* its own, too */
+    dk_plan_free(&t);
+    plan_sized_on(&CFG_CG, two, NULL, NULL, &t);
+    assert_string_equal(t.cgroup, "");
+    assert_null(json_object_get(json_object_get(t.c[0].create, "HostConfig"), "CgroupParent"));
+    dk_plan_free(&t);
+    plan_sized_on(&CFG_CG, "[{\"name\":\"a\",\"image\":\"a\"}]", "512", "256", &t);
+    assert_string_equal(t.cgroup, "");
+    assert_int_equal(n(t.c[0].create, "HostConfig", "Memory"), 256 << 20);
     dk_plan_free(&t);
 }
 
@@ -459,6 +500,7 @@ int main(void)
         cmocka_unit_test(test_deps_links_volumes),
         cmocka_unit_test(test_task_namespaces),
         cmocka_unit_test(test_task_size),
+        cmocka_unit_test(test_task_cgroup),
         cmocka_unit_test(test_metadata_document),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
