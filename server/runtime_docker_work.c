@@ -521,7 +521,7 @@ static int start_one(struct dk_rt *r, struct dk_task *t, struct dk_ctr *c, char 
     pthread_mutex_lock(&r->mu);
     pid = c->pid;
     pthread_mutex_unlock(&r->mu);
-    if (c->shared_cg && pid > 0 && !task_cgroup_holds(&r->cg, t->cgroup, pid)) {
+    if (c->shared_cg && pid > 0 && task_cgroup_holds(&r->cg, t->cgroup, pid) == 0) {
         snprintf(reason, rlen,
                  "ResourceInitializationError: the engine did not run container %.100s in the "
                  "task's cgroup %s, so the task's cpu and memory cannot bound it",

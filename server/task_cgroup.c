@@ -252,14 +252,14 @@ int task_cgroup_holds(const struct task_cgroups *g, const char *path, int pid)
     char name[64], line[1024];
     size_t n = strlen(path);
     FILE *f;
-    int held = 0;
+    int held = SL_ENOTFOUND;
 
     if (g->version == 0 || pid <= 0)
-        return 0;
+        return SL_ENOTFOUND;
     snprintf(name, sizeof(name), "/proc/%d/cgroup", pid);
     if ((f = fopen(name, "re")) == NULL)
-        return 0;
-    while (!held && fgets(line, sizeof(line), f)) {
+        return SL_ENOTFOUND;
+    while (held == SL_ENOTFOUND && fgets(line, sizeof(line), f)) {
         char *ctl = strchr(line, ':'), *cg = ctl ? strchr(ctl + 1, ':') : NULL;
         if (cg == NULL)
             continue;

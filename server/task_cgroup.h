@@ -62,8 +62,9 @@ int task_cgroup_path(char *out, size_t cap, const char *owner, const char *tid);
 int task_cgroup_make(const struct task_cgroups *g, const char *path, long cpu_units, long mem_mib,
                      char *reason, size_t rlen);
 
-/* 1 if process <pid> runs in cgroup <path> or below it, else 0 (also when
- * the process is gone). */
+/* 1 if process <pid> runs in cgroup <path> or below it, 0 if it runs
+ * elsewhere, SL_ENOTFOUND if it cannot be told (the process is gone: a
+ * container that exits at once; or no task cgroups). */
 int task_cgroup_holds(const struct task_cgroups *g, const char *path, int pid);
 
 /* Remove cgroup <path>, the empty cgroups below it (the engine's, once

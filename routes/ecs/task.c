@@ -211,6 +211,81 @@ static json_t *earlier_run(struct store_txn *txn, const struct ecs_run_spec *s)
     return NULL;
 }
 
+static int container_in(json_t *td, const char *name)
+{
+    json_t *cd;
+    size_t i;
+
+    json_array_foreach(json_object_get(td, "containerDefinitions"), i, cd)
+        if (strcmp(json_string_value(json_object_get(cd, "name")), name) == 0)
+            return 1;
+    return 0;
+}
+
+/* One of RunTask's containerOverrides, against <td>: it names one of its
+ * containers, and carries what the runtimes apply, typed as they read it. */
+static int container_override_check(json_t *td, json_t *o, struct sl_err *err)
+{
+    static const char *const sizes[] = {"cpu", "memory", "memoryReservation"};
+    const char *name;
+    json_t *v;
+    long n;
+    int k, rc;
+
+    if (!json_is_object(o))
+        return ecs_mistyped("containerOverrides", "a list of ContainerOverride", err);
+    if ((rc = ecs_str(o, "name", P_OPTIONAL, &name, err)) == SL_ERR)
+        return SL_ERR;
+    if (rc == SL_ENOTFOUND)
+        return ecs_invalid(err, "A container override must name its container.");
+    if (!container_in(td, name))
+        return ecs_invalid(err, "Override for container named %s is not a container in the "
+                                "TaskDefinition.",
+                           name);
+    for (k = 0; k < 3; k++)
+        if (ecs_int(o, sizes[k], P_OPTIONAL, 0, 1L << 30, &n, err) == SL_ERR)
+            return SL_ERR;
+    if (ecs_strlist(o, "command", P_OPTIONAL, &v, err) == SL_ERR ||
+        ecs_list(o, "environment", P_OPTIONAL, &v, err) == SL_ERR ||
+        ecs_list(o, "environmentFiles", P_OPTIONAL, &v, err) == SL_ERR ||
+        ecs_list(o, "resourceRequirements", P_OPTIONAL, &v, err) == SL_ERR)
+        return SL_ERR;
+    if (json_array_size(v) > 0)
+        return ecs_invalid(err, "resourceRequirements is not supported by sluice: no GPUs or "
+                                "inference accelerators are scheduled here.");
+    return SL_OK;
+}
+
+/* RunTask's and StartTask's <overrides> (a TaskOverride, may be NULL)
+ * against <td>.  The task-level cpu and memory are the task's size
+ * (sized()); taskRoleArn, executionRoleArn and ephemeralStorage are kept
+ * as the definition's own are (no IAM here; tasks get the host's disk);
+ * what nothing here can honour is refused. */
+static int overrides_check(json_t *td, json_t *overrides, struct sl_err *err)
+{
+    json_t *list, *ia, *es;
+    const char *s;
+    long n;
+    size_t i;
+
+    if (overrides == NULL)
+        return SL_OK;
+    if (ecs_list(overrides, "containerOverrides", P_OPTIONAL, &list, err) == SL_ERR ||
+        ecs_list(overrides, "inferenceAcceleratorOverrides", P_OPTIONAL, &ia, err) == SL_ERR ||
+        ecs_str(overrides, "taskRoleArn", P_OPTIONAL, &s, err) == SL_ERR ||
+        ecs_str(overrides, "executionRoleArn", P_OPTIONAL, &s, err) == SL_ERR ||
+        ecs_obj(overrides, "ephemeralStorage", P_OPTIONAL, &es, err) == SL_ERR ||
+        (es && ecs_int(es, "sizeInGiB", P_REQUIRED, 21, 200, &n, err) != SL_OK))
+        return SL_ERR;
+    if (json_array_size(ia) > 0)
+        return ecs_invalid(err, "inferenceAcceleratorOverrides is not supported by sluice: this "
+                                "host has no Elastic Inference accelerators.");
+    for (i = 0; i < json_array_size(list); i++)
+        if (container_override_check(td, json_array_get(list, i), err) != SL_OK)
+            return SL_ERR;
+    return SL_OK;
+}
+
 /* <td> with the task-level cpu and memory of <overrides> (a TaskOverride)
  * over its own: what the tasks are placed, shown and run with.  Takes <td>;
  * NULL, with <td> released, for an override that is not a task size. */
@@ -263,8 +338,8 @@ int ecs_tasks_run(struct store_txn *txn, const struct ecs_env *env, const struct
         ecs_invalid(err, "TaskDefinition is inactive");
         goto out;
     }
-    if (ecs_taskdef_runnable(td, err) != SL_OK || run_strategy(s, cl, &strategy, err) != SL_OK ||
-        (td = sized(td, s->overrides, err)) == NULL ||
+    if (ecs_taskdef_runnable(td, err) != SL_OK || overrides_check(td, s->overrides, err) != SL_OK ||
+        run_strategy(s, cl, &strategy, err) != SL_OK || (td = sized(td, s->overrides, err)) == NULL ||
         ecs_instance_place(txn, env, cl, td, s->count, &placed, &failures) != SL_OK)
         goto out;
     tasks = json_array();

@@ -408,6 +408,67 @@ static void test_run_typed(void **state)
     assert_string_equal(err.code, "InvalidParameterException");
 }
 
+static void expect_run_refused(struct fixture *f, const char *overrides, const char *code,
+                               const char *message)
+{
+    char body[1024];
+    struct sl_err err;
+    json_t *out;
+
+    snprintf(body, sizeof(body), "{\"taskDefinition\":\"pair\",\"overrides\":%s}", overrides);
+    out = call(f, api_ecs_run_task, body, &err);
+    assert_null(out);
+    assert_string_equal(err.code, code);
+    if (message)
+        assert_string_equal(err.message, message);
+}
+
+/* RunTask's overrides: a container override names a container of the
+ * definition and carries what the runtimes apply; what nothing here
+ * honours is refused, nothing is dropped. */
+static void test_run_overrides(void **state)
+{
+    struct fixture *f = *state;
+    struct sl_err err;
+    json_t *out;
+
+    json_decref(call(f, api_ecs_create_cluster, "{}", &err));
+    json_decref(call(f, api_ecs_register_task_definition,
+                     "{\"family\":\"pair\",\"memory\":\"256\",\"containerDefinitions\":["
+                     "{\"name\":\"a\",\"image\":\"i\"},{\"name\":\"b\",\"image\":\"i\"}]}",
+                     &err));
+    expect_run_refused(f, "{\"containerOverrides\":[{\"name\":\"c\",\"command\":[\"x\"]}]}",
+                       "InvalidParameterException",
+                       "Override for container named c is not a container in the TaskDefinition.");
+    expect_run_refused(f, "{\"containerOverrides\":[{\"command\":[\"x\"]}]}",
+                       "InvalidParameterException", NULL);
+    expect_run_refused(f, "{\"containerOverrides\":[{\"name\":\"a\",\"memory\":\"64\"}]}",
+                       "SerializationException", NULL);
+    expect_run_refused(f, "{\"containerOverrides\":[{\"name\":\"a\",\"command\":[1]}]}",
+                       "SerializationException", NULL);
+    expect_run_refused(f, "{\"containerOverrides\":[\"a\"]}", "SerializationException", NULL);
+    expect_run_refused(f,
+                       "{\"containerOverrides\":[{\"name\":\"a\",\"resourceRequirements\":"
+                       "[{\"type\":\"GPU\",\"value\":\"1\"}]}]}",
+                       "InvalidParameterException", NULL);
+    expect_run_refused(f,
+                       "{\"inferenceAcceleratorOverrides\":[{\"deviceName\":\"d\","
+                       "\"deviceType\":\"eia2.medium\"}]}",
+                       "InvalidParameterException", NULL);
+    expect_run_refused(f, "{\"ephemeralStorage\":{\"sizeInGiB\":10}}",
+                       "InvalidParameterException", NULL);
+    expect_run_refused(f, "{\"taskRoleArn\":5}", "SerializationException", NULL);
+    out = call(f, api_ecs_run_task,
+               "{\"taskDefinition\":\"pair\",\"overrides\":{\"containerOverrides\":[{\"name\":"
+               "\"b\",\"command\":[\"x\"],\"memory\":64,\"environment\":[]}],"
+               "\"inferenceAcceleratorOverrides\":[],\"ephemeralStorage\":{\"sizeInGiB\":30},"
+               "\"taskRoleArn\":\"arn:aws:iam::1:role/r\"}}",
+               &err);
+    assert_non_null(out);
+    assert_int_equal(json_array_size(json_object_get(out, "tasks")), 1);
+    json_decref(out);
+}
+
 /* Every action, fed members of every wrong JSON type through the JSON 1.1
  * door, answers with a result or an error in the protocol's format, and
  * never crashes (run under ASan+UBSan). */
@@ -478,6 +539,7 @@ int main(void)
         cmocka_unit_test(test_refs_and_arns),
         cmocka_unit_test_setup_teardown(test_register_revisions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_run_typed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_run_overrides, setup, teardown),
         cmocka_unit_test(test_taskdef_aws_rules),
         cmocka_unit_test_setup_teardown(test_mistyped_members, setup, teardown),
     };

@@ -283,15 +283,16 @@ static void test_holds(void **state)
     }
     fclose(f);
     assert_true(mine[0] == '/');
-    assert_true(task_cgroup_holds(&g, mine, getpid()));
-    assert_false(task_cgroup_holds(&g, "/sluice/nobody/none", getpid()));
+    assert_int_equal(task_cgroup_holds(&g, mine, getpid()), 1);
+    assert_int_equal(task_cgroup_holds(&g, "/sluice/nobody/none", getpid()), 0);
     if (strcmp(mine, "/") != 0) {
         strncat(mine, "x", sizeof(mine) - strlen(mine) - 1); /* a sibling with a longer name */
-        assert_false(task_cgroup_holds(&g, mine, getpid()));
+        assert_int_equal(task_cgroup_holds(&g, mine, getpid()), 0);
     }
-    assert_false(task_cgroup_holds(&g, "/", 0));
+    assert_int_equal(task_cgroup_holds(&g, "/", 0), SL_ENOTFOUND);
+    assert_int_equal(task_cgroup_holds(&g, "/", 1 << 30), SL_ENOTFOUND); /* no such process */
     g.version = 0;
-    assert_false(task_cgroup_holds(&g, "/", getpid()));
+    assert_int_equal(task_cgroup_holds(&g, "/", getpid()), SL_ENOTFOUND);
 }
 
 int main(void)
