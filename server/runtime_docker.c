@@ -17,6 +17,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "server/task_dir.h"
 #include "server/task_metadata.h"
 
 static const char *str(json_t *o, const char *k)
@@ -452,55 +453,6 @@ int runtime_docker_probe(const char *host, char *desc, size_t dcap, char *why, s
     return ok;
 }
 
-static int mkdir_p(const char *path)
-{
-    char tmp[1024], *p;
-
-    snprintf(tmp, sizeof(tmp), "%s", path);
-    for (p = tmp + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-                return -1;
-            *p = '/';
-        }
-    return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
-}
-
-/* A small value kept in <tasks_dir>/<name>; "" when absent. */
-static void read_small(const char *dir, const char *name, char *out, size_t cap)
-{
-    char path[1200];
-    FILE *f;
-
-    out[0] = '\0';
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    if ((f = fopen(path, "re")) == NULL)
-        return;
-    if (fgets(out, (int)cap, f) == NULL)
-        out[0] = '\0';
-    out[strcspn(out, "\r\n")] = '\0';
-    fclose(f);
-}
-
-static int write_small(const char *dir, const char *name, const char *value)
-{
-    char path[1200], tmp[1300];
-    FILE *f;
-
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    if ((f = fopen(tmp, "we")) == NULL)
-        return -1;
-    fprintf(f, "%s\n", value);
-    if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
-        fclose(f);
-        return -1;
-    }
-    fclose(f);
-    return rename(tmp, path);
-}
-
 /* The bridge network's gateway: the host's address on the containers' side. */
 static int bridge_gateway(struct dk_rt *r, char *out, size_t cap, struct sl_err *err)
 {
@@ -542,7 +494,7 @@ static int start_metadata(struct dk_rt *r, struct sl_err *err)
         return SL_ERR;
     }
     if (port == 0) { /* the last one: adopted containers keep their URL */
-        read_small(r->tasks_dir, "metadata-port", port_s, sizeof(port_s));
+        task_dir_read(r->tasks_dir, "metadata-port", port_s, sizeof(port_s));
         port = atoi(port_s);
     }
     if (task_metadata_start(r->cfg.store, addr, port, &r->meta, err) != SL_OK) {
@@ -553,7 +505,7 @@ static int start_metadata(struct dk_rt *r, struct sl_err *err)
                  port);
     }
     snprintf(port_s, sizeof(port_s), "%d", task_metadata_port(r->meta));
-    write_small(r->tasks_dir, "metadata-port", port_s);
+    task_dir_write(r->tasks_dir, "metadata-port", port_s);
     snprintf(r->meta_base, sizeof(r->meta_base), "%s", task_metadata_base(r->meta));
     return SL_OK;
 }
@@ -633,20 +585,8 @@ int runtime_docker_new(const struct runtime_docker_config *cfg, struct runtime *
         goto fail;
     }
     snprintf(r->engine_desc, sizeof(r->engine_desc), "%s", desc);
-    if (mkdir_p(r->tasks_dir) != 0) {
-        sl_err_set(err, 500, "InternalFailure", "cannot create %s: %s", r->tasks_dir,
-                   strerror(errno));
+    if (task_dir_owner(r->tasks_dir, r->owner, err) != SL_OK)
         goto fail;
-    }
-    read_small(r->tasks_dir, "runtime-owner", r->owner, sizeof(r->owner));
-    if (strlen(r->owner) != 32) {
-        util_random_hex(r->owner, 16);
-        if (write_small(r->tasks_dir, "runtime-owner", r->owner) != 0) {
-            sl_err_set(err, 500, "InternalFailure", "cannot write %s/runtime-owner: %s",
-                       r->tasks_dir, strerror(errno));
-            goto fail;
-        }
-    }
     probe_cgroups(r);
     if (start_metadata(r, err) != SL_OK || dk_inventory(r, err) != SL_OK)
         goto fail;

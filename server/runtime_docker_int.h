@@ -162,11 +162,6 @@ int dk_plan(const struct dk_plan_cfg *cfg, json_t *task, json_t *td, struct dk_t
 /* Release what dk_plan allocated in <t> (not <t> itself). */
 void dk_plan_free(struct dk_task *t);
 
-/* The value a secret's valueFrom names: "file:///abs/path" or "/abs/path"
- * (the file's contents, one trailing newline removed) or "env:NAME" (sluiced's
- * environment).  SL_OK with a malloc'd *out, or SL_ERR with <reason>. */
-int dk_secret(const char *value_from, char **out, char *reason, size_t rlen);
-
 /* ---- runtime_docker_work.c: the worker side ---- */
 
 /* One engine call with a JSON body (borrowed, may be NULL) and answer (*out,

@@ -10,6 +10,8 @@
  * containers start in about 2 s instead of 4-5 s one after another).
  */
 #include "server/runtime_docker_int.h"
+#include "server/task_dir.h"
+#include "server/task_env.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -57,7 +59,7 @@ static int registry_auth(const char *param, const char *registry, char *hdr, siz
     unsigned char *b64;
     size_t l, i;
 
-    if (dk_secret(param, &v, reason, rlen) != SL_OK)
+    if (task_env_secret(param, &v, reason, rlen) != SL_OK)
         return SL_ERR;
     j = json_loads(v, 0, NULL);
     free(v);
@@ -390,8 +392,9 @@ static int do_create(struct dk_rt *r, struct dk_task *t)
     }
     if (ensure_volumes(r, t, reason, sizeof(reason)) != SL_OK ||
         check_fixed_ports(r, t, reason, sizeof(reason)) != SL_OK ||
-        (t->cgroup[0] && task_cgroup_make(&r->cg, t->cgroup, t->cg_cpu, t->cg_mem, reason,
-                                          sizeof(reason)) != SL_OK))
+        (t->cgroup[0] && task_cgroup_make(&r->cg, t->cgroup,
+                                          &(struct task_cgroup_limits){t->cg_cpu, 0, t->cg_mem},
+                                          reason, sizeof(reason)) != SL_OK))
         goto fail;
     for (i = 0; i < t->n; i++) {
         if (t->forgotten)
@@ -698,21 +701,6 @@ static void do_kill(struct dk_rt *r, struct dk_task *t)
 
 /* ---- remove ---- */
 
-static int mkdirs(const char *path)
-{
-    char tmp[2048], *p;
-
-    snprintf(tmp, sizeof(tmp), "%s", path);
-    for (p = tmp + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-                return -1;
-            *p = '/';
-        }
-    return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
-}
-
 struct log_files {
     FILE *out, *err;
     int tty;
@@ -754,7 +742,7 @@ static void save_logs(struct dk_rt *r, struct dk_task *t, struct dk_ctr *c)
     snprintf(pe, sizeof(pe), "%s/stderr.log", dir);
     memset(&lf, 0, sizeof(lf));
     lf.tty = c->tty;
-    if (mkdirs(dir) != 0 || (lf.out = fopen(po, "we")) == NULL ||
+    if (task_dir_make(dir) != 0 || (lf.out = fopen(po, "we")) == NULL ||
         (lf.err = fopen(pe, "we")) == NULL) {
         log_warn("runtime: task %s: cannot keep the logs of %s in %s: %s", t->key, c->name, dir,
                  strerror(errno));

@@ -3,8 +3,9 @@
  * is a host process.
  *
  * - entryPoint + command are exec'd directly (posix_spawnp, no shell) with
- *   the task definition's environment over sluiced's own (SLUICE_* removed),
- *   plus PORT (first mapping's host port) and PORT_<containerPort>.
+ *   the container's environmentFiles, environment and secrets (task_env.h)
+ *   over sluiced's own environment (SLUICE_* removed), plus PORT (first
+ *   mapping's host port) and PORT_<containerPort>.
  * - The first container leads a new process group and the others join it,
  *   so a signal to the group reaches every process of the task, children
  *   included.
@@ -15,10 +16,19 @@
  * - Adoption identifies a process by pid and its start time (field 22 of
  *   /proc/PID/stat), so a recycled pid is not taken for the task.  Adopted
  *   processes are not our children: their exit codes are unknown.
+ * - Where sluiced may make cgroups (task_cgroup.h: root, cgroupfs), a task
+ *   runs in a cgroup bounded by its task-level cpu and memory, and each
+ *   container's process in one below it bounded by the container's memory
+ *   and weighted by its cpu, as on ECS.  The process starts through
+ *   sluiced's own shim (TASK_CGROUP_EXEC_ARG), which joins its cgroup
+ *   before it execs the program: nothing of the task starts outside it.
  */
 #define _GNU_SOURCE /* posix_spawn_file_actions_addchdir_np, addclosefrom_np */
 #include "server/runtime.h"
 #include "server/supervise.h"
+#include "server/task_cgroup.h"
+#include "server/task_dir.h"
+#include "server/task_env.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -35,6 +45,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "routes/ecs/instances.h"
 
 extern char **environ;
 
@@ -48,6 +59,7 @@ struct rt_ctr {
     unsigned long long start; /* /proc start time, clock ticks since boot */
     int essential, child, exited;
     int code; /* -1: unknown */
+    int oom;  /* the kernel's OOM killer ended it */
     char **envp;
     char cwd[2048];
     /* health check */
@@ -70,6 +82,7 @@ struct rt_task {
     int stopping, killed;
     uint64_t kill_at;
     long stop_ms;
+    char cgroup[TASK_CGROUP_PATH_MAX]; /* "" when the runtime makes no cgroups */
 };
 
 struct rt_process {
@@ -78,6 +91,9 @@ struct rt_process {
     int lo, hi, cursor;
     unsigned char held[65536];
     struct rt_task *tasks;
+    struct task_cgroups cg;     /* task cgroups, or why not */
+    char owner[TASK_DIR_OWNER_LEN + 1];
+    char self_exe[1024];        /* sluiced, for its cgroup shim */
 };
 
 /* ---- string vectors ---- */
@@ -168,14 +184,70 @@ static unsigned long long proc_start(pid_t pid, int *alive)
     return start;
 }
 
+/* <file> in the PATH of <envp> (sluiced's own when it has none), as
+ * execvp looks it up, into <out>: 0 or an errno. */
+static int resolve_exec(const char *file, char **envp, char *out, size_t cap)
+{
+    const char *path = "/usr/local/bin:/usr/bin:/bin", *p, *end;
+    int rc = ENOENT;
+    size_t i;
+
+    if (strchr(file, '/')) {
+        snprintf(out, cap, "%s", file);
+        return access(out, X_OK) == 0 ? 0 : errno;
+    }
+    for (i = 0; envp[i]; i++)
+        if (strncmp(envp[i], "PATH=", 5) == 0)
+            path = envp[i] + 5;
+    for (p = path; *p; p = *end ? end + 1 : end) {
+        struct stat st;
+        end = strchr(p, ':') ? strchr(p, ':') : p + strlen(p);
+        snprintf(out, cap, "%.*s/%s", (int)(end - p) ?: 1, end > p ? p : ".", file);
+        if (stat(out, &st) == 0 && S_ISREG(st.st_mode)) {
+            if (access(out, X_OK) == 0)
+                return 0;
+            rc = EACCES;
+        }
+    }
+    return rc;
+}
+
 /* posix_spawnp <argv> with <envp> in <cwd>, output to <out>/<errp> (NULL:
- * /dev/null), in process group <pgid> (0: a new group led by the child). */
-static int spawn(char **argv, char **envp, const char *cwd, const char *out, const char *errp,
-                 pid_t pgid, pid_t *pid, char *reason, size_t rlen)
+ * /dev/null), in process group <pgid> (0: a new group led by the child);
+ * with <cgroup> (NULL for none) through the shim that joins it first. */
+static int spawn(struct rt_process *p, const char *cgroup, char **argv, char **envp,
+                 const char *cwd, const char *out, const char *errp, pid_t pgid, pid_t *pid,
+                 char *reason, size_t rlen)
 {
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t attr;
-    int rc;
+    char files[2][300], prog[1024];
+    char *shim[2 + 2 + 1 + 1 + 256];
+    const char *program = argv[0];
+    int rc, n = 0, k;
+    size_t i;
+
+    if (cgroup) {
+        if ((rc = resolve_exec(argv[0], envp, prog, sizeof(prog))) != 0) {
+            snprintf(reason, rlen, "CannotStartContainerError: exec %.300s: %s", argv[0],
+                     strerror(rc));
+            return SL_ERR;
+        }
+        shim[n++] = p->self_exe;
+        shim[n++] = TASK_CGROUP_EXEC_ARG;
+        for (k = task_cgroup_procs(&p->cg, cgroup, files), i = 0; (int)i < k; i++)
+            shim[n++] = files[i];
+        shim[n++] = "--";
+        shim[n++] = prog;
+        for (i = 1; argv[i] && n < (int)(sizeof(shim) / sizeof(shim[0])) - 1; i++)
+            shim[n++] = argv[i];
+        if (argv[i]) {
+            snprintf(reason, rlen, "CannotStartContainerError: too many arguments");
+            return SL_ERR;
+        }
+        shim[n] = NULL;
+        argv = shim;
+    }
 
     supervise_spawnattr(&attr, POSIX_SPAWN_SETPGROUP);
     posix_spawnattr_setpgroup(&attr, pgid);
@@ -193,26 +265,11 @@ static int spawn(char **argv, char **envp, const char *cwd, const char *out, con
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&attr);
     if (rc != 0) {
-        snprintf(reason, rlen, "CannotStartContainerError: exec %.300s: %s", argv[0],
+        snprintf(reason, rlen, "CannotStartContainerError: exec %.300s: %s", program,
                  strerror(rc));
         return SL_ERR;
     }
     return SL_OK;
-}
-
-static int mkdirs(const char *path)
-{
-    char tmp[2048], *p;
-
-    snprintf(tmp, sizeof(tmp), "%s", path);
-    for (p = tmp + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-                return -1;
-            *p = '/';
-        }
-    return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
 }
 
 /* ---- ports ---- */
@@ -274,6 +331,8 @@ static void task_free(struct rt_process *p, struct rt_task *t)
         strv_free(t->c[i].envp);
         strv_free(t->c[i].hc_argv);
     }
+    if (t->cgroup[0])
+        task_cgroup_remove(&p->cg, t->cgroup); /* one still in use stays */
     free(t);
 }
 
@@ -369,12 +428,14 @@ static long stop_timeout_ms(json_t *td)
     return ms > 0 ? ms : RT_DEFAULT_STOP_MS;
 }
 
-/* The environment of container definition <cd> in <task> with its ports. */
-static char **container_env(json_t *cd, json_t *ov, json_t *bindings)
+/* The environment of container definition <cd> (and its override <ov>)
+ * with its ports, over sluiced's own; NULL, with <reason>, when one of its
+ * files or secrets cannot be read. */
+static char **container_env(json_t *cd, json_t *ov, json_t *bindings, char *reason, size_t rlen)
 {
     char **v = NULL, name[64], val[16];
     size_t n = 0, i;
-    json_t *e, *b;
+    json_t *e, *b, *env = json_array();
 
     for (i = 0; environ[i]; i++) {
         const char *eq = strchr(environ[i], '=');
@@ -384,14 +445,21 @@ static char **container_env(json_t *cd, json_t *ov, json_t *bindings)
         snprintf(key, sizeof(key), "%.*s", (int)(eq - environ[i]), environ[i]);
         v = env_set(v, &n, key, eq + 1);
     }
-    json_array_foreach(json_object_get(cd, "environment"), i, e)
-        if (json_is_string(json_object_get(e, "name")) && json_is_string(json_object_get(e, "value")))
-            v = env_set(v, &n, json_string_value(json_object_get(e, "name")),
-                        json_string_value(json_object_get(e, "value")));
-    json_array_foreach(json_object_get(ov, "environment"), i, e)
-        if (json_is_string(json_object_get(e, "name")) && json_is_string(json_object_get(e, "value")))
-            v = env_set(v, &n, json_string_value(json_object_get(e, "name")),
-                        json_string_value(json_object_get(e, "value")));
+    if (env == NULL || task_env_build(env, cd, ov, reason, rlen) != SL_OK) {
+        if (env == NULL)
+            snprintf(reason, rlen, "ResourceInitializationError: out of memory");
+        json_decref(env);
+        strv_free(v);
+        return NULL;
+    }
+    json_array_foreach(env, i, e) {
+        const char *s = json_string_value(e), *eq = strchr(s, '=');
+        char *key = strndup(s, (size_t)(eq - s));
+        if (key)
+            v = env_set(v, &n, key, eq + 1);
+        free(key);
+    }
+    json_decref(env);
     json_array_foreach(bindings, i, b) {
         snprintf(val, sizeof(val), "%lld", (long long)json_integer_value(json_object_get(b, "hostPort")));
         if (i == 0)
@@ -425,6 +493,44 @@ static void set_task_health(struct rt_task *t, json_t *task)
     if (any && healthy)
         h = "HEALTHY";
     json_object_set_new(task, "healthStatus", json_string(h));
+}
+
+/* The integer member <name> of container override <ov> (the override
+ * wins) or definition <cd>; 0 when neither has it. */
+static long sized_member(json_t *cd, json_t *ov, const char *name)
+{
+    json_t *v = json_object_get(ov, name);
+
+    return (long)json_integer_value(json_is_integer(v) ? v : json_object_get(cd, name));
+}
+
+/* The cgroup of the <i>th container of <t> (<cd>, override <ov>) into
+ * <out>, made and bounded, and the task's own before the first: "" when
+ * this runtime makes none. */
+static int cgroups_for(struct rt_process *p, struct rt_task *t, int i, json_t *task, json_t *cd,
+                       json_t *ov, char *out, size_t cap, char *reason, size_t rlen)
+{
+    struct task_cgroup_limits lim = {0};
+    const char *tid = strrchr(t->key, '/') ? strrchr(t->key, '/') + 1 : t->key;
+    long cpu;
+
+    out[0] = '\0';
+    if (p->cg.version == 0)
+        return SL_OK;
+    if (i == 0) {
+        if (task_cgroup_path(t->cgroup, sizeof(t->cgroup), p->owner, tid) != SL_OK) {
+            snprintf(reason, rlen, "ResourceInitializationError: no cgroup name for task %.80s",
+                     tid);
+            return SL_ERR;
+        }
+        ecs_task_size(task, &lim.cpu_units, &lim.mem_mib);
+        if (task_cgroup_make(&p->cg, t->cgroup, &lim, reason, rlen) != SL_OK)
+            return SL_ERR;
+    }
+    snprintf(out, cap, "%s/c%d", t->cgroup, i);
+    cpu = sized_member(cd, ov, "cpu");
+    lim = (struct task_cgroup_limits){0, cpu >= 2 ? cpu : 2, sized_member(cd, ov, "memory")};
+    return task_cgroup_make(&p->cg, out, &lim, reason, rlen);
 }
 
 static int proc_start_task(struct runtime *rt, const char *key, json_t *task, json_t *td,
@@ -498,7 +604,7 @@ static int proc_start_task(struct runtime *rt, const char *key, json_t *task, js
         json_t *cmd = json_object_get(ov, "command") ? json_object_get(ov, "command")
                                                      : json_object_get(cd, "command");
         struct rt_ctr *c = &t->c[t->n];
-        char dir[2048], out[2100], errp[2100], rid[64];
+        char dir[2048], out[2100], errp[2100], rid[64], cg[TASK_CGROUP_PATH_MAX + 8];
         char **argv = NULL;
         size_t argc = 0;
 
@@ -508,7 +614,7 @@ static int proc_start_task(struct runtime *rt, const char *key, json_t *task, js
         snprintf(dir, sizeof(dir), "%s/%s/%s", p->tasks_dir, tid, name);
         snprintf(out, sizeof(out), "%s/stdout.log", dir);
         snprintf(errp, sizeof(errp), "%s/stderr.log", dir);
-        if (mkdirs(dir) != 0) {
+        if (task_dir_make(dir) != 0) {
             snprintf(reason, rlen, "ResourceInitializationError: cannot create %.300s: %s", dir,
                      strerror(errno));
             goto fail;
@@ -527,8 +633,14 @@ static int proc_start_task(struct runtime *rt, const char *key, json_t *task, js
                      name);
             goto fail;
         }
-        c->envp = container_env(cd, ov, json_object_get(jc, "networkBindings"));
-        if (spawn(argv, c->envp, c->cwd, out, errp, t->pgid, &c->pid, reason, rlen) != SL_OK) {
+        c->envp = container_env(cd, ov, json_object_get(jc, "networkBindings"), reason, rlen);
+        if (c->envp == NULL) {
+            strv_free(argv);
+            goto fail;
+        }
+        if (cgroups_for(p, t, t->n, task, cd, ov, cg, sizeof(cg), reason, rlen) != SL_OK ||
+            spawn(p, cg[0] ? cg : NULL, argv, c->envp, c->cwd, out, errp, t->pgid, &c->pid,
+                  reason, rlen) != SL_OK) {
             strv_free(argv);
             strv_free(c->envp);
             c->envp = NULL;
@@ -591,6 +703,10 @@ static int proc_adopt(struct runtime *rt, const char *key, json_t *task, json_t 
     if ((t = calloc(1, sizeof(*t))) == NULL)
         return RT_STOPPED;
     snprintf(t->key, sizeof(t->key), "%s", key);
+    if (p->cg.version &&
+        task_cgroup_path(t->cgroup, sizeof(t->cgroup), p->owner,
+                         strrchr(key, '/') ? strrchr(key, '/') + 1 : key) != SL_OK)
+        t->cgroup[0] = '\0';
     t->pgid = (pid_t)json_integer_value(json_object_get(task, "_pgid"));
     t->stop_ms = td ? stop_timeout_ms(td) : RT_DEFAULT_STOP_MS;
     json_array_foreach(json_object_get(task, "containers"), i, jc) {
@@ -621,10 +737,17 @@ static int proc_adopt(struct runtime *rt, const char *key, json_t *task, json_t 
             continue;
         }
         if (td) {
-            json_t *cd = container_def(td, c->name);
+            json_t *cd = container_def(td, c->name), *lg = json_object_get(jc, "logs");
+            char why[512];
+            /* Its health check runs with the container's environment. */
             c->envp = container_env(cd, container_override(task, c->name),
-                                    json_object_get(jc, "networkBindings"));
-            json_t *lg = json_object_get(jc, "logs");
+                                    json_object_get(jc, "networkBindings"), why, sizeof(why));
+            if (c->envp == NULL) {
+                log_warn("runtime: task %s container %s: its health check runs without its "
+                         "environment: %s",
+                         key, c->name, why);
+                c->envp = calloc(1, sizeof(char *));
+            }
             snprintf(c->cwd, sizeof(c->cwd), "%s",
                      json_string_value(json_object_get(lg, "workingDirectory")) ?: "/");
             hc_setup(c, cd, now);
@@ -684,7 +807,8 @@ static void hc_step(struct rt_ctr *c, uint64_t now)
         char why[400];
         c->hc_next = now + (uint64_t)c->hc_interval_ms;
         c->hc_deadline = now + (uint64_t)c->hc_timeout_ms;
-        if (spawn(c->hc_argv, c->envp, c->cwd, NULL, NULL, 0, &c->hc_pid, why, sizeof(why)) !=
+        if (spawn(NULL, NULL, c->hc_argv, c->envp, c->cwd, NULL, NULL, 0, &c->hc_pid, why,
+                  sizeof(why)) !=
             SL_OK) {
             c->hc_pid = 0;
             ok = 0;
@@ -697,6 +821,18 @@ static void hc_step(struct rt_ctr *c, uint64_t now)
         if (++c->hc_fails >= c->hc_retries)
             c->hc_status = "UNHEALTHY";
     }
+}
+
+/* The kernel's OOM killer has killed a process of the <i>th container of
+ * <t> (in its cgroup or, past the task's memory, the task's). */
+static int oom_killed(struct rt_process *p, struct rt_task *t, int i)
+{
+    char cg[TASK_CGROUP_PATH_MAX + 8];
+
+    if (t->cgroup[0] == '\0')
+        return 0;
+    snprintf(cg, sizeof(cg), "%s/c%d", t->cgroup, i);
+    return task_cgroup_oom_kills(&p->cg, cg) > 0;
 }
 
 static int proc_poll(struct runtime *rt, const char *key, json_t *task, int *changed)
@@ -722,6 +858,7 @@ static int proc_poll(struct runtime *rt, const char *key, json_t *task, int *cha
             if (r == c->pid) {
                 c->exited = 1;
                 c->code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+                c->oom = c->code == 128 + SIGKILL && oom_killed(p, t, i);
             } else if (r < 0 && errno == ECHILD) {
                 c->exited = 1;
             }
@@ -752,6 +889,9 @@ static int proc_poll(struct runtime *rt, const char *key, json_t *task, int *cha
                     json_object_set_new(jc, "reason",
                                         json_string("Process exited; exit code unknown "
                                                     "(adopted after a sluiced restart)"));
+                if (c->oom)
+                    json_object_set_new(jc, "reason", json_string("OutOfMemoryError: Container "
+                                                                  "killed due to memory usage"));
             }
         log_info("runtime: task %s container %s exited (%d)", key, c->name, c->code);
         if (c->essential && !t->stopping) {
@@ -845,6 +985,36 @@ static const struct runtime_ops process_ops = {
     proc_free,
 };
 
+/* Whether tasks get cgroups here (see the caveats), and the owner and
+ * shim they need; the empty cgroups an earlier sluiced left are removed. */
+static void probe_cgroups(struct rt_process *p)
+{
+    struct task_cgroup_engine host = {"cgroupfs", NULL, geteuid() != 0, 1};
+    struct sl_err err = {0};
+    ssize_t n;
+
+    task_cgroup_probe(&p->cg, &host, NULL);
+    if (p->cg.version && task_dir_owner(p->tasks_dir, p->owner, &err) != SL_OK) {
+        snprintf(p->cg.why, sizeof(p->cg.why), "%.200s", err.message);
+        p->cg.version = 0;
+    }
+    if (p->cg.version &&
+        ((n = readlink("/proc/self/exe", p->self_exe, sizeof(p->self_exe) - 1)) <= 0 ||
+         (size_t)n >= sizeof(p->self_exe) - 1)) {
+        snprintf(p->cg.why, sizeof(p->cg.why), "cannot read /proc/self/exe");
+        p->cg.version = 0;
+    }
+    if (p->cg.version == 0) {
+        log_warn("runtime: tasks' cpu and memory are reserved, not enforced: %s", p->cg.why);
+        return;
+    }
+    p->self_exe[n] = '\0';
+    task_cgroup_sweep(&p->cg, p->owner);
+    log_info("runtime: each task runs in a cgroup of its own (cgroup v%d), bounded by its cpu "
+             "and memory",
+             p->cg.version);
+}
+
 int runtime_process_new(const struct runtime_config *cfg, struct runtime **out)
 {
     struct rt_process *p = calloc(1, sizeof(*p));
@@ -860,6 +1030,7 @@ int runtime_process_new(const struct runtime_config *cfg, struct runtime **out)
      * retry the ports its predecessor just handed out. */
     util_random_hex(hex, 4);
     p->cursor = (int)(strtoul(hex, NULL, 16) % (unsigned long)(p->hi - p->lo + 1));
+    probe_cgroups(p);
     *out = &p->base;
     return SL_OK;
 }

@@ -96,18 +96,20 @@ void task_cgroup_probe(struct task_cgroups *g, const struct task_cgroup_engine *
     if (!e->local) {
         copy(g->why, sizeof(g->why), "the engine is not on a unix socket of this host");
     } else if (e->rootless) {
-        copy(g->why, sizeof(g->why), "the engine runs rootless");
+        copy(g->why, sizeof(g->why),
+             e->version ? "the engine runs rootless" : "sluiced does not run as root");
     } else if (e->driver == NULL || strcmp(e->driver, "cgroupfs") != 0) {
         snprintf(g->why, sizeof(g->why), "the engine's cgroup driver is %s, not cgroupfs",
                  e->driver && e->driver[0] ? e->driver : "unknown");
-    } else if (e->version && strcmp(e->version, "2") == 0) {
+    } else if ((e->version && strcmp(e->version, "2") == 0) ||
+               (e->version == NULL && (g->mem[0] == '\0' || g->cpu[0] == '\0'))) {
         if (v2[0] == '\0' || !v2_offers(v2, "memory") || !v2_offers(v2, "cpu"))
             copy(g->why, sizeof(g->why), "no cgroup v2 mount with the cpu and memory controllers");
         copy(g->mem, sizeof(g->mem), v2);
         copy(g->cpu, sizeof(g->cpu), v2);
         if (g->why[0] == '\0')
             g->version = 2;
-    } else if (e->version && strcmp(e->version, "1") == 0) {
+    } else if (e->version == NULL || strcmp(e->version, "1") == 0) {
         if (g->mem[0] == '\0' || g->cpu[0] == '\0')
             copy(g->why, sizeof(g->why), "no cgroup v1 memory and cpu hierarchies mounted here");
         else
@@ -201,33 +203,47 @@ static int v2_enable(const char *mount, const char *path)
     return rc;
 }
 
-static int bound(const struct task_cgroups *g, const char *path, long cpu_units, long mem_mib)
+static int bound(const struct task_cgroups *g, const char *path,
+                 const struct task_cgroup_limits *lim)
 {
     char quota[32], mem[32], v[64];
-    long q = cpu_units * CFS_PERIOD_US / 1024;
+    long q = lim->cpu_units * CFS_PERIOD_US / 1024, shares = lim->cpu_shares;
     int rc;
 
     if (q < CFS_MIN_QUOTA_US)
         q = CFS_MIN_QUOTA_US;
+    if (shares <= 0)
+        shares = 1024; /* the kernel's default */
+    else if (shares < 2)
+        shares = 2;
+    else if (shares > 262144)
+        shares = 262144;
     snprintf(quota, sizeof(quota), "%ld", q);
-    snprintf(mem, sizeof(mem), "%lld", (long long)mem_mib * 1024 * 1024);
+    snprintf(mem, sizeof(mem), "%lld", (long long)lim->mem_mib * 1024 * 1024);
     if (g->version == 2) {
         if ((rc = v2_enable(g->mem, path)) != 0)
             return rc;
-        snprintf(v, sizeof(v), "%s %ld", cpu_units > 0 ? quota : "max", CFS_PERIOD_US);
+        snprintf(v, sizeof(v), "%s %ld", lim->cpu_units > 0 ? quota : "max", CFS_PERIOD_US);
         if ((rc = put(g->cpu, path, "cpu.max", v)) != 0)
             return rc;
-        return put(g->mem, path, "memory.max", mem_mib > 0 ? mem : "max");
+        /* v1 shares 2-262144 onto v2 weights 1-10000, as runc maps them. */
+        snprintf(v, sizeof(v), "%ld", 1 + (shares - 2) * 9999 / 262142);
+        if ((rc = put(g->cpu, path, "cpu.weight", v)) != 0)
+            return rc;
+        return put(g->mem, path, "memory.max", lim->mem_mib > 0 ? mem : "max");
     }
     snprintf(v, sizeof(v), "%ld", CFS_PERIOD_US);
     if ((rc = put(g->cpu, path, "cpu.cfs_period_us", v)) != 0 ||
-        (rc = put(g->cpu, path, "cpu.cfs_quota_us", cpu_units > 0 ? quota : "-1")) != 0)
+        (rc = put(g->cpu, path, "cpu.cfs_quota_us", lim->cpu_units > 0 ? quota : "-1")) != 0)
         return rc;
-    return put(g->mem, path, "memory.limit_in_bytes", mem_mib > 0 ? mem : "-1");
+    snprintf(v, sizeof(v), "%ld", shares);
+    if ((rc = put(g->cpu, path, "cpu.shares", v)) != 0)
+        return rc;
+    return put(g->mem, path, "memory.limit_in_bytes", lim->mem_mib > 0 ? mem : "-1");
 }
 
-int task_cgroup_make(const struct task_cgroups *g, const char *path, long cpu_units, long mem_mib,
-                     char *reason, size_t rlen)
+int task_cgroup_make(const struct task_cgroups *g, const char *path,
+                     const struct task_cgroup_limits *lim, char *reason, size_t rlen)
 {
     int rc;
 
@@ -238,7 +254,7 @@ int task_cgroup_make(const struct task_cgroups *g, const char *path, long cpu_un
     if ((rc = make_dirs(g->mem, path)) == 0 && strcmp(g->cpu, g->mem) != 0)
         rc = make_dirs(g->cpu, path);
     if (rc == 0)
-        rc = bound(g, path, cpu_units, mem_mib);
+        rc = bound(g, path, lim);
     if (rc != 0) {
         snprintf(reason, rlen, "ResourceInitializationError: cannot make the task's cgroup %s: %s",
                  path, strerror(rc));
@@ -271,6 +287,57 @@ int task_cgroup_holds(const struct task_cgroups *g, const char *path, int pid)
     }
     fclose(f);
     return held;
+}
+
+int task_cgroup_procs(const struct task_cgroups *g, const char *path, char out[2][300])
+{
+    int n = 0;
+
+    if (g->version == 0)
+        return 0;
+    snprintf(out[n++], sizeof(out[0]), "%.120s%.160s/cgroup.procs", g->mem, path);
+    if (g->version == 1 && strcmp(g->cpu, g->mem) != 0)
+        snprintf(out[n++], sizeof(out[0]), "%.120s%.160s/cgroup.procs", g->cpu, path);
+    return n;
+}
+
+long task_cgroup_oom_kills(const struct task_cgroups *g, const char *path)
+{
+    char name[600], line[256];
+    long n = SL_ENOTFOUND, v;
+    FILE *f;
+
+    snprintf(name, sizeof(name), "%s%s/%s", g->mem, path,
+             g->version == 2 ? "memory.events" : "memory.oom_control");
+    if (g->version == 0 || (f = fopen(name, "re")) == NULL)
+        return SL_ENOTFOUND;
+    while (fgets(line, sizeof(line), f))
+        if (sscanf(line, "oom_kill %ld", &v) == 1)
+            n = v;
+    fclose(f);
+    return n;
+}
+
+int task_cgroup_exec_main(int argc, char **argv)
+{
+    int i, fd;
+
+    for (i = 0; i < argc && strcmp(argv[i], "--") != 0; i++) {
+        /* "0" is the writer itself, on v1 and v2 alike. */
+        if ((fd = open(argv[i], O_WRONLY | O_CLOEXEC)) < 0 || write(fd, "0", 1) != 1) {
+            fprintf(stderr, "sluiced: cannot join the task's cgroup (%s): %s\n", argv[i],
+                    strerror(errno));
+            return 126;
+        }
+        close(fd);
+    }
+    if (i + 1 >= argc) {
+        fprintf(stderr, "sluiced: " TASK_CGROUP_EXEC_ARG " FILE... -- PATH ARG...\n");
+        return 126;
+    }
+    execv(argv[i + 1], argv + i + 1);
+    fprintf(stderr, "sluiced: exec %s: %s\n", argv[i + 1], strerror(errno));
+    return errno == ENOENT ? 127 : 126;
 }
 
 /* rmdir <dir> after the directories below it, <depth> levels at most. */

@@ -4,9 +4,11 @@
  *
  * sluiced makes the cgroup and writes its limits; the engine puts each of
  * the task's containers in it (HostConfig.CgroupParent, the engine's
- * cgroupfs driver), so the limits bound the task as a whole.  The cgroup
- * is <hierarchy>/sluice/<owner>/<task id>: on cgroup v1 in the memory and
- * cpu hierarchies (the engine makes it in the others), on v2 in the unified
+ * cgroupfs driver), or the process runtime starts each container's
+ * process in a cgroup of its own below it (task_cgroup_exec_main()), so
+ * the limits bound the task as a whole.  The cgroup is
+ * <hierarchy>/sluice/<owner>/<task id>: on cgroup v1 in the memory and cpu
+ * hierarchies (the engine makes it in the others), on v2 in the unified
  * one.
  *
  * Caveats:
@@ -35,10 +37,11 @@ struct task_cgroups {
     char why[256]; /* version 0: why not */
 };
 
-/* What the engine says of itself (GET /info). */
+/* What the engine says of itself (GET /info); for the process runtime,
+ * cgroupfs and local, the version NULL: the one this host mounts. */
 struct task_cgroup_engine {
     const char *driver;  /* CgroupDriver: "cgroupfs" is needed */
-    const char *version; /* CgroupVersion: "1" or "2" */
+    const char *version; /* CgroupVersion: "1" or "2"; NULL: v1 if mounted, else v2 */
     int rootless;        /* SecurityOptions holds name=rootless */
     int local;           /* reached on a unix socket */
 };
@@ -55,12 +58,38 @@ void task_cgroup_probe(struct task_cgroups *g, const struct task_cgroup_engine *
  * holds a '/' or is "." or "..". */
 int task_cgroup_path(char *out, size_t cap, const char *owner, const char *tid);
 
-/* Make cgroup <path> (from task_cgroup_path()) and bound it: <cpu_units>
- * (1024 a vCPU; 0 for no bound) as a CFS quota, <mem_mib> (0 for no bound)
- * as its memory limit.  An existing cgroup is bounded again.  SL_OK, or
- * SL_ERR with <reason> in ECS's wording. */
-int task_cgroup_make(const struct task_cgroups *g, const char *path, long cpu_units, long mem_mib,
-                     char *reason, size_t rlen);
+/* What bounds one cgroup; 0 for no bound. */
+struct task_cgroup_limits {
+    long cpu_units;  /* a CFS quota, 1024 units a vCPU (a task's cpu) */
+    long cpu_shares; /* a weight against its siblings (a container's cpu) */
+    long mem_mib;    /* a hard memory limit */
+};
+
+/* Make cgroup <path> (from task_cgroup_path(), or below one) and bound it
+ * by <lim>.  An existing cgroup is bounded again.  SL_OK, or SL_ERR with
+ * <reason> in ECS's wording. */
+int task_cgroup_make(const struct task_cgroups *g, const char *path,
+                     const struct task_cgroup_limits *lim, char *reason, size_t rlen);
+
+/* The cgroup.procs files a process writes itself into to join cgroup
+ * <path>: one on v2, the memory and the cpu hierarchy's on v1.  Their
+ * number (0 without task cgroups), names in <out>. */
+int task_cgroup_procs(const struct task_cgroups *g, const char *path, char out[2][300]);
+
+/* How many processes of cgroup <path> (and below) the kernel's OOM killer
+ * has killed: >= 0, or SL_ENOTFOUND when it cannot be read. */
+long task_cgroup_oom_kills(const struct task_cgroups *g, const char *path);
+
+/* The first argument that makes sluiced the process runtime's shim:
+ * "sluiced --sluice-exec-in-cgroup FILE... -- PATH ARG..." writes itself
+ * into each cgroup.procs FILE, then execs PATH (absolute) with ARGs, so
+ * that the program starts inside its cgroup and none of its children can
+ * start outside it. */
+#define TASK_CGROUP_EXEC_ARG "--sluice-exec-in-cgroup"
+
+/* main() for that shim: <argc>/<argv> from the FILEs on.  Returns only on
+ * failure (126, having said why on stderr), as a shell does. */
+int task_cgroup_exec_main(int argc, char **argv);
 
 /* 1 if process <pid> runs in cgroup <path> or below it, 0 if it runs
  * elsewhere, SL_ENOTFOUND if it cannot be told (the process is gone: a

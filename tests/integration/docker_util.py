@@ -36,6 +36,8 @@ import tempfile
 import time
 import urllib.parse
 
+from cgroup_util import remove_task_cgroups
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 BUILD = os.environ.get("SLUICE_BUILD_DIR") or os.path.join(HERE, "..", "..", "build")
 APP = os.path.join(HERE, "ecs_app.py")
@@ -169,27 +171,6 @@ def _free_subnet():
 _ENGINE_DIRS = ("/run/docker", "/var/lib/cni", "/run/netns")
 
 
-def _remove_task_cgroups(paths):
-    """Remove the task cgroups a sluiced left with its containers running
-    (it removes those of the tasks it removes itself), the engine's empty
-    cgroups below them, and their parents up to /sluice while empty, in
-    every hierarchy.  A cgroup in use stays."""
-    for h in glob.glob("/sys/fs/cgroup/*"):
-        for p in paths:
-            for sub, _, _ in sorted(os.walk(h + p), key=lambda w: -len(w[0])):
-                try:
-                    os.rmdir(sub)
-                except OSError:
-                    pass
-            parent = os.path.dirname(p)
-            while parent not in ("/", ""):
-                try:
-                    os.rmdir(h + parent)
-                except OSError:
-                    break
-                parent = os.path.dirname(parent)
-
-
 def _umount_under(root):
     """Unmount whatever is still mounted below <root>, deepest first."""
     mounts = []
@@ -290,7 +271,7 @@ class _Engine:
         self._kill_children()
         self.log.close()
         _umount_under(self.root)
-        _remove_task_cgroups(cgroups)
+        remove_task_cgroups(cgroups)
         self._restore_machine()
         shutil.rmtree(self.root, ignore_errors=True)
         self.proc = None

@@ -19,6 +19,8 @@ import traceback
 import urllib.error
 import urllib.request
 
+from cgroup_util import remove_task_cgroups
+
 BUILD = os.environ.get("SLUICE_BUILD_DIR") or os.path.join(
     os.path.dirname(__file__), "..", "..", "build")
 SOURCE = os.environ.get("SLUICE_SOURCE_DIR") or os.path.join(os.path.dirname(__file__), "..", "..")
@@ -175,6 +177,10 @@ class Sluiced:
         check(not found, "sanitizer report in sluiced log:\n" +
               (log[max(0, min(found) - 500):min(found) + 6000] if found else ""))
         check(rc in (0, -9, None), "sluiced exited with %r on shutdown:\n%s" % (rc, log[-2000:]))
+        owner = os.path.join(self.data_dir, "tasks", "runtime-owner")
+        if os.path.exists(owner):  # the cgroups of the tasks the test has ended
+            with open(owner) as f:
+                remove_task_cgroups(["/sluice/" + f.read().strip()])
         if self.own_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
             try:

@@ -5,10 +5,13 @@ container's exitCode and reason, the launch throttle of a service whose tasks
 keep crashing (its event, and a bounded number of launches), and stopped
 tasks leaving ListTasks/DescribeTasks (and their directories the disk) after
 --stopped-task-retention."""
+import glob
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -18,6 +21,7 @@ from proxy_util import wait_for  # noqa: E402
 
 APP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ecs_app.py")
 PY = "/usr/bin/python3"
+LC_SECRET = "SLUICE_TEST_LC_SECRET"  # in sluiced's environment, not the tasks'
 SLEEPER = [PY, "-c", "import time; time.sleep(600)"]
 # Ignores SIGTERM: only the SIGKILL after stopTimeout ends it.
 STUBBORN = [PY, "-c", "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
@@ -125,6 +129,88 @@ def test_walk_and_stop_codes(s):
     check_eq(t["containers"][0].get("reason"), t.get("stoppedReason"), "container reason")
     check("startedAt" not in t and seen[-1] == "STOPPED" and "RUNNING" not in seen,
           "never RUNNING: %r" % seen)
+
+
+def test_environment_sources(s):
+    """The process runtime builds a container's environment as the docker
+    runtime does: environmentFiles, then environment, then secrets (a file,
+    or sluiced's environment); a source it cannot read fails the start."""
+    ecs = s.boto3("ecs")
+    d = tempfile.mkdtemp(prefix="sluice-env-")
+    try:
+        with open(os.path.join(d, "vars.env"), "w") as f:
+            f.write("# comment\nA=from-file\nB=file\n")
+        with open(os.path.join(d, "secret"), "w") as f:
+            f.write("file-secret\n")
+        show = [PY, "-c", "import os, time; print(*(os.environ.get(k) for k in "
+                          "('A', 'B', 'S1', 'S2')), flush=True); time.sleep(600)"]
+        ecs.register_task_definition(family="env", containerDefinitions=[container(
+            entry=show, environmentFiles=[{"value": "file://%s/vars.env" % d, "type": "s3"}],
+            environment=[{"name": "B", "value": "pairs"}],
+            secrets=[{"name": "S1", "valueFrom": "env:" + LC_SECRET},
+                     {"name": "S2", "valueFrom": d + "/secret"}])])
+        arn = ecs.run_task(taskDefinition="env")["tasks"][0]["taskArn"]
+        logs = "/v1/ecs/clusters/default/tasks/%s/containers/main/logs" % arn.rsplit("/", 1)[1]
+        check(wait_for(lambda: s.http("GET", logs)[2] == b"from-file pairs env-secret "
+                                                         b"file-secret\n", 10, 0.05),
+              "files, pairs and secrets in the environment: %r" % (s.http("GET", logs)[2],))
+        ecs.stop_task(task=arn)
+        ecs.register_task_definition(family="env-bad", containerDefinitions=[container(
+            secrets=[{"name": "S", "valueFrom": d + "/missing"}])])
+        arn = ecs.run_task(taskDefinition="env-bad")["tasks"][0]["taskArn"]
+        t, _ = watch(ecs, arn, stopped)
+        check_eq(t.get("stopCode"), "TaskFailedToStart", "an unreadable secret fails the start")
+        check("ResourceInitializationError" in t.get("stoppedReason", "") and
+              "missing" in t.get("stoppedReason", ""), "its reason: %r" % t.get("stoppedReason"))
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def test_task_cgroups(s):
+    """A task runs in a cgroup bounded by its task-level cpu and memory, each
+    container's process in one below it bounded by the container's memory
+    and weighted by its cpu; past its memory a process is OOM-killed and the
+    container says so.  The cgroups go with the task."""
+    ecs = s.boto3("ecs")
+    show = [PY, "-c", "import time; print(open('/proc/self/cgroup').read(), flush=True); "
+                      "time.sleep(600)"]
+    hog = [PY, "-c", "import sys, time\nx = b'a' * (100 << 20)\nprint('held', flush=True)\n"
+                     "time.sleep(600)"]
+    ecs.register_task_definition(family="bounded", cpu="512", memory="256",
+                                 containerDefinitions=[
+                                     container("show", entry=show, cpu=128),
+                                     container("hog", entry=hog, essential=False)])
+    arn = ecs.run_task(taskDefinition="bounded")["tasks"][0]["taskArn"]
+    tid = arn.rsplit("/", 1)[1]
+    with open(os.path.join(s.data_dir, "tasks", "runtime-owner")) as f:
+        task_cg = "/sluice/%s/%s" % (f.read().strip(), tid)
+    logs = "/v1/ecs/clusters/default/tasks/%s/containers/show/logs" % tid
+    check(wait_for(lambda: b"memory:" in s.http("GET", logs)[2], 10, 0.05), "show started")
+    mine = {ln.split(":")[1]: ln.split(":", 2)[2]
+            for ln in s.http("GET", logs)[2].decode().splitlines() if ln.count(":") >= 2}
+    check_eq((mine.get("memory"), mine.get("cpu")), (task_cg + "/c0", task_cg + "/c0"),
+             "the container's process in its cgroup below the task's")
+
+    def value(path, name):
+        with open("/sys/fs/cgroup/%s%s/%s" % (name.split(".")[0], path, name)) as f:
+            return int(f.read())
+    check_eq((value(task_cg, "memory.limit_in_bytes"), value(task_cg, "cpu.cfs_quota_us")),
+             (256 << 20, 50000), "the task's cgroup: its memory and 0.5 vCPU")
+    check_eq((value(task_cg + "/c0", "memory.limit_in_bytes"),
+              value(task_cg + "/c0", "cpu.shares")), (64 << 20, 128),
+             "the container's cgroup: its memory and cpu shares")
+
+    def hog_state():
+        return [(c.get("exitCode"), c.get("reason")) for c in describe(ecs, arn)["containers"]
+                if c["name"] == "hog"][0]
+    check(wait_for(lambda: hog_state()[0] is not None, 15, 0.1), "hog ended: %r" % (hog_state(),))
+    check_eq(hog_state(), (137, "OutOfMemoryError: Container killed due to memory usage"),
+             "past its 64 MiB the hog is OOM-killed")
+    check_eq(describe(ecs, arn)["lastStatus"], "RUNNING", "a non-essential one: the task runs on")
+    ecs.stop_task(task=arn)
+    watch(ecs, arn, stopped)
+    check(wait_for(lambda: not glob.glob("/sys/fs/cgroup/*" + task_cg), 10, 0.05),
+          "the task's cgroups are removed with it: %r" % glob.glob("/sys/fs/cgroup/*" + task_cg))
 
 
 def test_service_drain_and_kill(s):
@@ -291,11 +377,13 @@ def kill_leftovers(s):
 
 
 def main():
+    os.environ[LC_SECRET] = "env-secret"
     s = Sluiced()
     s.start()
     s.boto3("ecs").create_cluster()  # the default cluster exists once created, as on ECS
     try:
-        for fn in (test_walk_and_stop_codes, test_service_drain_and_kill,
+        for fn in (test_walk_and_stop_codes, test_environment_sources, test_task_cgroups,
+                   test_service_drain_and_kill,
                    test_crash_loop_throttled):
             t0 = time.time()
             run_case(lambda: fn(s))

@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/err.h"
@@ -116,6 +118,14 @@ static int teardown(void **state)
     return 0;
 }
 
+static int make(const struct task_cgroups *g, const char *path, long cpu, long shares, long mem,
+                char reason[512])
+{
+    struct task_cgroup_limits lim = {cpu, shares, mem};
+
+    return task_cgroup_make(g, path, &lim, reason, 512);
+}
+
 static void probe(struct task_cgroups *g, const char *driver, const char *version, int rootless,
                   int local)
 {
@@ -158,6 +168,96 @@ static void test_probe(void **state)
     path_of(want, sizeof(want), "unified");
     assert_string_equal(g.mem, want);
     assert_string_equal(g.cpu, want);
+    /* The process runtime's: the version this host mounts, v1 first. */
+    probe(&g, "cgroupfs", NULL, 0, 1);
+    assert_int_equal(g.version, 1);
+    probe(&g, "cgroupfs", NULL, 1, 1); /* not root */
+    assert_int_equal(g.version, 0);
+    assert_string_equal(g.why, "sluiced does not run as root");
+}
+
+/* Only a unified hierarchy: the process runtime takes v2. */
+static void test_probe_v2_only(void **state)
+{
+    struct task_cgroups g;
+    char mi[512];
+
+    (void)state;
+    make_dir("unified");
+    make_file("unified/cgroup.controllers", "cpu memory\n");
+    snprintf(mi, sizeof(mi), "34 23 0:31 / %s/unified rw - cgroup2 cgroup2 rw\n", root);
+    make_file("mountinfo", mi);
+    probe(&g, "cgroupfs", NULL, 0, 1);
+    assert_int_equal(g.version, 2);
+}
+
+/* What a process writes itself into, and what the OOM killer did. */
+static void test_procs_and_oom_kills(void **state)
+{
+    struct task_cgroups g;
+    char files[2][300], want[300];
+
+    (void)state;
+    v1_tree();
+    probe(&g, "cgroupfs", "1", 0, 1);
+    assert_int_equal(task_cgroup_procs(&g, "/sluice/o/t/c0", files), 2);
+    path_of(want, sizeof(want), "memory/sluice/o/t/c0/cgroup.procs");
+    assert_string_equal(files[0], want);
+    path_of(want, sizeof(want), "cpu/sluice/o/t/c0/cgroup.procs");
+    assert_string_equal(files[1], want);
+    assert_int_equal(task_cgroup_oom_kills(&g, "/sluice/o/t/c0"), SL_ENOTFOUND);
+    make_dir("memory/sluice/o/t/c0");
+    make_file("memory/sluice/o/t/c0/memory.oom_control",
+              "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n");
+    assert_int_equal(task_cgroup_oom_kills(&g, "/sluice/o/t/c0"), 2);
+    make_file("unified/cgroup.controllers", "cpu memory\n");
+    probe(&g, "cgroupfs", "2", 0, 1);
+    assert_int_equal(task_cgroup_procs(&g, "/sluice/o/t/c0", files), 1);
+    make_dir("unified/sluice/o/t/c0");
+    make_file("unified/sluice/o/t/c0/memory.events", "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n");
+    assert_int_equal(task_cgroup_oom_kills(&g, "/sluice/o/t/c0"), 1);
+    g.version = 0;
+    assert_int_equal(task_cgroup_procs(&g, "/sluice/o/t/c0", files), 0);
+}
+
+/* Run the shim in a child: its exit status. */
+static int shim(char **argv, int argc)
+{
+    pid_t pid = fork();
+    int st;
+
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 2); /* its complaints */
+        _exit(task_cgroup_exec_main(argc, argv));
+    }
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* The shim joins each cgroup ("0": itself) and execs the program; it
+ * fails as a shell does when it cannot. */
+static void test_exec_shim(void **state)
+{
+    char a[300], b[300], gone[300];
+    char *ok[] = {a, b, "--", "/bin/true", NULL};
+    char *bad_exec[] = {a, "--", "/nonexistent/prog", NULL};
+    char *no_join[] = {gone, "--", "/bin/true", NULL};
+    char *no_prog[] = {a, "--", NULL};
+
+    (void)state;
+    make_file("a", "");
+    make_file("b", "");
+    path_of(a, sizeof(a), "a");
+    path_of(b, sizeof(b), "b");
+    path_of(gone, sizeof(gone), "missing/cgroup.procs");
+    assert_int_equal(shim(ok, 4), 0);
+    assert_string_equal(read_file("a"), "0");
+    assert_string_equal(read_file("b"), "0");
+    assert_int_equal(shim(bad_exec, 3), 127);
+    assert_int_equal(shim(no_join, 3), 126);
+    assert_int_equal(shim(no_prog, 2), 126);
 }
 
 static void test_path(void **state)
@@ -189,16 +289,21 @@ static void test_make_v1(void **state)
     make_dir("cpu/sluice/own/t1");
     make_file("cpu/sluice/own/t1/cpu.cfs_period_us", "");
     make_file("cpu/sluice/own/t1/cpu.cfs_quota_us", "");
-    assert_int_equal(task_cgroup_make(&g, "/sluice/own/t1", 512, 96, reason, sizeof(reason)),
+    make_file("cpu/sluice/own/t1/cpu.shares", "");
+    assert_int_equal(make(&g, "/sluice/own/t1", 512, 0, 96, reason),
                      SL_OK);
     assert_string_equal(read_file("memory/sluice/own/t1/memory.limit_in_bytes"), "100663296");
     assert_string_equal(read_file("cpu/sluice/own/t1/cpu.cfs_period_us"), "100000");
     assert_string_equal(read_file("cpu/sluice/own/t1/cpu.cfs_quota_us"), "50000");
-    assert_int_equal(task_cgroup_make(&g, "/sluice/own/t1", 1, 0, reason, sizeof(reason)), SL_OK);
+    assert_string_equal(read_file("cpu/sluice/own/t1/cpu.shares"), "1024"); /* no weight */
+    assert_int_equal(make(&g, "/sluice/own/t1", 1, 0, 0, reason), SL_OK);
     assert_string_equal(read_file("cpu/sluice/own/t1/cpu.cfs_quota_us"), "1000"); /* the least */
     assert_string_equal(read_file("memory/sluice/own/t1/memory.limit_in_bytes"), "-1");
+    assert_int_equal(make(&g, "/sluice/own/t1", 0, 256, 0, reason), SL_OK); /* a container's */
+    assert_string_equal(read_file("cpu/sluice/own/t1/cpu.shares"), "256");
+    assert_string_equal(read_file("cpu/sluice/own/t1/cpu.cfs_quota_us"), "-1");
     /* A directory that is not a cgroup has no limit files: refused, said why. */
-    assert_int_equal(task_cgroup_make(&g, "/sluice/own/t2", 512, 96, reason, sizeof(reason)),
+    assert_int_equal(make(&g, "/sluice/own/t2", 512, 0, 96, reason),
                      SL_ERR);
     assert_non_null(strstr(reason, "ResourceInitializationError: cannot make the task's cgroup "
                                    "/sluice/own/t2"));
@@ -223,8 +328,9 @@ static void test_make_v2(void **state)
         make_file(f, "");
     }
     make_file("unified/sluice/own/t1/cpu.max", "");
+    make_file("unified/sluice/own/t1/cpu.weight", "");
     make_file("unified/sluice/own/t1/memory.max", "");
-    assert_int_equal(task_cgroup_make(&g, "/sluice/own/t1", 2048, 512, reason, sizeof(reason)),
+    assert_int_equal(make(&g, "/sluice/own/t1", 2048, 0, 512, reason),
                      SL_OK);
     for (i = 0; i < 4; i++) {
         snprintf(f, sizeof(f), "%s/cgroup.subtree_control", levels[i]);
@@ -232,9 +338,12 @@ static void test_make_v2(void **state)
     }
     assert_string_equal(read_file("unified/sluice/own/t1/cpu.max"), "200000 100000");
     assert_string_equal(read_file("unified/sluice/own/t1/memory.max"), "536870912");
-    assert_int_equal(task_cgroup_make(&g, "/sluice/own/t1", 0, 0, reason, sizeof(reason)), SL_OK);
+    assert_int_equal(make(&g, "/sluice/own/t1", 0, 0, 0, reason), SL_OK);
     assert_string_equal(read_file("unified/sluice/own/t1/cpu.max"), "max 100000");
     assert_string_equal(read_file("unified/sluice/own/t1/memory.max"), "max");
+    assert_string_equal(read_file("unified/sluice/own/t1/cpu.weight"), "39"); /* 1024 shares */
+    assert_int_equal(make(&g, "/sluice/own/t1", 0, 2, 0, reason), SL_OK);
+    assert_string_equal(read_file("unified/sluice/own/t1/cpu.weight"), "1");
 }
 
 /* Removal takes the engine's empty cgroups below the task's, and the
@@ -299,6 +408,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_probe, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_probe_v2_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_procs_and_oom_kills, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_exec_shim, setup, teardown),
         cmocka_unit_test(test_path),
         cmocka_unit_test_setup_teardown(test_make_v1, setup, teardown),
         cmocka_unit_test_setup_teardown(test_make_v2, setup, teardown),
