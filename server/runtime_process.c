@@ -222,15 +222,21 @@ static int spawn(struct rt_process *p, const char *cgroup, char **argv, char **e
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t attr;
     char files[2][300], prog[1024];
-    char *shim[2 + 2 + 1 + 1 + 256];
+    char **shim = NULL;
     const char *program = argv[0];
     int rc, n = 0, k;
-    size_t i;
+    size_t i, argc;
 
     if (cgroup) {
         if ((rc = resolve_exec(argv[0], envp, prog, sizeof(prog))) != 0) {
             snprintf(reason, rlen, "CannotStartContainerError: exec %.300s: %s", argv[0],
                      strerror(rc));
+            return SL_ERR;
+        }
+        for (argc = 0; argv[argc]; argc++)
+            ;
+        if ((shim = calloc(argc + 6, sizeof(*shim))) == NULL) {
+            snprintf(reason, rlen, "ResourceInitializationError: out of memory");
             return SL_ERR;
         }
         shim[n++] = p->self_exe;
@@ -239,14 +245,9 @@ static int spawn(struct rt_process *p, const char *cgroup, char **argv, char **e
             shim[n++] = files[i];
         shim[n++] = "--";
         shim[n++] = prog;
-        for (i = 1; argv[i] && n < (int)(sizeof(shim) / sizeof(shim[0])) - 1; i++)
+        for (i = 1; i < argc; i++)
             shim[n++] = argv[i];
-        if (argv[i]) {
-            snprintf(reason, rlen, "CannotStartContainerError: too many arguments");
-            return SL_ERR;
-        }
-        shim[n] = NULL;
-        argv = shim;
+        argv = shim; /* NULL-terminated by calloc */
     }
 
     supervise_spawnattr(&attr, POSIX_SPAWN_SETPGROUP);
@@ -262,6 +263,7 @@ static int spawn(struct rt_process *p, const char *cgroup, char **argv, char **e
     if (cwd && cwd[0])
         posix_spawn_file_actions_addchdir_np(&fa, cwd);
     rc = posix_spawnp(pid, argv[0], &fa, &attr, argv, envp);
+    free(shim);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&attr);
     if (rc != 0) {
