@@ -606,7 +606,7 @@ static int proc_start_task(struct runtime *rt, const char *key, json_t *task, js
         json_t *cmd = json_object_get(ov, "command") ? json_object_get(ov, "command")
                                                      : json_object_get(cd, "command");
         struct rt_ctr *c = &t->c[t->n];
-        char dir[2048], out[2100], errp[2100], rid[64], cg[TASK_CGROUP_PATH_MAX + 8];
+        char dir[2048], out[2100], errp[2100], rid[64], cg[TASK_CGROUP_PATH_MAX + 16];
         char **argv = NULL;
         size_t argc = 0;
 
@@ -829,7 +829,7 @@ static void hc_step(struct rt_ctr *c, uint64_t now)
  * <t> (in its cgroup or, past the task's memory, the task's). */
 static int oom_killed(struct rt_process *p, struct rt_task *t, int i)
 {
-    char cg[TASK_CGROUP_PATH_MAX + 8];
+    char cg[TASK_CGROUP_PATH_MAX + 16];
 
     if (t->cgroup[0] == '\0')
         return 0;
@@ -993,7 +993,7 @@ static void probe_cgroups(struct rt_process *p)
 {
     struct task_cgroup_engine host = {"cgroupfs", NULL, geteuid() != 0, 1};
     struct sl_err err = {0};
-    ssize_t n;
+    ssize_t n = 0;
 
     task_cgroup_probe(&p->cg, &host, NULL);
     if (p->cg.version && task_dir_owner(p->tasks_dir, p->owner, &err) != SL_OK) {

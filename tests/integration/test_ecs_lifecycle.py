@@ -185,7 +185,8 @@ def test_task_cgroups(s):
     with open(os.path.join(s.data_dir, "tasks", "runtime-owner")) as f:
         task_cg = "/sluice/%s/%s" % (f.read().strip(), tid)
     logs = "/v1/ecs/clusters/default/tasks/%s/containers/show/logs" % tid
-    check(wait_for(lambda: b"memory:" in s.http("GET", logs)[2], 10, 0.05), "show started")
+    check(wait_for(lambda: b"memory:" in (s.http("GET", logs)[2] or b""), 10, 0.05),
+          "show started")
     mine = {ln.split(":")[1]: ln.split(":", 2)[2]
             for ln in s.http("GET", logs)[2].decode().splitlines() if ln.count(":") >= 2}
     check_eq((mine.get("memory"), mine.get("cpu")), (task_cg + "/c0", task_cg + "/c0"),
