@@ -393,7 +393,7 @@ static int do_create(struct dk_rt *r, struct dk_task *t)
     if (ensure_volumes(r, t, reason, sizeof(reason)) != SL_OK ||
         check_fixed_ports(r, t, reason, sizeof(reason)) != SL_OK ||
         (t->cgroup[0] && task_cgroup_make(&r->cg, t->cgroup,
-                                          &(struct task_cgroup_limits){t->cg_cpu, 0, t->cg_mem},
+                                          &(struct task_cgroup_limits){t->cg_cpu, 0, t->cg_mem, 0},
                                           reason, sizeof(reason)) != SL_OK))
         goto fail;
     for (i = 0; i < t->n; i++) {

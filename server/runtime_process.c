@@ -531,7 +531,8 @@ static int cgroups_for(struct rt_process *p, struct rt_task *t, int i, json_t *t
     }
     snprintf(out, cap, "%s/c%d", t->cgroup, i);
     cpu = sized_member(cd, ov, "cpu");
-    lim = (struct task_cgroup_limits){0, cpu >= 2 ? cpu : 2, sized_member(cd, ov, "memory")};
+    lim = (struct task_cgroup_limits){0, cpu >= 2 ? cpu : 2, sized_member(cd, ov, "memory"),
+                                      sized_member(cd, ov, "memoryReservation")};
     return task_cgroup_make(&p->cg, out, &lim, reason, rlen);
 }
 

@@ -206,7 +206,7 @@ static int v2_enable(const char *mount, const char *path)
 static int bound(const struct task_cgroups *g, const char *path,
                  const struct task_cgroup_limits *lim)
 {
-    char quota[32], mem[32], v[64];
+    char quota[32], mem[32], soft[32], v[64];
     long q = lim->cpu_units * CFS_PERIOD_US / 1024, shares = lim->cpu_shares;
     int rc;
 
@@ -220,6 +220,7 @@ static int bound(const struct task_cgroups *g, const char *path,
         shares = 262144;
     snprintf(quota, sizeof(quota), "%ld", q);
     snprintf(mem, sizeof(mem), "%lld", (long long)lim->mem_mib * 1024 * 1024);
+    snprintf(soft, sizeof(soft), "%lld", (long long)lim->soft_mib * 1024 * 1024);
     if (g->version == 2) {
         if ((rc = v2_enable(g->mem, path)) != 0)
             return rc;
@@ -228,7 +229,8 @@ static int bound(const struct task_cgroups *g, const char *path,
             return rc;
         /* v1 shares 2-262144 onto v2 weights 1-10000, as runc maps them. */
         snprintf(v, sizeof(v), "%ld", 1 + (shares - 2) * 9999 / 262142);
-        if ((rc = put(g->cpu, path, "cpu.weight", v)) != 0)
+        if ((rc = put(g->cpu, path, "cpu.weight", v)) != 0 ||
+            (rc = put(g->mem, path, "memory.low", lim->soft_mib > 0 ? soft : "0")) != 0)
             return rc;
         return put(g->mem, path, "memory.max", lim->mem_mib > 0 ? mem : "max");
     }
@@ -237,7 +239,9 @@ static int bound(const struct task_cgroups *g, const char *path,
         (rc = put(g->cpu, path, "cpu.cfs_quota_us", lim->cpu_units > 0 ? quota : "-1")) != 0)
         return rc;
     snprintf(v, sizeof(v), "%ld", shares);
-    if ((rc = put(g->cpu, path, "cpu.shares", v)) != 0)
+    if ((rc = put(g->cpu, path, "cpu.shares", v)) != 0 ||
+        (rc = put(g->mem, path, "memory.soft_limit_in_bytes", lim->soft_mib > 0 ? soft : "-1")) !=
+            0)
         return rc;
     return put(g->mem, path, "memory.limit_in_bytes", lim->mem_mib > 0 ? mem : "-1");
 }

@@ -63,6 +63,7 @@ struct task_cgroup_limits {
     long cpu_units;  /* a CFS quota, 1024 units a vCPU (a task's cpu) */
     long cpu_shares; /* a weight against its siblings (a container's cpu) */
     long mem_mib;    /* a hard memory limit */
+    long soft_mib;   /* a soft one (memoryReservation): v1's soft limit, v2's memory.low */
 };
 
 /* Make cgroup <path> (from task_cgroup_path(), or below one) and bound it

@@ -178,7 +178,8 @@ def test_task_cgroups(s):
                      "time.sleep(600)"]
     ecs.register_task_definition(family="bounded", cpu="512", memory="256",
                                  containerDefinitions=[
-                                     container("show", entry=show, cpu=128),
+                                     container("show", entry=show, cpu=128,
+                                               memoryReservation=32),
                                      container("hog", entry=hog, essential=False)])
     arn = ecs.run_task(taskDefinition="bounded")["tasks"][0]["taskArn"]
     tid = arn.rsplit("/", 1)[1]
@@ -198,8 +199,9 @@ def test_task_cgroups(s):
     check_eq((value(task_cg, "memory.limit_in_bytes"), value(task_cg, "cpu.cfs_quota_us")),
              (256 << 20, 50000), "the task's cgroup: its memory and 0.5 vCPU")
     check_eq((value(task_cg + "/c0", "memory.limit_in_bytes"),
-              value(task_cg + "/c0", "cpu.shares")), (64 << 20, 128),
-             "the container's cgroup: its memory and cpu shares")
+              value(task_cg + "/c0", "memory.soft_limit_in_bytes"),
+              value(task_cg + "/c0", "cpu.shares")), (64 << 20, 32 << 20, 128),
+             "the container's cgroup: its memory, memoryReservation and cpu shares")
 
     def hog_state():
         return [(c.get("exitCode"), c.get("reason")) for c in describe(ecs, arn)["containers"]

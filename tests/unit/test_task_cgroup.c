@@ -121,7 +121,7 @@ static int teardown(void **state)
 static int make(const struct task_cgroups *g, const char *path, long cpu, long shares, long mem,
                 char reason[512])
 {
-    struct task_cgroup_limits lim = {cpu, shares, mem};
+    struct task_cgroup_limits lim = {cpu, shares, mem, mem / 2};
 
     return task_cgroup_make(g, path, &lim, reason, 512);
 }
@@ -286,6 +286,7 @@ static void test_make_v1(void **state)
     /* The files a cgroup filesystem would show in a new cgroup. */
     make_dir("memory/sluice/own/t1");
     make_file("memory/sluice/own/t1/memory.limit_in_bytes", "");
+    make_file("memory/sluice/own/t1/memory.soft_limit_in_bytes", "");
     make_dir("cpu/sluice/own/t1");
     make_file("cpu/sluice/own/t1/cpu.cfs_period_us", "");
     make_file("cpu/sluice/own/t1/cpu.cfs_quota_us", "");
@@ -293,6 +294,7 @@ static void test_make_v1(void **state)
     assert_int_equal(make(&g, "/sluice/own/t1", 512, 0, 96, reason),
                      SL_OK);
     assert_string_equal(read_file("memory/sluice/own/t1/memory.limit_in_bytes"), "100663296");
+    assert_string_equal(read_file("memory/sluice/own/t1/memory.soft_limit_in_bytes"), "50331648");
     assert_string_equal(read_file("cpu/sluice/own/t1/cpu.cfs_period_us"), "100000");
     assert_string_equal(read_file("cpu/sluice/own/t1/cpu.cfs_quota_us"), "50000");
     assert_string_equal(read_file("cpu/sluice/own/t1/cpu.shares"), "1024"); /* no weight */
@@ -329,6 +331,7 @@ static void test_make_v2(void **state)
     }
     make_file("unified/sluice/own/t1/cpu.max", "");
     make_file("unified/sluice/own/t1/cpu.weight", "");
+    make_file("unified/sluice/own/t1/memory.low", "");
     make_file("unified/sluice/own/t1/memory.max", "");
     assert_int_equal(make(&g, "/sluice/own/t1", 2048, 0, 512, reason),
                      SL_OK);
@@ -338,6 +341,7 @@ static void test_make_v2(void **state)
     }
     assert_string_equal(read_file("unified/sluice/own/t1/cpu.max"), "200000 100000");
     assert_string_equal(read_file("unified/sluice/own/t1/memory.max"), "536870912");
+    assert_string_equal(read_file("unified/sluice/own/t1/memory.low"), "268435456");
     assert_int_equal(make(&g, "/sluice/own/t1", 0, 0, 0, reason), SL_OK);
     assert_string_equal(read_file("unified/sluice/own/t1/cpu.max"), "max 100000");
     assert_string_equal(read_file("unified/sluice/own/t1/memory.max"), "max");
