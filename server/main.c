@@ -23,7 +23,7 @@
 #include "server/park.h"
 #include "server/scheduler.h"
 #include "server/supervise.h"
-#include "server/task_cgroup.h"
+#include "server/task_exec.h"
 #include "routes/acm/ca.h"
 #include "routes/elbv2/health.h"
 #include "store/store.h"
@@ -43,9 +43,9 @@ int main(int argc, char **argv)
     sigset_t sigs;
     int rc, sig, status = 1;
 
-    /* The process runtime's shim: join a task's cgroup, exec its program. */
-    if (argc > 1 && strcmp(argv[1], TASK_CGROUP_EXEC_ARG) == 0)
-        return task_cgroup_exec_main(argc - 2, argv + 2);
+    /* The process runtime's shim: a task's cgroup, ulimits, user; exec. */
+    if (argc > 1 && strcmp(argv[1], TASK_EXEC_ARG) == 0)
+        return task_exec_main(argc - 2, argv + 2);
     /* Handle signals synchronously in the main thread, blocked from the
      * start so a SIGTERM during start-up is not lost: every other thread
      * inherits the mask. */

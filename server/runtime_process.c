@@ -19,9 +19,10 @@
  * - Where sluiced may make cgroups (task_cgroup.h: root, cgroupfs), a task
  *   runs in a cgroup bounded by its task-level cpu and memory, and each
  *   container's process in one below it bounded by the container's memory
- *   and weighted by its cpu, as on ECS.  The process starts through
- *   sluiced's own shim (TASK_CGROUP_EXEC_ARG), which joins its cgroup
- *   before it execs the program: nothing of the task starts outside it.
+ *   and weighted by its cpu, as on ECS.
+ * - The process starts through sluiced's own shim (task_exec.h), which
+ *   joins its cgroup, sets its ulimits and becomes its user before it execs
+ *   the program: nothing of the task runs elsewhere or as root first.
  */
 #define _GNU_SOURCE /* posix_spawn_file_actions_addchdir_np, addclosefrom_np */
 #include "server/runtime.h"
@@ -29,6 +30,7 @@
 #include "server/task_cgroup.h"
 #include "server/task_dir.h"
 #include "server/task_env.h"
+#include "server/task_exec.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -93,7 +95,7 @@ struct rt_process {
     struct rt_task *tasks;
     struct task_cgroups cg;     /* task cgroups, or why not */
     char owner[TASK_DIR_OWNER_LEN + 1];
-    char self_exe[1024];        /* sluiced, for its cgroup shim */
+    char self_exe[1024];        /* sluiced, the shim of task_exec.h; "" if unknown */
 };
 
 /* ---- string vectors ---- */
@@ -214,20 +216,20 @@ static int resolve_exec(const char *file, char **envp, char *out, size_t cap)
 
 /* posix_spawnp <argv> with <envp> in <cwd>, output to <out>/<errp> (NULL:
  * /dev/null), in process group <pgid> (0: a new group led by the child);
- * with <cgroup> (NULL for none) through the shim that joins it first. */
-static int spawn(struct rt_process *p, const char *cgroup, char **argv, char **envp,
-                 const char *cwd, const char *out, const char *errp, pid_t pgid, pid_t *pid,
-                 char *reason, size_t rlen)
+ * with shim options <opts> (NULL for none: task_exec.h) through the shim,
+ * which execs <argv> once it has applied them. */
+static int spawn(struct rt_process *p, char **opts, char **argv, char **envp, const char *cwd,
+                 const char *out, const char *errp, pid_t pgid, pid_t *pid, char *reason,
+                 size_t rlen)
 {
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t attr;
-    char files[2][300], prog[1024];
-    char **shim = NULL;
+    char prog[1024], **shim = NULL;
     const char *program = argv[0];
-    int rc, n = 0, k;
-    size_t i, argc;
+    size_t i, n = 0, nopts = 0, argc;
+    int rc;
 
-    if (cgroup) {
+    if (opts) {
         if ((rc = resolve_exec(argv[0], envp, prog, sizeof(prog))) != 0) {
             snprintf(reason, rlen, "CannotStartContainerError: exec %.300s: %s", argv[0],
                      strerror(rc));
@@ -235,14 +237,16 @@ static int spawn(struct rt_process *p, const char *cgroup, char **argv, char **e
         }
         for (argc = 0; argv[argc]; argc++)
             ;
-        if ((shim = calloc(argc + 6, sizeof(*shim))) == NULL) {
+        while (opts[nopts])
+            nopts++;
+        if ((shim = calloc(argc + nopts + 4, sizeof(*shim))) == NULL) {
             snprintf(reason, rlen, "ResourceInitializationError: out of memory");
             return SL_ERR;
         }
         shim[n++] = p->self_exe;
-        shim[n++] = TASK_CGROUP_EXEC_ARG;
-        for (k = task_cgroup_procs(&p->cg, cgroup, files), i = 0; (int)i < k; i++)
-            shim[n++] = files[i];
+        shim[n++] = TASK_EXEC_ARG;
+        for (i = 0; i < nopts; i++)
+            shim[n++] = opts[i];
         shim[n++] = "--";
         shim[n++] = prog;
         for (i = 1; i < argc; i++)
@@ -536,6 +540,61 @@ static int cgroups_for(struct rt_process *p, struct rt_task *t, int i, json_t *t
     return task_cgroup_make(&p->cg, out, &lim, reason, rlen);
 }
 
+static char **strv_push(char **v, size_t *n, const char *a, const char *b)
+{
+    char **nv = realloc(v, (*n + 3) * sizeof(*v));
+
+    if (nv == NULL)
+        return v;
+    nv[(*n)++] = strdup(a);
+    nv[(*n)++] = strdup(b);
+    nv[*n] = NULL;
+    return nv;
+}
+
+/* The shim's options (task_exec.h) for container definition <cd> in
+ * cgroup <cg> ("" for none): its cgroup, its ulimits, its user.  *out NULL
+ * when it needs none; SL_ERR with <reason> for a setting this host cannot
+ * apply. */
+static int shim_opts(struct rt_process *p, const char *cg, json_t *cd, char ***out, char *reason,
+                     size_t rlen)
+{
+    char files[2][300], v[600];
+    const char *user = json_string_value(json_object_get(cd, "user"));
+    json_t *u;
+    size_t n = 0, i;
+    int k;
+
+    *out = NULL;
+    for (k = cg[0] ? task_cgroup_procs(&p->cg, cg, files) : 0, i = 0; (int)i < k; i++)
+        *out = strv_push(*out, &n, "-j", files[i]);
+    json_array_foreach(json_object_get(cd, "ulimits"), i, u) {
+        const char *name = json_string_value(json_object_get(u, "name"));
+        if (name == NULL || task_exec_rlimit(name) < 0 ||
+            !json_is_integer(json_object_get(u, "softLimit")) ||
+            !json_is_integer(json_object_get(u, "hardLimit"))) {
+            snprintf(reason, rlen, "CannotStartContainerError: ulimit %.100s is not one this "
+                     "host has (name, softLimit, hardLimit)", name ? name : "without a name");
+            return SL_ERR;
+        }
+        snprintf(v, sizeof(v), "%s=%lld:%lld", name,
+                 (long long)json_integer_value(json_object_get(u, "softLimit")),
+                 (long long)json_integer_value(json_object_get(u, "hardLimit")));
+        *out = strv_push(*out, &n, "-r", v);
+    }
+    if (user && user[0]) {
+        if (task_exec_user(user, v, sizeof(v), reason, rlen) != SL_OK)
+            return SL_ERR;
+        *out = strv_push(*out, &n, "-u", v);
+    }
+    if (*out && p->self_exe[0] == '\0') {
+        snprintf(reason, rlen, "ResourceInitializationError: cannot read /proc/self/exe, which "
+                 "starts a task's process with its cgroup, ulimits and user");
+        return SL_ERR;
+    }
+    return SL_OK;
+}
+
 static int proc_start_task(struct runtime *rt, const char *key, json_t *task, json_t *td,
                            char *reason, size_t rlen)
 {
@@ -608,7 +667,7 @@ static int proc_start_task(struct runtime *rt, const char *key, json_t *task, js
                                                      : json_object_get(cd, "command");
         struct rt_ctr *c = &t->c[t->n];
         char dir[2048], out[2100], errp[2100], rid[64], cg[TASK_CGROUP_PATH_MAX + 16];
-        char **argv = NULL;
+        char **argv = NULL, **opts = NULL;
         size_t argc = 0;
 
         snprintf(c->name, sizeof(c->name), "%s", name);
@@ -642,14 +701,17 @@ static int proc_start_task(struct runtime *rt, const char *key, json_t *task, js
             goto fail;
         }
         if (cgroups_for(p, t, t->n, task, cd, ov, cg, sizeof(cg), reason, rlen) != SL_OK ||
-            spawn(p, cg[0] ? cg : NULL, argv, c->envp, c->cwd, out, errp, t->pgid, &c->pid,
-                  reason, rlen) != SL_OK) {
+            shim_opts(p, cg, cd, &opts, reason, rlen) != SL_OK ||
+            spawn(p, opts, argv, c->envp, c->cwd, out, errp, t->pgid, &c->pid, reason, rlen) !=
+                SL_OK) {
             strv_free(argv);
+            strv_free(opts);
             strv_free(c->envp);
             c->envp = NULL;
             goto fail;
         }
         strv_free(argv);
+        strv_free(opts);
         if (t->pgid == 0)
             t->pgid = c->pid;
         c->child = 1;
@@ -988,22 +1050,22 @@ static const struct runtime_ops process_ops = {
     proc_free,
 };
 
-/* Whether tasks get cgroups here (see the caveats), and the owner and
- * shim they need; the empty cgroups an earlier sluiced left are removed. */
+/* The shim (sluiced itself), whether tasks get cgroups here (see the
+ * caveats) and the owner they need; the empty cgroups an earlier sluiced
+ * left are removed. */
 static void probe_cgroups(struct rt_process *p)
 {
     struct task_cgroup_engine host = {"cgroupfs", NULL, geteuid() != 0, 1};
     struct sl_err err = {0};
-    ssize_t n = 0;
+    ssize_t n = readlink("/proc/self/exe", p->self_exe, sizeof(p->self_exe) - 1);
 
+    p->self_exe[n > 0 && (size_t)n < sizeof(p->self_exe) - 1 ? n : 0] = '\0';
     task_cgroup_probe(&p->cg, &host, NULL);
     if (p->cg.version && task_dir_owner(p->tasks_dir, p->owner, &err) != SL_OK) {
         snprintf(p->cg.why, sizeof(p->cg.why), "%.200s", err.message);
         p->cg.version = 0;
     }
-    if (p->cg.version &&
-        ((n = readlink("/proc/self/exe", p->self_exe, sizeof(p->self_exe) - 1)) <= 0 ||
-         (size_t)n >= sizeof(p->self_exe) - 1)) {
+    if (p->cg.version && p->self_exe[0] == '\0') {
         snprintf(p->cg.why, sizeof(p->cg.why), "cannot read /proc/self/exe");
         p->cg.version = 0;
     }
@@ -1011,7 +1073,6 @@ static void probe_cgroups(struct rt_process *p)
         log_warn("runtime: tasks' cpu and memory are reserved, not enforced: %s", p->cg.why);
         return;
     }
-    p->self_exe[n] = '\0';
     task_cgroup_sweep(&p->cg, p->owner);
     log_info("runtime: each task runs in a cgroup of its own (cgroup v%d), bounded by its cpu "
              "and memory",

@@ -322,28 +322,6 @@ long task_cgroup_oom_kills(const struct task_cgroups *g, const char *path)
     return n;
 }
 
-int task_cgroup_exec_main(int argc, char **argv)
-{
-    int i, fd;
-
-    for (i = 0; i < argc && strcmp(argv[i], "--") != 0; i++) {
-        /* "0" is the writer itself, on v1 and v2 alike. */
-        if ((fd = open(argv[i], O_WRONLY | O_CLOEXEC)) < 0 || write(fd, "0", 1) != 1) {
-            fprintf(stderr, "sluiced: cannot join the task's cgroup (%s): %s\n", argv[i],
-                    strerror(errno));
-            return 126;
-        }
-        close(fd);
-    }
-    if (i + 1 >= argc) {
-        fprintf(stderr, "sluiced: " TASK_CGROUP_EXEC_ARG " FILE... -- PATH ARG...\n");
-        return 126;
-    }
-    execv(argv[i + 1], argv + i + 1);
-    fprintf(stderr, "sluiced: exec %s: %s\n", argv[i + 1], strerror(errno));
-    return errno == ENOENT ? 127 : 126;
-}
-
 /* rmdir <dir> after the directories below it, <depth> levels at most. */
 static void remove_tree(const char *dir, int depth)
 {

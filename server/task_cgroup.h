@@ -5,7 +5,7 @@
  * sluiced makes the cgroup and writes its limits; the engine puts each of
  * the task's containers in it (HostConfig.CgroupParent, the engine's
  * cgroupfs driver), or the process runtime starts each container's
- * process in a cgroup of its own below it (task_cgroup_exec_main()), so
+ * process in a cgroup of its own below it (task_exec.h), so
  * the limits bound the task as a whole.  The cgroup is
  * <hierarchy>/sluice/<owner>/<task id>: on cgroup v1 in the memory and cpu
  * hierarchies (the engine makes it in the others), on v2 in the unified
@@ -80,17 +80,6 @@ int task_cgroup_procs(const struct task_cgroups *g, const char *path, char out[2
 /* How many processes of cgroup <path> (and below) the kernel's OOM killer
  * has killed: >= 0, or SL_ENOTFOUND when it cannot be read. */
 long task_cgroup_oom_kills(const struct task_cgroups *g, const char *path);
-
-/* The first argument that makes sluiced the process runtime's shim:
- * "sluiced --sluice-exec-in-cgroup FILE... -- PATH ARG..." writes itself
- * into each cgroup.procs FILE, then execs PATH (absolute) with ARGs, so
- * that the program starts inside its cgroup and none of its children can
- * start outside it. */
-#define TASK_CGROUP_EXEC_ARG "--sluice-exec-in-cgroup"
-
-/* main() for that shim: <argc>/<argv> from the FILEs on.  Returns only on
- * failure (126, having said why on stderr), as a shell does. */
-int task_cgroup_exec_main(int argc, char **argv);
 
 /* 1 if process <pid> runs in cgroup <path> or below it, 0 if it runs
  * elsewhere, SL_ENOTFOUND if it cannot be told (the process is gone: a

@@ -166,6 +166,29 @@ def test_environment_sources(s):
         shutil.rmtree(d, ignore_errors=True)
 
 
+def test_user_and_ulimits(s):
+    """A container's user and ulimits hold for its process: the shim sets
+    them before it execs the program.  A user this host lacks fails the
+    start."""
+    ecs = s.boto3("ecs")
+    show = ["/bin/sh", "-c", "echo $(id -u):$(id -g) $(ulimit -n) $(ulimit -Hn); exec sleep 600"]
+    ecs.register_task_definition(family="who", containerDefinitions=[container(
+        entry=show, user="65534:65534",
+        ulimits=[{"name": "nofile", "softLimit": 200, "hardLimit": 300}])])
+    arn = ecs.run_task(taskDefinition="who")["tasks"][0]["taskArn"]
+    logs = "/v1/ecs/clusters/default/tasks/%s/containers/main/logs" % arn.rsplit("/", 1)[1]
+    check(wait_for(lambda: s.http("GET", logs)[2] == b"65534:65534 200 300\n", 10, 0.05),
+          "the process runs as its user, with its ulimits: %r" % (s.http("GET", logs)[2],))
+    ecs.stop_task(task=arn)
+    ecs.register_task_definition(family="who-bad", containerDefinitions=[container(
+        user="no-such-user-here")])
+    arn = ecs.run_task(taskDefinition="who-bad")["tasks"][0]["taskArn"]
+    t, _ = watch(ecs, arn, stopped)
+    check_eq((t.get("stopCode"), t.get("stoppedReason")),
+             ("TaskFailedToStart", "CannotStartContainerError: user no-such-user-here: no such "
+                                   "user on this host"), "a user this host lacks")
+
+
 def test_task_cgroups(s):
     """A task runs in a cgroup bounded by its task-level cpu and memory, each
     container's process in one below it bounded by the container's memory
@@ -385,7 +408,8 @@ def main():
     s.start()
     s.boto3("ecs").create_cluster()  # the default cluster exists once created, as on ECS
     try:
-        for fn in (test_walk_and_stop_codes, test_environment_sources, test_task_cgroups,
+        for fn in (test_walk_and_stop_codes, test_environment_sources, test_user_and_ulimits,
+                   test_task_cgroups,
                    test_service_drain_and_kill,
                    test_crash_loop_throttled):
             t0 = time.time()

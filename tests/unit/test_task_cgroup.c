@@ -14,9 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/err.h"
@@ -220,46 +218,6 @@ static void test_procs_and_oom_kills(void **state)
     assert_int_equal(task_cgroup_procs(&g, "/sluice/o/t/c0", files), 0);
 }
 
-/* Run the shim in a child: its exit status. */
-static int shim(char **argv, int argc)
-{
-    pid_t pid = fork();
-    int st;
-
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int null = open("/dev/null", O_WRONLY);
-        dup2(null, 2); /* its complaints */
-        _exit(task_cgroup_exec_main(argc, argv));
-    }
-    assert_int_equal(waitpid(pid, &st, 0), pid);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-/* The shim joins each cgroup ("0": itself) and execs the program; it
- * fails as a shell does when it cannot. */
-static void test_exec_shim(void **state)
-{
-    char a[300], b[300], gone[300];
-    char *ok[] = {a, b, "--", "/bin/true", NULL};
-    char *bad_exec[] = {a, "--", "/nonexistent/prog", NULL};
-    char *no_join[] = {gone, "--", "/bin/true", NULL};
-    char *no_prog[] = {a, "--", NULL};
-
-    (void)state;
-    make_file("a", "");
-    make_file("b", "");
-    path_of(a, sizeof(a), "a");
-    path_of(b, sizeof(b), "b");
-    path_of(gone, sizeof(gone), "missing/cgroup.procs");
-    assert_int_equal(shim(ok, 4), 0);
-    assert_string_equal(read_file("a"), "0");
-    assert_string_equal(read_file("b"), "0");
-    assert_int_equal(shim(bad_exec, 3), 127);
-    assert_int_equal(shim(no_join, 3), 126);
-    assert_int_equal(shim(no_prog, 2), 126);
-}
-
 static void test_path(void **state)
 {
     char p[TASK_CGROUP_PATH_MAX];
@@ -414,7 +372,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_probe, setup, teardown),
         cmocka_unit_test_setup_teardown(test_probe_v2_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_procs_and_oom_kills, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_exec_shim, setup, teardown),
         cmocka_unit_test(test_path),
         cmocka_unit_test_setup_teardown(test_make_v1, setup, teardown),
         cmocka_unit_test_setup_teardown(test_make_v2, setup, teardown),
