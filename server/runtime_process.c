@@ -63,6 +63,7 @@ struct rt_ctr {
     int code; /* -1: unknown */
     int oom;  /* the kernel's OOM killer ended it */
     char **envp;
+    char **opts; /* the shim's (task_exec.h), also its health check's; NULL: none */
     char cwd[2048];
     /* health check */
     char **hc_argv;
@@ -216,9 +217,9 @@ static int resolve_exec(const char *file, char **envp, char *out, size_t cap)
 
 /* posix_spawnp <argv> with <envp> in <cwd>, output to <out>/<errp> (NULL:
  * /dev/null), in process group <pgid> (0: a new group led by the child);
- * with shim options <opts> (NULL for none: task_exec.h) through the shim,
- * which execs <argv> once it has applied them. */
-static int spawn(struct rt_process *p, char **opts, char **argv, char **envp, const char *cwd,
+ * with shim options <opts> (NULL for none: task_exec.h) through the shim
+ * <self_exe>, which execs <argv> once it has applied them. */
+static int spawn(const char *self_exe, char **opts, char **argv, char **envp, const char *cwd,
                  const char *out, const char *errp, pid_t pgid, pid_t *pid, char *reason,
                  size_t rlen)
 {
@@ -243,7 +244,7 @@ static int spawn(struct rt_process *p, char **opts, char **argv, char **envp, co
             snprintf(reason, rlen, "ResourceInitializationError: out of memory");
             return SL_ERR;
         }
-        shim[n++] = p->self_exe;
+        shim[n++] = (char *)self_exe;
         shim[n++] = TASK_EXEC_ARG;
         for (i = 0; i < nopts; i++)
             shim[n++] = opts[i];
@@ -335,6 +336,7 @@ static void task_free(struct rt_process *p, struct rt_task *t)
             waitpid(t->c[i].hc_pid, NULL, 0);
         }
         strv_free(t->c[i].envp);
+        strv_free(t->c[i].opts);
         strv_free(t->c[i].hc_argv);
     }
     if (t->cgroup[0])
@@ -554,8 +556,8 @@ static char **strv_push(char **v, size_t *n, const char *a, const char *b)
 
 /* The shim's options (task_exec.h) for container definition <cd> in
  * cgroup <cg> ("" for none): its cgroup, its ulimits, its user.  *out NULL
- * when it needs none; SL_ERR with <reason> for a setting this host cannot
- * apply. */
+ * when it needs none; SL_ERR (*out NULL) with <reason> for a setting this
+ * host cannot apply. */
 static int shim_opts(struct rt_process *p, const char *cg, json_t *cd, char ***out, char *reason,
                      size_t rlen)
 {
@@ -575,7 +577,7 @@ static int shim_opts(struct rt_process *p, const char *cg, json_t *cd, char ***o
             !json_is_integer(json_object_get(u, "hardLimit"))) {
             snprintf(reason, rlen, "CannotStartContainerError: ulimit %.100s is not one this "
                      "host has (name, softLimit, hardLimit)", name ? name : "without a name");
-            return SL_ERR;
+            goto fail;
         }
         snprintf(v, sizeof(v), "%s=%lld:%lld", name,
                  (long long)json_integer_value(json_object_get(u, "softLimit")),
@@ -584,15 +586,19 @@ static int shim_opts(struct rt_process *p, const char *cg, json_t *cd, char ***o
     }
     if (user && user[0]) {
         if (task_exec_user(user, v, sizeof(v), reason, rlen) != SL_OK)
-            return SL_ERR;
+            goto fail;
         *out = strv_push(*out, &n, "-u", v);
     }
     if (*out && p->self_exe[0] == '\0') {
         snprintf(reason, rlen, "ResourceInitializationError: cannot read /proc/self/exe, which "
                  "starts a task's process with its cgroup, ulimits and user");
-        return SL_ERR;
+        goto fail;
     }
     return SL_OK;
+fail:
+    strv_free(*out);
+    *out = NULL;
+    return SL_ERR;
 }
 
 static int proc_start_task(struct runtime *rt, const char *key, json_t *task, json_t *td,
@@ -667,7 +673,7 @@ static int proc_start_task(struct runtime *rt, const char *key, json_t *task, js
                                                      : json_object_get(cd, "command");
         struct rt_ctr *c = &t->c[t->n];
         char dir[2048], out[2100], errp[2100], rid[64], cg[TASK_CGROUP_PATH_MAX + 16];
-        char **argv = NULL, **opts = NULL;
+        char **argv = NULL;
         size_t argc = 0;
 
         snprintf(c->name, sizeof(c->name), "%s", name);
@@ -701,17 +707,16 @@ static int proc_start_task(struct runtime *rt, const char *key, json_t *task, js
             goto fail;
         }
         if (cgroups_for(p, t, t->n, task, cd, ov, cg, sizeof(cg), reason, rlen) != SL_OK ||
-            shim_opts(p, cg, cd, &opts, reason, rlen) != SL_OK ||
-            spawn(p, opts, argv, c->envp, c->cwd, out, errp, t->pgid, &c->pid, reason, rlen) !=
-                SL_OK) {
+            shim_opts(p, cg, cd, &c->opts, reason, rlen) != SL_OK ||
+            spawn(p->self_exe, c->opts, argv, c->envp, c->cwd, out, errp, t->pgid, &c->pid,
+                  reason, rlen) != SL_OK) {
             strv_free(argv);
-            strv_free(opts);
             strv_free(c->envp);
-            c->envp = NULL;
+            strv_free(c->opts);
+            c->envp = c->opts = NULL;
             goto fail;
         }
         strv_free(argv);
-        strv_free(opts);
         if (t->pgid == 0)
             t->pgid = c->pid;
         c->child = 1;
@@ -815,6 +820,15 @@ static int proc_adopt(struct runtime *rt, const char *key, json_t *task, json_t 
             }
             snprintf(c->cwd, sizeof(c->cwd), "%s",
                      json_string_value(json_object_get(lg, "workingDirectory")) ?: "/");
+            {
+                char cg[TASK_CGROUP_PATH_MAX + 16] = "";
+                if (t->cgroup[0])
+                    snprintf(cg, sizeof(cg), "%s/c%d", t->cgroup, t->n - 1);
+                if (shim_opts(p, cg, cd, &c->opts, why, sizeof(why)) != SL_OK)
+                    log_warn("runtime: task %s container %s: its health check runs as "
+                             "sluiced does: %s",
+                             key, c->name, why);
+            }
             hc_setup(c, cd, now);
             /* Keep the last known health until the next check says otherwise. */
             if (json_is_string(json_object_get(jc, "healthStatus")) && c->hc_argv)
@@ -848,7 +862,7 @@ static int proc_adopt(struct runtime *rt, const char *key, json_t *task, json_t 
     return RT_RUNNING;
 }
 
-static void hc_step(struct rt_ctr *c, uint64_t now)
+static void hc_step(const char *self_exe, struct rt_ctr *c, uint64_t now)
 {
     int st, ok = -1;
 
@@ -872,9 +886,10 @@ static void hc_step(struct rt_ctr *c, uint64_t now)
         char why[400];
         c->hc_next = now + (uint64_t)c->hc_interval_ms;
         c->hc_deadline = now + (uint64_t)c->hc_timeout_ms;
-        if (spawn(NULL, NULL, c->hc_argv, c->envp, c->cwd, NULL, NULL, 0, &c->hc_pid, why,
-                  sizeof(why)) !=
-            SL_OK) {
+        /* In the container's cgroup, as its user: a check runs as its
+         * container would, as in a container. */
+        if (spawn(self_exe, c->opts, c->hc_argv, c->envp, c->cwd, NULL, NULL, 0, &c->hc_pid,
+                  why, sizeof(why)) != SL_OK) {
             c->hc_pid = 0;
             ok = 0;
         }
@@ -933,7 +948,7 @@ static int proc_poll(struct runtime *rt, const char *key, json_t *task, int *cha
         if (!c->exited) {
             const char *before = c->hc_status;
             if (!t->stopping)
-                hc_step(c, now);
+                hc_step(p->self_exe, c, now);
             if (before != c->hc_status) {
                 *changed = 1;
                 json_array_foreach(containers, k, jc)

@@ -174,11 +174,16 @@ def test_user_and_ulimits(s):
     show = ["/bin/sh", "-c", "echo $(id -u):$(id -g) $(ulimit -n) $(ulimit -Hn); exec sleep 600"]
     ecs.register_task_definition(family="who", containerDefinitions=[container(
         entry=show, user="65534:65534",
-        ulimits=[{"name": "nofile", "softLimit": 200, "hardLimit": 300}])])
+        ulimits=[{"name": "nofile", "softLimit": 200, "hardLimit": 300}],
+        healthCheck={"command": ["CMD-SHELL", "test $(id -u) = 65534 && test $(ulimit -n) = 200"],
+                     "interval": 1, "timeout": 1, "retries": 1})])
     arn = ecs.run_task(taskDefinition="who")["tasks"][0]["taskArn"]
     logs = "/v1/ecs/clusters/default/tasks/%s/containers/main/logs" % arn.rsplit("/", 1)[1]
     check(wait_for(lambda: s.http("GET", logs)[2] == b"65534:65534 200 300\n", 10, 0.05),
           "the process runs as its user, with its ulimits: %r" % (s.http("GET", logs)[2],))
+    check(wait_for(lambda: describe(ecs, arn)["containers"][0].get("healthStatus") == "HEALTHY",
+                   10, 0.1), "its health check runs as its user too: %r" %
+          describe(ecs, arn)["containers"][0].get("healthStatus"))
     ecs.stop_task(task=arn)
     ecs.register_task_definition(family="who-bad", containerDefinitions=[container(
         user="no-such-user-here")])
