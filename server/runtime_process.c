@@ -25,12 +25,7 @@
  *   the program: nothing of the task runs elsewhere or as root first.
  */
 #define _GNU_SOURCE /* posix_spawn_file_actions_addchdir_np, addclosefrom_np */
-#include "server/runtime.h"
-#include "server/supervise.h"
-#include "server/task_cgroup.h"
-#include "server/task_dir.h"
-#include "server/task_env.h"
-#include "server/task_exec.h"
+#include "server/runtime_process_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -48,111 +43,6 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "routes/ecs/instances.h"
-
-extern char **environ;
-
-#define RT_MAX_CONTAINERS 10
-#define RT_MAX_PORTS 64
-#define RT_DEFAULT_STOP_MS 30000
-
-struct rt_ctr {
-    char name[256];
-    pid_t pid;
-    unsigned long long start; /* /proc start time, clock ticks since boot */
-    int essential, child, exited;
-    int code; /* -1: unknown */
-    int oom;  /* the kernel's OOM killer ended it */
-    char **envp;
-    char **opts; /* the shim's (task_exec.h), also its health check's; NULL: none */
-    char cwd[2048];
-    /* health check */
-    char **hc_argv;
-    long hc_interval_ms, hc_timeout_ms, hc_retries;
-    uint64_t hc_grace_until, hc_next, hc_deadline;
-    pid_t hc_pid;
-    int hc_fails;
-    const char *hc_status; /* UNKNOWN | HEALTHY | UNHEALTHY */
-};
-
-struct rt_task {
-    struct rt_task *next;
-    char key[512];
-    pid_t pgid;
-    int n;
-    struct rt_ctr c[RT_MAX_CONTAINERS];
-    int ports[RT_MAX_PORTS];
-    int nports;
-    int stopping, killed;
-    uint64_t kill_at;
-    long stop_ms;
-    char cgroup[TASK_CGROUP_PATH_MAX]; /* "" when the runtime makes no cgroups */
-};
-
-struct rt_process {
-    struct runtime base; /* first */
-    char tasks_dir[1024];
-    int lo, hi, cursor;
-    unsigned char held[65536];
-    struct rt_task *tasks;
-    struct task_cgroups cg;     /* task cgroups, or why not */
-    char owner[TASK_DIR_OWNER_LEN + 1];
-    char self_exe[1024];        /* sluiced, the shim of task_exec.h; "" if unknown */
-};
-
-/* ---- string vectors ---- */
-
-static void strv_free(char **v)
-{
-    size_t i;
-
-    if (v == NULL)
-        return;
-    for (i = 0; v[i]; i++)
-        free(v[i]);
-    free(v);
-}
-
-/* Append the strings of JSON array <a> (may be NULL) to <v> of length *n. */
-static char **strv_add_json(char **v, size_t *n, json_t *a)
-{
-    size_t i;
-    json_t *s;
-
-    json_array_foreach(a, i, s) {
-        char **nv = realloc(v, (*n + 2) * sizeof(*v));
-        if (nv == NULL)
-            return v;
-        v = nv;
-        v[(*n)++] = strdup(json_string_value(s) ? json_string_value(s) : "");
-        v[*n] = NULL;
-    }
-    return v;
-}
-
-/* Set NAME=VALUE in environment vector <v>, replacing an existing NAME. */
-static char **env_set(char **v, size_t *n, const char *name, const char *value)
-{
-    size_t i, l = strlen(name);
-    char *e = malloc(l + strlen(value) + 2);
-    char **nv;
-
-    if (e == NULL)
-        return v;
-    sprintf(e, "%s=%s", name, value);
-    for (i = 0; i < *n; i++)
-        if (strncmp(v[i], name, l) == 0 && v[i][l] == '=') {
-            free(v[i]);
-            v[i] = e;
-            return v;
-        }
-    if ((nv = realloc(v, (*n + 2) * sizeof(*v))) == NULL) {
-        free(e);
-        return v;
-    }
-    nv[(*n)++] = e;
-    nv[*n] = NULL;
-    return nv;
-}
 
 /* ---- processes ---- */
 
@@ -185,98 +75,6 @@ static unsigned long long proc_start(pid_t pid, int *alive)
     if (p)
         start = strtoull(p, NULL, 10);
     return start;
-}
-
-/* <file> in the PATH of <envp> (sluiced's own when it has none), as
- * execvp looks it up, into <out>: 0 or an errno. */
-static int resolve_exec(const char *file, char **envp, char *out, size_t cap)
-{
-    const char *path = "/usr/local/bin:/usr/bin:/bin", *p, *end;
-    int rc = ENOENT;
-    size_t i;
-
-    if (strchr(file, '/')) {
-        snprintf(out, cap, "%s", file);
-        return access(out, X_OK) == 0 ? 0 : errno;
-    }
-    for (i = 0; envp[i]; i++)
-        if (strncmp(envp[i], "PATH=", 5) == 0)
-            path = envp[i] + 5;
-    for (p = path; *p; p = *end ? end + 1 : end) {
-        struct stat st;
-        end = strchr(p, ':') ? strchr(p, ':') : p + strlen(p);
-        snprintf(out, cap, "%.*s/%s", (int)(end - p) ?: 1, end > p ? p : ".", file);
-        if (stat(out, &st) == 0 && S_ISREG(st.st_mode)) {
-            if (access(out, X_OK) == 0)
-                return 0;
-            rc = EACCES;
-        }
-    }
-    return rc;
-}
-
-/* posix_spawnp <argv> with <envp> in <cwd>, output to <out>/<errp> (NULL:
- * /dev/null), in process group <pgid> (0: a new group led by the child);
- * with shim options <opts> (NULL for none: task_exec.h) through the shim
- * <self_exe>, which execs <argv> once it has applied them. */
-static int spawn(const char *self_exe, char **opts, char **argv, char **envp, const char *cwd,
-                 const char *out, const char *errp, pid_t pgid, pid_t *pid, char *reason,
-                 size_t rlen)
-{
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_t attr;
-    char prog[1024], **shim = NULL;
-    const char *program = argv[0];
-    size_t i, n = 0, nopts = 0, argc;
-    int rc;
-
-    if (opts) {
-        if ((rc = resolve_exec(argv[0], envp, prog, sizeof(prog))) != 0) {
-            snprintf(reason, rlen, "CannotStartContainerError: exec %.300s: %s", argv[0],
-                     strerror(rc));
-            return SL_ERR;
-        }
-        for (argc = 0; argv[argc]; argc++)
-            ;
-        while (opts[nopts])
-            nopts++;
-        if ((shim = calloc(argc + nopts + 4, sizeof(*shim))) == NULL) {
-            snprintf(reason, rlen, "ResourceInitializationError: out of memory");
-            return SL_ERR;
-        }
-        shim[n++] = (char *)self_exe;
-        shim[n++] = TASK_EXEC_ARG;
-        for (i = 0; i < nopts; i++)
-            shim[n++] = opts[i];
-        shim[n++] = "--";
-        shim[n++] = prog;
-        for (i = 1; i < argc; i++)
-            shim[n++] = argv[i];
-        argv = shim; /* NULL-terminated by calloc */
-    }
-
-    supervise_spawnattr(&attr, POSIX_SPAWN_SETPGROUP);
-    posix_spawnattr_setpgroup(&attr, pgid);
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, out ? out : "/dev/null",
-                                     O_WRONLY | O_CREAT | O_APPEND, 0644);
-    posix_spawn_file_actions_addopen(&fa, 2, errp ? errp : "/dev/null",
-                                     O_WRONLY | O_CREAT | O_APPEND, 0644);
-    /* Nothing of sluiced (sockets, the LMDB file) leaks into a task. */
-    posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-    if (cwd && cwd[0])
-        posix_spawn_file_actions_addchdir_np(&fa, cwd);
-    rc = posix_spawnp(pid, argv[0], &fa, &attr, argv, envp);
-    free(shim);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&attr);
-    if (rc != 0) {
-        snprintf(reason, rlen, "CannotStartContainerError: exec %.300s: %s", program,
-                 strerror(rc));
-        return SL_ERR;
-    }
-    return SL_OK;
 }
 
 /* ---- ports ---- */
@@ -335,9 +133,9 @@ static void task_free(struct rt_process *p, struct rt_task *t)
             kill(-t->c[i].hc_pid, SIGKILL);
             waitpid(t->c[i].hc_pid, NULL, 0);
         }
-        strv_free(t->c[i].envp);
-        strv_free(t->c[i].opts);
-        strv_free(t->c[i].hc_argv);
+        rp_strv_free(t->c[i].envp);
+        rp_strv_free(t->c[i].opts);
+        rp_strv_free(t->c[i].hc_argv);
     }
     if (t->cgroup[0])
         task_cgroup_remove(&p->cg, t->cgroup); /* one still in use stays */
@@ -379,50 +177,6 @@ static json_t *container_override(json_t *task, const char *name)
     return NULL;
 }
 
-/* Health-check settings of container definition <cd> into <c>. */
-static void hc_setup(struct rt_ctr *c, json_t *cd, uint64_t now)
-{
-    json_t *hc = json_object_get(cd, "healthCheck"), *cmd = json_object_get(hc, "command");
-    const char *kind = json_string_value(json_array_get(cmd, 0));
-    size_t n = 0;
-
-    c->hc_status = "UNKNOWN";
-    if (hc == NULL || kind == NULL)
-        return;
-    if (strcmp(kind, "CMD-SHELL") == 0) {
-        c->hc_argv = calloc(4, sizeof(char *));
-        if (c->hc_argv == NULL)
-            return;
-        c->hc_argv[0] = strdup("/bin/sh");
-        c->hc_argv[1] = strdup("-c");
-        c->hc_argv[2] = strdup(json_string_value(json_array_get(cmd, 1))
-                                   ? json_string_value(json_array_get(cmd, 1))
-                                   : "true");
-    } else {
-        json_t *rest = json_array();
-        size_t i;
-        json_t *v;
-        json_array_foreach(cmd, i, v)
-            if (i > 0 || strcmp(kind, "CMD") != 0)
-                json_array_append(rest, v);
-        if (json_array_size(rest) > 0)
-            c->hc_argv = strv_add_json(NULL, &n, rest);
-        json_decref(rest);
-    }
-    c->hc_interval_ms = (long)json_integer_value(json_object_get(hc, "interval")) * 1000;
-    c->hc_timeout_ms = (long)json_integer_value(json_object_get(hc, "timeout")) * 1000;
-    c->hc_retries = (long)json_integer_value(json_object_get(hc, "retries"));
-    if (c->hc_interval_ms <= 0)
-        c->hc_interval_ms = 30000;
-    if (c->hc_timeout_ms <= 0)
-        c->hc_timeout_ms = 5000;
-    if (c->hc_retries <= 0)
-        c->hc_retries = 3;
-    c->hc_grace_until =
-        now + (uint64_t)json_integer_value(json_object_get(hc, "startPeriod")) * 1000;
-    c->hc_next = now; /* the first check runs at once */
-}
-
 static long stop_timeout_ms(json_t *td)
 {
     json_t *c;
@@ -434,51 +188,6 @@ static long stop_timeout_ms(json_t *td)
             json_integer_value(json_object_get(c, "stopTimeout")) * 1000 > ms)
             ms = (long)json_integer_value(json_object_get(c, "stopTimeout")) * 1000;
     return ms > 0 ? ms : RT_DEFAULT_STOP_MS;
-}
-
-/* The environment of container definition <cd> (and its override <ov>)
- * with its ports, over sluiced's own; NULL, with <reason>, when one of its
- * files or secrets cannot be read. */
-static char **container_env(json_t *cd, json_t *ov, json_t *bindings, char *reason, size_t rlen)
-{
-    char **v = NULL, name[64], val[16];
-    size_t n = 0, i;
-    json_t *e, *b, *env = json_array();
-
-    for (i = 0; environ[i]; i++) {
-        const char *eq = strchr(environ[i], '=');
-        if (eq == NULL || strncmp(environ[i], "SLUICE_", 7) == 0)
-            continue;
-        char key[256];
-        snprintf(key, sizeof(key), "%.*s", (int)(eq - environ[i]), environ[i]);
-        v = env_set(v, &n, key, eq + 1);
-    }
-    if (env == NULL || task_env_build(env, cd, ov, reason, rlen) != SL_OK) {
-        if (env == NULL)
-            snprintf(reason, rlen, "ResourceInitializationError: out of memory");
-        json_decref(env);
-        strv_free(v);
-        return NULL;
-    }
-    json_array_foreach(env, i, e) {
-        const char *s = json_string_value(e), *eq = strchr(s, '=');
-        char *key = strndup(s, (size_t)(eq - s));
-        if (key)
-            v = env_set(v, &n, key, eq + 1);
-        free(key);
-    }
-    json_decref(env);
-    json_array_foreach(bindings, i, b) {
-        snprintf(val, sizeof(val), "%lld", (long long)json_integer_value(json_object_get(b, "hostPort")));
-        if (i == 0)
-            v = env_set(v, &n, "PORT", val);
-        snprintf(name, sizeof(name), "PORT_%lld",
-                 (long long)json_integer_value(json_object_get(b, "containerPort")));
-        v = env_set(v, &n, name, val);
-    }
-    if (v == NULL)
-        v = calloc(1, sizeof(char *));
-    return v;
 }
 
 static void set_task_health(struct rt_task *t, json_t *task)
@@ -503,102 +212,137 @@ static void set_task_health(struct rt_task *t, json_t *task)
     json_object_set_new(task, "healthStatus", json_string(h));
 }
 
-/* The integer member <name> of container override <ov> (the override
- * wins) or definition <cd>; 0 when neither has it. */
-static long sized_member(json_t *cd, json_t *ov, const char *name)
+/* Host ports for every mapping of <task>'s containers (<td>'s), held in
+ * <t> and shown in each container's networkBindings: first, so that
+ * nothing starts when one cannot be had.  An awsvpc task would have an
+ * address of its own; host processes share one, so its mappings get
+ * dynamic ports, as the Docker runtime publishes them. */
+static int assign_ports(struct rt_process *p, struct rt_task *t, json_t *task, json_t *td,
+                        char *reason, size_t rlen)
 {
-    json_t *v = json_object_get(ov, name);
+    json_t *jc;
+    size_t i;
+    int own_address;
 
-    return (long)json_integer_value(json_is_integer(v) ? v : json_object_get(cd, name));
-}
-
-/* The cgroup of the <i>th container of <t> (<cd>, override <ov>) into
- * <out>, made and bounded, and the task's own before the first: "" when
- * this runtime makes none. */
-static int cgroups_for(struct rt_process *p, struct rt_task *t, int i, json_t *task, json_t *cd,
-                       json_t *ov, char *out, size_t cap, char *reason, size_t rlen)
-{
-    struct task_cgroup_limits lim = {0};
-    const char *tid = strrchr(t->key, '/') ? strrchr(t->key, '/') + 1 : t->key;
-    long cpu;
-
-    out[0] = '\0';
-    if (p->cg.version == 0)
-        return SL_OK;
-    if (i == 0) {
-        if (task_cgroup_path(t->cgroup, sizeof(t->cgroup), p->owner, tid) != SL_OK) {
-            snprintf(reason, rlen, "ResourceInitializationError: no cgroup name for task %.80s",
-                     tid);
-            return SL_ERR;
+    own_address = json_is_string(json_object_get(td, "networkMode")) &&
+                  strcmp(json_string_value(json_object_get(td, "networkMode")), "awsvpc") == 0;
+    json_array_foreach(json_object_get(task, "containers"), i, jc) {
+        json_t *cd = container_def(td, json_string_value(json_object_get(jc, "name")));
+        json_t *pm, *bindings = json_array();
+        size_t j;
+        json_array_foreach(json_object_get(cd, "portMappings"), j, pm) {
+            long cport = (long)json_integer_value(json_object_get(pm, "containerPort"));
+            long hport = (long)json_integer_value(json_object_get(pm, "hostPort"));
+            const char *proto = json_string_value(json_object_get(pm, "protocol"));
+            if (t->nports >= RT_MAX_PORTS) {
+                json_decref(bindings);
+                snprintf(reason, rlen, "ResourceInitializationError: too many port mappings");
+                return SL_ERR;
+            }
+            if (hport > 0 && !own_address) {
+                if (p->held[hport] || !port_bindable((int)hport)) {
+                    json_decref(bindings);
+                    snprintf(reason, rlen,
+                             "ResourceInitializationError: host port %ld for container %.200s "
+                             "is already in use",
+                             hport, json_string_value(json_object_get(jc, "name")));
+                    return SL_ERR;
+                }
+            } else if ((hport = port_pick(p)) == 0) {
+                json_decref(bindings);
+                snprintf(reason, rlen,
+                         "ResourceInitializationError: no free host port in the range %d-%d",
+                         p->lo, p->hi);
+                return SL_ERR;
+            }
+            p->held[hport] = 1;
+            t->ports[t->nports++] = (int)hport;
+            json_array_append_new(bindings,
+                                  json_pack("{ss sI sI ss}", "bindIP", "0.0.0.0", "containerPort",
+                                            (json_int_t)cport, "hostPort", (json_int_t)hport,
+                                            "protocol", proto ? proto : "tcp"));
         }
-        ecs_task_size(task, &lim.cpu_units, &lim.mem_mib);
-        if (task_cgroup_make(&p->cg, t->cgroup, &lim, reason, rlen) != SL_OK)
-            return SL_ERR;
-    }
-    snprintf(out, cap, "%s/c%d", t->cgroup, i);
-    cpu = sized_member(cd, ov, "cpu");
-    lim = (struct task_cgroup_limits){0, cpu >= 2 ? cpu : 2, sized_member(cd, ov, "memory"),
-                                      sized_member(cd, ov, "memoryReservation")};
-    return task_cgroup_make(&p->cg, out, &lim, reason, rlen);
-}
-
-static char **strv_push(char **v, size_t *n, const char *a, const char *b)
-{
-    char **nv = realloc(v, (*n + 3) * sizeof(*v));
-
-    if (nv == NULL)
-        return v;
-    nv[(*n)++] = strdup(a);
-    nv[(*n)++] = strdup(b);
-    nv[*n] = NULL;
-    return nv;
-}
-
-/* The shim's options (task_exec.h) for container definition <cd> in
- * cgroup <cg> ("" for none): its cgroup, its ulimits, its user.  *out NULL
- * when it needs none; SL_ERR (*out NULL) with <reason> for a setting this
- * host cannot apply. */
-static int shim_opts(struct rt_process *p, const char *cg, json_t *cd, char ***out, char *reason,
-                     size_t rlen)
-{
-    char files[2][300], v[600];
-    const char *user = json_string_value(json_object_get(cd, "user"));
-    json_t *u;
-    size_t n = 0, i;
-    int k;
-
-    *out = NULL;
-    for (k = cg[0] ? task_cgroup_procs(&p->cg, cg, files) : 0, i = 0; (int)i < k; i++)
-        *out = strv_push(*out, &n, "-j", files[i]);
-    json_array_foreach(json_object_get(cd, "ulimits"), i, u) {
-        const char *name = json_string_value(json_object_get(u, "name"));
-        if (name == NULL || task_exec_rlimit(name) < 0 ||
-            !json_is_integer(json_object_get(u, "softLimit")) ||
-            !json_is_integer(json_object_get(u, "hardLimit"))) {
-            snprintf(reason, rlen, "CannotStartContainerError: ulimit %.100s is not one this "
-                     "host has (name, softLimit, hardLimit)", name ? name : "without a name");
-            goto fail;
-        }
-        snprintf(v, sizeof(v), "%s=%lld:%lld", name,
-                 (long long)json_integer_value(json_object_get(u, "softLimit")),
-                 (long long)json_integer_value(json_object_get(u, "hardLimit")));
-        *out = strv_push(*out, &n, "-r", v);
-    }
-    if (user && user[0]) {
-        if (task_exec_user(user, v, sizeof(v), reason, rlen) != SL_OK)
-            goto fail;
-        *out = strv_push(*out, &n, "-u", v);
-    }
-    if (*out && p->self_exe[0] == '\0') {
-        snprintf(reason, rlen, "ResourceInitializationError: cannot read /proc/self/exe, which "
-                 "starts a task's process with its cgroup, ulimits and user");
-        goto fail;
+        json_object_set_new(jc, "networkBindings", bindings);
     }
     return SL_OK;
-fail:
-    strv_free(*out);
-    *out = NULL;
-    return SL_ERR;
+}
+
+/* Start container <jc> of <task> (<td>'s definition) as t->c[t->n]: its
+ * directory, command, environment, cgroup and shim options, then the
+ * process; <jc> shows it.  SL_OK, or SL_ERR with <reason> (what was made
+ * for it is <t>'s to free). */
+static int start_container(struct rt_process *p, struct rt_task *t, const char *tid,
+                           json_t *task, json_t *td, json_t *jc, uint64_t now, char *reason,
+                           size_t rlen)
+{
+    const char *name = json_string_value(json_object_get(jc, "name"));
+    json_t *cd = container_def(td, name), *ov = container_override(task, name);
+    json_t *cmd = json_object_get(ov, "command") ? json_object_get(ov, "command")
+                                                 : json_object_get(cd, "command");
+    struct rt_ctr *c = &t->c[t->n];
+    char dir[2048], out[2100], errp[2100], rid[64], cg[TASK_CGROUP_PATH_MAX + 16];
+    char **argv = NULL;
+    size_t argc = 0;
+
+    snprintf(c->name, sizeof(c->name), "%s", name);
+    c->essential = json_is_true(json_object_get(cd, "essential"));
+    c->code = -1;
+    snprintf(dir, sizeof(dir), "%s/%s/%s", p->tasks_dir, tid, name);
+    snprintf(out, sizeof(out), "%s/stdout.log", dir);
+    snprintf(errp, sizeof(errp), "%s/stderr.log", dir);
+    if (task_dir_make(dir) != 0) {
+        snprintf(reason, rlen, "ResourceInitializationError: cannot create %.300s: %s", dir,
+                 strerror(errno));
+        return SL_ERR;
+    }
+    snprintf(c->cwd, sizeof(c->cwd), "%s",
+             json_is_string(json_object_get(cd, "workingDirectory"))
+                 ? json_string_value(json_object_get(cd, "workingDirectory"))
+                 : dir);
+    argv = rp_strv_add_json(argv, &argc, json_object_get(cd, "entryPoint"));
+    argv = rp_strv_add_json(argv, &argc, cmd);
+    if (argc == 0) {
+        rp_strv_free(argv);
+        snprintf(reason, rlen,
+                 "CannotStartContainerError: container %.200s has neither entryPoint nor "
+                 "command (the process runtime does not run images)",
+                 name);
+        return SL_ERR;
+    }
+    c->envp = rp_container_env(cd, ov, json_object_get(jc, "networkBindings"), reason, rlen);
+    if (c->envp == NULL) {
+        rp_strv_free(argv);
+        return SL_ERR;
+    }
+    if (rp_cgroups_for(p, t, t->n, task, cd, ov, cg, sizeof(cg), reason, rlen) != SL_OK ||
+        rp_shim_opts(p, cg, cd, &c->opts, reason, rlen) != SL_OK ||
+        rp_spawn(p->self_exe, c->opts, argv, c->envp, c->cwd, out, errp, t->pgid, &c->pid, reason,
+                 rlen) != SL_OK) {
+        rp_strv_free(argv);
+        rp_strv_free(c->envp);
+        rp_strv_free(c->opts);
+        c->envp = c->opts = NULL;
+        return SL_ERR;
+    }
+    rp_strv_free(argv);
+    if (t->pgid == 0)
+        t->pgid = c->pid;
+    c->child = 1;
+    {
+        int alive;
+        c->start = proc_start(c->pid, &alive);
+    }
+    rp_hc_setup(c, cd, now);
+    t->n++;
+    snprintf(rid, sizeof(rid), "process:%d", (int)c->pid);
+    json_object_set_new(jc, "runtimeId", json_string(rid));
+    json_object_set_new(jc, "lastStatus", json_string("RUNNING"));
+    json_object_set_new(jc, "healthStatus", json_string(c->hc_status));
+    json_object_set_new(jc, "logs", json_pack("{ss ss ss}", "stdout", out, "stderr", errp,
+                                              "workingDirectory", c->cwd));
+    json_object_set_new(jc, "_pid", json_integer(c->pid));
+    json_object_set_new(jc, "_start", json_integer((json_int_t)c->start));
+    return SL_OK;
 }
 
 static int proc_start_task(struct runtime *rt, const char *key, json_t *task, json_t *td,
@@ -610,7 +354,6 @@ static int proc_start_task(struct runtime *rt, const char *key, json_t *task, js
     json_t *containers = json_object_get(task, "containers"), *jc;
     uint64_t now = util_mono_ms();
     size_t i;
-    int own_address;
 
     if (t == NULL) {
         snprintf(reason, rlen, "ResourceInitializationError: out of memory");
@@ -623,118 +366,11 @@ static int proc_start_task(struct runtime *rt, const char *key, json_t *task, js
                  RT_MAX_CONTAINERS);
         goto fail;
     }
-    /* Ports first, so nothing starts when one cannot be had.  An awsvpc
-     * task would have an address of its own; host processes share one, so
-     * its mappings get dynamic ports, as the Docker runtime publishes them. */
-    own_address = json_is_string(json_object_get(td, "networkMode")) &&
-                  strcmp(json_string_value(json_object_get(td, "networkMode")), "awsvpc") == 0;
-    json_array_foreach(containers, i, jc) {
-        json_t *cd = container_def(td, json_string_value(json_object_get(jc, "name")));
-        json_t *pm, *bindings = json_array();
-        size_t j;
-        json_array_foreach(json_object_get(cd, "portMappings"), j, pm) {
-            long cport = (long)json_integer_value(json_object_get(pm, "containerPort"));
-            long hport = (long)json_integer_value(json_object_get(pm, "hostPort"));
-            const char *proto = json_string_value(json_object_get(pm, "protocol"));
-            if (t->nports >= RT_MAX_PORTS) {
-                json_decref(bindings);
-                snprintf(reason, rlen, "ResourceInitializationError: too many port mappings");
-                goto fail;
-            }
-            if (hport > 0 && !own_address) {
-                if (p->held[hport] || !port_bindable((int)hport)) {
-                    json_decref(bindings);
-                    snprintf(reason, rlen,
-                             "ResourceInitializationError: host port %ld for container %.200s "
-                             "is already in use",
-                             hport, json_string_value(json_object_get(jc, "name")));
-                    goto fail;
-                }
-            } else if ((hport = port_pick(p)) == 0) {
-                json_decref(bindings);
-                snprintf(reason, rlen,
-                         "ResourceInitializationError: no free host port in the range %d-%d",
-                         p->lo, p->hi);
-                goto fail;
-            }
-            p->held[hport] = 1;
-            t->ports[t->nports++] = (int)hport;
-            json_array_append_new(bindings,
-                                  json_pack("{ss sI sI ss}", "bindIP", "0.0.0.0", "containerPort",
-                                            (json_int_t)cport, "hostPort", (json_int_t)hport,
-                                            "protocol", proto ? proto : "tcp"));
-        }
-        json_object_set_new(jc, "networkBindings", bindings);
-    }
-    json_array_foreach(containers, i, jc) {
-        const char *name = json_string_value(json_object_get(jc, "name"));
-        json_t *cd = container_def(td, name), *ov = container_override(task, name);
-        json_t *cmd = json_object_get(ov, "command") ? json_object_get(ov, "command")
-                                                     : json_object_get(cd, "command");
-        struct rt_ctr *c = &t->c[t->n];
-        char dir[2048], out[2100], errp[2100], rid[64], cg[TASK_CGROUP_PATH_MAX + 16];
-        char **argv = NULL;
-        size_t argc = 0;
-
-        snprintf(c->name, sizeof(c->name), "%s", name);
-        c->essential = json_is_true(json_object_get(cd, "essential"));
-        c->code = -1;
-        snprintf(dir, sizeof(dir), "%s/%s/%s", p->tasks_dir, tid, name);
-        snprintf(out, sizeof(out), "%s/stdout.log", dir);
-        snprintf(errp, sizeof(errp), "%s/stderr.log", dir);
-        if (task_dir_make(dir) != 0) {
-            snprintf(reason, rlen, "ResourceInitializationError: cannot create %.300s: %s", dir,
-                     strerror(errno));
+    if (assign_ports(p, t, task, td, reason, rlen) != SL_OK)
+        goto fail;
+    json_array_foreach(containers, i, jc)
+        if (start_container(p, t, tid, task, td, jc, now, reason, rlen) != SL_OK)
             goto fail;
-        }
-        snprintf(c->cwd, sizeof(c->cwd), "%s",
-                 json_is_string(json_object_get(cd, "workingDirectory"))
-                     ? json_string_value(json_object_get(cd, "workingDirectory"))
-                     : dir);
-        argv = strv_add_json(argv, &argc, json_object_get(cd, "entryPoint"));
-        argv = strv_add_json(argv, &argc, cmd);
-        if (argc == 0) {
-            strv_free(argv);
-            snprintf(reason, rlen,
-                     "CannotStartContainerError: container %.200s has neither entryPoint nor "
-                     "command (the process runtime does not run images)",
-                     name);
-            goto fail;
-        }
-        c->envp = container_env(cd, ov, json_object_get(jc, "networkBindings"), reason, rlen);
-        if (c->envp == NULL) {
-            strv_free(argv);
-            goto fail;
-        }
-        if (cgroups_for(p, t, t->n, task, cd, ov, cg, sizeof(cg), reason, rlen) != SL_OK ||
-            shim_opts(p, cg, cd, &c->opts, reason, rlen) != SL_OK ||
-            spawn(p->self_exe, c->opts, argv, c->envp, c->cwd, out, errp, t->pgid, &c->pid,
-                  reason, rlen) != SL_OK) {
-            strv_free(argv);
-            strv_free(c->envp);
-            strv_free(c->opts);
-            c->envp = c->opts = NULL;
-            goto fail;
-        }
-        strv_free(argv);
-        if (t->pgid == 0)
-            t->pgid = c->pid;
-        c->child = 1;
-        {
-            int alive;
-            c->start = proc_start(c->pid, &alive);
-        }
-        hc_setup(c, cd, now);
-        t->n++;
-        snprintf(rid, sizeof(rid), "process:%d", (int)c->pid);
-        json_object_set_new(jc, "runtimeId", json_string(rid));
-        json_object_set_new(jc, "lastStatus", json_string("RUNNING"));
-        json_object_set_new(jc, "healthStatus", json_string(c->hc_status));
-        json_object_set_new(jc, "logs", json_pack("{ss ss ss}", "stdout", out, "stderr", errp,
-                                                  "workingDirectory", c->cwd));
-        json_object_set_new(jc, "_pid", json_integer(c->pid));
-        json_object_set_new(jc, "_start", json_integer((json_int_t)c->start));
-    }
     json_object_set_new(task, "_pgid", json_integer(t->pgid));
     set_task_health(t, task);
     t->next = p->tasks;
@@ -797,7 +433,8 @@ static int proc_adopt(struct runtime *rt, const char *key, json_t *task, json_t 
         if (c->pid <= 0 || !alive || st != c->start ||
             strcmp(json_string_value(json_object_get(jc, "lastStatus")) ?: "", "STOPPED") == 0) {
             c->exited = 1;
-            if (strcmp(json_string_value(json_object_get(jc, "lastStatus")) ?: "", "STOPPED") != 0) {
+            if (strcmp(json_string_value(json_object_get(jc, "lastStatus")) ?: "", "STOPPED") !=
+                0) {
                 json_object_set_new(jc, "lastStatus", json_string("STOPPED"));
                 json_object_set_new(jc, "reason",
                                     json_string("Process exited while sluiced was not running"));
@@ -810,7 +447,7 @@ static int proc_adopt(struct runtime *rt, const char *key, json_t *task, json_t 
             json_t *cd = container_def(td, c->name), *lg = json_object_get(jc, "logs");
             char why[512];
             /* Its health check runs with the container's environment. */
-            c->envp = container_env(cd, container_override(task, c->name),
+            c->envp = rp_container_env(cd, container_override(task, c->name),
                                     json_object_get(jc, "networkBindings"), why, sizeof(why));
             if (c->envp == NULL) {
                 log_warn("runtime: task %s container %s: its health check runs without its "
@@ -824,12 +461,12 @@ static int proc_adopt(struct runtime *rt, const char *key, json_t *task, json_t 
                 char cg[TASK_CGROUP_PATH_MAX + 16] = "";
                 if (t->cgroup[0])
                     snprintf(cg, sizeof(cg), "%s/c%d", t->cgroup, t->n - 1);
-                if (shim_opts(p, cg, cd, &c->opts, why, sizeof(why)) != SL_OK)
+                if (rp_shim_opts(p, cg, cd, &c->opts, why, sizeof(why)) != SL_OK)
                     log_warn("runtime: task %s container %s: its health check runs as "
                              "sluiced does: %s",
                              key, c->name, why);
             }
-            hc_setup(c, cd, now);
+            rp_hc_setup(c, cd, now);
             /* Keep the last known health until the next check says otherwise. */
             if (json_is_string(json_object_get(jc, "healthStatus")) && c->hc_argv)
                 c->hc_status = strcmp(json_string_value(json_object_get(jc, "healthStatus")),
@@ -860,47 +497,6 @@ static int proc_adopt(struct runtime *rt, const char *key, json_t *task, json_t 
     }
     log_info("runtime: adopted task %s (process group %d)", key, (int)t->pgid);
     return RT_RUNNING;
-}
-
-static void hc_step(const char *self_exe, struct rt_ctr *c, uint64_t now)
-{
-    int st, ok = -1;
-
-    if (c->hc_argv == NULL || c->exited)
-        return;
-    if (c->hc_pid > 0) {
-        pid_t r = waitpid(c->hc_pid, &st, WNOHANG);
-        if (r == c->hc_pid) {
-            ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
-            c->hc_pid = 0;
-        } else if (r < 0) {
-            ok = 0;
-            c->hc_pid = 0;
-        } else if (now >= c->hc_deadline) {
-            kill(-c->hc_pid, SIGKILL);
-            waitpid(c->hc_pid, NULL, 0);
-            c->hc_pid = 0;
-            ok = 0;
-        }
-    } else if (now >= c->hc_next) {
-        char why[400];
-        c->hc_next = now + (uint64_t)c->hc_interval_ms;
-        c->hc_deadline = now + (uint64_t)c->hc_timeout_ms;
-        /* In the container's cgroup, as its user: a check runs as its
-         * container would, as in a container. */
-        if (spawn(self_exe, c->opts, c->hc_argv, c->envp, c->cwd, NULL, NULL, 0, &c->hc_pid,
-                  why, sizeof(why)) != SL_OK) {
-            c->hc_pid = 0;
-            ok = 0;
-        }
-    }
-    if (ok == 1) {
-        c->hc_fails = 0;
-        c->hc_status = "HEALTHY";
-    } else if (ok == 0 && now >= c->hc_grace_until) {
-        if (++c->hc_fails >= c->hc_retries)
-            c->hc_status = "UNHEALTHY";
-    }
 }
 
 /* The kernel's OOM killer has killed a process of the <i>th container of
@@ -948,7 +544,7 @@ static int proc_poll(struct runtime *rt, const char *key, json_t *task, int *cha
         if (!c->exited) {
             const char *before = c->hc_status;
             if (!t->stopping)
-                hc_step(p->self_exe, c, now);
+                rp_hc_step(p->self_exe, c, now);
             if (before != c->hc_status) {
                 *changed = 1;
                 json_array_foreach(containers, k, jc)
