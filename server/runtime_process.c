@@ -136,7 +136,9 @@ static void task_free(struct rt_process *p, struct rt_task *t)
         rp_strv_free(t->c[i].envp);
         rp_strv_free(t->c[i].opts);
         rp_strv_free(t->c[i].hc_argv);
+        json_decref(t->c[i].bindings);
     }
+    json_decref(t->td);
     if (t->cgroup[0])
         task_cgroup_remove(&p->cg, t->cgroup); /* one still in use stays */
     free(t);
@@ -175,6 +177,11 @@ static json_t *container_override(json_t *task, const char *name)
             strcmp(json_string_value(json_object_get(o, "name")), name) == 0)
             return o;
     return NULL;
+}
+
+static const char *task_id(const struct rt_task *t)
+{
+    return strrchr(t->key, '/') ? strrchr(t->key, '/') + 1 : t->key;
 }
 
 static long stop_timeout_ms(json_t *td)
@@ -262,32 +269,52 @@ static int assign_ports(struct rt_process *p, struct rt_task *t, json_t *task, j
                                             (json_int_t)cport, "hostPort", (json_int_t)hport,
                                             "protocol", proto ? proto : "tcp"));
         }
+        t->c[i].bindings = json_incref(bindings);
         json_object_set_new(jc, "networkBindings", bindings);
     }
     return SL_OK;
 }
 
-/* Start container <jc> of <task> (<td>'s definition) as t->c[t->n]: its
- * directory, command, environment, cgroup and shim options, then the
- * process; <jc> shows it.  SL_OK, or SL_ERR with <reason> (what was made
- * for it is <t>'s to free). */
-static int start_container(struct rt_process *p, struct rt_task *t, const char *tid,
-                           json_t *task, json_t *td, json_t *jc, uint64_t now, char *reason,
-                           size_t rlen)
+/* Show container <i> of <t> in <jc>, as it runs (or ran). */
+static void show_container(struct rt_process *p, struct rt_task *t, int i, json_t *jc)
 {
-    const char *name = json_string_value(json_object_get(jc, "name"));
-    json_t *cd = container_def(td, name), *ov = container_override(task, name);
+    struct rt_ctr *c = &t->c[i];
+    char dir[2048], out[2100], errp[2100], rid[64];
+
+    snprintf(dir, sizeof(dir), "%s/%s/%s", p->tasks_dir, task_id(t), c->name);
+    snprintf(out, sizeof(out), "%s/stdout.log", dir);
+    snprintf(errp, sizeof(errp), "%s/stderr.log", dir);
+    snprintf(rid, sizeof(rid), "process:%d", (int)c->pid);
+    json_object_set_new(jc, "runtimeId", json_string(rid));
+    json_object_set_new(jc, "lastStatus", json_string(c->exited ? "STOPPED" : "RUNNING"));
+    if (c->exited && c->code >= 0)
+        json_object_set_new(jc, "exitCode", json_integer(c->code));
+    json_object_set_new(jc, "healthStatus", json_string(c->hc_status));
+    json_object_set_new(jc, "logs", json_pack("{ss ss ss}", "stdout", out, "stderr", errp,
+                                              "workingDirectory", c->cwd));
+    json_object_set_new(jc, "_pid", json_integer(c->pid));
+    json_object_set_new(jc, "_start", json_integer((json_int_t)c->start));
+    if (c->bindings)
+        json_object_set(jc, "networkBindings", c->bindings);
+}
+
+/* Start container <i> of <task> (<td>'s definition, shown in <jc>): its
+ * directory, command, environment, cgroup and shim options, then the
+ * process.  SL_OK, or SL_ERR with <reason> (what was made for it is <t>'s
+ * to free). */
+static int start_container(struct rt_process *p, struct rt_task *t, int i, json_t *task,
+                           json_t *td, json_t *jc, uint64_t now, char *reason, size_t rlen)
+{
+    struct rt_ctr *c = &t->c[i];
+    json_t *cd = container_def(td, c->name), *ov = container_override(task, c->name);
     json_t *cmd = json_object_get(ov, "command") ? json_object_get(ov, "command")
                                                  : json_object_get(cd, "command");
-    struct rt_ctr *c = &t->c[t->n];
-    char dir[2048], out[2100], errp[2100], rid[64], cg[TASK_CGROUP_PATH_MAX + 16];
+    const char *name = c->name;
+    char dir[2048], out[2100], errp[2100], cg[TASK_CGROUP_PATH_MAX + 16];
     char **argv = NULL;
     size_t argc = 0;
 
-    snprintf(c->name, sizeof(c->name), "%s", name);
-    c->essential = json_is_true(json_object_get(cd, "essential"));
-    c->code = -1;
-    snprintf(dir, sizeof(dir), "%s/%s/%s", p->tasks_dir, tid, name);
+    snprintf(dir, sizeof(dir), "%s/%s/%s", p->tasks_dir, task_id(t), name);
     snprintf(out, sizeof(out), "%s/stdout.log", dir);
     snprintf(errp, sizeof(errp), "%s/stderr.log", dir);
     if (task_dir_make(dir) != 0) {
@@ -309,12 +336,12 @@ static int start_container(struct rt_process *p, struct rt_task *t, const char *
                  name);
         return SL_ERR;
     }
-    c->envp = rp_container_env(cd, ov, json_object_get(jc, "networkBindings"), reason, rlen);
+    c->envp = rp_container_env(cd, ov, c->bindings, reason, rlen);
     if (c->envp == NULL) {
         rp_strv_free(argv);
         return SL_ERR;
     }
-    if (rp_cgroups_for(p, t, t->n, task, cd, ov, cg, sizeof(cg), reason, rlen) != SL_OK ||
+    if (rp_cgroups_for(p, t, i, task, cd, ov, cg, sizeof(cg), reason, rlen) != SL_OK ||
         rp_shim_opts(p, cg, cd, &c->opts, reason, rlen) != SL_OK ||
         rp_spawn(p->self_exe, c->opts, argv, c->envp, c->cwd, out, errp, t->pgid, &c->pid, reason,
                  rlen) != SL_OK) {
@@ -333,16 +360,109 @@ static int start_container(struct rt_process *p, struct rt_task *t, const char *
         c->start = proc_start(c->pid, &alive);
     }
     rp_hc_setup(c, cd, now);
-    t->n++;
-    snprintf(rid, sizeof(rid), "process:%d", (int)c->pid);
-    json_object_set_new(jc, "runtimeId", json_string(rid));
-    json_object_set_new(jc, "lastStatus", json_string("RUNNING"));
-    json_object_set_new(jc, "healthStatus", json_string(c->hc_status));
-    json_object_set_new(jc, "logs", json_pack("{ss ss ss}", "stdout", out, "stderr", errp,
-                                              "workingDirectory", c->cwd));
-    json_object_set_new(jc, "_pid", json_integer(c->pid));
-    json_object_set_new(jc, "_start", json_integer((json_int_t)c->start));
+    c->started = 1;
+    log_info("runtime: task %s container %s started (pid %d)", t->key, name, (int)c->pid);
+    if (jc)
+        show_container(p, t, i, jc);
     return SL_OK;
+}
+
+/* ---- starting, dependsOn held (runtime_process_deps.c) ---- */
+
+/* Start every container of <t> whose dependencies hold, again until none
+ * more can; <task> is the stored task (its containers shown).  SL_OK, or
+ * SL_ERR with <reason> when one never can start or failed to. */
+static int start_ready(struct rt_process *p, struct rt_task *t, json_t *task, uint64_t now,
+                       char *reason, size_t rlen)
+{
+    json_t *containers = json_object_get(task, "containers");
+    int i, j, progress;
+
+    do {
+        progress = 0;
+        for (i = 0; i < t->n; i++) {
+            struct rt_ctr *c = &t->c[i];
+            json_t *jc = json_array_get(containers, (size_t)i);
+            int ok = 1, s;
+            if (c->started)
+                continue;
+            for (j = 0; j < c->ndeps && ok; j++) {
+                if ((s = rp_dep_state(t, c, j)) < 0) {
+                    snprintf(reason, rlen, "CannotStartContainerError: %.100s depends on %.100s "
+                             "to %s, which it did not", c->name,
+                             t->c[c->deps[j].idx].name, rp_cond_names[c->deps[j].cond]);
+                    return SL_ERR;
+                }
+                ok = s == 1;
+            }
+            if (!ok) {
+                if (now > t->created_ms + (uint64_t)c->start_ms) {
+                    snprintf(reason, rlen, "CannotStartContainerError: the dependencies of "
+                             "%.100s were not met within its startTimeout of %ld s",
+                             c->name, c->start_ms / 1000);
+                    return SL_ERR;
+                }
+                continue;
+            }
+            if (jc && strcmp(json_string_value(json_object_get(jc, "name")) ?: "", c->name))
+                jc = NULL; /* not this container's: shown when the task runs */
+            if (start_container(p, t, i, task, t->td, jc, now, reason, rlen) != SL_OK)
+                return SL_ERR;
+            progress = 1;
+        }
+    } while (progress);
+    return SL_OK;
+}
+
+static int all_started(const struct rt_task *t)
+{
+    int i;
+
+    for (i = 0; i < t->n; i++)
+        if (!t->c[i].started)
+            return 0;
+    return 1;
+}
+
+/* <t> runs: show every container in <task>, and the task's process group
+ * and health. */
+static void show_task(struct rt_process *p, struct rt_task *t, json_t *task)
+{
+    json_t *containers = json_object_get(task, "containers"), *jc;
+    int i;
+
+    for (i = 0; i < t->n; i++)
+        if ((jc = json_array_get(containers, (size_t)i)) != NULL &&
+            strcmp(json_string_value(json_object_get(jc, "name")) ?: "", t->c[i].name) == 0)
+            show_container(p, t, i, jc);
+    json_object_set_new(task, "_pgid", json_integer(t->pgid));
+    set_task_health(t, task);
+}
+
+/* Kill what started of <t> and reap it. */
+static void kill_started(struct rt_task *t)
+{
+    int i;
+
+    if (t->pgid > 0)
+        kill(-t->pgid, SIGKILL);
+    for (i = 0; i < t->n; i++)
+        if (t->c[i].started && t->c[i].child && !t->c[i].exited && t->c[i].pid > 0)
+            waitpid(t->c[i].pid, NULL, 0);
+}
+
+/* Mark every container of <task> stopped, without bindings or a process. */
+static void show_not_started(json_t *task)
+{
+    json_t *jc;
+    size_t i;
+
+    json_array_foreach(json_object_get(task, "containers"), i, jc) {
+        json_object_set_new(jc, "networkBindings", json_array());
+        json_object_set_new(jc, "lastStatus", json_string("STOPPED"));
+        json_object_del(jc, "_pid");
+        json_object_del(jc, "runtimeId");
+    }
 }
 
 static int proc_start_task(struct runtime *rt, const char *key, json_t *task, json_t *td,
@@ -350,7 +470,6 @@ static int proc_start_task(struct runtime *rt, const char *key, json_t *task, js
 {
     struct rt_process *p = (struct rt_process *)rt;
     struct rt_task *t = calloc(1, sizeof(*t));
-    const char *tid = strrchr(key, '/') ? strrchr(key, '/') + 1 : key;
     json_t *containers = json_object_get(task, "containers"), *jc;
     uint64_t now = util_mono_ms();
     size_t i;
@@ -361,35 +480,45 @@ static int proc_start_task(struct runtime *rt, const char *key, json_t *task, js
     }
     snprintf(t->key, sizeof(t->key), "%s", key);
     t->stop_ms = stop_timeout_ms(td);
+    t->created_ms = now;
+    t->td = json_incref(td);
     if (json_array_size(containers) > RT_MAX_CONTAINERS) {
         snprintf(reason, rlen, "ResourceInitializationError: at most %d containers per task",
                  RT_MAX_CONTAINERS);
         goto fail;
     }
-    if (assign_ports(p, t, task, td, reason, rlen) != SL_OK)
-        goto fail;
-    json_array_foreach(containers, i, jc)
-        if (start_container(p, t, tid, task, td, jc, now, reason, rlen) != SL_OK)
+    json_array_foreach(containers, i, jc) {
+        struct rt_ctr *c = &t->c[t->n++];
+        snprintf(c->name, sizeof(c->name), "%s", json_string_value(json_object_get(jc, "name")));
+        c->essential = json_is_true(json_object_get(container_def(td, c->name), "essential"));
+        c->code = -1;
+        c->hc_status = "UNKNOWN";
+    }
+    for (i = 0; i < (size_t)t->n; i++)
+        if (rp_plan_deps(t, (int)i, td, reason, rlen) != SL_OK)
             goto fail;
-    json_object_set_new(task, "_pgid", json_integer(t->pgid));
-    set_task_health(t, task);
+    if (rp_has_cycle(t)) {
+        snprintf(reason, rlen, "CannotCreateContainerError: dependsOn forms a cycle");
+        goto fail;
+    }
+    if (assign_ports(p, t, task, td, reason, rlen) != SL_OK ||
+        start_ready(p, t, task, now, reason, rlen) != SL_OK)
+        goto fail;
     t->next = p->tasks;
     p->tasks = t;
+    if (!all_started(t)) {
+        t->starting = 1; /* the rest when their dependencies hold: proc_poll() */
+        log_info("runtime: task %s waits for its containers' dependencies", key);
+        return SL_EAGAIN;
+    }
+    json_decref(t->td);
+    t->td = NULL;
+    show_task(p, t, task);
     log_info("runtime: started task %s (process group %d)", key, (int)t->pgid);
     return SL_OK;
 fail:
-    if (t->pgid > 0) {
-        kill(-t->pgid, SIGKILL);
-        for (i = 0; i < (size_t)t->n; i++)
-            waitpid(t->c[i].pid, NULL, 0);
-    }
-    json_array_foreach(containers, i, jc) {
-        json_object_del(jc, "networkBindings");
-        json_object_set_new(jc, "networkBindings", json_array());
-        json_object_set_new(jc, "lastStatus", json_string("STOPPED"));
-        json_object_del(jc, "_pid");
-        json_object_del(jc, "runtimeId");
-    }
+    kill_started(t);
+    show_not_started(task);
     task_free(p, t);
     log_warn("runtime: task %s failed to start: %s", key, reason);
     return SL_ERR;
@@ -426,6 +555,7 @@ static int proc_adopt(struct runtime *rt, const char *key, json_t *task, json_t 
         snprintf(c->name, sizeof(c->name), "%s", json_string_value(json_object_get(jc, "name")));
         c->pid = (pid_t)json_integer_value(json_object_get(jc, "_pid"));
         c->start = (unsigned long long)json_integer_value(json_object_get(jc, "_start"));
+        c->started = 1; /* a RUNNING task's containers all started */
         c->code = -1;
         c->essential = td ? json_is_true(json_object_get(container_def(td, c->name), "essential"))
                           : 1;
@@ -511,6 +641,76 @@ static int oom_killed(struct rt_process *p, struct rt_task *t, int i)
     return task_cgroup_oom_kills(&p->cg, cg) > 0;
 }
 
+/* Reap container <i> of <t> if its process exited; 1 if it has. */
+static int reap(struct rt_process *p, struct rt_task *t, int i)
+{
+    struct rt_ctr *c = &t->c[i];
+    int st, alive;
+
+    if (c->exited || !c->started)
+        return c->exited;
+    if (c->child) {
+        pid_t r = waitpid(c->pid, &st, WNOHANG);
+        if (r == c->pid) {
+            c->exited = 1;
+            c->code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+            c->oom = c->code == 128 + SIGKILL && oom_killed(p, t, i);
+        } else if (r < 0 && errno == ECHILD) {
+            c->exited = 1;
+        }
+    } else if (proc_start(c->pid, &alive) != c->start || !alive) {
+        c->exited = 1;
+    }
+    return c->exited;
+}
+
+/* A task whose containers wait on dependsOn: start those whose
+ * dependencies now hold; RT_RUNNING (<task> shown) once all have started,
+ * RT_STOPPED with stoppedReason when one never can or an essential one
+ * exited first, else RT_STARTING. */
+static int poll_starting(struct rt_process *p, struct rt_task *t, json_t *task, int *changed)
+{
+    uint64_t now = util_mono_ms();
+    char reason[512] = "";
+    int i, running = 0;
+
+    for (i = 0; i < t->n; i++) {
+        struct rt_ctr *c = &t->c[i];
+        if (!c->started || c->exited)
+            continue;
+        if (reap(p, t, i)) {
+            log_info("runtime: task %s container %s exited (%d)", t->key, c->name, c->code);
+            if (c->essential && !reason[0])
+                snprintf(reason, sizeof(reason), "CannotStartContainerError: essential "
+                         "container %.100s exited (%d) before the task started", c->name,
+                         c->code);
+            continue;
+        }
+        running++;
+        rp_hc_step(p->self_exe, c, now);
+    }
+    if (t->stopping) /* StopTask: nothing more starts */
+        return running ? RT_STARTING : RT_STOPPED;
+    if (!reason[0] && start_ready(p, t, task, now, reason, sizeof(reason)) == SL_OK &&
+        !all_started(t))
+        return RT_STARTING;
+    if (reason[0]) {
+        log_warn("runtime: task %s failed to start: %s", t->key, reason);
+        kill_started(t);
+        show_not_started(task);
+        json_object_set_new(task, "stoppedReason", json_string(reason));
+        *changed = 1;
+        return RT_STOPPED;
+    }
+    t->starting = 0;
+    json_decref(t->td);
+    t->td = NULL;
+    show_task(p, t, task);
+    *changed = 1;
+    log_info("runtime: started task %s (process group %d)", t->key, (int)t->pgid);
+    return RT_RUNNING;
+}
+
 static int proc_poll(struct runtime *rt, const char *key, json_t *task, int *changed)
 {
     struct rt_process *p = (struct rt_process *)rt;
@@ -523,26 +723,15 @@ static int proc_poll(struct runtime *rt, const char *key, json_t *task, int *cha
     *changed = 0;
     if (t == NULL)
         return RT_GONE;
+    if (t->starting)
+        return poll_starting(p, t, task, changed);
     for (i = 0; i < t->n; i++) {
         struct rt_ctr *c = &t->c[i];
-        int st, alive;
+        const char *before = c->hc_status;
 
-        if (c->exited)
+        if (c->exited) /* shown already, or when the task started (show_task()) */
             continue;
-        if (c->child) {
-            pid_t r = waitpid(c->pid, &st, WNOHANG);
-            if (r == c->pid) {
-                c->exited = 1;
-                c->code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-                c->oom = c->code == 128 + SIGKILL && oom_killed(p, t, i);
-            } else if (r < 0 && errno == ECHILD) {
-                c->exited = 1;
-            }
-        } else if (proc_start(c->pid, &alive) != c->start || !alive) {
-            c->exited = 1;
-        }
-        if (!c->exited) {
-            const char *before = c->hc_status;
+        if (!reap(p, t, i)) {
             if (!t->stopping)
                 rp_hc_step(p->self_exe, c, now);
             if (before != c->hc_status) {

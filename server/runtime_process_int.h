@@ -21,12 +21,22 @@
 #define RT_MAX_CONTAINERS 10
 #define RT_MAX_PORTS 64
 #define RT_DEFAULT_STOP_MS 30000
+#define RT_DEFAULT_START_MS 180000 /* how long dependsOn may hold a container back */
+
+enum rp_cond { RP_START = 0, RP_COMPLETE, RP_SUCCESS, RP_HEALTHY };
 
 struct rt_ctr {
     char name[256];
     pid_t pid;
     unsigned long long start; /* /proc start time, clock ticks since boot */
     int essential, child, exited;
+    int started;              /* its process was spawned (dependsOn may hold it back) */
+    struct {
+        int idx, cond;        /* the container waited on; enum rp_cond */
+    } deps[RT_MAX_CONTAINERS];
+    int ndeps;
+    long start_ms;            /* startTimeout: its dependencies hold within this */
+    json_t *bindings;         /* its networkBindings */
     int code; /* -1: unknown */
     int oom;  /* the kernel's OOM killer ended it */
     char **envp;
@@ -53,6 +63,9 @@ struct rt_task {
     uint64_t kill_at;
     long stop_ms;
     char cgroup[TASK_CGROUP_PATH_MAX]; /* "" when the runtime makes no cgroups */
+    int starting;                      /* containers wait on dependsOn (RT_STARTING) */
+    uint64_t created_ms;               /* when the start began */
+    json_t *td;                        /* its definition, while starting */
 };
 
 struct rt_process {
@@ -65,6 +78,23 @@ struct rt_process {
     char owner[TASK_DIR_OWNER_LEN + 1];
     char self_exe[1024];        /* sluiced, the shim of task_exec.h; "" if unknown */
 };
+
+/* ---- runtime_process_deps.c ---- */
+
+extern const char *const rp_cond_names[]; /* by enum rp_cond: "START", ... */
+
+/* Container <i>'s dependsOn (in <td>) into t->c[i], and its startTimeout:
+ * SL_OK, or SL_ERR with <reason> (CannotCreateContainerError) for one on
+ * no other container of the task, an unknown condition, HEALTHY on one
+ * without a healthCheck, COMPLETE or SUCCESS on an essential one. */
+int rp_plan_deps(struct rt_task *t, int i, json_t *td, char *reason, size_t rlen);
+
+/* 1 if the containers' dependencies form a cycle. */
+int rp_has_cycle(const struct rt_task *t);
+
+/* 1: dependency <j> of container <c> of <t> holds, 0: not yet, -1: it
+ * never will. */
+int rp_dep_state(const struct rt_task *t, const struct rt_ctr *c, int j);
 
 /* ---- runtime_process_spawn.c ---- */
 

@@ -194,6 +194,77 @@ def test_user_and_ulimits(s):
                                    "user on this host"), "a user this host lacks")
 
 
+def test_depends_on(s):
+    """dependsOn holds a container back until its dependencies hold (START,
+    COMPLETE, SUCCESS, HEALTHY), the task PENDING meanwhile; one that never
+    can holds, or a dependency on no such container, fails the start."""
+    ecs = s.boto3("ecs")
+    d = tempfile.mkdtemp(prefix="sluice-deps-")
+    try:
+        def sh(cmd, **kw):
+            return container(entry=["/bin/sh", "-c", cmd], portMappings=[], **kw)
+        init = sh("sleep 0.5; touch %s/init-done" % d, name="init", essential=False)
+        db = sh("sleep 0.5; touch %s/db-ready; exec sleep 600" % d, name="db",
+                healthCheck={"command": ["CMD-SHELL", "test -f %s/db-ready" % d],
+                             "interval": 1, "timeout": 1, "retries": 3})
+        app = sh("test -f %s/init-done && test -f %s/db-ready && echo after || echo before; "
+                 "exec sleep 600" % (d, d), name="app",
+                 dependsOn=[{"containerName": "init", "condition": "SUCCESS"},
+                            {"containerName": "db", "condition": "HEALTHY"}])
+        ecs.register_task_definition(family="deps", containerDefinitions=[app, init, db])
+        arn = ecs.run_task(taskDefinition="deps")["tasks"][0]["taskArn"]
+        t, seen = watch(ecs, arn, lambda t: t["lastStatus"] != "PENDING", timeout=30)
+        check_eq((t["lastStatus"], seen[0]), ("RUNNING", "PENDING"),
+                 "PENDING while app waits, then RUNNING: %r %r" % (seen, t.get("stoppedReason")))
+        logs = "/v1/ecs/clusters/default/tasks/%s/containers/app/logs" % arn.rsplit("/", 1)[1]
+        check(wait_for(lambda: s.http("GET", logs)[2] == b"after\n", 10, 0.05),
+              "app started after init succeeded and db was healthy: %r" %
+              (s.http("GET", logs)[2],))
+        cs = {c["name"]: c for c in t["containers"]}
+        check_eq((cs["init"]["lastStatus"], cs["init"].get("exitCode"), cs["app"]["lastStatus"],
+                  cs["db"].get("healthStatus")), ("STOPPED", 0, "RUNNING", "HEALTHY"),
+                 "the containers as the task runs")
+        check(cs["app"].get("runtimeId", "").startswith("process:"), "app's pid shown")
+        ecs.stop_task(task=arn)
+        watch(ecs, arn, stopped)
+        # COMPLETE: any exit code will do; START: started is enough
+        mig = sh("sleep 0.3; exit 3", name="mig", essential=False)
+        side = sh("exec sleep 600", name="side")
+        app2 = sh("exec sleep 600", name="app",
+                  dependsOn=[{"containerName": "mig", "condition": "COMPLETE"},
+                             {"containerName": "side", "condition": "START"}])
+        ecs.register_task_definition(family="deps-complete",
+                                     containerDefinitions=[app2, mig, side])
+        arn = ecs.run_task(taskDefinition="deps-complete")["tasks"][0]["taskArn"]
+        t, _ = watch(ecs, arn, lambda t: t["lastStatus"] != "PENDING", timeout=30)
+        check_eq(t["lastStatus"], "RUNNING", "COMPLETE/START: RUNNING: %r" %
+                 t.get("stoppedReason"))
+        ecs.stop_task(task=arn)
+        watch(ecs, arn, stopped)
+        # A dependency that never holds, or is not there: the start fails.
+        cases = [([sh("exec sleep 600", name="app",
+                      dependsOn=[{"containerName": "init", "condition": "SUCCESS"}]),
+                   sh("exit 1", name="init", essential=False)],
+                  "CannotStartContainerError: app depends on init to SUCCESS, which it did not"),
+                 ([sh("exec sleep 600", name="app",
+                      dependsOn=[{"containerName": "nope", "condition": "START"}])],
+                  "CannotCreateContainerError: dependsOn: 'nope' is not another container of "
+                  "the task"),
+                 ([sh("exec sleep 600", name="a",
+                      dependsOn=[{"containerName": "b", "condition": "START"}]),
+                   sh("exec sleep 600", name="b",
+                      dependsOn=[{"containerName": "a", "condition": "START"}])],
+                  "CannotCreateContainerError: dependsOn forms a cycle")]
+        for n, (cds, why) in enumerate(cases):
+            ecs.register_task_definition(family="deps-bad-%d" % n, containerDefinitions=cds)
+            arn = ecs.run_task(taskDefinition="deps-bad-%d" % n)["tasks"][0]["taskArn"]
+            t, _ = watch(ecs, arn, stopped)
+            check_eq((t.get("stopCode"), t.get("stoppedReason")), ("TaskFailedToStart", why),
+                     "a dependency that cannot hold (%d)" % n)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
 def test_task_cgroups(s):
     """A task runs in a cgroup bounded by its task-level cpu and memory, each
     container's process in one below it bounded by the container's memory
@@ -414,7 +485,7 @@ def main():
     s.boto3("ecs").create_cluster()  # the default cluster exists once created, as on ECS
     try:
         for fn in (test_walk_and_stop_codes, test_environment_sources, test_user_and_ulimits,
-                   test_task_cgroups,
+                   test_depends_on, test_task_cgroups,
                    test_service_drain_and_kill,
                    test_crash_loop_throttled):
             t0 = time.time()
