@@ -95,8 +95,11 @@ def test_cli_and_ecs():
         wait_for(lambda: ecs_c.list_tasks()["taskArns"] == [], 30)
     finally:
         try:
-            for t in s.boto3("ecs").list_tasks()["taskArns"]:
-                for c in s.boto3("ecs").describe_tasks(tasks=[t])["tasks"][0]["containers"]:
+            # Stopping tasks too: the deleted service's are still draining.
+            ecs = s.boto3("ecs")
+            for t in (ecs.list_tasks()["taskArns"] +
+                      ecs.list_tasks(desiredStatus="STOPPED")["taskArns"]):
+                for c in ecs.describe_tasks(tasks=[t])["tasks"][0]["containers"]:
                     rid = c.get("runtimeId", "")
                     if rid.startswith("process:"):
                         os.killpg(int(rid.split(":")[1]), signal.SIGKILL)
