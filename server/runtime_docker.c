@@ -403,6 +403,11 @@ static void dk_free(struct runtime *rt)
     /* Queued tasks are on one of the lists as well; each is freed once. */
     free_list(r->tasks);
     free_list(r->draining);
+    while (r->cg_pending) {
+        struct dk_cg_pending *next = r->cg_pending->next;
+        free(r->cg_pending);
+        r->cg_pending = next;
+    }
     for (s = r->seen; s; s = sn) {
         sn = s->next;
         json_decref(s->inspect);

@@ -113,6 +113,14 @@ struct dk_task {
     double pull_started, pull_stopped; /* wall seconds, 0 if no pull */
 };
 
+/* A removed task's cgroup still in use (an engine's helper, such as
+ * Podman's conmon, still exiting): retried until <until_ms>. */
+struct dk_cg_pending {
+    struct dk_cg_pending *next;
+    char path[TASK_CGROUP_PATH_MAX];
+    uint64_t until_ms;
+};
+
 /* An adopted container seen at start-up, waiting for its task's adoption. */
 struct dk_seen {
     struct dk_seen *next;
@@ -140,6 +148,8 @@ struct dk_rt {
     int wake[2];                 /* wakes the event reader to stop */
     uint32_t held[65536 / 32];   /* host ports of tracked tasks (bitmap) */
     struct task_cgroups cg;      /* task cgroups on this engine, or why not */
+    struct dk_cg_pending *cg_pending; /* removals to retry */
+    int cg_retrying;             /* a worker retries them (a timed wait) */
 };
 
 /* What dk_plan needs besides the task. */

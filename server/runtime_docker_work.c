@@ -33,6 +33,8 @@
 #include "server/task_metadata.h"
 
 #define CALL_MS 30000
+#define CG_RETRY_MS 60000    /* how long a removed task's cgroup removal is retried */
+#define CG_RETRY_STEP_MS 200
 #define PULL_MS 300000
 
 static const char *str(json_t *o, const char *k)
@@ -793,8 +795,20 @@ static void do_remove(struct dk_rt *r, struct dk_task *t)
             snprintf(path, sizeof(path), "/volumes/%s", ename);
             dk_call(r, "DELETE", path, NULL, CALL_MS, &status, NULL, &err);
         }
-    if (t->cgroup[0])
-        task_cgroup_remove(&r->cg, t->cgroup);
+    /* What an engine runs beside a container (Podman's conmon) may take a
+     * moment to exit after the container is removed: retried meanwhile. */
+    if (t->cgroup[0] && task_cgroup_remove(&r->cg, t->cgroup) == SL_EAGAIN) {
+        struct dk_cg_pending *cp = calloc(1, sizeof(*cp));
+        if (cp) {
+            snprintf(cp->path, sizeof(cp->path), "%s", t->cgroup);
+            cp->until_ms = util_mono_ms() + CG_RETRY_MS;
+            pthread_mutex_lock(&r->mu);
+            cp->next = r->cg_pending;
+            r->cg_pending = cp;
+            pthread_cond_signal(&r->cv);
+            pthread_mutex_unlock(&r->mu);
+        }
+    }
     log_info("runtime: removed the containers of task %s", t->key);
     pthread_mutex_lock(&r->mu);
     for (pp = &r->draining; *pp; pp = &(*pp)->next)
@@ -829,6 +843,56 @@ static void drive(struct dk_rt *r, struct dk_task *t, unsigned bits)
         do_kill(r, t);
 }
 
+/* Try the pending cgroup removals again: those gone or past their time
+ * leave the list.  mu held; released meanwhile. */
+static void retry_cgroups(struct dk_rt *r)
+{
+    struct dk_cg_pending *list = r->cg_pending, *cp, *next, *keep = NULL;
+    uint64_t now = util_mono_ms();
+
+    r->cg_pending = NULL;
+    pthread_mutex_unlock(&r->mu);
+    for (cp = list; cp; cp = next) {
+        next = cp->next;
+        if (task_cgroup_remove(&r->cg, cp->path) == SL_OK) {
+            free(cp);
+        } else if (now >= cp->until_ms) {
+            log_warn("runtime: cgroup %s is still in use; left for the next start-up's sweep",
+                     cp->path);
+            free(cp);
+        } else {
+            cp->next = keep;
+            keep = cp;
+        }
+    }
+    pthread_mutex_lock(&r->mu);
+    for (cp = keep; cp; cp = next) {
+        next = cp->next;
+        cp->next = r->cg_pending;
+        r->cg_pending = cp;
+    }
+}
+
+/* Wait for work; one worker at a time wakes every CG_RETRY_STEP_MS while
+ * cgroup removals are pending, to retry them.  mu held. */
+static void wait_for_work(struct dk_rt *r)
+{
+    struct timespec ts;
+
+    if (r->cg_pending == NULL || r->cg_retrying) {
+        pthread_cond_wait(&r->cv, &r->mu);
+        return;
+    }
+    r->cg_retrying = 1;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += CG_RETRY_STEP_MS * 1000000L;
+    ts.tv_sec += ts.tv_nsec / 1000000000L;
+    ts.tv_nsec %= 1000000000L;
+    pthread_cond_timedwait(&r->cv, &r->mu, &ts);
+    retry_cgroups(r);
+    r->cg_retrying = 0;
+}
+
 void *dk_worker_main(void *arg)
 {
     struct dk_rt *r = arg;
@@ -837,7 +901,7 @@ void *dk_worker_main(void *arg)
     pthread_mutex_lock(&r->mu);
     while (!r->stopping) {
         if ((t = r->qhead) == NULL) {
-            pthread_cond_wait(&r->cv, &r->mu);
+            wait_for_work(r);
             continue;
         }
         r->qhead = t->qnext;

@@ -353,16 +353,20 @@ static void remove_parents(const char *mount, const char *path)
     }
 }
 
-void task_cgroup_remove(const struct task_cgroups *g, const char *path)
+int task_cgroup_remove(const struct task_cgroups *g, const char *path)
 {
     char dir[600];
-    int i;
+    int i, left = 0;
 
     for (i = 0; i < g->nmounts; i++) {
         snprintf(dir, sizeof(dir), "%s%s", g->mounts[i], path);
         remove_tree(dir, TREE_DEPTH);
-        remove_parents(g->mounts[i], path);
+        if (access(dir, F_OK) == 0)
+            left = 1;
+        else
+            remove_parents(g->mounts[i], path);
     }
+    return left ? SL_EAGAIN : SL_OK;
 }
 
 void task_cgroup_sweep(const struct task_cgroups *g, const char *owner)

@@ -88,8 +88,9 @@ int task_cgroup_holds(const struct task_cgroups *g, const char *path, int pid);
 
 /* Remove cgroup <path>, the empty cgroups below it (the engine's, once
  * their containers are gone) and its parents up to "sluice" when empty, in
- * every hierarchy.  A cgroup still in use stays. */
-void task_cgroup_remove(const struct task_cgroups *g, const char *path);
+ * every hierarchy.  A cgroup still in use stays: SL_OK when none is left,
+ * SL_EAGAIN when one is (a process in it still exiting, say). */
+int task_cgroup_remove(const struct task_cgroups *g, const char *path);
 
 /* Remove every empty task cgroup of <owner> (left by a sluiced that
  * stopped before removing them), and its parents when empty. */

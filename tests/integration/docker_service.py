@@ -44,6 +44,27 @@ def owner_of(s, timeout=20):
         return f.read().strip()
 
 
+def cgroup_users(path):
+    """What still holds cgroup <path> (for a failure's message): each
+    directory left below it, with the processes in it."""
+    users = {}
+    for d, _, _ in os.walk("/sys/fs/cgroup/memory" + path):
+        try:
+            with open(os.path.join(d, "cgroup.procs")) as f:
+                pids = f.read().split()
+        except OSError:
+            continue
+        cmds = []
+        for pid in pids:
+            try:
+                with open("/proc/%s/cmdline" % pid, "rb") as f:
+                    cmds.append(f.read().replace(b"\0", b" ")[:80].decode(errors="replace"))
+            except OSError:
+                cmds.append(pid + " (gone)")
+        users[d] = cmds
+    return users or glob.glob("/sys/fs/cgroup/*" + path)
+
+
 class Story:
     def __init__(self, engine, images):
         self.engine = engine
@@ -145,8 +166,7 @@ class Story:
         self.ecs.stop_task(task=arn)
         check(wait_for(lambda: task()["lastStatus"] == "STOPPED", 30, 0.1), "stopped")
         check(wait_for(lambda: not glob.glob("/sys/fs/cgroup/*" + path), 30, 0.2),
-              "the task's cgroup is removed with its containers: %r" %
-              glob.glob("/sys/fs/cgroup/*" + path))
+              "the task's cgroup is removed with its containers: %r" % cgroup_users(path))
 
     def test_service_behind_rule(self):
         tg = self.elb.create_target_group(

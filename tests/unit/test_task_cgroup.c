@@ -313,6 +313,7 @@ static void test_make_v2(void **state)
 static void test_remove_and_sweep(void **state)
 {
     struct task_cgroups g;
+    char busy[300];
 
     (void)state;
     v1_tree();
@@ -321,13 +322,18 @@ static void test_remove_and_sweep(void **state)
     make_dir("pids/sluice/own/t1/conmon");
     make_dir("pids/sluice/own/t2/ctr2");
     make_dir("pids/sluice/other/t3/ctr3");
-    task_cgroup_remove(&g, "/sluice/own/t1");
+    assert_int_equal(task_cgroup_remove(&g, "/sluice/own/t1"), SL_OK);
     assert_false(exists("pids/sluice/own/t1"));
     assert_true(exists("pids/sluice/own/t2/ctr2")); /* another task's */
     task_cgroup_sweep(&g, "own");
     assert_false(exists("pids/sluice/own"));
     assert_true(exists("pids/sluice/other/t3/ctr3"));
-    task_cgroup_remove(&g, "/sluice/other/t3");
+    make_file("pids/sluice/other/t3/ctr3/busy", ""); /* as a process in it would */
+    assert_int_equal(task_cgroup_remove(&g, "/sluice/other/t3"), SL_EAGAIN);
+    assert_true(exists("pids/sluice/other/t3"));
+    path_of(busy, sizeof(busy), "pids/sluice/other/t3/ctr3/busy");
+    assert_int_equal(unlink(busy), 0);
+    assert_int_equal(task_cgroup_remove(&g, "/sluice/other/t3"), SL_OK);
     assert_false(exists("pids/sluice"));
     assert_true(exists("pids"));
 }
