@@ -287,6 +287,9 @@ int task_cgroup_holds(const struct task_cgroups *g, const char *path, int pid)
         cg[strcspn(cg, "\n")] = '\0';
         if (g->version == 2 ? strcmp(ctl + 1, "") != 0 : !has_controller(ctl + 1, "memory"))
             continue;
+        /* v1 shows an exiting process (a zombie too) at the root. */
+        if (strcmp(cg, "/") == 0 && strcmp(path, "/") != 0)
+            break;
         held = strncmp(cg, path, n) == 0 && (cg[n] == '\0' || cg[n] == '/');
     }
     fclose(f);

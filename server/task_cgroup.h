@@ -82,8 +82,9 @@ int task_cgroup_procs(const struct task_cgroups *g, const char *path, char out[2
 long task_cgroup_oom_kills(const struct task_cgroups *g, const char *path);
 
 /* 1 if process <pid> runs in cgroup <path> or below it, 0 if it runs
- * elsewhere, SL_ENOTFOUND if it cannot be told (the process is gone: a
- * container that exits at once; or no task cgroups). */
+ * elsewhere, SL_ENOTFOUND if it cannot be told: the process is gone (a
+ * container that exits at once), or shown at the root, where cgroup v1
+ * shows a process that is exiting; or no task cgroups. */
 int task_cgroup_holds(const struct task_cgroups *g, const char *path, int pid);
 
 /* Remove cgroup <path>, the empty cgroups below it (the engine's, once

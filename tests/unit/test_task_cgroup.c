@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/err.h"
@@ -367,6 +368,18 @@ static void test_holds(void **state)
         assert_int_equal(task_cgroup_holds(&g, mine, getpid()), 0);
     }
     assert_int_equal(task_cgroup_holds(&g, "/", 0), SL_ENOTFOUND);
+    {
+        /* An exiting process: v1 shows it at the root. */
+        pid_t z = fork();
+        assert_true(z >= 0);
+        if (z == 0)
+            _exit(0);
+        usleep(100000); /* a zombie now, not yet reaped */
+        if (g.version == 1)
+            assert_int_equal(task_cgroup_holds(&g, mine, z), SL_ENOTFOUND);
+        assert_int_equal(waitpid(z, NULL, 0), z);
+        assert_int_equal(task_cgroup_holds(&g, mine, z), SL_ENOTFOUND); /* reaped: gone */
+    }
     assert_int_equal(task_cgroup_holds(&g, "/", 1 << 30), SL_ENOTFOUND); /* no such process */
     g.version = 0;
     assert_int_equal(task_cgroup_holds(&g, "/", getpid()), SL_ENOTFOUND);
