@@ -5,6 +5,7 @@ the snapshot, on 410 and on a mid-stream {"kind":"gone"}; --credentials with
 a Bearer token (co-process and external proxy), a wrong token refused and
 logged; HealthCheckEnabled=false shows `unavailable` and still serves."""
 import os
+import shutil
 import signal
 import socket
 import sys
@@ -336,6 +337,7 @@ def test_credentials_and_unavailable():
                 os.unlink(x.log_path)
         s.cleanup()
         b.stop()
+        shutil.rmtree(d, ignore_errors=True)
 
 
 def main():
