@@ -3,6 +3,7 @@ tests that drive sluice-proxy with exactly the snapshots and watch records
 they want."""
 import json
 import queue
+import shutil
 import socket
 import tempfile
 import threading
@@ -109,3 +110,4 @@ class FakeControlPlane:
             if self.q:
                 self.q.put(None)
         self.srv.close()
+        shutil.rmtree(self.data_dir, ignore_errors=True)

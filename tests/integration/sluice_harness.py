@@ -183,10 +183,11 @@ class Sluiced:
                 remove_task_cgroups(["/sluice/" + f.read().strip()])
         if self.own_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
-            try:
-                os.unlink(self.log_path)
-            except OSError:
-                pass
+            for path in (self.log_path, self.data_dir + ".proxy.log"):  # proxy_util.Proxy's
+                try:
+                    os.unlink(path)
+                except OSError:
+                    pass
 
     def __enter__(self):
         return self.start()

@@ -6,6 +6,7 @@ The co-process starts, subscribes and reports in every configuration
 sluiced accepts (tokens anywhere or nowhere, upper-case keys, `key: value`,
 an IPv6 listen address), sluice-proxy --credentials reads the same files,
 and a credentials file readable by others is warned about by both."""
+import atexit
 import datetime
 import os
 import subprocess
@@ -38,6 +39,7 @@ def creds_file():
     f = tempfile.NamedTemporaryFile("w", suffix=".ini", delete=False)
     f.write(CREDS)
     f.close()
+    atexit.register(os.unlink, f.name)
     return f.name
 
 
@@ -161,6 +163,7 @@ def test_bad_credentials_file():
     bad = tempfile.NamedTemporaryFile("w", suffix=".ini", delete=False)
     bad.write("[x]\naws_access_key_id = onlykey\n")
     bad.close()
+    atexit.register(os.unlink, bad.name)
     p = subprocess.run([os.path.join(os.environ.get("SLUICE_BUILD_DIR", "build"), "sluiced"),
                         "--credentials", bad.name, "--listen", "127.0.0.1:%d" % free_port(),
                         "--data-dir", tempfile.mkdtemp()], capture_output=True, text=True,
@@ -193,6 +196,7 @@ def write_creds(text, mode=0o600):
     f.write(text)
     f.close()
     os.chmod(f.name, mode)
+    atexit.register(os.unlink, f.name)
     return f.name
 
 

@@ -6,8 +6,10 @@ local CA's), the SslPolicy's versions and ciphers, ALPN and
 routing.http2.enabled, Add/RemoveListenerCertificates and re-import taking
 effect without dropping an open connection, the x-amzn-tls-* attribute, and
 HTTPS target groups with HTTPS health checks."""
+import atexit
 import http.client
 import os
+import shutil
 import socket
 import ssl
 import subprocess
@@ -141,6 +143,7 @@ def test_sni_chain_and_certificates():
     conn = keepalive(port, "www.example.com")
     check_eq(ka_get(conn, "/one")[0], 200, "a keep-alive request")
     d = tempfile.mkdtemp(prefix="sluice-https-")
+    atexit.register(shutil.rmtree, d, True)
     new = make_cert(d, "rot", "www.example.com", ["www.example.com", "*.example.com"])
     before = fingerprint(port, "www.example.com")
     ACM.import_certificate(CertificateArn=rsa, Certificate=new[0].encode(),
@@ -255,6 +258,7 @@ def test_alpn_and_http2():
 
 def test_https_targets_and_health():
     d = tempfile.mkdtemp(prefix="sluice-https-be-")
+    atexit.register(shutil.rmtree, d, True)
     bc = make_cert(d, "be", "backend.internal", ["backend.internal"])
     tls_be = EchoBackend(tls=(bc[2], bc[3]))
     port, hport = free_port(), free_port()

@@ -2,7 +2,9 @@
 v2 --ca-bundle, boto3 verify=), TLS 1.2+ only, plain HTTP refused on that port,
 bad flag combinations refused at start, and the co-process started with
 --control-plane https://... --ca <the certificate file> (contracts/https-feed.md)."""
+import atexit
 import os
+import shutil
 import subprocess
 import tempfile
 import time
@@ -10,6 +12,7 @@ import time
 from sluice_harness import BUILD, Sluiced, check, check_eq, free_port, report, run_case
 
 TMP = tempfile.mkdtemp(prefix="sluice-tls-")
+atexit.register(shutil.rmtree, TMP, True)
 CERT, KEY, OTHER = (os.path.join(TMP, n) for n in ("cp.pem", "cp.key", "other.key"))
 subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
                 "-nodes", "-keyout", KEY, "-out", CERT, "-days", "5", "-subj", "/CN=localhost",

@@ -1,8 +1,10 @@
 """Helpers for the TLS tests: certificates made with the openssl command,
 handshakes with `openssl s_client`, requests with curl, and a backend that
 echoes the request head it got (over HTTP or HTTPS)."""
+import atexit
 import http.server
 import os
+import shutil
 import socketserver
 import ssl
 import subprocess
@@ -216,7 +218,10 @@ def headers_of(body):
 
 
 def tmpdir():
-    return tempfile.mkdtemp(prefix="sluice-tls-")
+    """A temporary directory, removed when the test's process exits."""
+    d = tempfile.mkdtemp(prefix="sluice-tls-")
+    atexit.register(shutil.rmtree, d, True)
+    return d
 
 
 # ---- feed objects for a scripted control plane (feed_cp.py) ----
