@@ -199,6 +199,10 @@ def test_lb_cookie():
     check_eq(P.stop(), 0, "proxy stops")
     P = Proxy(S)
     wait_listener(port)
+    # A new proxy routes only to the targets its own first health checks
+    # have passed (ALB's "initial"); until then the cookie's may be skipped.
+    check(wait_for(lambda: name_of(request(port, headers={"Cookie": "AWSALB=" + v})[2]) == first,
+                   10, 0.05), "the new proxy's health checks pass")
     got = Counter(name_of(request(port, headers={"Cookie": "AWSALB=" + v})[2]) for _ in range(10))
     check_eq(dict(got), {first: 10}, "a new proxy process honours the old cookie")
     # the target deregistered: the cookie falls back, and names a new target
