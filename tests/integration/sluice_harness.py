@@ -6,6 +6,7 @@ Every test file is a plain script run by ctest with Debian's /usr/bin/python3
 use `check(cond, what)` and end with `report()`, which prints the closing
 "N passed, M failed" line and exits non-zero on any failure.
 """
+import atexit
 import json
 import os
 import shutil
@@ -56,6 +57,13 @@ def run_case(fn):
 def report():
     print("%d passed, %d failed" % (_passed, _failed), flush=True)
     sys.exit(1 if _failed or not _passed else 0)
+
+
+def scratch_dir(prefix="sluice-it-"):
+    """A temporary directory, removed when the test's process exits."""
+    d = tempfile.mkdtemp(prefix=prefix)
+    atexit.register(shutil.rmtree, d, True)
+    return d
 
 
 def free_port():

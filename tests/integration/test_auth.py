@@ -21,7 +21,8 @@ from botocore.exceptions import ClientError
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from sluice_harness import BUILD, Sluiced, check, check_eq, free_port, report, run_case  # noqa: E402
+from sluice_harness import (BUILD, Sluiced, check, check_eq,  # noqa: E402
+                            free_port, report, run_case, scratch_dir)
 
 CREDS = """# sluice test credentials
 [default]
@@ -166,7 +167,7 @@ def test_bad_credentials_file():
     atexit.register(os.unlink, bad.name)
     p = subprocess.run([os.path.join(os.environ.get("SLUICE_BUILD_DIR", "build"), "sluiced"),
                         "--credentials", bad.name, "--listen", "127.0.0.1:%d" % free_port(),
-                        "--data-dir", tempfile.mkdtemp()], capture_output=True, text=True,
+                        "--data-dir", scratch_dir()], capture_output=True, text=True,
                        timeout=10)
     check_eq(p.returncode, 2, "bad credentials file exits 2")
     check("[x]" in p.stderr and ":2:" in p.stderr, "message names section and line: %r" % p.stderr)

@@ -9,9 +9,9 @@ SLUICE_ALLOWED_HOSTS) admits more names."""
 import json
 import os
 import subprocess
-import tempfile
 
-from sluice_harness import BUILD, Sluiced, check, check_eq, free_port, report, run_case
+from sluice_harness import (BUILD, Sluiced, check, check_eq,
+                            free_port, report, run_case, scratch_dir)
 
 SLUICED = os.path.join(BUILD, "sluiced")
 FORM = "application/x-www-form-urlencoded"
@@ -157,7 +157,7 @@ def test_allowed_hosts():
 
 
 def test_allowed_hosts_refused():
-    d = tempfile.mkdtemp()
+    d = scratch_dir()
     for bad in ("a.test:80", "http://a.test", "a.test,,b.test", "a.test/x", "a b", "a.test,"):
         p = subprocess.run([SLUICED, "--listen", "127.0.0.1:%d" % free_port(), "--data-dir", d,
                             "--allowed-hosts", bad], capture_output=True, text=True, timeout=10)

@@ -11,11 +11,10 @@ import os
 import resource
 import signal
 import socket
-import tempfile
 import threading
 import time
 
-from sluice_harness import Sluiced, check, check_eq, report, run_case
+from sluice_harness import Sluiced, check, check_eq, report, run_case, scratch_dir
 
 CREDS = ("[admin]\naws_access_key_id = AKIDADMIN\naws_secret_access_key = adminsecret\n"
          "sluice_api_token = tok-admin-0123456789\n")
@@ -199,7 +198,7 @@ def test_refused_before_the_body():
     """With credentials, a request without Authorization, with an unknown key
     or a wrong bearer token is answered from its head: the client sends no
     body at all and still gets its 403."""
-    d = tempfile.mkdtemp()
+    d = scratch_dir()
     path = os.path.join(d, "creds")
     with open(path, "w") as f:
         f.write(CREDS)
@@ -320,7 +319,7 @@ def test_open_file_limit():
     def low_limit():
         resource.setrlimit(resource.RLIMIT_NOFILE, (256, 1200))
 
-    d = tempfile.mkdtemp()
+    d = scratch_dir()
     p = subprocess.run([os.path.join(BUILD, "sluiced"), "--listen", "127.0.0.1:%d" % free_port(),
                         "--data-dir", d, "--no-proxy", "--runtime", "none",
                         "--max-connections", "5000"], capture_output=True, text=True,

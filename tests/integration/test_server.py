@@ -6,11 +6,11 @@ import os
 import signal
 import socket
 import subprocess
-import tempfile
 import time
 import urllib.parse
 
-from sluice_harness import (BUILD, Sluiced, check, check_eq, free_port, report, run_case)
+from sluice_harness import (BUILD, Sluiced, check, check_eq,
+                            free_port, report, run_case, scratch_dir)
 
 SLUICED = os.path.join(BUILD, "sluiced")
 
@@ -40,14 +40,14 @@ def test_flags():
 
 
 def test_non_loopback_needs_credentials():
-    p = run(["--listen", "0.0.0.0:%d" % free_port(), "--data-dir", tempfile.mkdtemp()])
+    p = run(["--listen", "0.0.0.0:%d" % free_port(), "--data-dir", scratch_dir()])
     check_eq(p.returncode, 2, "non-loopback listen without credentials refused")
     check("credentials" in p.stderr, "message explains why: %r" % p.stderr)
 
 
 def test_env_vars_configure():
     port = free_port()
-    d = tempfile.mkdtemp()
+    d = scratch_dir()
     s = Sluiced(data_dir=d, port=port, env={"SLUICE_REGION": "eu-west-3",
                                             "SLUICE_ACCOUNT_ID": "123456789012"})
     with s:
