@@ -59,10 +59,17 @@ def report():
     sys.exit(1 if _failed or not _passed else 0)
 
 
+def _remove_scratch(d):
+    shutil.rmtree(d, ignore_errors=True)
+    if os.path.exists(d + ".log"):  # a Sluiced's log beside its data directory
+        os.unlink(d + ".log")
+
+
 def scratch_dir(prefix="sluice-it-"):
-    """A temporary directory, removed when the test's process exits."""
+    """A temporary directory, removed (with the log a Sluiced on it keeps
+    beside it) when the test's process exits."""
     d = tempfile.mkdtemp(prefix=prefix)
-    atexit.register(shutil.rmtree, d, True)
+    atexit.register(_remove_scratch, d)
     return d
 
 
