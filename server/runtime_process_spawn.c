@@ -96,7 +96,10 @@ static int resolve_exec(const char *file, char **envp, char *out, size_t cap)
     for (p = path; *p; p = *end ? end + 1 : end) {
         struct stat st;
         end = strchr(p, ':') ? strchr(p, ':') : p + strlen(p);
-        snprintf(out, cap, "%.*s/%s", (int)(end - p) ?: 1, end > p ? p : ".", file);
+        if (end == p) /* an empty entry is the working directory */
+            snprintf(out, cap, "./%s", file);
+        else
+            snprintf(out, cap, "%.*s/%s", (int)(end - p), p, file);
         if (stat(out, &st) == 0 && S_ISREG(st.st_mode)) {
             if (access(out, X_OK) == 0)
                 return 0;
@@ -329,16 +332,19 @@ int rp_shim_opts(struct rt_process *p, const char *cg, json_t *cd, char ***out, 
         *out = strv_push(*out, &n, "-j", files[i]);
     json_array_foreach(json_object_get(cd, "ulimits"), i, u) {
         const char *name = json_string_value(json_object_get(u, "name"));
-        if (name == NULL || task_exec_rlimit(name) < 0 ||
-            !json_is_integer(json_object_get(u, "softLimit")) ||
-            !json_is_integer(json_object_get(u, "hardLimit"))) {
+        json_t *sj = json_object_get(u, "softLimit"), *hj = json_object_get(u, "hardLimit");
+        /* -1 is unlimited, as Docker reads it. */
+        long long soft = json_integer_value(sj), hard = json_integer_value(hj);
+        unsigned long long us = soft < 0 ? ~0ULL : (unsigned long long)soft;
+        unsigned long long uh = hard < 0 ? ~0ULL : (unsigned long long)hard;
+        if (name == NULL || task_exec_rlimit(name) < 0 || !json_is_integer(sj) ||
+            !json_is_integer(hj) || soft < -1 || hard < -1 || us > uh) {
             snprintf(reason, rlen, "CannotStartContainerError: ulimit %.100s is not one this "
-                     "host has (name, softLimit, hardLimit)", name ? name : "without a name");
+                     "host can set (a name it has, softLimit at most hardLimit, -1 for "
+                     "unlimited)", name ? name : "without a name");
             goto fail;
         }
-        snprintf(v, sizeof(v), "%s=%lld:%lld", name,
-                 (long long)json_integer_value(json_object_get(u, "softLimit")),
-                 (long long)json_integer_value(json_object_get(u, "hardLimit")));
+        snprintf(v, sizeof(v), "%s=%lld:%lld", name, soft, hard);
         *out = strv_push(*out, &n, "-r", v);
     }
     if (user && user[0]) {

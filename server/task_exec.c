@@ -118,17 +118,17 @@ static int join(const char *file)
 static int limit(const char *spec)
 {
     char name[32];
-    unsigned long long soft, hard;
+    long long soft, hard;
     struct rlimit rl;
     int res;
 
-    if (sscanf(spec, "%31[a-z]=%llu:%llu", name, &soft, &hard) != 3 ||
-        (res = task_exec_rlimit(name)) < 0) {
+    if (sscanf(spec, "%31[a-z]=%lld:%lld", name, &soft, &hard) != 3 ||
+        (res = task_exec_rlimit(name)) < 0 || soft < -1 || hard < -1) {
         errno = EINVAL;
         return fail("bad ulimit", spec);
     }
-    rl.rlim_cur = (rlim_t)soft;
-    rl.rlim_max = (rlim_t)hard;
+    rl.rlim_cur = soft < 0 ? RLIM_INFINITY : (rlim_t)soft; /* -1: unlimited */
+    rl.rlim_max = hard < 0 ? RLIM_INFINITY : (rlim_t)hard;
     return setrlimit(res, &rl) == 0 ? 0 : fail("cannot set ulimit", spec);
 }
 

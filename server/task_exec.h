@@ -8,7 +8,7 @@
  *           [-u UID:GID[:NAME]] -- PATH ARG...
  *
  * -j writes the process into a cgroup.procs FILE (task_cgroup_procs()),
- * -r sets an rlimit, -u drops to a user (its groups when NAME is given);
+ * -r sets an rlimit (-1: unlimited), -u drops to a user (its groups when NAME is given);
  * PATH is absolute (the runtime resolves it first, so that a missing
  * program fails the start, not the container).
  *

@@ -185,6 +185,13 @@ def test_user_and_ulimits(s):
                    10, 0.1), "its health check runs as its user too: %r" %
           describe(ecs, arn)["containers"][0].get("healthStatus"))
     ecs.stop_task(task=arn)
+    ecs.register_task_definition(family="who-limit", containerDefinitions=[container(
+        ulimits=[{"name": "nofile", "softLimit": 300, "hardLimit": 200}])])
+    arn = ecs.run_task(taskDefinition="who-limit")["tasks"][0]["taskArn"]
+    t, _ = watch(ecs, arn, stopped)
+    check(t.get("stopCode") == "TaskFailedToStart" and
+          "ulimit nofile is not one this host can set" in t.get("stoppedReason", ""),
+          "a softLimit above its hardLimit fails the start: %r" % t.get("stoppedReason"))
     ecs.register_task_definition(family="who-bad", containerDefinitions=[container(
         user="no-such-user-here")])
     arn = ecs.run_task(taskDefinition="who-bad")["tasks"][0]["taskArn"]

@@ -116,11 +116,14 @@ static void test_ulimits(void **state)
 {
     char *set[] = {"-r", "nofile=123:456", "--", "/bin/sh", "-c",
                    "test \"$(ulimit -n)\" = 123 && test \"$(ulimit -Hn)\" = 456", NULL};
+    char *unlimited[] = {"-r", "core=-1:-1", "--", "/bin/sh", "-c",
+                         "test \"$(ulimit -c)\" = unlimited", NULL};
     char *bad[] = {"-r", "bogus=1:2", "--", "/bin/true", NULL};
     char *above[] = {"-r", "nofile=10:5", "--", "/bin/true", NULL}; /* soft above hard */
 
     (void)state;
     assert_int_equal(shim(set), 0);
+    assert_int_equal(shim(unlimited), 0);
     assert_int_equal(shim(bad), 126);
     assert_int_equal(shim(above), 126);
     assert_int_equal(task_exec_rlimit("nofile"), RLIMIT_NOFILE);
